@@ -1,0 +1,104 @@
+"""Command line: ``tui-dl [FILE]`` opens the app, ``tui-dl --batch FILE`` trains headless,
+``tui-dl summary FILE`` prints the layer table.
+
+Textual is imported only when the app opens; torch only when training starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from tui_dl import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _color(stream) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def summary_main(argv: list[str]) -> int:
+    from tui_dl.core.experiment import ConfigError, load_experiment
+    from tui_dl.core.shapes import summarize
+    from tui_dl.report import summary_json, summary_table
+
+    p = argparse.ArgumentParser(prog="tui-dl summary",
+                                description="Print each layer's output shape, parameters, mult-adds and the "
+                                            "arithmetic behind them. Exit 0 when the network is valid, 2 when not.")
+    p.add_argument("file", help="experiment YAML (e.g. presets/lenet5.yaml)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a field, e.g. --set layers[0].kernel_size=7 (repeatable)")
+    args = p.parse_args(argv)
+    try:
+        exp = load_experiment(args.file, args.overrides)
+    except ConfigError as e:
+        print(f"tui-dl: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for w in exp.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    summary = summarize(exp.network)
+    if args.json:
+        print(summary_json(summary, exp.name))
+    else:
+        print(summary_table(summary, title=f"{exp.name}  ({args.file})", color=_color(sys.stdout)))
+    return EXIT_OK if summary.ok else EXIT_BAD_INPUT
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tui-dl",
+        description="A deep-learning trainer that lives in the terminal. Without --batch, opens the app.",
+        epilog="Subcommand: tui-dl summary FILE [--json] prints the layer table. "
+               "Exit codes: 0 ok, 1 training failed (diverged), 2 bad config or data, 130 interrupted.",
+    )
+    p.add_argument("file", nargs="?", help="experiment YAML to open or run (e.g. presets/lenet5.yaml)")
+    p.add_argument("--batch", action="store_true", help="train headless (no UI) and print progress")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config field, typed like YAML (repeatable): --set train.optimizer.lr=0.01")
+    p.add_argument("--epochs", type=int, help="shorthand for --set train.epochs=N")
+    p.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (shorthand for --set train.device=...)")
+    p.add_argument("--out", help="run folder to write (default runs/<name>-<timestamp>/)")
+    p.add_argument("--runs-dir", default=None, help="parent folder for run folders (default ./runs)")
+    p.add_argument("--resume", metavar="RUN_DIR_OR_CKPT", help="continue a run from its last checkpoint")
+    p.add_argument("--jsonl", action="store_true", help="print events as JSON lines on stdout")
+    p.add_argument("--quiet", action="store_true", help="print only the final result")
+    p.add_argument("--version", action="version", version=f"tui-dl {__version__}")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `tui-dl summary ... | head`
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "summary":
+        return summary_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    if args.epochs is not None:
+        args.overrides.append(f"train.epochs={args.epochs}")
+    if args.device:
+        args.overrides.append(f"train.device={args.device}")
+    if args.batch:
+        if not args.file and not args.resume:
+            print("tui-dl: --batch needs an experiment file, e.g. tui-dl --batch presets/lenet5.yaml",
+                  file=sys.stderr)
+            return EXIT_BAD_INPUT
+        from tui_dl.batch import run_batch
+
+        return run_batch(args)
+    from tui_dl.app import run_app
+
+    return run_app(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,216 @@
+"""The experiment's ``data:`` and ``train:`` settings: every field with its default, limits and help.
+
+Plain Python (no torch). The YAML loader (:mod:`tui_dl.core.experiment`) validates against these
+schemas and reports the file, line and field of every problem; the app builds its inputs from them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from tui_dl.core.fields import Field
+
+DATASETS = ("mnist", "fashion-mnist", "kmnist", "cifar10", "image-folder", "idx", "synthetic-digits",
+            "spirals", "moons", "circles", "xor", "gaussians")
+TOY_DATASETS = ("spirals", "moons", "circles", "xor", "gaussians")
+
+DATA_FIELDS: tuple[Field, ...] = (
+    Field("name", "choice", "mnist", "which dataset to train on", choices=DATASETS),
+    Field("root", "str", None, "folder that holds (or will hold) the files; default ~/.cache/tui-dl/datasets",
+          nullable=True),
+    Field("download", "bool", True, "download torchvision datasets when they are not in root"),
+    Field("val_split", "float", 0.1, "share of the training set held out for validation (seeded)", min=0,
+          max=0.9),
+    Field("fallback", "choice", None, "dataset used, loudly, only when the named one cannot be had",
+          choices=DATASETS, nullable=True),
+    Field("num_samples", "int", None, "size of generated datasets (synthetic-digits, toy sets); default per set",
+          min=10, max=2_000_000, nullable=True),
+)
+
+#: Optimizers and their own fields. ``gd`` is full-batch gradient descent (the whole training set per step).
+OPTIMIZERS: dict[str, tuple[Field, ...]] = {
+    "gd": (Field("lr", "float", 0.1, "learning rate η", min=0, min_exclusive=True, max=1e6),),
+    "sgd": (
+        Field("lr", "float", 0.01, "learning rate η", min=0, min_exclusive=True, max=1e6),
+        Field("momentum", "float", 0.0, "momentum β (0 = plain SGD)", min=0, max=1),
+        Field("dampening", "float", 0.0, "dampening for momentum", min=0, max=1),
+        Field("nesterov", "bool", False, "Nesterov momentum (needs momentum > 0)"),
+    ),
+    "momentum": (
+        Field("lr", "float", 0.01, "learning rate η", min=0, min_exclusive=True, max=1e6),
+        Field("momentum", "float", 0.9, "momentum β: v ← βv + g", min=0, max=1),
+    ),
+    "nesterov": (
+        Field("lr", "float", 0.01, "learning rate η", min=0, min_exclusive=True, max=1e6),
+        Field("momentum", "float", 0.9, "momentum β, with the look-ahead gradient", min=0, max=1,
+              min_exclusive=True),
+    ),
+    "adagrad": (
+        Field("lr", "float", 0.01, "learning rate η", min=0, min_exclusive=True, max=1e6),
+        Field("lr_decay", "float", 0.0, "learning-rate decay", min=0),
+        Field("eps", "float", 1e-10, "ε added to √G", min=0, min_exclusive=True),
+        Field("initial_accumulator_value", "float", 0.0, "starting value of G", min=0),
+    ),
+    "rmsprop": (
+        Field("lr", "float", 0.01, "learning rate η", min=0, min_exclusive=True, max=1e6),
+        Field("alpha", "float", 0.99, "smoothing ρ of the squared-gradient average", min=0, max=1),
+        Field("eps", "float", 1e-8, "ε added to the root", min=0, min_exclusive=True),
+        Field("momentum", "float", 0.0, "momentum", min=0, max=1),
+        Field("centered", "bool", False, "normalise by the gradient's variance"),
+    ),
+    "adam": (
+        Field("lr", "float", 0.001, "learning rate η", min=0, min_exclusive=True, max=1e6),
+        Field("betas", "floats", [0.9, 0.999], "β₁ (momentum) and β₂ (squared-gradient average)", min=0, max=1,
+              length=2),
+        Field("eps", "float", 1e-8, "ε added to √v̂", min=0, min_exclusive=True),
+        Field("amsgrad", "bool", False, "use the AMSGrad variant"),
+    ),
+    "adamw": (
+        Field("lr", "float", 0.001, "learning rate η", min=0, min_exclusive=True, max=1e6),
+        Field("betas", "floats", [0.9, 0.999], "β₁ and β₂", min=0, max=1, length=2),
+        Field("eps", "float", 1e-8, "ε added to √v̂", min=0, min_exclusive=True),
+        Field("amsgrad", "bool", False, "use the AMSGrad variant"),
+    ),
+}
+
+LOSSES: dict[str, tuple[Field, ...]] = {
+    "cross_entropy": (Field("label_smoothing", "float", 0.0, "spread this much target mass over all classes",
+                            min=0, max=1),),
+    "nll": (),
+    "mse": (),
+    "mae": (),
+    "bce": (),
+    "focal": (
+        Field("gamma", "float", 2.0, "focusing γ: down-weights easy examples by (1−p)^γ", min=0, max=20),
+        Field("alpha", "float", None, "weight of the positive class (binary) or all classes", min=0, max=1,
+              nullable=True),
+    ),
+}
+
+SCHEDULERS: dict[str, tuple[Field, ...]] = {
+    "step": (Field("step_size", "int", 5, "epochs between decays", min=1),
+             Field("gamma", "float", 0.1, "factor applied every step_size epochs", min=0, min_exclusive=True,
+                   max=1)),
+    "cosine": (Field("t_max", "int", None, "epochs of one cosine half-wave (default: epochs)", min=1,
+                     nullable=True),
+               Field("eta_min", "float", 0.0, "lowest learning rate", min=0)),
+    "exponential": (Field("gamma", "float", 0.95, "factor applied every epoch", min=0, min_exclusive=True,
+                          max=1),),
+    "plateau": (Field("factor", "float", 0.1, "factor applied when val loss stalls", min=0, min_exclusive=True,
+                      max=1),
+                Field("patience", "int", 2, "epochs without improvement before decaying", min=0),
+                Field("min_lr", "float", 0.0, "lowest learning rate", min=0)),
+}
+
+EARLY_STOPPING_FIELDS: tuple[Field, ...] = (
+    Field("patience", "int", 3, "epochs without improvement before stopping", min=1, max=100_000),
+    Field("monitor", "choice", "val_loss", "metric watched", choices=("val_loss", "val_accuracy", "train_loss")),
+    Field("min_delta", "float", 0.0, "smallest change that counts as an improvement", min=0),
+    Field("restore_best", "bool", True, "finish with the best epoch's weights"),
+)
+
+DEVICE_RE = re.compile(r"^(auto|cpu|mps|xpu|cuda(:\d+)?)$")
+
+TRAIN_FIELDS: tuple[Field, ...] = (
+    Field("epochs", "int", 10, "passes over the training set", min=1, max=100_000),
+    Field("batch_size", "int", 64, "samples per step (ignored by gd, which uses the whole set)", min=1,
+          max=1_000_000),
+    Field("weight_decay", "float", 0.0, "L2 penalty added by the optimizer", min=0, max=10),
+    Field("seed", "int", 0, "seed for torch, numpy and Python: same seed, same numbers (same machine)", min=0,
+          max=2**32 - 1),
+    Field("device", "str", "auto", "auto (CUDA → MPS → CPU), cpu, cuda, cuda:N or mps"),
+    Field("threads", "int", 0, "CPU threads for torch (0 = chosen for this machine)", min=0, max=512),
+    Field("log_every", "int", 10, "steps between step events (plot points, progress lines)", min=1,
+          max=1_000_000),
+    Field("channels_last", "bool", None, "channels-last memory format for conv nets (default: on for CPU "
+          "conv nets)", nullable=True),
+    Field("limit_batches", "int", None, "stop each epoch after this many steps (quick checks)", min=1,
+          nullable=True),
+    Field("grad_clip", "float", None, "clip the gradient norm to this value", min=0, min_exclusive=True,
+          nullable=True),
+    Field("checkpoints", "bool", True, "write last.pt and best.pt into the run folder"),
+)
+
+# Sub-sections of train: with their own schema; the value may be a name or {name: ..., fields...}.
+NAMED_SECTIONS = {"loss": LOSSES, "optimizer": OPTIMIZERS, "scheduler": SCHEDULERS}
+
+
+@dataclass(frozen=True)
+class Named:
+    """A choice with its own arguments: ``optimizer: {name: adam, lr: 0.001}``."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def resolved(self, table: dict[str, tuple[Field, ...]]) -> dict[str, Any]:
+        out = {f.name: f.default for f in table[self.name]}
+        out.update(self.params)
+        return out
+
+    def to_yaml_value(self):
+        return {"name": self.name, **self.params} if self.params else self.name
+
+
+@dataclass(frozen=True)
+class EarlyStopping:
+    patience: int = 3
+    monitor: str = "val_loss"
+    min_delta: float = 0.0
+    restore_best: bool = True
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    name: str = "mnist"
+    root: str | None = None
+    download: bool = True
+    val_split: float = 0.1
+    fallback: str | None = None
+    num_samples: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in DATA_FIELDS}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 10
+    batch_size: int = 64
+    loss: Named = Named("cross_entropy")
+    optimizer: Named = Named("adam")
+    weight_decay: float = 0.0
+    scheduler: Named | None = None
+    early_stopping: EarlyStopping | None = None
+    seed: int = 0
+    device: str = "auto"
+    threads: int = 0
+    log_every: int = 10
+    channels_last: bool | None = None
+    limit_batches: int | None = None
+    grad_clip: float | None = None
+    checkpoints: bool = True
+
+    @property
+    def lr(self) -> float:
+        return float(self.optimizer.resolved(OPTIMIZERS)["lr"])
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in TRAIN_FIELDS[:2]:
+            out[f.name] = getattr(self, f.name)
+        out["loss"] = self.loss.to_yaml_value()
+        out["optimizer"] = {"name": self.optimizer.name, **self.optimizer.params}
+        for f in TRAIN_FIELDS[2:]:
+            out[f.name] = getattr(self, f.name)
+        out["scheduler"] = self.scheduler.to_yaml_value() if self.scheduler else None
+        out["early_stopping"] = (
+            {k: getattr(self.early_stopping, k) for k in ("patience", "monitor", "min_delta", "restore_best")}
+            if self.early_stopping else None)
+        return out
+
+
+def with_changes(cfg, **changes):
+    """``dataclasses.replace`` under a name that reads well at call sites."""
+    return replace(cfg, **changes)

@@ -1,0 +1,134 @@
+"""Training events: plain frozen records (ints, floats, strings, lists) that the trainer yields.
+
+Batch mode prints them (or writes them as JSON lines); the app's worker posts them to the UI as
+messages. ``event_to_dict`` gives the JSON form, with ``"event"`` naming the kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    name: str
+    run_dir: str
+    device: str                 # "cpu", "cuda:0", "mps"
+    device_name: str            # "NVIDIA H100 80GB HBM3" or "CPU (2 cores, 2 threads)"
+    dataset: str                # dataset actually used
+    train_size: int
+    val_size: int
+    test_size: int
+    epochs: int
+    steps_per_epoch: int
+    params: int
+    start_epoch: int = 1        # > 1 when resumed
+    resumed_from: str = ""
+    fallback_reason: str = ""   # non-empty when the fallback dataset replaced the requested one
+    threads: int = 0
+    kind: str = field(default="started", init=False)
+
+
+@dataclass(frozen=True)
+class StepDone:
+    epoch: int
+    step: int                   # global step, 1-based
+    batch: int                  # step within the epoch, 1-based
+    batches: int                # steps per epoch
+    loss: float                 # mean training loss since the previous StepDone
+    lr: float
+    images_per_second: float
+    elapsed: float              # seconds since the run started
+    eta: float                  # seconds left (estimate)
+    kind: str = field(default="step", init=False)
+
+
+@dataclass(frozen=True)
+class EpochDone:
+    epoch: int
+    epochs: int
+    step: int
+    train_loss: float
+    train_accuracy: float | None
+    val_loss: float | None
+    val_accuracy: float | None
+    lr: float
+    seconds: float
+    images_per_second: float
+    is_best: bool = False
+    kind: str = field(default="epoch", init=False)
+
+
+@dataclass(frozen=True)
+class CheckpointSaved:
+    path: str
+    epoch: int
+    step: int
+    reason: str                 # "last", "best", "interrupted", "diverged"
+    kind: str = field(default="checkpoint", init=False)
+
+
+@dataclass(frozen=True)
+class Notice:
+    level: str                  # "info", "warning", "error"
+    message: str
+    kind: str = field(default="notice", init=False)
+
+
+@dataclass(frozen=True)
+class EarlyStopped:
+    epoch: int
+    best_epoch: int
+    monitor: str
+    best_value: float
+    patience: int
+    kind: str = field(default="early_stop", init=False)
+
+
+@dataclass(frozen=True)
+class Diverged:
+    epoch: int
+    step: int
+    loss: float
+    first_loss: float
+    reason: str                 # "nan", "inf", "exploded"
+    advice: str
+    kind: str = field(default="diverged", init=False)
+
+
+@dataclass(frozen=True)
+class Finished:
+    status: str                 # "completed", "early_stopped", "stopped", "diverged"
+    run_dir: str
+    epochs_run: int
+    steps: int
+    seconds: float
+    train_images_per_second: float
+    best_epoch: int | None = None
+    best_val_loss: float | None = None
+    best_val_accuracy: float | None = None
+    test_loss: float | None = None
+    test_accuracy: float | None = None
+    per_class_accuracy: list[float] = field(default_factory=list)
+    confusion: list[list[int]] = field(default_factory=list)
+    classes: list[str] = field(default_factory=list)
+    kind: str = field(default="finished", init=False)
+
+
+TrainEvent = RunStarted | StepDone | EpochDone | CheckpointSaved | Notice | EarlyStopped | Diverged | Finished
+
+EVENT_TYPES = {cls.__dataclass_fields__["kind"].default: cls
+               for cls in (RunStarted, StepDone, EpochDone, CheckpointSaved, Notice, EarlyStopped, Diverged, Finished)}
+
+
+def event_to_dict(event) -> dict:
+    d = asdict(event)
+    d["event"] = d.pop("kind")
+    return d
+
+
+def event_from_dict(d: dict):
+    """Inverse of :func:`event_to_dict` (used to replay ``events.jsonl`` of a past run)."""
+    d = dict(d)
+    cls = EVENT_TYPES[d.pop("event")]
+    return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__ and k != "kind"})

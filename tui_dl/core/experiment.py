@@ -1,0 +1,544 @@
+"""Experiment files: load a YAML (network + data + train), validate it with file/line/field locations,
+apply ``--set`` overrides, and write it back.
+
+Only ``yaml.SafeLoader`` is used. PyYAML pitfalls are handled: ``1e-3`` read as text is coerced for
+number fields, ``on``/``no`` booleans are explained, duplicate keys are reported as warnings, alias bombs
+and absurd nesting are refused, and non-UTF-8 or tab-indented files get a plain message.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tui_dl.core import config as C
+from tui_dl.core.fields import Field, FieldError, suggest
+from tui_dl.core.layers import REGISTRY
+from tui_dl.core.spec import LayerSpec, NetworkSpec
+
+MAX_ALIASES = 64
+MAX_DEPTH = 40
+MAX_BYTES = 2_000_000
+TOP_KEYS = ("name", "description", "input", "layers", "data", "train")
+
+
+@dataclass
+class Problem:
+    path: str
+    message: str
+    line: int | None = None  # 1-based
+    col: int | None = None
+
+    def render(self, source: str) -> str:
+        where = source
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.col is not None:
+                where += f":{self.col}"
+        return f"{where}: {self.path + ': ' if self.path else ''}{self.message}"
+
+
+class ConfigError(Exception):
+    """One or more problems in an experiment file, each with its location."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(p.render(source) for p in problems))
+
+
+@dataclass
+class Experiment:
+    name: str
+    network: NetworkSpec
+    data: C.DataConfig = field(default_factory=C.DataConfig)
+    train: C.TrainConfig = field(default_factory=C.TrainConfig)
+    description: str = ""
+    source: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"name": self.name}
+        if self.description:
+            d["description"] = self.description
+        d.update(self.network.to_dict())
+        d["data"] = self.data.to_dict()
+        d["train"] = self.train.to_dict()
+        return d
+
+    def to_yaml(self) -> str:
+        return dump_yaml(self.to_dict())
+
+
+# ----------------------------------------------------------------------------- located YAML
+
+
+class LDict(dict):
+    """A mapping that remembers where each key's value sits in the file (1-based line, column)."""
+
+    mark: tuple[int, int] | None = None
+    marks: dict
+
+
+class LList(list):
+    mark: tuple[int, int] | None = None
+    marks: list
+
+
+class _Loader(yaml.SafeLoader):
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.alias_count = 0
+        self.depth = 0
+        self.dup_warnings: list[tuple[int, str]] = []
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self.alias_count += 1
+            if self.alias_count > MAX_ALIASES:
+                ev = self.peek_event()
+                raise yaml.YAMLError(f"line {ev.start_mark.line + 1}: more than {MAX_ALIASES} aliases (*name): "
+                                     f"this looks like a YAML bomb; write the values out instead")
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                ev = self.peek_event()
+                raise yaml.YAMLError(f"line {ev.start_mark.line + 1}: nested more than {MAX_DEPTH} levels deep")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _mark(node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _construct_mapping(loader: _Loader, node, deep=False):
+    loader.flatten_mapping(node)
+    out = LDict()
+    out.mark = _mark(node)
+    out.marks = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool)) or key is None:
+            raise yaml.YAMLError(f"line {_mark(key_node)[0]}: a key must be plain text")
+        value = loader.construct_object(value_node, deep=True)
+        if key in out:
+            loader.dup_warnings.append((_mark(key_node)[0], f"key {key!r} appears more than once in this mapping; "
+                                                             f"the last value ({value!r}) is used"))
+        out[key] = value
+        out.marks[key] = _mark(value_node)
+    return out
+
+
+def _construct_sequence(loader: _Loader, node, deep=False):
+    out = LList(loader.construct_object(child, deep=True) for child in node.value)
+    out.mark = _mark(node)
+    out.marks = [_mark(child) for child in node.value]
+    return out
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+
+
+def read_yaml(text: str, source: str) -> tuple[Any, list[str]]:
+    """Parse YAML text with locations. Raises :class:`ConfigError` with a line for syntax problems."""
+    loader = _Loader(text)
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        msg = (e.problem or str(e)).strip()
+        line = mark.line + 1 if mark else None
+        col = mark.column + 1 if mark else None
+        hint = ""
+        if "\t" in msg or "'\\t'" in msg:
+            hint = " YAML indents with spaces, not tabs: replace the tab with spaces."
+        elif "found undefined alias" in msg:
+            hint = " An alias (*name) must refer to an anchor (&name) defined earlier."
+        elif "could not determine a constructor" in msg:
+            hint = " Tags such as !!python/... are not allowed: experiment files hold plain values only."
+        raise ConfigError(source, [Problem("", f"YAML syntax error: {msg}.{hint}", line, col)]) from None
+    except yaml.YAMLError as e:
+        raise ConfigError(source, [Problem("", f"{e}")]) from None
+    except RecursionError:
+        raise ConfigError(source, [Problem("", "the file is nested too deeply to read")]) from None
+    finally:
+        loader.dispose()
+    warnings = [f"{source}:{line}: {msg}" for line, msg in loader.dup_warnings]
+    return data, warnings
+
+
+def read_text(path: str | os.PathLike) -> str:
+    p = Path(path)
+    source = str(path)
+    try:
+        if p.is_dir():
+            raise ConfigError(source, [Problem("", "this is a folder; give the path of a .yaml file")])
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(source, [Problem("", "no such file. Check the path (presets live in presets/).")]) \
+            from None
+    except PermissionError:
+        raise ConfigError(source, [Problem("", "permission denied: the file cannot be read")]) from None
+    except OSError as e:
+        raise ConfigError(source, [Problem("", f"cannot read the file: {e.strerror or e}")]) from None
+    if len(raw) > MAX_BYTES:
+        raise ConfigError(source, [Problem("", f"the file is {len(raw):,} bytes; experiment files are small "
+                                               f"(limit {MAX_BYTES:,}). Is this the right file?")])
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ConfigError(source, [Problem("", f"the file is not UTF-8 text (byte 0x{raw[e.start]:02x}); "
+                                               f"save it as UTF-8", line)]) from None
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+class _Checker:
+    def __init__(self, source: str):
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def add(self, path: str, message: str, at: tuple[int, int] | None):
+        line, col = at if at else (None, None)
+        self.problems.append(Problem(path, message, line, col))
+
+    @staticmethod
+    def at(container, key) -> tuple[int, int] | None:
+        marks = getattr(container, "marks", None)
+        if isinstance(container, LDict) and marks is not None and key in marks:
+            return marks[key]
+        if isinstance(container, LList) and marks is not None and isinstance(key, int) and key < len(marks):
+            return marks[key]
+        return getattr(container, "mark", None)
+
+    def fields(self, mapping, fields: tuple[Field, ...], path: str, skip=()) -> dict[str, Any]:
+        """Validate a mapping against fields; return the given (coerced) values only."""
+        by_name = {f.name: f for f in fields}
+        out = {}
+        for key, value in mapping.items():
+            if key in skip:
+                continue
+            f = by_name.get(key)
+            if f is None:
+                hint = suggest(str(key), by_name)
+                known = ", ".join(by_name) or "none"
+                self.add(f"{path}.{key}" if path else str(key),
+                         f"unknown field." + (f" Did you mean {hint!r}?" if hint else f" Known fields: {known}."),
+                         self.at(mapping, key))
+                continue
+            try:
+                out[key] = f.coerce(value)
+            except FieldError as e:
+                self.add(f"{path}.{key}" if path else str(key), f"{e}.", self.at(mapping, key))
+        return out
+
+    def mapping(self, value, path, at) -> bool:
+        if not isinstance(value, dict):
+            self.add(path, f"expected a mapping (key: value lines), got {_kind(value)}", at)
+            return False
+        return True
+
+
+def _kind(v) -> str:
+    if v is None:
+        return "nothing (the value is empty)"
+    if isinstance(v, bool):
+        return f"{str(v).lower()}"
+    if isinstance(v, (list, tuple)):
+        return "a list"
+    if isinstance(v, dict):
+        return "a mapping"
+    return repr(v)
+
+
+def _check_layers(ck: _Checker, items, path: str, at) -> tuple[LayerSpec, ...]:
+    if not isinstance(items, list):
+        ck.add(path, f"expected a list of layers (lines starting with '- '), got {_kind(items)}", at)
+        return ()
+    out = []
+    for i, item in enumerate(items):
+        ipath = f"{path}[{i}]"
+        iat = ck.at(items, i)
+        if isinstance(item, str) and item in REGISTRY:
+            item = {"type": item}
+        if not isinstance(item, dict):
+            ck.add(ipath, f"expected a layer such as {{type: ReLU}}, got {_kind(item)}", iat)
+            continue
+        ltype = item.get("type")
+        if ltype is None:
+            ck.add(ipath, "the layer has no 'type' (e.g. type: Conv2d)", getattr(item, "mark", iat))
+            continue
+        kind = REGISTRY.get(str(ltype))
+        if kind is None:
+            hint = suggest(str(ltype), REGISTRY)
+            ck.add(f"{ipath}.type", f"unknown layer type {ltype!r}." + (
+                f" Did you mean {hint!r}?" if hint else " Known types: " + ", ".join(REGISTRY) + "."),
+                ck.at(item, "type"))
+            continue
+        params = ck.fields(item, kind.fields, ipath, skip=("type", "layers"))
+        for f in kind.fields:
+            if f.required and f.name not in item:
+                ck.add(ipath, f"{ltype} needs {f.name} ({f.help})", getattr(item, "mark", iat))
+        children: tuple[LayerSpec, ...] = ()
+        if "layers" in item:
+            if not kind.container:
+                ck.add(f"{ipath}.layers", f"{ltype} cannot hold inner layers (only Residual can)",
+                       ck.at(item, "layers"))
+            else:
+                children = _check_layers(ck, item["layers"], f"{ipath}.layers", ck.at(item, "layers"))
+        out.append(LayerSpec(kind.name, params, children))
+    return tuple(out)
+
+
+def _named(ck: _Checker, value, table: dict, path: str, at, default_name: str | None):
+    """``adam`` or ``{name: adam, lr: 0.01}`` → Named, checked against the named entry's fields."""
+    if value is None:
+        return None if default_name is None else C.Named(default_name)
+    if isinstance(value, str):
+        value = {"name": value}
+    if not isinstance(value, dict):
+        ck.add(path, f"expected a name ({', '.join(table)}) or a mapping with name:, got {_kind(value)}", at)
+        return None
+    name = value.get("name", default_name)
+    if name is None:
+        ck.add(path, f"needs name: one of {', '.join(table)}", at)
+        return None
+    canon = {k.lower().replace("-", "_"): k for k in table}
+    key = canon.get(str(name).lower().replace("-", "_"))
+    if key is None:
+        hint = suggest(str(name), table)
+        ck.add(f"{path}.name" if "name" in value else path,
+               f"{name!r} is not one of {', '.join(table)}" + (f" (did you mean {hint!r}?)" if hint else ""),
+               ck.at(value, "name") if "name" in value else at)
+        return None
+    params = ck.fields(value, table[key], f"{path}", skip=("name",))
+    return C.Named(key, params)
+
+
+def _check_train(ck: _Checker, train, path="train") -> C.TrainConfig:
+    cfg = C.TrainConfig()
+    if train is None:
+        return cfg
+    if not ck.mapping(train, path, getattr(train, "mark", None)):
+        return cfg
+    special = ("loss", "optimizer", "scheduler", "early_stopping", "lr")
+    plain = ck.fields(train, C.TRAIN_FIELDS, path, skip=special)
+    if "device" in plain and not C.DEVICE_RE.match(plain["device"].strip().lower()):
+        ck.add(f"{path}.device", f"{plain['device']!r} is not a device: use auto, cpu, cuda, cuda:N or mps",
+               ck.at(train, "device"))
+        plain.pop("device")
+    elif "device" in plain:
+        plain["device"] = plain["device"].strip().lower()
+    loss = _named(ck, train.get("loss"), C.LOSSES, f"{path}.loss", ck.at(train, "loss"), "cross_entropy")
+    opt = _named(ck, train.get("optimizer"), C.OPTIMIZERS, f"{path}.optimizer", ck.at(train, "optimizer"), "adam")
+    if "lr" in train:  # a common shorthand: train.lr sets the optimizer's learning rate
+        try:
+            lr = C.OPTIMIZERS["adam"][0].coerce(train["lr"])
+            if opt is not None:
+                opt = C.Named(opt.name, {**opt.params, "lr": lr})
+        except FieldError as e:
+            ck.add(f"{path}.lr", f"{e}.", ck.at(train, "lr"))
+    sched = None
+    if train.get("scheduler") not in (None, False, "none"):
+        sched = _named(ck, train.get("scheduler"), C.SCHEDULERS, f"{path}.scheduler", ck.at(train, "scheduler"),
+                       None)
+    es = None
+    es_raw = train.get("early_stopping")
+    if es_raw not in (None, False):
+        if es_raw is True:
+            es_raw = {}
+        if ck.mapping(es_raw, f"{path}.early_stopping", ck.at(train, "early_stopping")):
+            es = C.EarlyStopping(**ck.fields(es_raw, C.EARLY_STOPPING_FIELDS, f"{path}.early_stopping"))
+    if opt is not None and opt.name == "sgd" and opt.params.get("nesterov") and not opt.params.get("momentum"):
+        ck.add(f"{path}.optimizer.nesterov", "Nesterov needs momentum > 0 (set momentum: 0.9)",
+               ck.at(train["optimizer"], "nesterov") if isinstance(train.get("optimizer"), dict) else None)
+    return C.TrainConfig(**plain, loss=loss or cfg.loss, optimizer=opt or cfg.optimizer, scheduler=sched,
+                         early_stopping=es)
+
+
+def _check_data(ck: _Checker, data, path="data") -> C.DataConfig:
+    if data is None:
+        return C.DataConfig()
+    if isinstance(data, str):
+        data = {"name": data}
+    if not ck.mapping(data, path, getattr(data, "mark", None)):
+        return C.DataConfig()
+    values = ck.fields(data, C.DATA_FIELDS, path)
+    return C.DataConfig(**values)
+
+
+def experiment_from_data(data: Any, source: str, warnings: list[str] | None = None) -> Experiment:
+    """Validate parsed YAML (plain or located) into an :class:`Experiment`; raise :class:`ConfigError`."""
+    ck = _Checker(source)
+    if data is None:
+        raise ConfigError(source, [Problem("", "the file is empty. An experiment needs at least `input:` and "
+                                               "`layers:` (see presets/ for examples).", 1)])
+    if not isinstance(data, dict):
+        raise ConfigError(source, [Problem("", f"the file should be a mapping with input:, layers:, data:, "
+                                               f"train:; it holds {_kind(data)}", 1)])
+    for key in data:
+        if key not in TOP_KEYS:
+            hint = suggest(str(key), TOP_KEYS)
+            ck.add(str(key), "unknown section." + (f" Did you mean {hint!r}?" if hint else
+                                                   f" Sections: {', '.join(TOP_KEYS)}."), ck.at(data, key))
+    name = data.get("name") or Path(source).stem
+    if not isinstance(name, (str, int, float)) or isinstance(name, bool):
+        ck.add("name", f"expected text, got {_kind(name)}", ck.at(data, "name"))
+        name = Path(source).stem
+    description = data.get("description") or ""
+    if not isinstance(description, str):
+        ck.add("description", f"expected text, got {_kind(description)}", ck.at(data, "description"))
+        description = ""
+    input_shape: tuple[int, ...] = ()
+    if "input" not in data:
+        ck.add("input", "missing: give the shape of one sample, e.g. input: [1, 28, 28] or input: [2]",
+               getattr(data, "mark", None))
+    else:
+        try:
+            input_shape = tuple(Field("input", "shape").coerce(data["input"]))
+        except FieldError as e:
+            ck.add("input", f"{e}.", ck.at(data, "input"))
+    layers: tuple[LayerSpec, ...] = ()
+    if "layers" not in data or data.get("layers") in (None, []):
+        ck.add("layers", "the network has no layers: add a list such as\n  layers:\n    - {type: Flatten}\n"
+                         "    - {type: Linear, out_features: 10}", ck.at(data, "layers") if "layers" in data else
+               getattr(data, "mark", None))
+    else:
+        layers = _check_layers(ck, data["layers"], "layers", ck.at(data, "layers"))
+    dcfg = _check_data(ck, data.get("data"))
+    tcfg = _check_train(ck, data.get("train"))
+    if ck.problems:
+        raise ConfigError(source, ck.problems)
+    return Experiment(name=str(name), description=description.strip(), network=NetworkSpec(input_shape, layers),
+                      data=dcfg, train=tcfg, source=source, warnings=list(warnings or []))
+
+
+def parse_experiment(text: str, source: str = "<text>", overrides: list[str] | None = None) -> Experiment:
+    data, warnings = read_yaml(text, source)
+    if overrides:
+        data = apply_overrides(data, overrides)
+    return experiment_from_data(data, source, warnings)
+
+
+def load_experiment(path: str | os.PathLike, overrides: list[str] | None = None) -> Experiment:
+    """Read, override and validate an experiment file. Raises :class:`ConfigError` (never a traceback)."""
+    return parse_experiment(read_text(path), str(path), overrides)
+
+
+# ----------------------------------------------------------------------------- --set overrides
+
+
+def _parse_key_path(key: str) -> list[str | int]:
+    parts: list[str | int] = []
+    for piece in key.replace("[", ".").replace("]", "").split("."):
+        if piece == "":
+            raise ValueError("empty part in the key")
+        parts.append(int(piece) if piece.isdigit() else piece)
+    return parts
+
+
+def apply_overrides(data: Any, overrides: list[str]) -> Any:
+    """Apply ``key.path=value`` settings (values typed like YAML) to parsed data; returns the new data."""
+    if data is None:
+        data = LDict()
+    for item in overrides:
+        src = f"--set {item}"
+        if "=" not in item:
+            raise ConfigError(src, [Problem("", "expected key.path=value, e.g. --set train.epochs=3")])
+        key, _, raw = item.partition("=")
+        try:
+            path = _parse_key_path(key.strip())
+        except ValueError:
+            raise ConfigError(src, [Problem("", f"{key!r} is not a key path such as train.optimizer.lr")]) \
+                from None
+        value, _w = read_yaml(raw, src) if raw.strip() else (None, [])
+        if not isinstance(data, dict):
+            raise ConfigError(src, [Problem("", "the file is not a mapping, so nothing can be set in it")])
+        node: Any = data
+        for depth, part in enumerate(path[:-1]):
+            nxt = path[depth + 1]
+            if isinstance(node, dict):
+                child = node.get(part)
+                if isinstance(child, str) and part in ("optimizer", "loss", "scheduler", "data"):
+                    child = {"name": child}  # optimizer: adam + --set train.optimizer.lr=...
+                    node[part] = child
+                if child is None:
+                    child = [] if isinstance(nxt, int) else {}
+                    node[part] = child
+                node = child
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                node = node[part]
+            else:
+                raise ConfigError(src, [Problem(".".join(map(str, path[: depth + 1])),
+                                                "no such entry to set a value in")])
+        last = path[-1]
+        if isinstance(node, dict):
+            node[last] = value
+            if isinstance(node, LDict):
+                node.marks.pop(last, None)
+        elif isinstance(node, list) and isinstance(last, int) and last < len(node):
+            node[last] = value
+        else:
+            raise ConfigError(src, [Problem(key, "no such entry to set a value in")])
+    return data
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def _flow(value) -> str:
+    return yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10_000, allow_unicode=True).strip()
+
+
+def _scalar(value) -> str:
+    text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10_000, allow_unicode=True).strip()
+    return text[:-4].strip() if text.endswith("\n...") else text.replace("\n...", "").strip()
+
+
+def _dump_layers(layers: list[dict], indent: int) -> list[str]:
+    pad = " " * indent
+    lines = []
+    for layer in layers:
+        if "layers" in layer:
+            head = {k: v for k, v in layer.items() if k != "layers"}
+            lines.append(f"{pad}- type: {head.pop('type')}")
+            for k, v in head.items():
+                lines.append(f"{pad}  {k}: {_scalar(v)}")
+            lines.append(f"{pad}  layers:")
+            lines.extend(_dump_layers(layer["layers"], indent + 4))
+        else:
+            lines.append(f"{pad}- {_flow(layer)}")
+    return lines
+
+
+def dump_yaml(d: dict[str, Any]) -> str:
+    """The experiment as readable YAML in the same shape as the presets (layers one per line)."""
+    lines = [f"name: {_scalar(d['name'])}"]
+    if d.get("description"):
+        lines.append(f"description: {_scalar(d['description'])}")
+    lines.append(f"input: {_flow(list(d['input']))}")
+    lines.append("layers:")
+    lines.extend(_dump_layers(d["layers"], 2))
+    for section in ("data", "train"):
+        if section in d:
+            lines.append(f"{section}:")
+            for k, v in d[section].items():
+                lines.append(f"  {k}: {_flow(v) if isinstance(v, (dict, list)) else _scalar(v)}")
+    return "\n".join(lines) + "\n"
+
+
+def save_experiment(exp: Experiment, path: str | os.PathLike) -> None:
+    """Write atomically (temp file + rename), so a crash never leaves half a file."""
+    p = Path(path)
+    tmp = p.with_name(f".{p.name}.tmp-{os.getpid()}")
+    tmp.write_text(exp.to_yaml(), encoding="utf-8")
+    os.replace(tmp, p)

@@ -1,0 +1,118 @@
+"""Plain-text rendering of a network summary (``tui-dl summary`` and the batch runner's error report).
+
+No Rich, no Textual: ANSI colour only when asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from typing import Any
+
+from tui_dl.core.layers import shape_str
+from tui_dl.core.shapes import Summary, human_bytes
+
+_RED, _YELLOW, _BOLD, _DIM, _RESET = "\x1b[31m", "\x1b[33m", "\x1b[1m", "\x1b[2m", "\x1b[0m"
+
+
+def _c(text: str, code: str, color: bool) -> str:
+    return f"{code}{text}{_RESET}" if color else text
+
+
+def summary_table(summary: Summary, title: str = "", color: bool = False, width: int | None = None) -> str:
+    """The torchinfo-style table with the working shown, then totals (and errors)."""
+    width = width or shutil.get_terminal_size((120, 24)).columns
+    head = ("#", "Layer", "Output shape", "Params", "Mult-adds")
+    body: list[tuple[tuple[str, ...], Any]] = [(("", "Input", shape_str(summary.input_shape), "", ""), None)]
+    for r in summary.rows:
+        indent = "  " * r.depth
+        out = shape_str(r.out_shape) if r.out_shape else ("—" if r.skipped else "✗")
+        body.append(((r.index_text, indent + r.label, out, f"{r.params:,}" if not (r.error or r.skipped) else "",
+                      f"{r.macs:,}" if not (r.error or r.skipped) else ""), r))
+    widths = [max(len(h), *(len(cells[i]) for cells, _ in body)) for i, h in enumerate(head)]
+    used = sum(widths) + 2 * (len(head))
+    formula_w = max(30, width - used - 2)
+    lines = []
+    if title:
+        lines.append(_c(title, _BOLD, color))
+    header = "  ".join(h.ljust(widths[i]) if i < 2 or i == 2 else h.rjust(widths[i]) for i, h in enumerate(head))
+    lines.append(_c(header + "  Formula", _BOLD, color))
+    lines.append("─" * min(width, len(header) + 2 + formula_w))
+    for cells, row in body:
+        text = "  ".join(c.ljust(widths[i]) if i < 3 else c.rjust(widths[i]) for i, c in enumerate(cells))
+        notes: list[tuple[str, str]] = []
+        if row is not None:
+            if row.error:
+                notes.append((f"✗ {row.error}", _RED))
+                if row.fix:
+                    notes.append((f"  fix: {row.fix.description}", _RED))
+            elif row.skipped:
+                notes.append(("not computed: an earlier layer has an error", _DIM))
+            else:
+                for f in row.shape_formula:
+                    notes.append((f, ""))
+                if row.params or row.buffers:
+                    notes.append((f"params: {row.param_formula}", ""))
+                for w in row.warnings:
+                    notes.append((f"⚠ {w}", _YELLOW))
+        pad = " " * (len(text) + 2)
+        first = True
+        for note, code in notes or [("", "")]:
+            chunks = _wrap(note, formula_w)
+            for chunk in chunks:
+                line = (text if first else pad.rstrip().ljust(len(text))) + "  " + (_c(chunk, code, color)
+                                                                                   if code else chunk)
+                lines.append(line.rstrip())
+                first = False
+    lines.append("─" * min(width, len(header) + 2 + formula_w))
+    t = summary.totals
+    if summary.ok:
+        lines.append(f"Total params: {t.params:,}   (trainable {t.trainable:,}; buffers {t.buffers:,})")
+        lines.append(f"Mult-adds per sample: {t.macs:,}")
+        lines.append(f"Memory: weights {human_bytes(t.param_bytes)}, activations per sample "
+                     f"{human_bytes(t.activation_bytes)} (forward, float32)")
+        lines.append(f"Output: {shape_str(t.out_shape)}")
+    for e in summary.errors:
+        lines.append(_c(f"✗ {e}", _RED, color))
+    first = summary.first_error
+    if first is not None:
+        lines.append(_c(f"✗ layer {first.index_text} ({first.type}): {first.error}", _RED, color))
+    return "\n".join(lines)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    if len(text) <= width:
+        return [text]
+    words, out, cur = text.split(" "), [], ""
+    for w in words:
+        if cur and len(cur) + 1 + len(w) > width:
+            out.append(cur)
+            cur = "  " + w
+        else:
+            cur = f"{cur} {w}" if cur else w
+    if cur:
+        out.append(cur)
+    return out
+
+
+def summary_json(summary: Summary, name: str = "") -> str:
+    def row(r):
+        return {
+            "index": r.index_text, "path": list(r.path), "type": r.type, "label": r.label,
+            "input_shape": list(r.in_shape) if r.in_shape else None,
+            "output_shape": list(r.out_shape) if r.out_shape else None,
+            "params": r.params, "buffers": r.buffers, "mult_adds": r.macs,
+            "shape_formula": r.shape_formula, "param_formula": r.param_formula, "warnings": r.warnings,
+            "error": r.error, "error_field": r.error_field,
+            "fix": r.fix.description if r.fix else None, "skipped": r.skipped,
+        }
+
+    t = summary.totals
+    return json.dumps({
+        "name": name, "ok": summary.ok, "input_shape": list(summary.input_shape),
+        "layers": [row(r) for r in summary.rows],
+        "totals": {"params": t.params, "trainable": t.trainable, "buffers": t.buffers, "mult_adds": t.macs,
+                   "activation_bytes_per_sample": t.activation_bytes, "param_bytes": t.param_bytes,
+                   "output_shape": list(t.out_shape) if t.out_shape else None},
+        "errors": summary.errors,
+    }, indent=2, ensure_ascii=False)
