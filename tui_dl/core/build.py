@@ -24,7 +24,7 @@ class Residual(nn.Module):
         super().__init__()
         self.body = nn.Sequential(*inner)
         self.proj: nn.Module | None = None
-        if tuple(in_shape) != tuple(out_shape):
+        if tuple(in_shape) != tuple(out_shape) or projection in ("conv", "linear"):
             if len(in_shape) == 3:
                 (ci, h, w), (co, oh, ow) = in_shape, out_shape
                 sh = next(s for s in range(1, h + 1) if (h - 1) // s + 1 == oh)

@@ -82,10 +82,11 @@ class Field:
                     raise FieldError(f"expected one integer or a pair [height, width]; got {len(value)} values")
                 return [self._check_range(_to_int(v)) for v in value]
             try:
-                return self._check_range(_to_int(value))
+                number = _to_int(value)
             except FieldError:
                 extra = ", 'same' or 'valid'" if kind == "padding" else ""
                 raise FieldError(f"expected an integer, a pair [height, width]{extra}; got {_show(value)}") from None
+            return self._check_range(number)
         if kind == "floats":
             if not isinstance(value, (list, tuple)):
                 raise FieldError(f"expected a list of {self.length or 'some'} numbers, got {_show(value)}")

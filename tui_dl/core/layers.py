@@ -114,12 +114,12 @@ def _need_image(in_shape: Shape, name: str) -> None:
 def _window_out(n: int, k: int, s: int, pl: int, pr: int, d: int, ceil_mode: bool) -> tuple[int, str, int]:
     """Output length of a sliding window, the formula text, and the leftover (rows never covered)."""
     span = n + pl + pr - d * (k - 1) - 1
-    if ceil_mode:
-        out = -(-span // s) + 1 if span >= 0 else 0
-        if out > 0 and (out - 1) * s >= n + pl:
+    if ceil_mode:  # torch's pooling_output_shape: round up, but the last window must start inside the input
+        out = (span + s - 1) // s + 1
+        if (out - 1) * s >= n + pl:
             out -= 1
     else:
-        out = span // s + 1 if span >= 0 else 0
+        out = span // s + 1
     pad = f"2·{pl}" if pl == pr else f"{pl}+{pr}"
     ktxt = f"{k}" if d == 1 else f"{d}·({k}−1)−1"
     inner = f"{n}+{pad}−{ktxt}"
@@ -242,12 +242,11 @@ def _pool_common(in_shape: Shape, a: dict, name: str, dilation: tuple[int, int])
     sh, sw = pair(stride) if stride is not None else (kh, kw)
     ph, pw = pair(a["padding"])
     dh, dw = dilation
-    for p, k, d, axis in ((ph, kh, dh, "height"), (pw, kw, dw, "width")):
-        ek = d * (k - 1) + 1
-        if p > ek // 2:
+    for p, k, axis in ((ph, kh, "height"), (pw, kw, "width")):
+        if p > k // 2:  # torch: "pad should be smaller than or equal to half of kernel size"
             raise ShapeError(
-                f"padding {p} is more than half the {ek}-wide window ({axis}); torch allows at most {ek // 2}.",
-                field="padding", fix=Fix(f"set padding to {ek // 2}", set_params={"padding": ek // 2}),
+                f"padding {p} is more than half the {k}-wide window ({axis}); torch allows at most {k // 2}.",
+                field="padding", fix=Fix(f"set padding to {k // 2}", set_params={"padding": k // 2}),
             )
     oh, th, lh = _window_out(h, kh, sh, ph, ph, dh, a["ceil_mode"])
     ow, tw, lw = _window_out(w, kw, sw, pw, pw, dw, a["ceil_mode"])
