@@ -148,7 +148,12 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 def read_yaml(text: str, source: str) -> tuple[Any, list[str]]:
     """Parse YAML text with locations. Raises :class:`ConfigError` with a line for syntax problems."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as e:
+        line = text[: e.position].count("\n") + 1
+        raise ConfigError(source, [Problem("", f"the file holds a control character (#x{e.character:04x}) that YAML "
+                                               f"does not allow; remove it", line)]) from None
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as e:
@@ -164,6 +169,10 @@ def read_yaml(text: str, source: str) -> tuple[Any, list[str]]:
         elif "could not determine a constructor" in msg:
             hint = " Tags such as !!python/... are not allowed: experiment files hold plain values only."
         raise ConfigError(source, [Problem("", f"YAML syntax error: {msg}.{hint}", line, col)]) from None
+    except yaml.reader.ReaderError as e:
+        line = text[: e.position].count("\n") + 1
+        raise ConfigError(source, [Problem("", f"the file holds a character (#x{e.character:04x}) that YAML does "
+                                               f"not allow; remove it", line)]) from None
     except yaml.YAMLError as e:
         raise ConfigError(source, [Problem("", f"{e}")]) from None
     except RecursionError:
@@ -404,7 +413,7 @@ def experiment_from_data(data: Any, source: str, warnings: list[str] | None = No
                getattr(data, "mark", None))
     else:
         try:
-            input_shape = tuple(Field("input", "shape").coerce(data["input"]))
+            input_shape = tuple(Field("input", "shape", required=True).coerce(data["input"]))
         except FieldError as e:
             ck.add("input", f"{e}.", ck.at(data, "input"))
     layers: tuple[LayerSpec, ...] = ()
