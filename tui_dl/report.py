@@ -116,3 +116,64 @@ def summary_json(summary: Summary, name: str = "") -> str:
                    "output_shape": list(t.out_shape) if t.out_shape else None},
         "errors": summary.errors,
     }, indent=2, ensure_ascii=False)
+
+
+# ----------------------------------------------------------------------------- reference tables for the README
+
+
+def _default_text(f) -> str:
+    if f.inferred:
+        return "inferred"
+    if f.required:
+        return "required"
+    if f.default is None:
+        return "= kernel_size" if f.name == "stride" else "—"
+    if isinstance(f.default, bool):
+        return str(f.default).lower()
+    return str(f.default)
+
+
+def layer_reference_markdown() -> str:
+    """The README's layer table, generated from the registry (a test keeps the README in sync)."""
+    from tui_dl.core.layers import GROUPS, by_group
+
+    lines = ["| group | type | what it does | arguments (default) |", "|---|---|---|---|"]
+    groups = by_group()
+    for g in GROUPS:
+        for kind in groups[g]:
+            args = ", ".join(f"`{f.name}` ({_default_text(f)})" for f in kind.fields) or "—"
+            lines.append(f"| {g} | `{kind.name}` | {kind.summary} | {args} |")
+    return "\n".join(lines)
+
+
+def config_reference_markdown() -> str:
+    """The README's data:/train: reference, generated from the config schema."""
+    from tui_dl.core import config as C
+
+    def table(fields, prefix):
+        rows = ["| field | default | meaning |", "|---|---|---|"]
+        for f in fields:
+            extra = f" One of: {', '.join(f.choices)}." if f.kind == "choice" else ""
+            rows.append(f"| `{prefix}{f.name}` | `{_default_text(f)}` | {f.help}.{extra} |")
+        return rows
+
+    out = ["#### `data:`", ""] + table(C.DATA_FIELDS, "data.") + ["", "#### `train:`", ""]
+    out += table(C.TRAIN_FIELDS, "train.")
+    out += ["| `train.loss` | `cross_entropy` | loss: a name or `{name: ..., field: value}` (below). |",
+            "| `train.optimizer` | `adam` | optimizer: a name or `{name: ..., lr: ...}` (below). |",
+            "| `train.scheduler` | `null` | learning-rate schedule, stepped once per epoch (below). |",
+            "| `train.early_stopping` | `null` | `{patience, monitor, min_delta, restore_best}` (below). |"]
+    for title, table_ in (("Optimizers (`train.optimizer`)", C.OPTIMIZERS), ("Losses (`train.loss`)", C.LOSSES),
+                          ("Schedulers (`train.scheduler`)", C.SCHEDULERS)):
+        out += ["", f"#### {title}", "", "| name | fields (default) |", "|---|---|"]
+        for name, fields in table_.items():
+            desc = ", ".join(f"`{f.name}` ({_default_text(f)}): {f.help}" for f in fields) or "—"
+            out.append(f"| `{name}` | {desc} |")
+    out += ["", "#### Early stopping (`train.early_stopping`)", ""] + table(C.EARLY_STOPPING_FIELDS,
+                                                                          "early_stopping.")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # python -m tui_dl.report: print the generated README blocks
+    print("<!-- layers:start -->\n" + layer_reference_markdown() + "\n<!-- layers:end -->\n")
+    print("<!-- config:start -->\n" + config_reference_markdown() + "\n<!-- config:end -->")

@@ -593,7 +593,7 @@ register(_act("ELU", "smooth ReLU variant with negative saturation", "ELU(x) = x
 register(_act("GELU", "Gaussian error linear unit (used in transformers)", "GELU(x) = x·Φ(x)",
               (Field("approximate", "choice", "none", "tanh approximation or exact", choices=("none", "tanh")),)))
 register(_act("SiLU", "sigmoid-weighted linear unit (swish)", "SiLU(x) = x·σ(x)"))
-register(_act("Sigmoid", "squashes to (0, 1); saturates for large |x|",
+register(_act("Sigmoid", "squashes to (0, 1); saturates (gradient near 0) for large inputs",
               "σ(x) = 1 / (1 + e⁻ˣ);  σ'(x) = σ(x)(1 − σ(x)) ≤ 0.25"))
 register(_act("Tanh", "squashes to (−1, 1), zero-centred", "tanh(x) = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ);  tanh' = 1 − tanh²"))
 register(_act("Softmax", "turns scores into probabilities that sum to 1", "softmax(x)ᵢ = eˣⁱ / Σⱼ eˣʲ",
