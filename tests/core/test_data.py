@@ -21,6 +21,16 @@ from tui_dl.core.data import DataError, load_dataset, normalize_batch
 # --------------------------------------------------------------------------- helpers
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """The data code is mostly small tensor ops; on a busy 2-core machine two OpenMP threads spin and
+    make it several times slower, one thread is steady."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
     """Any download attempt that a test did not fake explicitly fails the test."""
@@ -358,6 +368,53 @@ def test_cifar_offline_and_damaged(tmp_path):
     assert str(folder) in str(info.value)
 
 
+def _fake_cifar(folder: pathlib.Path, monkeypatch, per_batch=4):
+    """Tiny CIFAR-10 pickles in torchvision's format, with torchvision's md5 table patched to match."""
+    import pickle
+
+    from torchvision import datasets
+
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    images, md5 = {}, {}
+    for i, name in enumerate(data._CIFAR_FILES[:-1]):
+        chw = rng.integers(0, 256, (per_batch, 3, 32, 32), dtype=np.uint8)
+        images[name] = chw
+        blob = pickle.dumps({"data": chw.reshape(per_batch, 3072), "labels": [(i + k) % 10 for k in range(per_batch)]})
+        (folder / name).write_bytes(blob)
+        md5[name] = hashlib.md5(blob).hexdigest()
+    meta = pickle.dumps({"label_names": list(data._DATASETS["cifar10"].classes)})
+    (folder / "batches.meta").write_bytes(meta)
+    monkeypatch.setattr(datasets.CIFAR10, "train_list", [[f"data_batch_{i}", md5[f"data_batch_{i}"]] for i in range(1, 6)])
+    monkeypatch.setattr(datasets.CIFAR10, "test_list", [["test_batch", md5["test_batch"]]])
+    monkeypatch.setattr(datasets.CIFAR10, "meta", {"filename": "batches.meta", "key": "label_names",
+                                                   "md5": hashlib.md5(meta).hexdigest()})
+    return images
+
+
+def test_cifar_from_folder_and_from_archive(tmp_path, monkeypatch):
+    import tarfile
+
+    images = _fake_cifar(tmp_path / "src" / "cifar-10-batches-py", monkeypatch)
+    d = load_dataset("cifar10", root=tmp_path / "src", download=False, val_split=0)
+    assert d.train.x.shape == (20, 3, 32, 32) and d.test.x.shape == (4, 3, 32, 32)
+    assert d.train.x.dtype == torch.uint8 and d.train.x.is_contiguous()
+    assert torch.equal(d.test.x, torch.from_numpy(images["test_batch"]))  # channels first, untouched
+    assert torch.equal(d.train.x[:4], torch.from_numpy(images["data_batch_1"]))
+    assert d.train.y[:4].tolist() == [0, 1, 2, 3] and d.input_shape == (3, 32, 32) and len(d.mean) == 3
+    # root may also be the cifar-10-batches-py folder itself
+    d2 = load_dataset("cifar10", root=tmp_path / "src" / "cifar-10-batches-py", download=False, val_split=0)
+    assert torch.equal(d2.test.x, d.test.x)
+    # an archive lying in root is unpacked there, without any download
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    with tarfile.open(cache / "cifar-10-python.tar.gz", "w:gz") as tar:
+        tar.add(tmp_path / "src" / "cifar-10-batches-py", arcname="cifar-10-batches-py")
+    d3 = load_dataset("cifar10", root=cache, download=False, val_split=0)
+    assert torch.equal(d3.train.x, d.train.x)
+    assert (cache / "cifar-10-batches-py" / "test_batch").is_file()
+
+
 # --------------------------------------------------------------------------- names and shapes
 
 
@@ -494,22 +551,22 @@ def test_image_folder_no_classes_and_bad_shape(tmp_path):
 
 @pytest.fixture(scope="module")
 def digits():
-    return data.synthesize_digits(3000, seed=0)
+    return data.synthesize_digits(2000, seed=0)
 
 
 def test_synthetic_deterministic(digits):
-    x, y = data.synthesize_digits(300, seed=0)
-    x2, y2 = data.synthesize_digits(300, seed=0)
-    x3, _ = data.synthesize_digits(300, seed=1)
+    x, y = data.synthesize_digits(200, seed=0)
+    x2, y2 = data.synthesize_digits(200, seed=0)
+    x3, _ = data.synthesize_digits(200, seed=1)
     assert torch.equal(x, x2) and torch.equal(y, y2)
     assert not torch.equal(x, x3)
 
 
 def test_synthetic_shape_balance_range(digits):
     x, y = digits
-    assert x.shape == (3000, 1, 28, 28) and x.dtype == torch.uint8 and x.is_contiguous()
+    assert x.shape == (2000, 1, 28, 28) and x.dtype == torch.uint8 and x.is_contiguous()
     assert y.dtype == torch.int64
-    assert torch.bincount(y, minlength=10).tolist() == [300] * 10
+    assert torch.bincount(y, minlength=10).tolist() == [200] * 10
     assert int(x.max()) == 255 and int(x.min()) == 0
     ink = x.float().div(255).mean().item()
     assert 0.08 < ink < 0.3  # MNIST: 0.13
@@ -523,7 +580,7 @@ def test_synthetic_shape_balance_range(digits):
 def test_synthetic_learnable_but_not_trivial(digits):
     x, y = digits
     xf = x.flatten(1).float() / 255
-    xtr, ytr, xte, yte = xf[:2000], y[:2000], xf[2000:], y[2000:]
+    xtr, ytr, xte, yte = xf[:1500], y[:1500], xf[1500:], y[1500:]
     means = torch.stack([xtr[ytr == c].mean(0) for c in range(10)])
     acc = (torch.cdist(xte, means).argmin(1) == yte).float().mean().item()
     assert 0.45 < acc < 0.95, acc  # chance is 0.10

@@ -440,7 +440,7 @@ def _require_shape(title: str, have: tuple[int, ...], want: tuple[int, ...]) -> 
         else:
             fix = f"set `input: {_fmt_list(have)}` in the YAML" + _alternatives(want)
     else:
-        what = f"{title} samples have {_fmt_shape(have)} features"
+        what = f"{title} points have {_fmt_shape(have)} features"
         fix = f"set `input: {_fmt_list(have)}` in the YAML" + _alternatives(want)
     raise DataError(f"{what} but the network's input is {_fmt_list(want)}: {fix}.")
 
@@ -448,8 +448,9 @@ def _require_shape(title: str, have: tuple[int, ...], want: tuple[int, ...]) -> 
 def _alternatives(want: tuple[int, ...]) -> str:
     same = [k for k, s in _DATASETS.items() if s.shape == want]
     if same:
-        noun = "images" if len(want) == 3 else "samples"
-        return f", or pick a dataset with {_fmt_shape(want)} {noun} such as {' or '.join(same[:3])}"
+        what = f"{_fmt_shape(want)} images" if len(want) == 3 else f"{_fmt_shape(want)} features"
+        names = same[:3] if len(same) == 1 else [", ".join(same[:2])] + same[2:3]
+        return f", or pick a dataset with {what} such as {' or '.join(names)}"
     if len(want) == 3 and want[0] in (1, 3):
         return ", or use image-folder, which resizes your own images to any size"
     return ""
@@ -743,7 +744,8 @@ def _download(url: str, dest: pathlib.Path, md5: str, progress: Progress | None,
 
 # --------------------------------------------------------------------------- CIFAR-10
 
-_CIFAR_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch")
+_CIFAR_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch",
+                "batches.meta")
 
 
 def _load_cifar(spec: _Spec, root, download: bool, progress: Progress | None) -> tuple[TensorSplit, TensorSplit, str]:
