@@ -1,0 +1,76 @@
+"""A scripted stand-in for ``core.train.iter_training``: deterministic events, no torch."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+from tui_dl.core import events as E
+
+
+def scripted_training(epochs: int = 3, batches: int = 50, log_every: int = 5, delay: float = 0.0,
+                      classes: int = 10, overfit: bool = False, fallback: str = "", diverge_at: int | None = None,
+                      gate: threading.Event | None = None, run_dir: str = "runs/fake-run"):
+    """A factory: returns a callable with ``iter_training``'s signature yielding scripted events.
+
+    ``delay`` sleeps between step events (so tests can pause / stop mid-run); ``gate`` (if given) must be
+    set before the first step is yielded. The trainer honours ``should_stop`` between steps, like the
+    real one: it yields CheckpointSaved('interrupted') and Finished('stopped').
+    """
+
+    calls: list[dict] = []
+
+    def trainer(exp, *, run_dir_=None, runs_dir="runs", resume=None, should_stop=None, data=None,
+                ui_thread=False, **kwargs):
+        calls.append({"exp": exp, "runs_dir": runs_dir, "ui_thread": ui_thread, "should_stop": should_stop})
+        t0 = 0.0
+        yield E.RunStarted(name=exp.name, run_dir=run_dir, device="cpu", device_name="CPU (test)",
+                           dataset="synthetic-digits" if fallback else exp.data.name, train_size=batches * 64,
+                           val_size=640, test_size=1000, epochs=epochs, steps_per_epoch=batches, params=61706,
+                           fallback_reason=fallback, threads=1)
+        if gate is not None:
+            gate.wait(10)
+        step = 0
+        first = 2.3
+        for epoch in range(1, epochs + 1):
+            for b in range(1, batches + 1):
+                step += 1
+                if should_stop is not None and should_stop.is_set():
+                    yield E.CheckpointSaved(path=f"{run_dir}/last.pt", epoch=epoch, step=step, reason="interrupted")
+                    yield E.Finished(status="stopped", run_dir=run_dir, epochs_run=epoch - 1, steps=step,
+                                     seconds=t0, train_images_per_second=5000.0)
+                    return
+                if delay:
+                    time.sleep(delay)
+                if b % log_every == 0:
+                    x = (epoch - 1) + b / batches
+                    loss = 0.1 + (first - 0.1) * math.exp(-1.5 * x) + 0.05 * math.sin(step * 1.7)
+                    if diverge_at is not None and step >= diverge_at:
+                        yield E.Diverged(epoch=epoch, step=step, loss=float("nan"), first_loss=first, reason="nan",
+                                         advice="The loss became NaN: lower the learning rate (try 10× smaller).")
+                        yield E.Finished(status="diverged", run_dir=run_dir, epochs_run=epoch, steps=step,
+                                         seconds=t0, train_images_per_second=5000.0)
+                        return
+                    t0 = step * 0.01
+                    yield E.StepDone(epoch=epoch, step=step, batch=b, batches=batches, loss=loss, lr=0.001,
+                                     images_per_second=5000.0, elapsed=t0,
+                                     eta=(epochs * batches - step) * 0.01)
+            train_loss = 0.1 + (first - 0.1) * math.exp(-1.5 * epoch)
+            val_loss = train_loss * 1.1 + (0.05 * epoch * epoch if overfit else 0.0)
+            yield E.EpochDone(epoch=epoch, epochs=epochs, step=step, train_loss=train_loss,
+                              train_accuracy=min(0.99, 0.6 + 0.12 * epoch), val_loss=val_loss,
+                              val_accuracy=min(0.98, 0.58 + 0.11 * epoch), lr=0.001, seconds=1.5,
+                              images_per_second=5000.0, is_best=not overfit or epoch == 1)
+            yield E.CheckpointSaved(path=f"{run_dir}/last.pt", epoch=epoch, step=step, reason="last")
+        confusion = [[90 if i == j else (2 if (i + j) % 3 == 0 else 1) for j in range(classes)]
+                     for i in range(classes)]
+        per_class = [row[i] / sum(row) for i, row in enumerate(confusion)]
+        yield E.Finished(status="completed", run_dir=run_dir, epochs_run=epochs, steps=step, seconds=4.5,
+                         train_images_per_second=5000.0, best_epoch=epochs, best_val_loss=0.2,
+                         best_val_accuracy=0.95, test_loss=0.21, test_accuracy=0.9412,
+                         per_class_accuracy=per_class, confusion=confusion,
+                         classes=[str(i) for i in range(classes)])
+
+    trainer.calls = calls  # type: ignore[attr-defined]
+    return trainer

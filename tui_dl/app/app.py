@@ -1,0 +1,376 @@
+"""The tui-dl app: four views in tabs (Build, Setup, Train, Runs), a status bar and the footer.
+
+The app holds the document (the experiment and its undo history) and the session's runs; the
+views render them and hand edits back through :meth:`TuiDL.apply_edit`. Training and file
+handling live in the mixins of :mod:`train_controller` and :mod:`file_controller`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from tui_dl.app.document import Document
+from tui_dl.app.file_controller import FilesMixin, problems_text
+from tui_dl.app.messages import DeviceDetected
+from tui_dl.app.train_controller import PLOT_INTERVAL, TrainingMixin
+from tui_dl.app.views.build_view import BuildView
+from tui_dl.app.views.runs_view import RunsView
+from tui_dl.app.views.settings_view import SettingsView
+from tui_dl.app.views.train_view import TrainView
+from tui_dl.app.widgets.colors import palette
+from tui_dl.app.widgets.status_bar import StatusBar
+from tui_dl.core.experiment import ConfigError, Experiment, parse_experiment
+from tui_dl.core.shapes import summarize
+
+VIEWS = ("build", "setup", "train", "runs")
+
+#: (title, help, action) for the command palette; the keys are in the help text.
+COMMANDS = (
+    ("Train: start / stop", "Start training the current experiment, or stop it (ctrl+r)", "toggle_training"),
+    ("Train: pause / resume", "Pause or resume the running training (p)", "pause_training"),
+    ("File: open", "Open a preset, a YAML file or a run folder (ctrl+o)", "open"),
+    ("File: save", "Save the experiment as YAML (ctrl+s)", "save"),
+    ("File: reload", "Read the file again from disk (ctrl+l)", "reload"),
+    ("Edit: undo", "Undo the last edit (ctrl+z)", "undo"),
+    ("Edit: redo", "Redo (ctrl+y)", "redo"),
+    ("Build: add layer", "Add a layer after the selected one (a)", "build_action('add_layer')"),
+    ("Build: insert layer", "Insert a layer before the selected one (i)", "build_action('insert_layer')"),
+    ("Build: add inside block", "Add a layer inside the selected Residual block (n)", "build_action('nest_layer')"),
+    ("Build: delete layer", "Delete the selected layer (d)", "build_action('delete_layer')"),
+    ("Build: duplicate layer", "Duplicate the selected layer (c)", "build_action('duplicate_layer')"),
+    ("Build: move layer up", "Move the selected layer up (shift+up)", "build_action('move_layer(-1)')"),
+    ("Build: move layer down", "Move the selected layer down (shift+down)", "build_action('move_layer(1)')"),
+    ("Build: apply fix", "Apply the suggested fix for a layer error (f)", "build_action('apply_fix')"),
+    ("View: Build", "Layers, shapes and formulas (F2 or 1)", "show_view('build')"),
+    ("View: Setup", "Data, loss, optimizer and training settings (F3 or 2)", "show_view('setup')"),
+    ("View: Train", "Plots, log and results (F4 or 3)", "show_view('train')"),
+    ("View: Runs", "Runs of this session; overlay curves (F5 or 4)", "show_view('runs')"),
+    ("View: toggle dark / light", "Switch between the dark and light theme (ctrl+t)", "toggle_dark"),
+    ("Help", "Keys and views (? or F1)", "help"),
+)
+
+
+class TuiDL(TrainingMixin, FilesMixin, App):
+    CSS_PATH = "app.tcss"
+    TITLE = "tui-dl"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
+    BINDINGS = [
+        Binding("ctrl+r", "toggle_training", "Train", id="train.start", priority=True),
+        Binding("p", "pause_training", "Pause", id="train.pause"),
+        Binding("ctrl+s", "save", "Save", id="file.save", priority=True),
+        Binding("ctrl+o", "open", "Open", id="file.open", priority=True),
+        Binding("ctrl+l", "reload", "Reload", id="file.reload", show=False),
+        Binding("ctrl+z", "undo", "Undo", id="edit.undo", priority=True),
+        Binding("ctrl+y", "redo", "Redo", id="edit.redo", show=False, priority=True),
+        Binding("f2,1", "show_view('build')", "Build", id="view.build", show=False),
+        Binding("f3,2", "show_view('setup')", "Setup", id="view.setup", show=False),
+        Binding("f4,3", "show_view('train')", "Train view", id="view.train", show=False),
+        Binding("f5,4", "show_view('runs')", "Runs", id="view.runs", show=False),
+        Binding("ctrl+t", "toggle_dark", "Theme", id="view.theme", show=False),
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+    ]
+
+    def __init__(self, experiment: Experiment | None = None, path: str | Path | None = None, *,
+                 runs_dir: str | Path = "runs", trainer: Callable | None = None,
+                 load_error: ConfigError | None = None, device_text: str | None = None,
+                 datasets: dict[str, str] | None = None) -> None:
+        super().__init__()
+        if experiment is None:
+            from tui_dl.app.presets import default_experiment
+
+            experiment, default_path = default_experiment()
+            path = path if load_error is None and path is not None else (None if load_error else default_path)
+        self.document = Document(experiment, Path(path) if path else None)
+        self.runs_dir = str(runs_dir)
+        self.trainer = trainer
+        self.load_error = load_error
+        self.device_text = device_text
+        self.datasets = datasets or {}
+        self.current_view = "build"
+        self._init_training()
+        self._init_files()
+        if load_error is not None and load_error.source:
+            self.failed_path = Path(load_error.source)
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        with TabbedContent(initial="build", id="views"):
+            with TabPane("Build [dim]F2[/]", id="build"):
+                yield BuildView(id="build-view")
+            with TabPane("Setup [dim]F3[/]", id="setup"):
+                yield SettingsView(id="settings-view")
+            with TabPane("Train [dim]F4[/]", id="train"):
+                yield TrainView(id="train-view")
+            with TabPane("Runs [dim]F5[/]", id="runs"):
+                yield RunsView(id="runs-view")
+        yield StatusBar(id="status-bar")
+        yield Footer()
+
+    @property
+    def build_view(self) -> BuildView:
+        return self.query_one(BuildView)
+
+    @property
+    def settings_view(self) -> SettingsView:
+        return self.query_one(SettingsView)
+
+    @property
+    def train_view(self) -> TrainView:
+        return self.query_one(TrainView)
+
+    @property
+    def runs_view(self) -> RunsView:
+        return self.query_one(RunsView)
+
+    @property
+    def status_bar(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    def on_mount(self) -> None:
+        first = summarize(self.document.experiment.network).first_error
+        if first is not None:
+            self.document.selection = first.path
+        self.refresh_views()
+        self.train_view.show_run(None, [])
+        self.refresh_runs()
+        if self.load_error is not None:
+            self.build_view.show_problems(problems_text(self.load_error, palette(self),
+                                                        self.document.experiment.name))
+        if self.device_text is not None:
+            self.status_bar.set(device=self.device_text)
+            self.settings_view.set_probe(self.device_text, self.datasets)
+        else:
+            self.set_timer(0.5, self._probe)
+        self.set_interval(PLOT_INTERVAL, self.redraw_plots_if_dirty)
+        self.theme_changed_signal.subscribe(self, lambda _theme: self._theme_changed())
+        self.query_one("#layer-stack").focus()
+
+    def _theme_changed(self) -> None:
+        self.refresh_views()
+        self.refresh_runs()
+        self.show_current_run()
+
+    # ------------------------------------------------------------------ the document
+    def apply_edit(self, new: Experiment, *, key=None, selection=...) -> bool:
+        """Record an edit (undoable) and refresh every view. Settings that the YAML loader would refuse
+        are refused here too, with its message."""
+        if key is not None and key[0] == "setting":
+            try:
+                parse_experiment(new.to_yaml(), "<edit>")
+            except ConfigError as e:
+                self.notify("; ".join(f"{p.path}: {p.message}" for p in e.problems), title="Not accepted",
+                            severity="error", timeout=6)
+                self.settings_view.show(self.document.experiment)
+                return False
+        changed = self.document.edit(new, key=key,
+                                     selection=self.document.selection if selection is ... else selection)
+        if selection is not ...:
+            self.document.selection = selection
+        self.refresh_views()
+        return changed
+
+    def refresh_views(self) -> None:
+        doc = self.document
+        exp = doc.experiment
+        summary = summarize(exp.network)
+        with self.batch_update():
+            self.build_view.show(exp, summary, doc.selection)
+            doc.selection = self.build_view.selection
+            self.settings_view.show(exp)
+            where = str(doc.path) if doc.path else "not saved yet"
+            self.status_bar.set(doc_text=f"{exp.name} · {where}", modified=doc.modified)
+        self.sub_title = exp.name
+
+    def action_undo(self) -> None:
+        if not self.document.undo():
+            self.notify("Nothing to undo.", timeout=2)
+            return
+        self.refresh_views()
+
+    def action_redo(self) -> None:
+        if not self.document.redo():
+            self.notify("Nothing to redo.", timeout=2)
+            return
+        self.refresh_views()
+
+    # ------------------------------------------------------------------ views
+    FOCUS_IN_VIEW = {"build": "#layer-stack", "setup": "#settings-view", "train": "#log-pane",
+                     "runs": "#runs-table"}
+
+    def action_show_view(self, view: str) -> None:
+        if view not in VIEWS:
+            return
+        tabs = self.query_one(TabbedContent)
+        if tabs.active != view:
+            tabs.active = view
+            # Focus inside the new view now: otherwise Textual moves focus away from the hidden
+            # widget to a focusable one in the old view, and TabbedContent follows the focus back.
+            self._focus_view(view)
+
+    def _focus_view(self, view: str) -> None:
+        target = self.query_one(self.FOCUS_IN_VIEW[view])
+        if view == "setup":
+            editors = target.query("Input, Select, Checkbox")
+            if editors:
+                editors.first().focus(scroll_visible=False)
+                return
+        target.focus(scroll_visible=False)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.tabbed_content.id != "views":
+            return
+        self.current_view = event.pane.id or "build"
+        if self.current_view == "train":
+            self._plots_dirty = True
+            self.redraw_plots_if_dirty()
+        if self.is_running and self.screen_stack:
+            self.refresh_bindings()
+        focused = self.focused
+        pane = event.pane
+        if focused is None or pane not in focused.ancestors:
+            self._focus_view(self.current_view)
+
+    def action_build_action(self, action: str) -> None:
+        self.action_show_view("build")
+        self.call_after_refresh(self.build_view.run_action, action)
+
+    def action_toggle_dark(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def action_help(self) -> None:
+        from tui_dl.app.screens.help_screen import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "pause_training":
+            return True if self.is_training else False
+        return True
+
+    # ------------------------------------------------------------------ runs view messages
+    @on(RunsView.ToggleOverlay)
+    def _toggle_overlay(self, message: RunsView.ToggleOverlay) -> None:
+        self.overlay_ids ^= {message.run_id}
+        self._plots_dirty = True
+        self.refresh_runs()
+        rec = self.run_by_id(message.run_id)
+        if rec is not None:
+            ticked = message.run_id in self.overlay_ids
+            self.notify(f"{rec.label} {'overlaid on' if ticked else 'removed from'} the Train plots", timeout=2)
+
+    @on(RunsView.ShowRun)
+    def _show_run(self, message: RunsView.ShowRun) -> None:
+        self.shown_run_id = message.run_id
+        self.show_current_run()
+        self.refresh_runs()
+        self.action_show_view("train")
+
+    @on(RunsView.ClearOverlays)
+    def _clear_overlays(self) -> None:
+        self.overlay_ids.clear()
+        self._plots_dirty = True
+        self.refresh_runs()
+
+    # ------------------------------------------------------------------ command palette
+    def get_system_commands(self, screen: Screen):
+        yield from super().get_system_commands(screen)
+        for title, help_text, action in COMMANDS:
+            yield SystemCommand(title, help_text, lambda a=action: self.call_later(self.run_action, a))
+
+    # ------------------------------------------------------------------ quitting
+    async def action_quit(self) -> None:
+        from tui_dl.app.screens.confirm_modal import ConfirmModal
+
+        if self.is_training:
+            def answer(ok: bool | None) -> None:
+                if ok:
+                    self._quit_when_stopped = True
+                    self.action_stop_training()
+                    self.set_timer(30, self.exit)  # the trainer ignored the stop request: leave anyway
+
+            self.push_screen(ConfirmModal("Training is running. Stop it and quit?",
+                                          "The trainer finishes the current step and saves a checkpoint first.",
+                                          yes="Stop and quit", no="Keep training"), answer)
+            return
+        if self.document.modified:
+            def answer_unsaved(ok: bool | None) -> None:
+                if ok:
+                    self.exit()
+
+            self.push_screen(ConfirmModal("Quit without saving your changes?", "ctrl+s saves the experiment.",
+                                          yes="Quit", no="Cancel"), answer_unsaved)
+            return
+        self.exit()
+
+    # ------------------------------------------------------------------ device probe
+    def _probe(self) -> None:
+        self._probe_worker()
+
+    @work(thread=True, group="probe", exit_on_error=False)
+    def _probe_worker(self) -> None:
+        """Detect the device (and read dataset descriptions) in a subprocess: torch's 3–6 s import
+        then runs on another core instead of competing with the UI for this process's GIL."""
+        code = (
+            "import json, os\n"
+            "out = {'device': '', 'datasets': {}}\n"
+            "try:\n"
+            "    from tui_dl.core import device as D\n"
+            "    try:\n"
+            "        out['device'] = str(D.describe_device())\n"
+            "    except TypeError:\n"
+            "        out['device'] = str(D.describe_device(D.resolve_device('auto')))\n"
+            "except Exception:\n"
+            "    try:\n"
+            "        import torch\n"
+            "        if torch.cuda.is_available():\n"
+            "            out['device'] = 'cuda: ' + torch.cuda.get_device_name(0)\n"
+            "        elif getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available():\n"
+            "            out['device'] = 'mps: Apple GPU'\n"
+            "        else:\n"
+            "            out['device'] = f'cpu: {os.cpu_count()} cores, no GPU found'\n"
+            "    except Exception as e:\n"
+            "        out['device'] = f'torch not available ({type(e).__name__})'\n"
+            "try:\n"
+            "    from tui_dl.core import data\n"
+            "    from tui_dl.core.config import DATASETS\n"
+            "    for n in DATASETS:\n"
+            "        try:\n"
+            "            out['datasets'][n] = str(data.describe(n))\n"
+            "        except Exception:\n"
+            "            pass\n"
+            "except Exception:\n"
+            "    pass\n"
+            "print(json.dumps(out))\n"
+        )
+        env = dict(os.environ)
+        root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        try:
+            proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                                  env=env, stdin=subprocess.DEVNULL)
+            info = json.loads(proc.stdout.strip().splitlines()[-1])
+        except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+            info = {"device": f"cpu: {os.cpu_count()} cores (device check failed)", "datasets": {}}
+        self.post_message(DeviceDetected(info.get("device") or "unknown device", info.get("datasets") or {}))
+
+    @on(DeviceDetected)
+    def _device_detected(self, message: DeviceDetected) -> None:
+        self.device_text = message.text
+        self.datasets = message.datasets
+        if not self.is_training:
+            self.status_bar.set(device=message.text)
+        self.settings_view.set_probe(message.text, message.datasets)

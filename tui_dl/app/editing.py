@@ -1,0 +1,165 @@
+"""Spec edits the builder offers, in plain Python (no Textual): new layers with sensible arguments,
+text ↔ field-value conversion for the inputs, and applying a row's one-key fix.
+
+Every function returns new values; nothing here keeps state.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tui_dl.core.fields import Field, FieldError
+from tui_dl.core.layers import REGISTRY, Fix
+from tui_dl.core.shapes import LayerRow
+from tui_dl.core.spec import LayerSpec, NetworkSpec
+
+Shape = tuple[int, ...]
+
+#: The input shape as a field, so the input row is edited like any other value.
+INPUT_FIELD = Field("input", "shape", None, "shape of one sample: [features] or [channels, height, width]",
+                    required=True)
+
+
+def new_layer(kind: str, in_shape: Shape | None) -> LayerSpec:
+    """A new layer of ``kind`` with the required arguments filled in from the incoming shape."""
+    image = in_shape is not None and len(in_shape) == 3
+    channels = in_shape[0] if in_shape else 16
+    if kind == "Conv2d":
+        return LayerSpec(kind, {"out_channels": max(8, channels * 2) if image else 16, "kernel_size": 3,
+                                "padding": 1})
+    if kind in ("MaxPool2d", "AvgPool2d"):
+        return LayerSpec(kind, {"kernel_size": 2})
+    if kind == "Linear":
+        return LayerSpec(kind, {"out_features": 64})
+    if kind == "Residual":
+        if image:
+            body = (LayerSpec("Conv2d", {"out_channels": channels, "kernel_size": 3, "padding": 1}),
+                    LayerSpec("BatchNorm2d"), LayerSpec("ReLU"))
+        else:
+            feats = in_shape[0] if in_shape else 64
+            body = (LayerSpec("Linear", {"out_features": feats}), LayerSpec("ReLU"))
+        return LayerSpec(kind, {}, body)
+    return LayerSpec(kind)
+
+
+def change_type(layer: LayerSpec, kind: str) -> LayerSpec:
+    """The layer turned into another kind, keeping the arguments the new kind also has."""
+    target = REGISTRY[kind]
+    fresh = new_layer(kind, None)
+    params = {k: v for k, v in layer.params.items() if target.field(k) is not None}
+    for k, v in fresh.params.items():
+        params.setdefault(k, v)
+    return LayerSpec(kind, params, layer.layers if target.container else ())
+
+
+_SPLIT = re.compile(r"[\s,x×*]+")
+
+
+def parse_text(field: Field, text: str) -> Any:
+    """The value typed into ``field``'s input; ``None`` for an empty input (use the default / infer).
+
+    Raises :class:`FieldError` with a plain-language message, like the YAML loader.
+    """
+    raw = text.strip()
+    if raw == "":
+        if field.required:
+            raise FieldError(f"needs a value ({field.describe_type()})")
+        return None
+    kind = field.kind
+    if kind in ("int2", "padding", "floats", "shape"):
+        inner = raw.strip("[]() ")
+        if kind == "padding" and inner.lower() in ("same", "valid"):
+            return field.coerce(inner)
+        parts = [p for p in _SPLIT.split(inner) if p]
+        if kind in ("int2", "padding"):
+            if len(parts) == 1:
+                return field.coerce(parts[0])
+            return field.coerce(parts)
+        return field.coerce(parts)
+    if kind == "bool":
+        return field.coerce(raw)
+    return field.coerce(raw)
+
+
+def to_text(field: Field, value: Any) -> str:
+    """The input text for a value (the inverse of :func:`parse_text`)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(to_text(field, v) for v in value)
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def placeholder(field: Field, inferred: dict | None = None) -> str:
+    """What an empty input means: ``auto (6)`` for inferred fields, ``default 1`` otherwise."""
+    if field.inferred:
+        got = (inferred or {}).get(field.name)
+        return f"auto ({got})" if got is not None else "auto"
+    if field.required:
+        return "required"
+    if field.default is None:
+        return "none"
+    return f"default {to_text(field, field.default)}"
+
+
+def apply_fix(spec: NetworkSpec, path: tuple[int, ...], fix: Fix) -> NetworkSpec:
+    """The spec with ``fix`` applied to the layer at ``path``."""
+    if fix.insert_before is not None:
+        return spec.insert_layer(path, fix.insert_before)
+    if fix.set_params:
+        layer = spec.get_layer(path)
+        return spec.replace_layer(path, layer.with_params(**fix.set_params))
+    return spec
+
+
+def fix_for(rows: list[LayerRow], path: tuple[int, ...] | None) -> tuple[tuple[int, ...], Fix] | None:
+    """The fix to apply: the selected row's, else the first row that has one."""
+    if path is not None:
+        for r in rows:
+            if r.path == path and r.fix is not None:
+                return r.path, r.fix
+    for r in rows:
+        if r.fix is not None:
+            return r.path, r.fix
+    return None
+
+
+def visible_paths(layers, prefix: tuple[int, ...] = ()) -> list[tuple[int, ...]]:
+    """Every layer's path in display order (blocks followed by their inner layers)."""
+    out = []
+    for i, layer in enumerate(layers):
+        p = prefix + (i,)
+        out.append(p)
+        out.extend(visible_paths(layer.layers, p))
+    return out
+
+
+def path_text(path: tuple[int, ...] | None) -> str:
+    return "input" if path is None else ".".join(str(i) for i in path)
+
+
+def path_from_text(text: str) -> tuple[int, ...] | None:
+    return None if text in ("input", "") else tuple(int(x) for x in text.split("."))
+
+
+def clamp_path(spec: NetworkSpec, path: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    """``path`` if it still names a layer, else the nearest one before it (or the input row)."""
+    if path is None:
+        return None
+    paths = visible_paths(spec.layers)
+    if path in paths:
+        return path
+    earlier = [p for p in paths if p < path]
+    return earlier[-1] if earlier else (paths[0] if paths else None)
+
+
+def after(path: tuple[int, ...] | None) -> tuple[int, ...]:
+    """Where "add after the selection" inserts: after it among its siblings, or first after the input."""
+    if path is None:
+        return (0,)
+    return path[:-1] + (path[-1] + 1,)

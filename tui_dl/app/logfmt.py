@@ -1,0 +1,78 @@
+"""Training events as readable log lines (no Textual). Batch mode has its own printer; the wording
+here is written for the narrow log pane."""
+
+from __future__ import annotations
+
+from tui_dl.core import events as E
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "–"
+    s = int(round(seconds))
+    if s >= 3600:
+        return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def pct(v: float | None) -> str:
+    return "–" if v is None else f"{100 * v:.2f}%"
+
+
+def pct1(v: float | None) -> str:
+    return "–" if v is None else f"{100 * v:.1f}%"
+
+
+def num(v: float | None, digits: int = 4) -> str:
+    return "–" if v is None else f"{v:.{digits}f}"
+
+
+def format_event(ev) -> list[str]:
+    """Log lines for one event (step events included: the log is bounded and written in batches)."""
+    if isinstance(ev, E.StepDone):
+        return [f"  e{ev.epoch} {ev.batch:>5}/{ev.batches}  loss {ev.loss:.4f}  lr {ev.lr:.3g}  "
+                f"{ev.images_per_second:,.0f} img/s"]
+    if isinstance(ev, E.EpochDone):
+        text = f"■ epoch {ev.epoch}/{ev.epochs}  loss {num(ev.train_loss)}"
+        if ev.val_loss is not None:
+            text += f" val {num(ev.val_loss)}"
+        if ev.train_accuracy is not None or ev.val_accuracy is not None:
+            text += f"  acc {pct1(ev.train_accuracy)}"
+            if ev.val_accuracy is not None:
+                text += f" val {pct1(ev.val_accuracy)}"
+        text += f"  {ev.seconds:.1f}s"
+        if ev.is_best:
+            text += " ★"
+        return [text]
+    if isinstance(ev, E.RunStarted):
+        lines = [f"▶ {ev.name} on {ev.dataset}: {ev.train_size:,} train, {ev.val_size:,} val, "
+                 f"{ev.test_size:,} test",
+                 f"  {ev.epochs} epochs × {ev.steps_per_epoch:,} steps, {ev.params:,} params",
+                 f"  device {ev.device} ({ev.device_name})" + (f", {ev.threads} threads" if ev.threads else ""),
+                 f"  run folder {ev.run_dir}"]
+        if ev.resumed_from:
+            lines.append(f"  resumed from {ev.resumed_from} at epoch {ev.start_epoch}")
+        if ev.fallback_reason:
+            lines.append(f"⚠ dataset fallback: {ev.fallback_reason}")
+        return lines
+    if isinstance(ev, E.CheckpointSaved):
+        return [f"  ✓ checkpoint ({ev.reason}) {ev.path}"]
+    if isinstance(ev, E.Notice):
+        mark = {"warning": "⚠", "error": "✗"}.get(ev.level, "ℹ")
+        return [f"{mark} {ev.message}"]
+    if isinstance(ev, E.EarlyStopped):
+        return [f"⏹ early stop after epoch {ev.epoch}: {ev.monitor} has not improved for {ev.patience} epochs "
+                f"(best {ev.best_value:.4f} at epoch {ev.best_epoch})"]
+    if isinstance(ev, E.Diverged):
+        return [f"✗ diverged at epoch {ev.epoch}, step {ev.step}: loss {ev.loss:.4g} ({ev.reason}; it started "
+                f"at {ev.first_loss:.4g})", f"  {ev.advice}"]
+    if isinstance(ev, E.Finished):
+        lines = [f"■ {ev.status.replace('_', ' ')}: {ev.epochs_run} epochs, {ev.steps:,} steps, "
+                 f"{duration(ev.seconds)}, {ev.train_images_per_second:,.0f} img/s"]
+        if ev.test_accuracy is not None or ev.test_loss is not None:
+            lines.append(f"  test accuracy {pct(ev.test_accuracy)}, test loss {num(ev.test_loss)}")
+        if ev.best_epoch is not None:
+            lines.append(f"  best epoch {ev.best_epoch}: val loss {num(ev.best_val_loss)}, "
+                         f"val acc {pct(ev.best_val_accuracy)}")
+        return lines
+    return [str(ev)]

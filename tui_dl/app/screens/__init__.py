@@ -1,0 +1,1 @@
+"""Modal screens: help, confirm, open, save, add layer."""

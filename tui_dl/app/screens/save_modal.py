@@ -1,0 +1,34 @@
+"""Ask where to save the experiment (``ModalScreen[str | None]``)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+
+class SaveModal(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    def __init__(self, default_path: str) -> None:
+        super().__init__()
+        self.default_path = default_path
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="save"):
+            yield Static("Save the experiment as YAML", classes="dialog-title")
+            yield Input(self.default_path, placeholder="path/to/file.yaml", id="save-path")
+            yield Static("The file holds the network, data and train settings; `tui-dl FILE` or "
+                         "`tui-dl --batch FILE` opens it again. Comments in an existing file are not kept.",
+                         classes="dialog-note")
+            yield Static("enter save · esc cancel", classes="dialog-help")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        path = event.value.strip()
+        if path:
+            self.dismiss(path)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

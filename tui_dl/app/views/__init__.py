@@ -1,0 +1,1 @@
+"""The app's four views (tab panes): build, setup, train, runs."""

@@ -1,0 +1,281 @@
+"""Build view: palette | layer stack + argument form | summary table + explain pane, totals below.
+
+The network spec is the single source of truth: every edit makes a new spec through its
+``replace_layer``/``insert_layer``/``remove_layer``/``move_layer`` methods and hands it to the app,
+which records it for undo and calls :meth:`BuildView.show` with a fresh ``summarize(spec)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Static
+
+from tui_dl.app.editing import (INPUT_FIELD, after, apply_fix, change_type, clamp_path, fix_for, new_layer,
+                                path_text)
+from tui_dl.app.widgets.colors import palette
+from tui_dl.app.widgets.detail_pane import DetailPane, TotalsBar, explain_input, explain_layer
+from tui_dl.app.widgets.field_form import FieldForm
+from tui_dl.app.widgets.layer_stack import LayerStack
+from tui_dl.app.widgets.palette import LayerPalette
+from tui_dl.app.widgets.summary_table import SummaryTable
+from tui_dl.core.experiment import Experiment
+from tui_dl.core.fields import Field
+from tui_dl.core.layers import REGISTRY
+from tui_dl.core.shapes import Summary
+
+Path = tuple[int, ...]
+
+
+def incoming_shape(summary: Summary, path: Path):
+    """The shape that would arrive at a layer inserted at ``path``."""
+    rows = {r.path: r for r in summary.rows}
+    if path in rows:
+        return rows[path].in_shape
+    if path[-1] > 0 and path[:-1] + (path[-1] - 1,) in rows:
+        return rows[path[:-1] + (path[-1] - 1,)].out_shape
+    if len(path) > 1 and path[:-1] in rows:
+        return rows[path[:-1]].in_shape
+    return tuple(summary.input_shape)
+
+
+class BuildView(Vertical):
+    BINDINGS = [
+        Binding("a", "add_layer", "Add layer", id="build.add"),
+        Binding("i", "insert_layer", "Insert before", id="build.insert", show=False),
+        Binding("n", "nest_layer", "Add inside block", id="build.nest", show=False),
+        Binding("d,delete", "delete_layer", "Delete", id="build.delete"),
+        Binding("c", "duplicate_layer", "Duplicate", id="build.duplicate", show=False),
+        Binding("shift+up", "move_layer(-1)", "Move up", id="build.move-up", show=False),
+        Binding("shift+down", "move_layer(1)", "Move down", id="build.move-down", show=False),
+        Binding("f", "apply_fix", "Fix", id="build.fix"),
+        Binding("e", "edit_selected", "Edit", id="build.edit", show=False),
+        Binding("escape", "focus_stack", "Back to layers", id="build.back", show=False),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.selection: Path | None = None
+        self.summary: Summary | None = None
+        self.experiment: Experiment | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="problems-banner")
+        with Horizontal(id="build-main"):
+            with Vertical(id="palette-col", classes="panel") as col:
+                col.border_title = "Palette"
+                col.border_subtitle = "enter adds"
+                yield LayerPalette(id="palette")
+            with Vertical(id="stack-col"):
+                stack = LayerStack(id="layer-stack", classes="panel")
+                stack.border_title = "Network"
+                stack.border_subtitle = "a add · d delete · ⇧↑↓ move"
+                yield stack
+                with VerticalScroll(id="form-box", classes="panel", can_focus=False) as box:
+                    box.border_title = "Arguments"
+                    yield FieldForm(id="layer-form")
+            with Vertical(id="table-col"):
+                table = SummaryTable(id="summary-table", classes="panel")
+                table.border_title = "Shapes"
+                yield table
+                detail = DetailPane(id="detail-pane", classes="panel")
+                detail.border_title = "Explain"
+                yield detail
+        yield TotalsBar(id="totals-bar")
+
+    # ------------------------------------------------------------------ showing
+    def show_problems(self, text) -> None:
+        """A file that could not be opened: its problems (file:line: field: message), or None to hide."""
+        banner = self.query_one("#problems-banner", Static)
+        banner.display = text is not None
+        banner.update(text or "")
+
+    def show(self, experiment: Experiment, summary: Summary, selection: Path | None) -> None:
+        self.experiment, self.summary = experiment, summary
+        self.selection = clamp_path(experiment.network, selection)
+        with self.app.batch_update():
+            self.query_one(LayerStack).show(summary, self.selection)
+            self.query_one(SummaryTable).show(summary, self.selection)
+            self._show_selection()
+            self.query_one(TotalsBar).show(summary, experiment)
+
+    def _show_selection(self) -> None:
+        exp, summary, path = self.experiment, self.summary, self.selection
+        if exp is None or summary is None:
+            return
+        form = self.query_one("#layer-form", FieldForm)
+        box = self.query_one("#form-box")
+        detail = self.query_one(DetailPane)
+        pal = palette(self.app)
+        if path is None:
+            box.border_title = "Input shape"
+            form.load([INPUT_FIELD], {"input": list(exp.network.input_shape)}, key=("input",), page=("input",))
+            detail.show(explain_input(summary, exp, pal))
+            return
+        layer = exp.network.get_layer(path)
+        row = summary.row(path)
+        kind = REGISTRY.get(layer.type)
+        box.border_title = f"{layer.type} · layer {path_text(tuple(i + 1 for i in path))}"
+        if kind is None:
+            form.load([], {}, key=("layer", path, layer.type), page=("unknown",),
+                      empty_text=f"Unknown layer type {layer.type!r}: delete it (d) and add a known one (a).")
+        else:
+            same_group = tuple(k.name for k in REGISTRY.values() if k.group == kind.group)
+            type_field = Field("type", "choice", layer.type, f"layer kind ({kind.group}): switching keeps the "
+                               f"arguments both kinds have", choices=same_group)
+            values = {"type": layer.type, **layer.params}
+            placeholders = {}
+            inferred = row.inferred if row else {}
+            for f in kind.fields:
+                if f.inferred:
+                    placeholders[f.name] = f"auto ({inferred[f.name]})" if f.name in inferred else "auto"
+            form.load([type_field, *kind.fields], values, key=("layer", path, layer.type),
+                      page=("layer", layer.type), placeholders=placeholders)
+        if row is not None:
+            detail.show(explain_layer(row, layer, pal))
+
+    def _select(self, path: Path | None) -> None:
+        if path == self.selection:
+            return
+        self.selection = path
+        self.app.document.selection = path
+        self.app.document.end_coalescing()
+        self.query_one(LayerStack).select_path(path)
+        self.query_one(SummaryTable).select_path(path)
+        self._show_selection()
+
+    @on(LayerStack.Selected)
+    def _stack_selected(self, event: LayerStack.Selected) -> None:
+        self._select(event.path)
+
+    @on(LayerStack.Activated)
+    def _stack_activated(self) -> None:
+        self.action_edit_selected()
+
+    @on(SummaryTable.Selected)
+    def _table_selected(self, event: SummaryTable.Selected) -> None:
+        self._select(event.path)
+
+    # ------------------------------------------------------------------ editing
+    def _commit(self, network, *, selection: Path | None, key=None, message: str = "") -> None:
+        exp = replace(self.experiment, network=network)
+        self.selection = clamp_path(network, selection)
+        self.app.apply_edit(exp, key=key, selection=self.selection)
+        if message:
+            self.notify(message, timeout=3)
+
+    @on(FieldForm.Changed, "#layer-form")
+    def _form_changed(self, event: FieldForm.Changed) -> None:
+        event.stop()
+        exp, path = self.experiment, self.selection
+        if exp is None:
+            return
+        if path is None:
+            if event.name == "input" and event.value:
+                self.app.apply_edit(replace(exp, network=replace(exp.network, input_shape=tuple(event.value))),
+                                    key=("input",), selection=None)
+            return
+        layer = exp.network.get_layer(path)
+        if event.name == "type":
+            if event.value and event.value != layer.type:
+                self._commit(exp.network.replace_layer(path, change_type(layer, event.value)), selection=path,
+                             key=None)
+            return
+        kind = REGISTRY.get(layer.type)
+        f = kind.field(event.name) if kind else None
+        value = event.value
+        if f is not None and f.kind in ("bool", "choice") and value == f.default:
+            value = None
+        new = layer.with_params(**{event.name: value})
+        self._commit(exp.network.replace_layer(path, new), selection=path, key=("field", path, event.name))
+
+    def insert(self, kind: str, path: Path) -> None:
+        if self.summary is None or self.experiment is None:
+            return
+        layer = new_layer(kind, incoming_shape(self.summary, path))
+        self._commit(self.experiment.network.insert_layer(path, layer), selection=path)
+
+    def _pick_then(self, title: str, then) -> None:
+        from tui_dl.app.screens.add_layer_modal import AddLayerModal
+
+        def done(kind: str | None) -> None:
+            if kind:
+                then(kind)
+
+        self.app.push_screen(AddLayerModal(title), done)
+
+    def action_add_layer(self) -> None:
+        where = after(self.selection)
+        self._pick_then(f"Add a layer after {self._where_text()}", lambda k: self.insert(k, where))
+
+    def action_insert_layer(self) -> None:
+        where = self.selection if self.selection is not None else (0,)
+        self._pick_then(f"Insert a layer before {self._where_text()}", lambda k: self.insert(k, where))
+
+    def action_nest_layer(self) -> None:
+        path = self.selection
+        if path is None or self.experiment is None or \
+                not (REGISTRY.get(self.experiment.network.get_layer(path).type) or REGISTRY["ReLU"]).container:
+            self.notify("Select a Residual block first: n adds a layer inside it.", severity="warning")
+            return
+        where = path + (len(self.experiment.network.get_layer(path).layers),)
+        self._pick_then(f"Add a layer inside block {path_text(tuple(i + 1 for i in path))}",
+                        lambda k: self.insert(k, where))
+
+    def _where_text(self) -> str:
+        return "the input" if self.selection is None else f"layer {'.'.join(str(i + 1) for i in self.selection)}"
+
+    def action_delete_layer(self) -> None:
+        if self.selection is None or self.experiment is None:
+            self.notify("The input row cannot be deleted; select a layer.", severity="warning")
+            return
+        path = self.selection
+        layer = self.experiment.network.get_layer(path)
+        self._commit(self.experiment.network.remove_layer(path), selection=path,
+                     message=f"Deleted {layer.type} (ctrl+z undoes)")
+
+    def action_duplicate_layer(self) -> None:
+        if self.selection is None or self.experiment is None:
+            return
+        path = self.selection
+        layer = self.experiment.network.get_layer(path)
+        self._commit(self.experiment.network.insert_layer(after(path), layer), selection=after(path))
+
+    def action_move_layer(self, delta: int) -> None:
+        if self.selection is None or self.experiment is None:
+            return
+        path = self.selection
+        spec = self.experiment.network
+        moved = spec.move_layer(path, delta)
+        if moved == spec:
+            return
+        self._commit(moved, selection=path[:-1] + (path[-1] + delta,))
+
+    def action_apply_fix(self) -> None:
+        if self.summary is None or self.experiment is None:
+            return
+        found = fix_for(self.summary.rows, self.selection)
+        if found is None:
+            if self.summary.first_error:
+                self.notify("This error has no automatic fix: see the explanation and edit the layer.",
+                            severity="warning")
+            else:
+                self.notify("Nothing to fix: every layer fits.")
+            return
+        path, fix = found
+        self._commit(apply_fix(self.experiment.network, path, fix), selection=path,
+                     message=f"Layer {path_text(tuple(i + 1 for i in path))}: {fix.description}")
+
+    def action_edit_selected(self) -> None:
+        self.query_one("#layer-form", FieldForm).focus_first(skip=("type",))
+
+    def action_focus_stack(self) -> None:
+        self.query_one(LayerStack).focus()
+
+    @on(LayerPalette.Picked)
+    def _palette_picked(self, event: LayerPalette.Picked) -> None:
+        self.insert(event.kind, after(self.selection))

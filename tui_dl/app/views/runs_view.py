@@ -1,0 +1,131 @@
+"""Runs view: every run of the session, ticked runs overlay their curves on the Train plots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.console import Group
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from tui_dl.app.logfmt import pct
+from tui_dl.app.session import RunRecord, describe_config
+from tui_dl.app.widgets.colors import palette
+
+
+class RunsView(Vertical):
+    BINDINGS = [
+        Binding("space", "toggle_overlay", "Overlay", id="runs.overlay"),
+        Binding("enter", "show_run", "Show", id="runs.show"),
+        Binding("o", "open_run", "Open run folder", id="runs.open"),
+        Binding("x", "clear_overlays", "Clear overlays", id="runs.clear", show=False),
+    ]
+
+    @dataclass
+    class ToggleOverlay(Message):
+        run_id: int
+
+    @dataclass
+    class ShowRun(Message):
+        run_id: int
+
+    @dataclass
+    class ClearOverlays(Message):
+        pass
+
+    def compose(self) -> ComposeResult:
+        table = DataTable(id="runs-table", cursor_type="row", classes="panel")
+        table.border_title = "Runs"
+        table.border_subtitle = "space overlay · enter show · o open folder"
+        yield table
+        detail = Static("", id="run-detail", classes="panel")
+        detail.border_title = "Run"
+        yield detail
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for label, key in (("⊕", "on"), ("#", "id"), ("Run", "name"), ("Status", "status"), ("Epochs", "epochs"),
+                           ("Best val acc", "val"), ("Test acc", "test"), ("Settings", "settings"),
+                           ("Folder", "folder")):
+            table.add_column(label, key=key)
+        self.query_one("#run-detail", Static).update(
+            "No runs yet. Train (ctrl+r) in this session, or press o to open a past run folder.")
+
+    def show(self, runs: list[RunRecord], overlays: set[int], shown: int | None) -> None:
+        pal = palette(self.app)
+        table = self.query_one(DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for r in runs:
+            status_style = {"completed": pal.success, "running": pal.accent, "diverged": pal.error,
+                            "failed": pal.error, "stopped": pal.warning, "early_stopped": pal.primary,
+                            "paused": pal.warning}.get(r.status, pal.muted)
+            mark = Text("☑" if r.id in overlays else "☐", style=f"bold {pal.accent}" if r.id in overlays else "")
+            name = Text(r.name + (" ◀" if r.id == shown else ""), style="bold" if r.id == shown else "")
+            epochs = f"{len(r.epochs)}/{r.started.epochs}" if r.started else str(len(r.epochs))
+            table.add_row(mark, str(r.id), name, Text(r.status.replace("_", " "), style=status_style), epochs,
+                          pct(r.best_val_accuracy), pct(r.test_accuracy), r.tag, r.run_dir or "–", key=str(r.id))
+        if runs:
+            table.move_cursor(row=min(max(cursor, 0), len(runs) - 1), animate=False)
+            self._show_detail(runs, overlays)
+
+    def _show_detail(self, runs: list[RunRecord], overlays: set[int]) -> None:
+        table = self.query_one(DataTable)
+        if not runs or table.cursor_row < 0:
+            return
+        r = runs[min(table.cursor_row, len(runs) - 1)]
+        pal = palette(self.app)
+        parts = [Text.assemble((r.label, "bold"), (f"  {r.status.replace('_', ' ')}", pal.muted))]
+        if r.experiment is not None:
+            parts.append(Text(f"{r.experiment.name}: {describe_config(r.experiment)}, "
+                              f"{r.experiment.train.epochs} epochs, data {r.experiment.data.name}"))
+        if r.started is not None:
+            parts.append(Text(f"{r.started.dataset}: {r.started.train_size:,} train / {r.started.val_size:,} val / "
+                              f"{r.started.test_size:,} test · {r.started.params:,} params · {r.started.device_name}",
+                              style=pal.muted))
+        if r.run_dir:
+            parts.append(Text(f"folder {r.run_dir}", style=pal.muted))
+        if r.summary:
+            keys = ", ".join(f"{k}={v}" for k, v in list(r.summary.items())[:8] if not isinstance(v, (list, dict)))
+            parts.append(Text(f"summary.json: {keys}", style=pal.muted))
+        for message in r.findings.values():
+            parts.append(Text(f"⚑ {message}", style=pal.warning))
+        parts.append(Text(""))
+        parts.append(Text("Tick runs with space to overlay them on the Train plots (legend: #id and what changed "
+                          "from the run before).", style=pal.muted))
+        self.query_one("#run-detail", Static).update(Group(*parts))
+
+    def _cursor_id(self) -> int | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key
+        return int(key.value) if key.value is not None else None
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._show_detail(self.app.session_runs, self.app.overlay_ids)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_show_run()
+
+    def action_toggle_overlay(self) -> None:
+        run_id = self._cursor_id()
+        if run_id is not None:
+            self.post_message(self.ToggleOverlay(run_id))
+
+    def action_show_run(self) -> None:
+        run_id = self._cursor_id()
+        if run_id is not None:
+            self.post_message(self.ShowRun(run_id))
+
+    def action_open_run(self) -> None:
+        self.app.action_open()
+
+    def action_clear_overlays(self) -> None:
+        self.post_message(self.ClearOverlays())

@@ -1,0 +1,174 @@
+"""Setup view: the experiment's data and training settings, one form per section, all built from the
+core's field schemas (so the app refuses exactly what the YAML loader refuses)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Static
+
+from tui_dl.app.widgets.field_form import FieldForm
+from tui_dl.core import config as C
+from tui_dl.core.experiment import Experiment
+from tui_dl.core.fields import Field
+
+TRAIN_MAIN = ("epochs", "batch_size", "seed", "device", "limit_batches", "log_every", "grad_clip", "threads",
+              "channels_last", "checkpoints")
+DATA_SHOWN = ("name", "val_split", "num_samples", "fallback", "root", "download")
+
+
+def _train_field(name: str) -> Field:
+    return next(f for f in C.TRAIN_FIELDS if f.name == name)
+
+
+def _device_field(current: str) -> Field:
+    choices = ["auto", "cpu", "cuda", "mps"]
+    if current not in choices:
+        choices.append(current)
+    return Field("device", "choice", "auto", "auto (CUDA → MPS → CPU), cpu, cuda or mps", choices=tuple(choices))
+
+
+class SettingsView(VerticalScroll):
+    """Sections: Data · Loss · Optimizer · Training · Schedule · Early stopping."""
+
+    SECTIONS = (("data", "Data"), ("loss", "Loss"), ("optimizer", "Optimizer"), ("training", "Training"),
+                ("scheduler", "Learning-rate schedule"), ("early", "Early stopping"))
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.experiment: Experiment | None = None
+        self.datasets: dict[str, str] = {}
+        self.device_text = "detecting…"
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="settings-grid"):
+            for key, title in self.SECTIONS:
+                with Vertical(id=f"section-{key}", classes="panel settings-section") as box:
+                    box.border_title = title
+                    yield FieldForm(id=f"form-{key}", show_hint=True)
+                    if key == "data":
+                        yield Static("", id="dataset-info", classes="section-note")
+                    if key == "training":
+                        yield Static("", id="device-info", classes="section-note")
+                    if key == "optimizer":
+                        yield Static("", id="optimizer-info", classes="section-note")
+
+    # ------------------------------------------------------------------ showing
+    def show(self, exp: Experiment) -> None:
+        self.experiment = exp
+        d, t = exp.data, exp.train
+        data_fields = [f for f in C.DATA_FIELDS if f.name in DATA_SHOWN]
+        self._form("data").load(data_fields, {f.name: getattr(d, f.name) for f in data_fields}, key=("data",),
+                                page=("data",))
+        loss_field = Field("loss", "choice", "cross_entropy", "what the training minimises", choices=tuple(C.LOSSES))
+        self._form("loss").load([loss_field, *C.LOSSES[t.loss.name]], {"loss": t.loss.name, **t.loss.params},
+                                key=("loss", t.loss.name), page=("loss", t.loss.name))
+        opt_field = Field("optimizer", "choice", "adam", "how the weights are updated from the gradients",
+                          choices=tuple(C.OPTIMIZERS))
+        wd = _train_field("weight_decay")
+        self._form("optimizer").load([opt_field, *C.OPTIMIZERS[t.optimizer.name], wd],
+                                     {"optimizer": t.optimizer.name, **t.optimizer.params,
+                                      "weight_decay": t.weight_decay},
+                                     key=("optimizer", t.optimizer.name), page=("optimizer", t.optimizer.name))
+        fields = [_device_field(t.device) if n == "device" else _train_field(n) for n in TRAIN_MAIN]
+        self._form("training").load(fields, {n: getattr(t, n) for n in TRAIN_MAIN}, key=("training", t.device),
+                                    page=("training", t.device))
+        sched_name = t.scheduler.name if t.scheduler else None
+        sched_field = Field("scheduler", "choice", None, "how the learning rate changes between epochs",
+                            choices=tuple(C.SCHEDULERS), nullable=True)
+        self._form("scheduler").load([sched_field, *(C.SCHEDULERS[sched_name] if sched_name else ())],
+                                     {"scheduler": sched_name, **(t.scheduler.params if t.scheduler else {})},
+                                     key=("scheduler", sched_name), page=("scheduler", sched_name),
+                                     placeholders={"scheduler": "none (constant)"})
+        es = t.early_stopping
+        on_field = Field("enabled", "bool", False, "stop when the monitored metric stops improving")
+        es_fields = [on_field, *(C.EARLY_STOPPING_FIELDS if es else ())]
+        es_values = {"enabled": es is not None}
+        if es:
+            es_values.update({f.name: getattr(es, f.name) for f in C.EARLY_STOPPING_FIELDS})
+        self._form("early").load(es_fields, es_values, key=("early", es is not None),
+                                 page=("early", es is not None))
+        self._show_notes()
+
+    def set_probe(self, device_text: str, datasets: dict[str, str]) -> None:
+        self.device_text = device_text
+        self.datasets = dict(datasets)
+        self._show_notes()
+
+    def _show_notes(self) -> None:
+        exp = self.experiment
+        if exp is None or not self.is_mounted:
+            return
+        desc = self.datasets.get(exp.data.name, "")
+        if exp.data.name in C.TOY_DATASETS and not desc:
+            desc = "a small generated 2-D toy set (no download)"
+        self.query_one("#dataset-info", Static).update(desc)
+        self.query_one("#device-info", Static).update(f"detected: {self.device_text}")
+        opt = exp.train.optimizer
+        lr = opt.resolved(C.OPTIMIZERS).get("lr")
+        self.query_one("#optimizer-info", Static).update(
+            f"{opt.name}, lr {lr:g}" + ("" if "lr" in opt.params else " (default)"))
+
+    def _form(self, key: str) -> FieldForm:
+        return self.query_one(f"#form-{key}", FieldForm)
+
+    # ------------------------------------------------------------------ editing
+    @on(FieldForm.Changed)
+    def _changed(self, event: FieldForm.Changed) -> None:
+        event.stop()
+        exp = self.experiment
+        if exp is None or event.form.id is None:
+            return
+        section = event.form.id.removeprefix("form-")
+        name, value = event.name, event.value
+        d, t = exp.data, exp.train
+        new = exp
+        if section == "data":
+            f = next(f for f in C.DATA_FIELDS if f.name == name)
+            new = replace(exp, data=replace(d, **{name: f.default if value is None and not f.nullable else value}))
+        elif section in ("loss", "optimizer"):
+            table = C.LOSSES if section == "loss" else C.OPTIMIZERS
+            named = t.loss if section == "loss" else t.optimizer
+            if name == "weight_decay":
+                new = replace(exp, train=replace(t, weight_decay=0.0 if value is None else value))
+            elif name == section:
+                if value is None or value == named.name:
+                    return
+                keep = {f.name for f in table[value]}
+                named = C.Named(value, {k: v for k, v in named.params.items() if k in keep})
+                new = replace(exp, train=replace(t, **{section: named}))
+            else:
+                params = dict(named.params)
+                if value is None:
+                    params.pop(name, None)
+                else:
+                    params[name] = value
+                new = replace(exp, train=replace(t, **{section: C.Named(named.name, params)}))
+        elif section == "training":
+            if name == "device":
+                new = replace(exp, train=replace(t, device=value or "auto"))
+            else:
+                f = _train_field(name)
+                new = replace(exp, train=replace(t, **{name: f.default if value is None else value}))
+        elif section == "scheduler":
+            if name == "scheduler":
+                sched = None if value is None else C.Named(value)
+                new = replace(exp, train=replace(t, scheduler=sched))
+            elif t.scheduler is not None:
+                params = dict(t.scheduler.params)
+                if value is None:
+                    params.pop(name, None)
+                else:
+                    params[name] = value
+                new = replace(exp, train=replace(t, scheduler=C.Named(t.scheduler.name, params)))
+        elif section == "early":
+            if name == "enabled":
+                new = replace(exp, train=replace(t, early_stopping=C.EarlyStopping() if value else None))
+            elif t.early_stopping is not None:
+                f = next(f for f in C.EARLY_STOPPING_FIELDS if f.name == name)
+                new = replace(exp, train=replace(t, early_stopping=replace(
+                    t.early_stopping, **{name: f.default if value is None else value})))
+        self.app.apply_edit(new, key=("setting", section, name), page=("setting", section, name))

@@ -1,0 +1,1 @@
+"""Thin widgets: they render core data and post messages; they never compute shapes or train."""

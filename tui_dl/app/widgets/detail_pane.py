@@ -1,0 +1,192 @@
+"""The "explain" pane (worked formulas for the selected layer) and the always-visible totals bar."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from tui_dl.app.editing import to_text
+from tui_dl.app.widgets.colors import Palette, palette
+from tui_dl.core.experiment import Experiment
+from tui_dl.core.layers import REGISTRY, shape_str
+from tui_dl.core.shapes import LayerRow, Summary, human_bytes, human_count, training_memory_estimate
+from tui_dl.core.spec import LayerSpec
+
+
+def _heading(text: str, pal: Palette) -> Text:
+    return Text(text, style=f"bold {pal.primary}")
+
+
+def explain_layer(row: LayerRow, layer: LayerSpec, pal: Palette) -> Group:
+    kind = REGISTRY.get(layer.type)
+    parts: list = []
+    title = Text.assemble((f"Layer {row.index_text} · ", pal.muted), (row.label, "bold"))
+    parts.append(title)
+    if kind is not None:
+        parts.append(Text(kind.summary, style="italic"))
+    flow = Text.assemble(("in ", pal.muted), (shape_str(row.in_shape), pal.accent), ("  →  out ", pal.muted),
+                         (shape_str(row.out_shape) if row.out_shape else ("✗" if row.error else "?"),
+                          pal.accent if row.out_shape else pal.error))
+    parts.append(flow)
+    if row.error:
+        parts.append(Text(""))
+        parts.append(Text(f"✗ {row.error}", style=f"bold {pal.error}"))
+        if row.fix:
+            parts.append(Text.assemble(("  press ", pal.error), ("f", f"bold reverse {pal.error}"),
+                                       (f" to fix: {row.fix.description}", pal.error)))
+    elif row.skipped:
+        parts.append(Text("not computed: a layer above has an error (fix that one first)", style=pal.muted))
+    if row.shape_formula:
+        parts.append(Text(""))
+        parts.append(_heading("Output size", pal))
+        for line in row.shape_formula:
+            parts.append(Text("  " + line))
+    if row.out_shape is not None:
+        parts.append(Text(""))
+        parts.append(Text.assemble(("Parameters ", f"bold {pal.primary}"), (f"{row.params:,}", "bold")))
+        parts.append(Text("  " + (row.param_formula or "0")))
+        if row.buffers:
+            parts.append(Text(f"  + {row.buffers:,} buffer values (saved with the model, not trained)",
+                              style=pal.muted))
+        n_out = math.prod(row.out_shape)
+        macs = Text.assemble(("Mult-adds ", f"bold {pal.primary}"), (f"{row.macs:,}", "bold"),
+                             (" per sample", pal.muted))
+        parts.append(macs)
+        if row.macs and n_out and row.macs % n_out == 0:
+            parts.append(Text(f"  {n_out:,} output values × {row.macs // n_out:,} multiply-adds each"))
+    for w in row.warnings:
+        parts.append(Text(f"⚠ {w}", style=pal.warning))
+    if kind is not None and kind.math:
+        parts.append(Text(""))
+        parts.append(_heading("What it computes", pal))
+        parts.append(Text("  " + kind.math))
+    if kind is not None and kind.fields:
+        parts.append(Text(""))
+        parts.append(_heading("Arguments", pal))
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column(no_wrap=True)
+        grid.add_column(ratio=1)
+        for f in kind.fields:
+            given = f.name in layer.params
+            if given:
+                value = to_text(f, layer.params[f.name])
+            elif f.inferred and f.name in row.inferred:
+                value = f"{row.inferred[f.name]} (inferred)"
+            else:
+                value = f"{to_text(f, f.default) or 'none'} (default)"
+            style = f"bold {pal.error}" if row.error_field == f.name else ("bold" if given else "")
+            grid.add_row(Text("  " + f.name, style=style), Text(value, style=style), Text(f.help, style=pal.muted))
+        parts.append(grid)
+    return Group(*parts)
+
+
+def explain_input(summary: Summary, exp: Experiment, pal: Palette) -> Group:
+    t = summary.totals
+    shape = summary.input_shape
+    parts: list = [Text.assemble(("Input · ", pal.muted), (shape_str(shape), "bold"))]
+    n = math.prod(shape) if shape else 0
+    what = "channels × height × width" if len(shape) == 3 else "features"
+    parts.append(Text(f"One sample: {what} = {n:,} values. During training a batch dimension of "
+                      f"{exp.train.batch_size} is added in front: {exp.train.batch_size}×{shape_str(shape)}."))
+    parts.append(Text("Edit it below: e.g. 1, 28, 28 for a grey 28×28 image, 3, 32, 32 for colour, 2 for "
+                      "points in the plane.", style=pal.muted))
+    for err in summary.errors:
+        parts.append(Text(f"✗ {err}", style=pal.error))
+    if summary.rows and not summary.errors:
+        parts.append(Text(""))
+        parts.append(_heading("Totals", pal))
+        parts.append(Text(f"  parameters {t.params:,} (trainable {t.trainable:,}), buffers {t.buffers:,}"))
+        parts.append(Text(f"  mult-adds per sample {t.macs:,}"))
+        parts.append(Text(f"  output {shape_str(t.out_shape) if t.out_shape else '?'}"))
+        mem = training_memory_estimate(summary, exp.train.batch_size, exp.train.optimizer.name)
+        parts.append(Text(""))
+        parts.append(_heading(f"Training memory estimate (batch {exp.train.batch_size}, "
+                              f"{exp.train.optimizer.name})", pal))
+        rows = [("weights", mem["weights"], "every parameter and buffer, float32"),
+                ("gradients", mem["gradients"], "one per parameter"),
+                ("optimizer", mem["optimizer"], "momentum / Adam moments"),
+                ("activations", mem["activations"], "each layer's output, kept for backward (×2 with grads)"),
+                ("inputs", mem["inputs"], "one batch of input images")]
+        for name, value, why in rows:
+            parts.append(Text.assemble((f"  {name:<12}", ""), (f"{human_bytes(value):>10}  ", "bold"),
+                                       (why, pal.muted)))
+        parts.append(Text.assemble(("  total       ", "bold"), (f"{human_bytes(mem['total']):>10}", "bold"),
+                                   ("  an estimate, not a measurement", pal.muted)))
+    return Group(*parts)
+
+
+class DetailPane(VerticalScroll):
+    """A scrolling Static that shows the explanation for the selection."""
+
+    DEFAULT_CSS = """
+    DetailPane > Static { width: 1fr; height: auto; }
+    """
+
+    def compose(self):
+        yield Static("", id="detail-text")
+
+    def show(self, renderable) -> None:
+        self.query_one("#detail-text", Static).update(renderable)
+
+
+class TotalsBar(Static):
+    """Params · mult-adds · memory estimate · output · status, always visible under the build view."""
+
+    DEFAULT_CSS = """
+    TotalsBar { height: 1; width: 1fr; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self._summary: Summary | None = None
+        self._exp: Experiment | None = None
+
+    def show(self, summary: Summary, exp: Experiment) -> None:
+        self._summary, self._exp = summary, exp
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self.refresh()
+
+    def render(self):
+        s, exp = self._summary, self._exp
+        if s is None or exp is None:
+            return ""
+        pal = palette(self.app)
+        t = s.totals
+        width = self.size.width or 120
+        first = s.first_error
+        if s.errors and not s.rows:
+            status = Text(f"✗ {s.errors[0]}", style=f"bold {pal.error}")
+        elif first is not None:
+            status = Text(f"✗ layer {first.index_text}: {first.type}" + (" · f fixes" if first.fix else ""),
+                          style=f"bold {pal.error}")
+        elif s.errors:
+            status = Text(f"✗ {s.errors[0]}", style=f"bold {pal.error}")
+        else:
+            warns = sum(1 for r in s.rows if r.warnings)
+            status = Text(f"⚠ {warns} warning{'s' if warns > 1 else ''}", style=pal.warning) if warns else \
+                Text("✓ ready to train", style=pal.success)
+        mem = training_memory_estimate(s, exp.train.batch_size, exp.train.optimizer.name)["total"] \
+            if s.ok else None
+        out = shape_str(t.out_shape) if t.out_shape else "?"
+        long = Text.assemble(("Params ", pal.muted), (f"{t.params:,}", "bold"),
+                             (f" (trainable {t.trainable:,} · buffers {t.buffers:,})", pal.muted),
+                             ("  Mult-adds ", pal.muted), (f"{t.macs:,}", "bold"),
+                             ("  Train memory ≈ ", pal.muted), (human_bytes(mem) if mem else "–", "bold"),
+                             (f" (batch {exp.train.batch_size}, {exp.train.optimizer.name})", pal.muted),
+                             ("  Output ", pal.muted), (out, "bold"), "  ", status)
+        if long.cell_len <= width:
+            return long
+        short = Text.assemble(("Params ", pal.muted), (human_count(t.params), "bold"),
+                              ("  MACs ", pal.muted), (human_count(t.macs), "bold"),
+                              ("  Mem ≈ ", pal.muted), (human_bytes(mem) if mem else "–", "bold"),
+                              ("  → ", pal.muted), (out, "bold"), "  ", status)
+        short.truncate(width, overflow="ellipsis")
+        return short

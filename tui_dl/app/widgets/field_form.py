@@ -1,0 +1,306 @@
+"""A form built from core :class:`Field` schemas: one input per field, validated with ``Field.coerce``.
+
+Used for a layer's arguments, the input shape and every experiment setting, so the app accepts
+exactly what the YAML loader accepts, with the same messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.validation import ValidationResult, Validator
+from textual.widget import Widget
+from textual.widgets import Checkbox, Input, Label, Select, Static
+
+from tui_dl.app.editing import parse_text, placeholder, to_text
+from tui_dl.core.fields import Field, FieldError
+
+
+class FieldValidator(Validator):
+    """A Textual validator that runs the core's own coercion (so messages match the YAML loader's)."""
+
+    def __init__(self, field: Field) -> None:
+        super().__init__()
+        self.field = field
+
+    def validate(self, value: str) -> ValidationResult:
+        try:
+            parse_text(self.field, value)
+        except FieldError as e:
+            return self.failure(f"{self.field.name}: {e}")
+        return self.success()
+
+
+class FieldRow(Horizontal):
+    """One labelled input, with its error line below."""
+
+    DEFAULT_CSS = """
+    FieldRow { height: auto; layout: grid; grid-size: 2; grid-columns: 17 1fr; grid-rows: auto; }
+    FieldRow > .field-name { color: $text-muted; padding: 0 1 0 0; height: 1; }
+    FieldRow.-focus > .field-name { color: $accent; text-style: bold; }
+    FieldRow > .field-error { column-span: 2; color: $error; display: none; height: auto; padding: 0 0 0 0; }
+    FieldRow.-invalid > .field-error { display: block; }
+    FieldRow Input { height: 1; }
+    FieldRow Checkbox { height: 1; border: none; padding: 0; background: transparent; }
+    FieldRow Select { height: 1; }
+    """
+
+    def __init__(self, field: Field, editor: Widget) -> None:
+        super().__init__(classes="field-row")
+        self.field = field
+        self.editor = editor
+        self.error = Static("", classes="field-error")
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.field.name, classes="field-name")
+        yield self.editor
+        yield self.error
+
+    def show_error(self, message: str | None) -> None:
+        self.set_class(bool(message), "-invalid")
+        self.error.update(f"✗ {message}" if message else "")
+
+
+class FieldForm(Vertical):
+    """Inputs for a list of fields. Posts :class:`FieldForm.Changed` with coerced values only."""
+
+    DEFAULT_CSS = """
+    FieldForm { height: auto; }
+    FieldForm > .form-hint { color: $text-muted; height: auto; margin-top: 1; }
+    FieldForm > .form-empty { color: $text-muted; }
+    """
+
+    @dataclass
+    class Changed(Message):
+        """A field got a new valid value (``None``: the input was cleared → default / inferred)."""
+
+        form: "FieldForm"
+        name: str
+        value: Any
+
+        @property
+        def control(self) -> "FieldForm":
+            return self.form
+
+    @dataclass
+    class FieldFocused(Message):
+        form: "FieldForm"
+        field: Field
+
+        @property
+        def control(self) -> "FieldForm":
+            return self.form
+
+    def __init__(self, *, show_hint: bool = True, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.fields: list[Field] = []
+        self.values: dict[str, Any] = {}
+        self.placeholders: dict[str, str] = {}
+        self.choice_labels: dict[str, dict[str, str]] = {}
+        self.key: Any = object()
+        self.page: Any = None
+        self.show_hint = show_hint
+        # One page of rows per field set (a layer kind, an optimizer...). Pages are created on first
+        # use and then only shown or hidden, never removed: moving the selection re-uses the rows.
+        self._pages: dict[Any, Vertical] = {}
+        self._page_rows: dict[Any, dict[str, FieldRow]] = {}
+        self._rows: dict[str, FieldRow] = {}
+        self._by_editor: dict[int, tuple[Any, str]] = {}
+        self._texts: dict[str, str] = {}
+        self._pending = False
+
+    # ------------------------------------------------------------------ loading
+    def load(self, fields: Sequence[Field], values: dict[str, Any], *, key: Any = None, page: Any = None,
+             placeholders: dict[str, str] | None = None, choice_labels: dict[str, dict[str, str]] | None = None,
+             empty_text: str = "") -> None:
+        """Show ``fields`` with ``values``.
+
+        ``page`` names the field set (rows are kept per page); ``key`` names what is edited (a new key
+        resets every input, the same key updates in place and leaves the input being typed in alone).
+        """
+        page = page if page is not None else (tuple(f.name for f in fields), empty_text)
+        new_key = key != self.key
+        self.fields = list(fields)
+        self.values = dict(values)
+        self.placeholders = dict(placeholders or {})
+        self.choice_labels = dict(choice_labels or {})
+        self.key = key
+        if page not in self._pages:
+            self._make_page(page, empty_text)
+        if page != self.page:
+            for pk, widget in self._pages.items():
+                widget.display = pk == page
+            self.page = page
+            new_key = True
+        self._rows = self._page_rows[page]
+        self._update_in_place(force=new_key)
+
+    def _make_page(self, page: Any, empty_text: str) -> None:
+        for f in self.fields:
+            if f.kind not in ("bool", "choice"):
+                self._texts[f.name] = to_text(f, self.values.get(f.name))
+        rows: dict[str, FieldRow] = {}
+        children: list[Widget] = []
+        for f in self.fields:
+            editor = self._make_editor(f)
+            row = FieldRow(f, editor)
+            rows[f.name] = row
+            self._by_editor[id(editor)] = (page, f.name)
+            children.append(row)
+        if not self.fields and empty_text:
+            children.append(Static(empty_text, classes="form-empty"))
+        if self.show_hint and self.fields:
+            children.append(Static("", classes="form-hint"))
+        box = Vertical(*children, classes="form-page")
+        box.styles.height = "auto"
+        self._pages[page] = box
+        self._page_rows[page] = rows
+        self.mount(box)
+
+    def _make_editor(self, f: Field) -> Widget:
+        value = self.values.get(f.name)
+        if f.kind == "bool":
+            shown = f.default if value is None else value
+            return Checkbox("", bool(shown), compact=True, tooltip=f.help)
+        if f.kind == "choice":
+            labels = self.choice_labels.get(f.name, {})
+            options = [(labels.get(c, c), c) for c in f.choices]
+            shown = f.default if value is None else value
+            return Select(options, value=shown if shown in f.choices else Select.NULL,
+                          allow_blank=f.nullable or shown not in f.choices, compact=True,
+                          tooltip=f.help, prompt=self.placeholders.get(f.name, "none"))
+        return Input(to_text(f, value), placeholder=self.placeholders.get(f.name) or placeholder(f), compact=True,
+                     validators=[FieldValidator(f)], validate_on=["changed", "submitted"], tooltip=f.help)
+
+    def _update_in_place(self, force: bool = False) -> None:
+        for f in self.fields:
+            row = self._rows.get(f.name)
+            if row is None:
+                continue
+            value = self.values.get(f.name)
+            editor = row.editor
+            if not editor.is_mounted:
+                continue  # a page made just now: its editors were built with these values
+            if isinstance(editor, Input):
+                text = to_text(f, value)
+                try:
+                    unchanged = parse_text(f, editor.value) == value
+                except FieldError:
+                    unchanged = False
+                if force or not unchanged:
+                    if editor.value != text:
+                        with editor.prevent(Input.Changed):
+                            editor.value = text
+                    row.show_error(None)
+                self._texts[f.name] = editor.value if (unchanged and not force) else text
+                editor.placeholder = self.placeholders.get(f.name) or placeholder(f)
+            elif isinstance(editor, Checkbox):
+                shown = bool(f.default if value is None else value)
+                if editor.value != shown:
+                    with editor.prevent(Checkbox.Changed):
+                        editor.value = shown
+            elif isinstance(editor, Select):
+                shown = f.default if value is None else value
+                target = shown if shown in f.choices else Select.NULL
+                if editor.value != target:
+                    with editor.prevent(Select.Changed):
+                        editor.value = target
+
+    # ------------------------------------------------------------------ events
+    def _field_of(self, widget: Widget) -> Field | None:
+        """The field of a visible editor (editors of hidden pages are ignored)."""
+        owner = self._by_editor.get(id(widget))
+        if owner is None or owner[0] != self.page:
+            return None
+        return next((f for f in self.fields if f.name == owner[1]), None)
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        f = self._field_of(event.input)
+        if f is None:
+            return
+        event.stop()
+        row = self._rows[f.name]
+        if event.value == self._texts.get(f.name):
+            row.show_error(None)
+            return
+        result = event.validation_result
+        if result is not None and not result.is_valid:
+            row.show_error("; ".join(result.failure_descriptions))
+            return
+        row.show_error(None)
+        self._texts[f.name] = event.value
+        value = parse_text(f, event.value)
+        self.values[f.name] = value
+        self.post_message(self.Changed(self, f.name, value))
+
+    @on(Input.Submitted)
+    def _input_submitted(self, event: Input.Submitted) -> None:
+        if self._field_of(event.input) is not None:
+            event.stop()
+
+    @on(Checkbox.Changed)
+    def _checkbox_changed(self, event: Checkbox.Changed) -> None:
+        f = self._field_of(event.checkbox)
+        if f is None:
+            return
+        event.stop()
+        value = bool(event.value)
+        self.values[f.name] = value
+        self.post_message(self.Changed(self, f.name, value))
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        f = self._field_of(event.select)
+        if f is None:
+            return
+        event.stop()
+        value = None if event.value is Select.NULL else event.value
+        current = self.values.get(f.name)
+        if value == current or (current is None and value == f.default):
+            return
+        self.values[f.name] = value
+        self.post_message(self.Changed(self, f.name, value))
+
+    def on_descendant_focus(self, event) -> None:
+        widget = event.widget
+        for row in self._rows.values():
+            row.set_class(False, "-focus")
+        f = None
+        node = widget
+        while node is not None and node is not self:
+            f = self._field_of(node)
+            if f is not None:
+                break
+            node = node.parent
+        if f is None:
+            return
+        self._rows[f.name].set_class(True, "-focus")
+        if self.show_hint:
+            hint = self._pages[self.page].query(".form-hint")
+            if hint:
+                default = "" if f.required or f.inferred else f"  (default {to_text(f, f.default) or 'none'})"
+                hint.first(Static).update(f"{f.name}: {f.help}{default}")
+        self.post_message(self.FieldFocused(self, f))
+
+    def on_descendant_blur(self, event) -> None:
+        for row in self._rows.values():
+            row.set_class(False, "-focus")
+
+    # ------------------------------------------------------------------ helpers for callers/tests
+    def editor(self, name: str) -> Widget:
+        return self._rows[name].editor
+
+    def focus_first(self, skip: tuple[str, ...] = ()) -> bool:
+        for name, row in self._rows.items():
+            if name in skip and len(self._rows) > 1:
+                continue
+            if row.editor.focusable:
+                row.editor.focus()
+                return True
+        return False

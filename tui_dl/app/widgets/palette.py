@@ -1,0 +1,72 @@
+"""The layer palette: every registry kind, grouped (convolution, pooling, linear, ...)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui_dl.core.layers import GROUPS, REGISTRY, by_group
+
+
+def palette_options(filter_text: str = "", with_summary: bool = False) -> list[Option]:
+    """Options for each kind under a disabled group header; kinds are the option ids."""
+    needle = filter_text.strip().lower()
+    options: list[Option] = []
+    for group, kinds in by_group().items():
+        hits = [k for k in kinds if not needle or needle in k.name.lower() or needle in k.summary.lower()
+                or needle in group]
+        if not hits:
+            continue
+        options.append(Option(Text(group.upper(), style="bold dim"), disabled=True, id=f"group:{group}"))
+        for k in hits:
+            if with_summary:
+                prompt = Text.assemble(("  " + k.name.ljust(18), "bold"), (k.summary, "dim"))
+            else:
+                prompt = Text("  " + k.name)
+            options.append(Option(prompt, id=k.name))
+    return options
+
+
+class LayerPalette(Vertical):
+    """Enter (or a click) on a kind posts :class:`LayerPalette.Picked`."""
+
+    DEFAULT_CSS = """
+    LayerPalette { height: 1fr; }
+    LayerPalette > OptionList { height: 1fr; border: none; padding: 0; }
+    LayerPalette > #palette-summary { height: auto; min-height: 3; color: $text-muted; padding: 0 1; }
+    """
+
+    @dataclass
+    class Picked(Message):
+        kind: str
+
+    def compose(self):
+        yield OptionList(*palette_options(), id="palette-list")
+        yield Static("", id="palette-summary")
+
+    def on_mount(self) -> None:
+        lst = self.query_one(OptionList)
+        for i, opt in enumerate(lst.options):
+            if not opt.disabled:
+                lst.highlighted = i
+                break
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        kind = REGISTRY.get(event.option.id or "")
+        if kind:
+            self.query_one("#palette-summary", Static).update(
+                Text.assemble((kind.name, "bold"), "\n", kind.summary))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id in REGISTRY:
+            self.post_message(self.Picked(event.option.id))
+
+
+assert set(GROUPS) >= {k.group for k in REGISTRY.values()}

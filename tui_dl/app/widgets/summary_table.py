@@ -1,0 +1,88 @@
+"""The live summary table: one row per layer from ``core.shapes.summarize`` (it never computes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import DataTable
+
+from tui_dl.app.editing import path_from_text, path_text
+from tui_dl.app.widgets.colors import palette
+from tui_dl.core.layers import shape_str
+from tui_dl.core.shapes import Summary
+
+COLUMNS = (("#", "idx"), ("Layer", "layer"), ("Output", "out"), ("Params", "params"),
+           ("Mult-adds", "macs"), ("", "status"))
+
+
+class SummaryTable(DataTable):
+    """Rows keyed by layer path (``input`` for the input row)."""
+
+    @dataclass
+    class Selected(Message):
+        table: "SummaryTable"
+        path: tuple[int, ...] | None
+
+        @property
+        def control(self) -> "SummaryTable":
+            return self.table
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self._keys: list[str] = []
+
+    def on_mount(self) -> None:
+        for label, key in COLUMNS:
+            self.add_column(label, key=key)
+
+    def show(self, summary: Summary, selection: tuple[int, ...] | None) -> None:
+        pal = palette(self.app)
+        rows = [("input", [Text("in", style=pal.muted), Text("Input", style="bold"),
+                           Text(shape_str(summary.input_shape), style=pal.accent), Text(""), Text(""),
+                           Text("✗", style=pal.error) if summary.errors and not summary.rows else Text("")])]
+        for r in summary.rows:
+            right = "right"
+            name = "  " * r.depth + r.type
+            if r.error:
+                st = f"bold {pal.error}"
+                cells = [Text(r.index_text, style=st), Text(name, style=st), Text("✗ error", style=st),
+                         Text("–", style=st, justify=right), Text("–", style=st, justify=right),
+                         Text("✗", style=st)]
+            elif r.skipped:
+                st = pal.muted
+                cells = [Text(r.index_text, style=st), Text(name, style=st), Text("?", style=st),
+                         Text("", justify=right), Text("", justify=right), Text("·", style=st)]
+            else:
+                mark = Text("⚠", style=pal.warning) if r.warnings else Text("✓", style=pal.success)
+                cells = [Text(r.index_text, style=pal.muted), Text(name), Text(shape_str(r.out_shape)),
+                         Text(f"{r.params:,}", justify=right), Text(f"{r.macs:,}", justify=right), mark]
+            rows.append((path_text(r.path), cells))
+        for col in (3, 4):  # right-align the numbers (DataTable ignores Text.justify)
+            width = max(len(cells[col].plain) for _k, cells in rows)
+            for _k, cells in rows:
+                cells[col].pad_left(width - len(cells[col].plain))
+        keys = [k for k, _ in rows]
+        cursor = self.cursor_row
+        with self.app.batch_update():
+            self.clear()
+            for key, cells in rows:
+                self.add_row(*cells, key=key)
+            self._keys = keys
+            target = path_text(selection)
+            index = keys.index(target) if target in keys else min(cursor, len(keys) - 1)
+            if index >= 0 and self.cursor_row != index:
+                self.move_cursor(row=index, animate=False, scroll=True)
+
+    def select_path(self, path: tuple[int, ...] | None) -> None:
+        key = path_text(path)
+        if key in self._keys:
+            index = self._keys.index(key)
+            if self.cursor_row != index:
+                self.move_cursor(row=index, animate=False, scroll=True)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        if event.row_key is not None and event.row_key.value is not None:
+            self.post_message(self.Selected(self, path_from_text(event.row_key.value)))
