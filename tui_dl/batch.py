@@ -1,0 +1,333 @@
+"""``tui-dl --batch FILE``: train headless and print progress.
+
+Output
+    on a terminal   a header, one live progress line (rewritten with \\r), one line per epoch, the result
+    piped           the header, one plain line per epoch (flushed), the result
+    --jsonl         every event as one JSON object per line on stdout; the human text goes to stderr
+    --quiet         only the final result line
+
+Exit codes: 0 finished, 1 training failed (diverged, out of memory, disk full), 2 bad config/data/device,
+130 interrupted (Ctrl+C or SIGTERM; a checkpoint is saved first, resume with --resume RUN_DIR).
+
+torch is imported only after the experiment file has been validated, so config mistakes are reported
+in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import signal
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+from tui_dl.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+
+_BOLD, _RED, _YELLOW, _GREEN, _DIM, _RESET = "\x1b[1m", "\x1b[31m", "\x1b[33m", "\x1b[32m", "\x1b[2m", "\x1b[0m"
+
+
+def _fmt_time(s: float | None) -> str:
+    if s is None or not math.isfinite(s):
+        return "?"
+    s = int(round(s))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def _fmt_secs(s: float) -> str:
+    return f"{s:.1f}s" if s < 60 else _fmt_time(s)
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None or not math.isfinite(v) else f"{100 * v:.2f}%"
+
+
+def _num(v: float | None) -> str:
+    return "—" if v is None else f"{v:.4f}"
+
+
+def confusion_text(confusion: list[list[int]], classes: list[str], max_classes: int = 20) -> str:
+    """A compact confusion matrix (rows = true class, columns = predicted) with per-class accuracy."""
+    k = len(confusion)
+    if k == 0:
+        return ""
+    acc = [row[i] / sum(row) if sum(row) else float("nan") for i, row in enumerate(confusion)]
+    if k > max_classes:
+        worst = sorted(range(k), key=lambda i: acc[i] if math.isfinite(acc[i]) else 2.0)[:5]
+        return "worst classes: " + ", ".join(f"{classes[i]} {_pct(acc[i])}" for i in worst)
+    names = [str(c)[:12] for c in classes]
+    lw = max(len(n) for n in names) + len(str(k - 1)) + 1
+    cw = max(4, max(len(str(v)) for row in confusion for v in row) + 1)
+    head = " " * (lw + 2) + "".join(str(j).rjust(cw) for j in range(k)) + "   acc"
+    lines = ["confusion matrix (rows: true class, columns: predicted class)", head]
+    for i, row in enumerate(confusion):
+        label = f"{i} {names[i]}".ljust(lw)
+        cells = "".join(str(v).rjust(cw) for v in row)
+        lines.append(f"  {label}{cells}  {_pct(acc[i]).rjust(7)}")
+    return "\n".join(lines)
+
+
+class _Printer:
+    """Formats events for people (the JSON stream, if any, is written separately)."""
+
+    def __init__(self, stream, *, quiet: bool, color: bool):
+        self.out = stream
+        self.quiet = quiet
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.color = color and self.tty
+        self.live = False  # a \r progress line is showing
+        self.started = None
+
+    def c(self, text: str, code: str) -> str:
+        return f"{code}{text}{_RESET}" if self.color else text
+
+    def _clear_live(self):
+        if self.live:
+            self.out.write("\r\x1b[K")
+            self.live = False
+
+    def line(self, text: str = "", *, force: bool = False, stream=None) -> None:
+        if self.quiet and not force:
+            return
+        s = stream or self.out
+        if s is self.out:
+            self._clear_live()
+        print(text, file=s, flush=True)
+
+    def warn(self, text: str) -> None:
+        """Warnings always go to stderr (clearing our live line first if it is on the same terminal)."""
+        if self.live and self.out is sys.stderr:
+            self._clear_live()
+        elif self.live:
+            self._clear_live()
+            self.out.flush()
+        print(self.c(text, _YELLOW) if sys.stderr.isatty() and self.color else text, file=sys.stderr, flush=True)
+
+    # -- events ------------------------------------------------------------------------------
+    def started_run(self, ev) -> None:
+        self.started = ev
+        sizes = f"{ev.train_size:,} train / {ev.val_size:,} val / {ev.test_size:,} test"
+        if ev.resumed_from:
+            self.line(self.c(f"{ev.name}: resuming from {ev.resumed_from} at epoch {ev.start_epoch}", _BOLD))
+        else:
+            self.line(self.c(ev.name, _BOLD))
+        self.line(f"  dataset     {ev.dataset} ({sizes})")
+        self.line(f"  device      {ev.device_name}" + (f"  [{ev.device}]" if ev.device != "cpu" else ""))
+        self.line(f"  network     {ev.params:,} parameters")
+        self.line(f"  schedule    {ev.epochs} epoch{'s' if ev.epochs != 1 else ''} × {ev.steps_per_epoch:,} steps")
+        self.line(f"  run folder  {ev.run_dir}")
+        if ev.fallback_reason:
+            self.fallback_banner(ev)
+
+    def fallback_banner(self, ev) -> None:
+        width = max(60, min(100, shutil.get_terminal_size((100, 24)).columns))
+        if self.quiet:
+            first = ev.fallback_reason.split(". ")[0]
+            self.warn(f"warning: training on the FALLBACK dataset {ev.dataset}, not the one requested ({first}).")
+            return
+        bar = "!" * width
+        body = [f"USING THE FALLBACK DATASET: {ev.dataset.upper()}",
+                "The dataset named in the experiment could not be loaded, so these results are NOT results on it:"]
+        wrapped = []
+        for para in body[1:]:
+            wrapped += textwrap.wrap(para, width - 4)
+        wrapped.append("")
+        wrapped += textwrap.wrap(ev.fallback_reason, width - 4)
+        text = [bar, "!! " + body[0]] + ["!! " + w if w else "!!" for w in wrapped] + [bar]
+        stream = sys.stderr
+        self._clear_live()
+        for t in text:
+            print(self.c(t, _BOLD + _YELLOW) if (self.color and stream.isatty()) else t, file=stream, flush=True)
+
+    def step(self, ev) -> None:
+        if self.quiet or not self.tty:
+            return
+        epochs = self.started.epochs if self.started else "?"
+        text = (f"epoch {ev.epoch}/{epochs}  step {ev.batch:,}/{ev.batches:,}  loss {ev.loss:.4f}  "
+                f"{ev.images_per_second:,.0f} img/s  ETA {_fmt_time(ev.eta)}")
+        cols = shutil.get_terminal_size((100, 24)).columns
+        self.out.write("\r" + text[: cols - 1] + "\x1b[K")
+        self.out.flush()
+        self.live = True
+
+    def epoch(self, ev) -> None:
+        parts = [f"epoch {ev.epoch}/{ev.epochs}", f"train_loss={ev.train_loss:.4f} train_acc={_pct(ev.train_accuracy)}"]
+        if ev.val_loss is not None:
+            parts.append(f"val_loss={ev.val_loss:.4f} val_acc={_pct(ev.val_accuracy)}")
+        parts.append(f"{_fmt_secs(ev.seconds)}  {ev.images_per_second:,.0f} img/s")
+        text = "  ".join(parts) + ("  *" if ev.is_best else "")
+        self.line(text)
+
+    def notice(self, ev) -> None:
+        if ev.level in ("warning", "error"):
+            self.warn(f"{ev.level}: {ev.message}")
+        else:
+            self.line(self.c(f"  {ev.message}", _DIM))
+
+    def checkpoint(self, ev) -> None:
+        if ev.reason == "interrupted":
+            self.line(f"saved checkpoint {ev.path} (epoch {ev.epoch}, step {ev.step:,})", force=True,
+                      stream=sys.stderr)
+
+    def early_stop(self, ev) -> None:
+        self.line(f"early stopping: {ev.monitor} has not improved for {ev.patience} epoch"
+                  f"{'s' if ev.patience != 1 else ''} (best {ev.best_value:.4f} at epoch {ev.best_epoch})")
+
+    def diverged(self, ev) -> None:
+        self._clear_live()
+        msg = f"DIVERGED at epoch {ev.epoch}, step {ev.step:,}: {ev.advice}"
+        print(self.c(msg, _BOLD + _RED) if self.color and sys.stderr.isatty() else msg, file=sys.stderr, flush=True)
+
+    def finished(self, ev) -> None:
+        if self.quiet:
+            bits = [ev.status]
+            if ev.test_accuracy is not None:
+                bits.append(f"test_acc={_pct(ev.test_accuracy)} test_loss={_num(ev.test_loss)}")
+            bits.append(ev.run_dir)
+            self.line("  ".join(bits), force=True)
+            return
+        self.line("")
+        if ev.test_accuracy is not None:
+            self.line(self.c(f"test accuracy {_pct(ev.test_accuracy)}", _BOLD + _GREEN)
+                      + f"  (test loss {_num(ev.test_loss)}; {ev.epochs_run} epoch{'s' if ev.epochs_run != 1 else ''}, "
+                        f"{_fmt_secs(ev.seconds)}, {ev.train_images_per_second:,.0f} img/s)")
+            if ev.confusion:
+                self.line(confusion_text(ev.confusion, ev.classes))
+        elif ev.status == "stopped":
+            self.line(f"stopped after {ev.steps:,} steps ({_fmt_secs(ev.seconds)})")
+        elif ev.status == "diverged":
+            self.line(f"training diverged after {ev.steps:,} steps")
+        self.line(f"run folder: {ev.run_dir}")
+        if ev.status == "stopped":
+            self.line(f"continue with: tui-dl --batch --resume {ev.run_dir}")
+
+
+def _config_for_resume(resume: str) -> str | None:
+    p = Path(resume).expanduser()
+    folder = p if p.is_dir() else p.parent
+    cfg = folder / "config.yaml"
+    return str(cfg) if cfg.exists() else None
+
+
+def run_batch(args) -> int:
+    """Run ``tui-dl --batch``; returns the exit code (never raises for user errors)."""
+    from tui_dl.core.experiment import ConfigError, load_experiment
+    from tui_dl.core.shapes import summarize
+    from tui_dl.report import summary_table
+
+    human = sys.stderr if args.jsonl else sys.stdout
+    color = "NO_COLOR" not in os.environ
+    file = args.file
+    if not file and args.resume:
+        file = _config_for_resume(args.resume)
+        if file is None:
+            p = Path(args.resume)
+            if not p.exists():
+                print(f"tui-dl: {args.resume}: no such run folder or checkpoint", file=sys.stderr)
+                return EXIT_BAD_INPUT
+    exp = None
+    if file:
+        try:
+            exp = load_experiment(file, args.overrides)
+        except ConfigError as e:
+            print(f"tui-dl: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        for w in exp.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+        summary = summarize(exp.network)
+        if not summary.ok:
+            print(summary_table(summary, title=f"{exp.name}  ({file})", color=color and sys.stderr.isatty()),
+                  file=sys.stderr)
+            print(f"tui-dl: the network in {file} is not valid; fix the layer marked ✗ above "
+                  f"(tui-dl summary {file} shows the same table).", file=sys.stderr)
+            return EXIT_BAD_INPUT
+
+    # the config is valid: now it is worth importing torch
+    from tui_dl.core.checkpoint import CheckpointError
+    from tui_dl.core.data import DataError
+    from tui_dl.core.events import (CheckpointSaved, Diverged, EarlyStopped, EpochDone, Finished, Notice,
+                                    RunStarted, StepDone, event_to_dict)
+    from tui_dl.core.train import SetupError, TrainError, iter_training
+
+    printer = _Printer(human, quiet=args.quiet, color=color)
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        if stop.is_set():
+            try:
+                print("\ninterrupted again: quitting now (the last saved checkpoint is kept)", file=sys.stderr,
+                      flush=True)
+            finally:
+                os._exit(EXIT_INTERRUPTED)
+        stop.set()
+        try:
+            printer._clear_live()
+            print(f"\n{signal.Signals(signum).name}: stopping after this step and saving a checkpoint "
+                  f"(press Ctrl+C again to quit at once)", file=sys.stderr, flush=True)
+        except Exception:  # noqa: BLE001 - never fail inside a signal handler
+            pass
+
+    old = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            old[sig] = signal.signal(sig, on_signal)
+
+    status = None
+    try:
+        events = iter_training(exp, run_dir=args.out, runs_dir=args.runs_dir or "runs", resume=args.resume,
+                               should_stop=stop)
+        for ev in events:
+            if args.jsonl:
+                print(json.dumps(_json_safe(event_to_dict(ev)), ensure_ascii=False), flush=True)
+            if isinstance(ev, StepDone):
+                printer.step(ev)
+            elif isinstance(ev, EpochDone):
+                printer.epoch(ev)
+            elif isinstance(ev, RunStarted):
+                printer.started_run(ev)
+            elif isinstance(ev, Notice):
+                printer.notice(ev)
+            elif isinstance(ev, CheckpointSaved):
+                printer.checkpoint(ev)
+            elif isinstance(ev, EarlyStopped):
+                printer.early_stop(ev)
+            elif isinstance(ev, Diverged):
+                printer.diverged(ev)
+            elif isinstance(ev, Finished):
+                printer.finished(ev)
+                status = ev.status
+    except (DataError, CheckpointError, SetupError) as e:
+        printer._clear_live()
+        print(f"tui-dl: {e}", file=sys.stderr, flush=True)
+        return EXIT_BAD_INPUT
+    except TrainError as e:
+        printer._clear_live()
+        print(f"tui-dl: {e}", file=sys.stderr, flush=True)
+        return EXIT_FAILED
+    except MemoryError:
+        printer._clear_live()
+        print("tui-dl: out of memory: use a smaller batch_size or a smaller network", file=sys.stderr, flush=True)
+        return EXIT_FAILED
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    if status in ("completed", "early_stopped"):
+        return EXIT_OK
+    if status == "stopped" or stop.is_set():
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED
+
+
+def _json_safe(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+    if isinstance(v, dict):
+        return {k: _json_safe(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_json_safe(x) for x in v]
+    return v

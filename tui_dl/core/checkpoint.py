@@ -1,0 +1,171 @@
+"""Checkpoints: plain dicts of tensors, numbers, strings and lists, written atomically.
+
+Every file loads with ``torch.load(path, weights_only=True)`` (no pickled objects, so opening a
+checkpoint someone sent you cannot run code). A checkpoint holds everything needed to resume a run
+bit-for-bit: model, optimizer and scheduler state, the RNG states, the position in the epoch, the
+early-stopping state, and the network spec + full experiment so the model can be rebuilt without the
+YAML file.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import random
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from tui_dl import __version__
+
+FORMAT = "tui-dl-checkpoint"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(Exception):
+    """A checkpoint that cannot be used: missing, damaged, not ours, or unsafe. ``str(e)`` says which."""
+
+
+# ----------------------------------------------------------------------------- RNG states as plain data
+
+
+def rng_state() -> dict[str, Any]:
+    """torch (CPU + CUDA), numpy and Python RNG states as tensors and plain lists/ints."""
+    py_version, py_internal, py_gauss = random.getstate()
+    np_name, np_keys, np_pos, np_has_gauss, np_gauss = np.random.get_state()
+    out: dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        "python": [int(py_version), [int(v) for v in py_internal], py_gauss],
+        "numpy": [str(np_name), [int(v) for v in np_keys], int(np_pos), int(np_has_gauss), float(np_gauss)],
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        out["cuda"] = torch.cuda.get_rng_state_all()
+    return out
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"].cpu())
+    v, internal, gauss = state["python"]
+    random.setstate((int(v), tuple(int(x) for x in internal), gauss))
+    name, keys, pos, has_gauss, g = state["numpy"]
+    np.random.set_state((name, np.array(keys, dtype=np.uint32), int(pos), int(has_gauss), float(g)))
+    if "cuda" in state and torch.cuda.is_available():
+        cuda_states = [s.cpu() for s in state["cuda"]]
+        if len(cuda_states) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(cuda_states)
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def atomic_save(obj: dict[str, Any], path: str | os.PathLike) -> Path:
+    """``torch.save`` to a temp file in the same folder, fsync, then ``os.replace``: a crash or a full disk
+    never leaves a half-written checkpoint, and the previous file stays intact until the new one is whole."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+    return path
+
+
+def make_checkpoint(**fields: Any) -> dict[str, Any]:
+    """A checkpoint dict with the format marker and version stamp (fields as given)."""
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, "tui_dl_version": __version__,
+            "torch_version": str(torch.__version__), **fields}
+
+
+def save_checkpoint(path: str | os.PathLike, **fields: Any) -> Path:
+    return atomic_save(make_checkpoint(**fields), path)
+
+
+def resolve_checkpoint_path(where: str | os.PathLike) -> Path:
+    """A run folder → its ``last.pt``; a file → itself. Raises :class:`CheckpointError` when missing."""
+    p = Path(where).expanduser()
+    if p.is_dir():
+        cand = p / "last.pt"
+        if not cand.exists():
+            raise CheckpointError(f"{p} has no last.pt: it is not a tui-dl run folder, or the run stopped before "
+                                  f"its first checkpoint was written.")
+        return cand
+    if not p.exists():
+        raise CheckpointError(f"{p}: no such file or folder (give a run folder such as runs/lenet-5-20250101-120000 "
+                              f"or a .pt file inside it)")
+    return p
+
+
+def load_checkpoint(where: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load a tui-dl checkpoint safely (``weights_only=True``). Raises :class:`CheckpointError`."""
+    path = resolve_checkpoint_path(where)
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        first = str(e).strip().splitlines()[-1] if str(e).strip() else ""
+        raise CheckpointError(
+            f"{path} is not a tui-dl checkpoint, or it is unsafe: it holds pickled Python objects, which could "
+            f"run code when loaded, so it was refused (torch.load with weights_only=True). tui-dl checkpoints "
+            f"contain only tensors, numbers, strings and lists." + (f" ({first})" if first else "")) from None
+    except (zipfile.BadZipFile, EOFError, RuntimeError, ValueError, OSError) as e:
+        raise CheckpointError(f"{path} could not be read as a checkpoint: it is damaged or not a torch file "
+                              f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is a torch file but not a tui-dl checkpoint (no 'format: {FORMAT}' entry); "
+                              f"tui-dl can only resume or load its own checkpoints.")
+    if int(ckpt.get("format_version", 0)) > FORMAT_VERSION:
+        raise CheckpointError(f"{path} was written by a newer tui-dl ({ckpt.get('tui_dl_version')}); "
+                              f"upgrade tui-dl to load it.")
+    for key in ("model", "spec", "experiment"):
+        if key not in ckpt:
+            raise CheckpointError(f"{path} is incomplete: it has no {key!r} entry.")
+    return ckpt
+
+
+def experiment_from_checkpoint(ckpt: dict[str, Any], source: str = "<checkpoint>"):
+    """The :class:`~tui_dl.core.experiment.Experiment` stored in a checkpoint (validated again)."""
+    from tui_dl.core.experiment import ConfigError, experiment_from_data
+
+    try:
+        return experiment_from_data(ckpt["experiment"], source)
+    except ConfigError as e:
+        raise CheckpointError(f"{source}: the experiment stored in the checkpoint is not valid for this version "
+                              f"of tui-dl:\n{e}") from None
+
+
+def model_from_checkpoint(where_or_ckpt, map_location: str | torch.device = "cpu"):
+    """Rebuild the network from the checkpoint's spec and load its weights; returns ``(model, ckpt)``.
+
+    The model is in eval mode, on ``map_location``. Use it for inference or to inspect a trained run.
+    """
+    from tui_dl.core.build import build_model
+    from tui_dl.core.spec import NetworkSpec
+
+    ckpt = where_or_ckpt if isinstance(where_or_ckpt, dict) else load_checkpoint(where_or_ckpt, map_location)
+    model = build_model(NetworkSpec.from_dict(ckpt["spec"]))
+    try:
+        model.load_state_dict(ckpt["model"])
+    except RuntimeError as e:
+        raise CheckpointError(f"the checkpoint's weights do not fit the network stored with it: "
+                              f"{str(e).splitlines()[0]}") from None
+    model.to(map_location)
+    model.eval()
+    return model, ckpt
