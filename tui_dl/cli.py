@@ -76,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except KeyboardInterrupt:  # Ctrl+C before training set its own handler (e.g. while torch is imported)
+        print("\ntui-dl: interrupted before training started; nothing was changed.", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _main(argv: list[str] | None = None) -> int:
