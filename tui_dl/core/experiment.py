@@ -89,6 +89,14 @@ class LList(list):
     marks: list
 
 
+class _LocatedError(yaml.YAMLError):
+    """A refusal of ours (YAML bomb, deep nesting, odd key) that knows its line."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+
+
 class _Loader(yaml.SafeLoader):
     def __init__(self, stream):
         super().__init__(stream)
@@ -101,13 +109,13 @@ class _Loader(yaml.SafeLoader):
             self.alias_count += 1
             if self.alias_count > MAX_ALIASES:
                 ev = self.peek_event()
-                raise yaml.YAMLError(f"line {ev.start_mark.line + 1}: more than {MAX_ALIASES} aliases (*name): "
-                                     f"this looks like a YAML bomb; write the values out instead")
+                raise _LocatedError(ev.start_mark.line + 1, f"more than {MAX_ALIASES} aliases (*name): "
+                                                            f"this looks like a YAML bomb; write the values out instead")
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
                 ev = self.peek_event()
-                raise yaml.YAMLError(f"line {ev.start_mark.line + 1}: nested more than {MAX_DEPTH} levels deep")
+                raise _LocatedError(ev.start_mark.line + 1, f"nested more than {MAX_DEPTH} levels deep")
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
@@ -125,7 +133,7 @@ def _construct_mapping(loader: _Loader, node, deep=False):
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, (str, int, float, bool)) or key is None:
-            raise yaml.YAMLError(f"line {_mark(key_node)[0]}: a key must be plain text")
+            raise _LocatedError(_mark(key_node)[0], "a key must be plain text")
         value = loader.construct_object(value_node, deep=True)
         if key in out:
             loader.dup_warnings.append((_mark(key_node)[0], f"key {key!r} appears more than once in this mapping; "
@@ -173,6 +181,8 @@ def read_yaml(text: str, source: str) -> tuple[Any, list[str]]:
         line = text[: e.position].count("\n") + 1
         raise ConfigError(source, [Problem("", f"the file holds a character (#x{e.character:04x}) that YAML does "
                                                f"not allow; remove it", line)]) from None
+    except _LocatedError as e:
+        raise ConfigError(source, [Problem("", str(e), e.line)]) from None
     except yaml.YAMLError as e:
         raise ConfigError(source, [Problem("", f"{e}")]) from None
     except RecursionError:
