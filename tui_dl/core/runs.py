@@ -103,7 +103,7 @@ class RunWriter:
     def _truncate(self, step: int) -> None:
         if self.jsonl_path.exists():
             keep = []
-            for line in self.jsonl_path.read_text(encoding="utf-8").splitlines():
+            for line in self.jsonl_path.read_text(encoding="utf-8", errors="replace").splitlines():
                 try:
                     d = json.loads(line)
                 except ValueError:
@@ -113,7 +113,7 @@ class RunWriter:
                 keep.append(line)
             write_text_atomic(self.jsonl_path, "".join(k + "\n" for k in keep))
         if self.csv_path.exists():
-            rows = list(csv.reader(self.csv_path.read_text(encoding="utf-8").splitlines()))
+            rows = list(csv.reader(self.csv_path.read_text(encoding="utf-8", errors="replace").splitlines()))
             if rows:
                 head, body = rows[0], rows[1:]
                 si = head.index("step") if "step" in head else 1
@@ -162,7 +162,7 @@ def read_metrics(run_dir: str | os.PathLike) -> list[dict[str, Any]]:
     """All events of a run as dicts (for plots of past runs, and tests)."""
     path = Path(run_dir) / "metrics.jsonl"
     out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             out.append(json.loads(line))
         except ValueError:
