@@ -135,9 +135,14 @@ class TrainingMixin:
     # ------------------------------------------------------------------ messages (UI thread)
     # Handlers use the on_<message> naming (not @on): Textual collects @on handlers only from
     # MessagePump subclasses, and this is a mixin.
+    def _closing_down(self) -> bool:
+        """True once the app is quitting: its widgets may already be gone, so late worker messages are
+        dropped (the trainer is stopped by the worker's cancellation and saves its own checkpoint)."""
+        return bool(getattr(self, "_exit", False) or getattr(self, "_closing", False))
+
     def on_training_events(self, message: TrainingEvents) -> None:
         rec = self.run_by_id(message.run_id)
-        if rec is None:
+        if rec is None or self._closing_down():
             return
         was_paused = rec.status == "paused"
         lines: list[str] = []
@@ -181,6 +186,8 @@ class TrainingMixin:
             self.refresh_runs()
 
     def on_training_progress(self, message: TrainingProgress) -> None:
+        if self._closing_down():
+            return
         if message.run_id == self.active_run_id and self.control is not None:
             self.status_bar.set(step=message.step, state="paused" if self.control.paused else (
                 "stopping" if self.control.stop.is_set() else "running"))
@@ -189,6 +196,9 @@ class TrainingMixin:
         worker = event.worker
         if worker.group != "training" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR,
                                                              WorkerState.CANCELLED):
+            return
+        if self._closing_down():
+            self.control = None
             return
         rec = self.run_by_id(self.active_run_id)
         error = ""
