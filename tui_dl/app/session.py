@@ -20,6 +20,9 @@ from tui_dl.app.diagnosis import diagnose
 from tui_dl.app.logfmt import format_event
 
 LOG_LINES = 2000
+#: Step-loss points kept per run. Past this, the older points are averaged in pairs, so a 100-epoch run
+#: holds as much memory as a 10-epoch one (the plots show at most a few hundred points anyway).
+STEP_POINTS = 4000
 SMOOTHING = 0.15  # EMA weight of the newest loss point
 
 
@@ -47,6 +50,7 @@ class RunRecord:
     error: str = ""
     summary: dict[str, Any] = field(default_factory=dict)
     _alpha: float | None = None
+    _ema: float | None = None
 
     # ------------------------------------------------------------------ feeding
     def add(self, ev) -> list[str]:
@@ -62,8 +66,11 @@ class RunRecord:
                 window = max(3.0, per_epoch / 10)
                 self._alpha = 2 / (window + 1)
             alpha = self._alpha or SMOOTHING
-            prev = self.smooth[-1] if self.smooth else ev.loss
-            self.smooth.append(prev + alpha * (ev.loss - prev) if ev.loss == ev.loss else prev)
+            prev = self._ema if self._ema is not None else ev.loss
+            self._ema = prev + alpha * (ev.loss - prev) if ev.loss == ev.loss else prev
+            self.smooth.append(self._ema)
+            if len(self.step_x) > STEP_POINTS:
+                self._compact_steps()
             self.last_step = ev
             self.status = "running" if self.status in ("starting", "running") else self.status
         elif isinstance(ev, E.EpochDone):
@@ -91,6 +98,17 @@ class RunRecord:
             self.notices.append(ev)
         self.log.extend(lines)
         return lines
+
+    def _compact_steps(self) -> None:
+        """Average the older step points in pairs (the newest point is kept as it is)."""
+        keep = len(self.step_x) - 1
+        for name in ("step_x", "step_loss", "smooth"):
+            series = getattr(self, name)
+            old, last = series[:keep], series[keep:]
+            pairs = [_mean2(old[i], old[i + 1]) for i in range(0, len(old) - 1, 2)]
+            if len(old) % 2:
+                pairs.append(old[-1])
+            setattr(self, name, pairs + last)
 
     # ------------------------------------------------------------------ reading
     @property
@@ -120,6 +138,14 @@ class RunRecord:
                 xs.append(float(e.epoch))
                 ys.append(float(v))
         return xs, ys
+
+
+def _mean2(a: float, b: float) -> float:
+    """Mean of two points; a NaN/inf one is left out (so one bad point does not hide its neighbour)."""
+    fa, fb = a == a and abs(a) != float("inf"), b == b and abs(b) != float("inf")
+    if fa and fb:
+        return (a + b) / 2
+    return a if fa else b
 
 
 def downsample(xs: list[float], ys: list[float], limit: int) -> tuple[list[float], list[float]]:
@@ -227,7 +253,7 @@ def load_run_folder(path: str | Path, run_id: int) -> RunRecord:
         except Exception:  # a damaged config must not stop the replay
             pass
     bad = 0
-    with metrics.open(encoding="utf-8") as fh:
+    with metrics.open(encoding="utf-8", errors="replace") as fh:  # a line cut mid-character is skipped
         for line in fh:
             line = line.strip()
             if not line:
