@@ -22,6 +22,15 @@ def make_app(experiment=None, path: str | Path | None = None, *, runs_dir: str |
     """
     from tui_dl.app.app import TuiDL
 
+    if experiment is None and path is not None and options.get("load_error") is None:
+        # a path without an experiment: read it here, so a broken file is shown inline (and not
+        # silently replaced by the default experiment that ctrl+s would then write over it)
+        from tui_dl.core.experiment import ConfigError, load_experiment
+
+        try:
+            experiment = load_experiment(path)
+        except ConfigError as e:
+            options["load_error"] = e
     return TuiDL(experiment, path, runs_dir=runs_dir, trainer=trainer, **options)
 
 
