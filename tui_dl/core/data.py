@@ -333,7 +333,10 @@ def _load(key: str, *, root, download, val_split, seed, want, num_samples, progr
         folder = _need_root(root, "idx", "a folder holding train-images-idx3-ubyte, train-labels-idx1-ubyte, "
                                          "t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte")
         train, test, source = _load_idx_folder(folder, progress)
-        n_cls = int(max(train.y.max().item(), test.y.max().item())) + 1
+        if len(train.y) == 0:
+            raise DataError(f"The training files in {folder} hold no images (their header says 0 items). "
+                            "Replace them with the full files.", recoverable=True)
+        n_cls = int(max(train.y.max().item(), test.y.max().item() if len(test.y) else 0)) + 1
         classes = [str(i) for i in range(n_cls)]
         if want is not None:
             _require_shape("The IDX", tuple(train.x.shape[1:]), want)
