@@ -11,7 +11,8 @@ from tui_dl.core import events as E
 
 def scripted_training(epochs: int = 3, batches: int = 50, log_every: int = 5, delay: float = 0.0,
                       classes: int = 10, overfit: bool = False, fallback: str = "", diverge_at: int | None = None,
-                      gate: threading.Event | None = None, run_dir: str = "runs/fake-run"):
+                      gate: threading.Event | None = None, folder: str = "runs/fake-run",
+                      early_stop_at: int | None = None):
     """A factory: returns a callable with ``iter_training``'s signature yielding scripted events.
 
     ``delay`` sleeps between step events (so tests can pause / stop mid-run); ``gate`` (if given) must be
@@ -21,9 +22,16 @@ def scripted_training(epochs: int = 3, batches: int = 50, log_every: int = 5, de
 
     calls: list[dict] = []
 
-    def trainer(exp, *, run_dir_=None, runs_dir="runs", resume=None, should_stop=None, data=None,
-                ui_thread=False, **kwargs):
-        calls.append({"exp": exp, "runs_dir": runs_dir, "ui_thread": ui_thread, "should_stop": should_stop})
+    def trainer(exp, *, run_dir=None, runs_dir="runs", resume=None, should_stop=None, data=None,
+                ui_thread=False):
+        calls.append({"exp": exp, "runs_dir": runs_dir, "ui_thread": ui_thread, "should_stop": should_stop,
+                      "steps": 0, "closed": False})
+        try:
+            yield from _events(exp, run_dir or folder, should_stop, calls[-1])
+        finally:
+            calls[-1]["closed"] = True
+
+    def _events(exp, run_dir, should_stop, record):
         t0 = 0.0
         yield E.RunStarted(name=exp.name, run_dir=run_dir, device="cpu", device_name="CPU (test)",
                            dataset="synthetic-digits" if fallback else exp.data.name, train_size=batches * 64,
@@ -43,6 +51,7 @@ def scripted_training(epochs: int = 3, batches: int = 50, log_every: int = 5, de
                     return
                 if delay:
                     time.sleep(delay)
+                record["steps"] = step
                 if b % log_every == 0:
                     x = (epoch - 1) + b / batches
                     loss = 0.1 + (first - 0.1) * math.exp(-1.5 * x) + 0.05 * math.sin(step * 1.7)
@@ -63,6 +72,13 @@ def scripted_training(epochs: int = 3, batches: int = 50, log_every: int = 5, de
                               val_accuracy=min(0.98, 0.58 + 0.11 * epoch), lr=0.001, seconds=1.5,
                               images_per_second=5000.0, is_best=not overfit or epoch == 1)
             yield E.CheckpointSaved(path=f"{run_dir}/last.pt", epoch=epoch, step=step, reason="last")
+            if early_stop_at is not None and epoch >= early_stop_at:
+                yield E.EarlyStopped(epoch=epoch, best_epoch=epoch - 2, monitor="val_loss", best_value=0.3,
+                                     patience=2)
+                yield E.Finished(status="early_stopped", run_dir=run_dir, epochs_run=epoch, steps=step,
+                                 seconds=3.0, train_images_per_second=5000.0, best_epoch=epoch - 2,
+                                 best_val_loss=0.3, best_val_accuracy=0.9, test_loss=0.3, test_accuracy=0.9)
+                return
         confusion = [[90 if i == j else (2 if (i + j) % 3 == 0 else 1) for j in range(classes)]
                      for i in range(classes)]
         per_class = [row[i] / sum(row) for i, row in enumerate(confusion)]

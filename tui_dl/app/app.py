@@ -17,7 +17,9 @@ from typing import Callable
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.containers import Container
 from textual.screen import Screen
+from textual.worker import get_current_worker
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from tui_dl.app.document import Document
@@ -34,6 +36,19 @@ from tui_dl.core.experiment import ConfigError, Experiment, parse_experiment
 from tui_dl.core.shapes import summarize
 
 VIEWS = ("build", "setup", "train", "runs")
+
+
+class _NotMounted:
+    """Stands in for a lazily mounted view: every method call does nothing."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+    def __bool__(self) -> bool:
+        return False
+
+
+_NOT_MOUNTED = _NotMounted()
 
 #: (title, help, action) for the command palette; the keys are in the help text.
 COMMANDS = (
@@ -110,12 +125,15 @@ class TuiDL(TrainingMixin, FilesMixin, App):
         with TabbedContent(initial="build", id="views"):
             with TabPane("Build [dim]F2[/]", id="build"):
                 yield BuildView(id="build-view")
+            # The other views are mounted just after the first frame, into empty slots: start-up shows
+            # the build view sooner. Each of them pulls the app's state in its own on_mount.
+            # (Not textual.lazy.Lazy: it removes a widget, which races with Pilot's wait in tests.)
             with TabPane("Setup [dim]F3[/]", id="setup"):
-                yield SettingsView(id="settings-view")
+                yield Container(id="setup-slot", classes="view-slot")
             with TabPane("Train [dim]F4[/]", id="train"):
-                yield TrainView(id="train-view")
+                yield Container(id="train-slot", classes="view-slot")
             with TabPane("Runs [dim]F5[/]", id="runs"):
-                yield RunsView(id="runs-view")
+                yield Container(id="runs-slot", classes="view-slot")
         yield StatusBar(id="status-bar")
         yield Footer()
 
@@ -125,15 +143,21 @@ class TuiDL(TrainingMixin, FilesMixin, App):
 
     @property
     def settings_view(self) -> SettingsView:
-        return self.query_one(SettingsView)
+        return self._lazy_view(SettingsView)
 
     @property
     def train_view(self) -> TrainView:
-        return self.query_one(TrainView)
+        return self._lazy_view(TrainView)
 
     @property
     def runs_view(self) -> RunsView:
-        return self.query_one(RunsView)
+        return self._lazy_view(RunsView)
+
+    def _lazy_view(self, cls):
+        """The view, or a stand-in that ignores calls while the (lazy) view is not mounted yet."""
+        found = self.query(cls)
+        view = found.first() if found else None
+        return view if view is not None and getattr(view, "ready", False) else _NOT_MOUNTED
 
     @property
     def status_bar(self) -> StatusBar:
@@ -144,8 +168,7 @@ class TuiDL(TrainingMixin, FilesMixin, App):
         if first is not None:
             self.document.selection = first.path
         self.refresh_views()
-        self.train_view.show_run(None, [])
-        self.refresh_runs()
+        self.call_after_refresh(self._mount_other_views)
         if self.load_error is not None:
             self.build_view.show_problems(problems_text(self.load_error, palette(self),
                                                         self.document.experiment.name))
@@ -157,6 +180,11 @@ class TuiDL(TrainingMixin, FilesMixin, App):
         self.set_interval(PLOT_INTERVAL, self.redraw_plots_if_dirty)
         self.theme_changed_signal.subscribe(self, lambda _theme: self._theme_changed())
         self.query_one("#layer-stack").focus()
+
+    def _mount_other_views(self) -> None:
+        self.query_one("#setup-slot").mount(SettingsView(id="settings-view"))
+        self.query_one("#train-slot").mount(TrainView(id="train-view"))
+        self.query_one("#runs-slot").mount(RunsView(id="runs-view"))
 
     def _theme_changed(self) -> None:
         self.refresh_views()
@@ -221,8 +249,12 @@ class TuiDL(TrainingMixin, FilesMixin, App):
             self._focus_view(view)
 
     def _focus_view(self, view: str) -> None:
-        target = self.query_one(self.FOCUS_IN_VIEW[view])
+        found = self.query(self.FOCUS_IN_VIEW[view])
+        if not found:
+            return  # a lazy view that is not mounted yet
+        target = found.first()
         if view == "setup":
+            self.settings_view.activate()
             editors = target.query("Input, Select, Checkbox")
             if editors:
                 editors.first().focus(scroll_visible=False)
@@ -234,6 +266,8 @@ class TuiDL(TrainingMixin, FilesMixin, App):
         if event.tabbed_content.id != "views":
             return
         self.current_view = event.pane.id or "build"
+        if self.current_view == "setup":
+            self.settings_view.activate()
         if self.current_view == "train":
             self._plots_dirty = True
             self.redraw_plots_if_dirty()
@@ -316,6 +350,12 @@ class TuiDL(TrainingMixin, FilesMixin, App):
             return
         self.exit()
 
+    def exit(self, *args, **kwargs) -> None:
+        proc = getattr(self, "_probe_proc", None)
+        if proc is not None and proc.poll() is None:
+            proc.kill()  # else the probe's torch import would hold the process open after quitting
+        super().exit(*args, **kwargs)
+
     # ------------------------------------------------------------------ device probe
     def _probe(self) -> None:
         self._probe_worker()
@@ -360,11 +400,17 @@ class TuiDL(TrainingMixin, FilesMixin, App):
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
         try:
-            proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                                  env=env, stdin=subprocess.DEVNULL)
-            info = json.loads(proc.stdout.strip().splitlines()[-1])
+            proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                    stdin=subprocess.DEVNULL, text=True, env=env)
+            self._probe_proc = proc
+            out, _err = proc.communicate(timeout=120)
+            info = json.loads(out.strip().splitlines()[-1])
         except (OSError, subprocess.SubprocessError, ValueError, IndexError):
             info = {"device": f"cpu: {os.cpu_count()} cores (device check failed)", "datasets": {}}
+        finally:
+            self._probe_proc = None
+        if get_current_worker().is_cancelled:
+            return
         self.post_message(DeviceDetected(info.get("device") or "unknown device", info.get("datasets") or {}))
 
     @on(DeviceDetected)

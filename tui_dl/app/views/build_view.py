@@ -148,9 +148,14 @@ class BuildView(Vertical):
         self.query_one(SummaryTable).select_path(path)
         self._show_selection()
 
+    # Selection messages are handled by reading the widget's state *now*: the messages of programmatic
+    # moves arrive later and may be stale, and acting on them would make the two lists chase each other.
     @on(LayerStack.Selected)
     def _stack_selected(self, event: LayerStack.Selected) -> None:
-        self._select(event.path)
+        stack = event.stack
+        path = stack.current_path()
+        if path is not False and stack.has_focus:
+            self._select(path)
 
     @on(LayerStack.Activated)
     def _stack_activated(self) -> None:
@@ -158,7 +163,10 @@ class BuildView(Vertical):
 
     @on(SummaryTable.Selected)
     def _table_selected(self, event: SummaryTable.Selected) -> None:
-        self._select(event.path)
+        table = event.table
+        path = table.current_path()
+        if path is not False and table.has_focus:
+            self._select(path)
 
     # ------------------------------------------------------------------ editing
     def _commit(self, network, *, selection: Path | None, key=None, message: str = "") -> None:

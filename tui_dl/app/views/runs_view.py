@@ -46,7 +46,11 @@ class RunsView(Vertical):
         detail.border_title = "Run"
         yield detail
 
+    ready = False
+    """True once mounted: the app talks to the view only then."""
+
     def on_mount(self) -> None:
+        self.ready = True
         table = self.query_one(DataTable)
         for label, key in (("⊕", "on"), ("#", "id"), ("Run", "name"), ("Status", "status"), ("Epochs", "epochs"),
                            ("Best val acc", "val"), ("Test acc", "test"), ("Settings", "settings"),
@@ -54,6 +58,7 @@ class RunsView(Vertical):
             table.add_column(label, key=key)
         self.query_one("#run-detail", Static).update(
             "No runs yet. Train (ctrl+r) in this session, or press o to open a past run folder.")
+        self.app.refresh_runs()
 
     def show(self, runs: list[RunRecord], overlays: set[int], shown: int | None) -> None:
         pal = palette(self.app)

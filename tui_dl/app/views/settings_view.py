@@ -42,6 +42,8 @@ class SettingsView(VerticalScroll):
         self.experiment: Experiment | None = None
         self.datasets: dict[str, str] = {}
         self.device_text = "detecting…"
+        #: The forms are built the first time the view is shown (keeps start-up fast).
+        self.activated = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="settings-grid"):
@@ -57,8 +59,28 @@ class SettingsView(VerticalScroll):
                         yield Static("", id="optimizer-info", classes="section-note")
 
     # ------------------------------------------------------------------ showing
+    ready = False
+    """True once mounted: the app talks to the view only then."""
+
+    def on_mount(self) -> None:
+        self.ready = True
+        app = self.app
+        self.experiment = app.document.experiment
+        if app.device_text is not None:
+            self.set_probe(app.device_text, app.datasets)
+        if app.current_view == "setup":
+            self.activate()
+
+    def activate(self) -> None:
+        if not self.activated:
+            self.activated = True
+            if self.experiment is not None:
+                self.show(self.experiment)
+
     def show(self, exp: Experiment) -> None:
         self.experiment = exp
+        if not self.activated:
+            return
         d, t = exp.data, exp.train
         data_fields = [f for f in C.DATA_FIELDS if f.name in DATA_SHOWN]
         self._form("data").load(data_fields, {f.name: getattr(d, f.name) for f in data_fields}, key=("data",),
@@ -171,4 +193,4 @@ class SettingsView(VerticalScroll):
                 f = next(f for f in C.EARLY_STOPPING_FIELDS if f.name == name)
                 new = replace(exp, train=replace(t, early_stopping=replace(
                     t.early_stopping, **{name: f.default if value is None else value})))
-        self.app.apply_edit(new, key=("setting", section, name), page=("setting", section, name))
+        self.app.apply_edit(new, key=("setting", section, name))

@@ -74,6 +74,13 @@ class TrainView(Vertical):
                 box.border_title = "Test result"
                 yield ResultPanel(id="result-panel")
 
+    ready = False
+    """True once mounted: the app talks to the view only then."""
+
+    def on_mount(self) -> None:
+        self.ready = True
+        self.app.show_current_run()
+
     # ------------------------------------------------------------------ showing a run
     def show_run(self, rec: RunRecord | None, overlays: list[RunRecord]) -> None:
         log = self.query_one(Log)

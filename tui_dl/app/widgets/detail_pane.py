@@ -132,7 +132,18 @@ class DetailPane(VerticalScroll):
         yield Static("", id="detail-text")
 
     def show(self, renderable) -> None:
+        self.renderable = renderable
         self.query_one("#detail-text", Static).update(renderable)
+
+    def plain_text(self, width: int = 200) -> str:
+        """What the pane says, as plain text (for tests and copy)."""
+        import io
+
+        from rich.console import Console
+
+        console = Console(file=io.StringIO(), width=width, color_system=None)
+        console.print(getattr(self, "renderable", ""))
+        return console.file.getvalue()
 
 
 class TotalsBar(Static):

@@ -87,6 +87,12 @@ class LayerStack(OptionList):
         finally:
             self._quiet = False
 
+    def current_path(self) -> tuple[int, ...] | None | bool:
+        """The highlighted row's path now (False when nothing is highlighted)."""
+        if self.highlighted is None or not 0 <= self.highlighted < len(self._ids):
+            return False
+        return path_from_text(self._ids[self.highlighted])
+
     def on_resize(self) -> None:
         last = getattr(self, "_last", None)
         if last is not None:

@@ -6,6 +6,7 @@ Building costs ~10 ms at 100 points and ~25 ms at 800 on the UI thread, so calle
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from rich.text import Text
@@ -69,13 +70,17 @@ class CurvePlot(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.xlabel("epoch")
+        if self.size.height >= 12:
+            plt.xlabel("epoch")
         for s in self.series:
             plt.plot(s.xs, s.ys, label=s.label, color=theme_rgb(self.app, s.color), marker=s.marker)
         if self.ylim is not None:
             plt.ylim(*self.ylim)
         xmax = max(max(s.xs) for s in self.series)
-        plt.xlim(0, max(1.0, xmax))
+        top = max(1, math.ceil(xmax - 1e-9))
+        plt.xlim(0, top)
+        if top <= 12:
+            plt.xticks(list(range(top + 1)))
         out = super().render()
         self.build_ms = (time.perf_counter() - t0) * 1000
         return out

@@ -32,12 +32,19 @@ class SummaryTable(DataTable):
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self._keys: list[str] = []
+        self._compact = False
 
     def on_mount(self) -> None:
         for label, key in COLUMNS:
             self.add_column(label, key=key)
 
+    def on_resize(self) -> None:
+        last = getattr(self, "_last", None)
+        if last is not None and self.app.screen.has_class("-narrow") != self._compact:
+            self.show(*last)
+
     def show(self, summary: Summary, selection: tuple[int, ...] | None) -> None:
+        self._last = (summary, selection)
         pal = palette(self.app)
         rows = [("input", [Text("in", style=pal.muted), Text("Input", style="bold"),
                            Text(shape_str(summary.input_shape), style=pal.accent), Text(""), Text(""),
@@ -63,6 +70,14 @@ class SummaryTable(DataTable):
             width = max(len(cells[col].plain) for _k, cells in rows)
             for _k, cells in rows:
                 cells[col].pad_left(width - len(cells[col].plain))
+        compact = self.app.screen.has_class("-narrow")
+        if compact != self._compact:
+            self._compact = compact
+            self.cell_padding = 0 if compact else 1
+        if compact:  # no cell padding at 80 columns: one leading space per cell instead
+            for _k, cells in rows:
+                for cell in cells[1:]:
+                    cell.pad_left(1)
         keys = [k for k, _ in rows]
         cursor = self.cursor_row
         with self.app.batch_update():
@@ -81,6 +96,12 @@ class SummaryTable(DataTable):
             index = self._keys.index(key)
             if self.cursor_row != index:
                 self.move_cursor(row=index, animate=False, scroll=True)
+
+    def current_path(self) -> tuple[int, ...] | None | bool:
+        """The cursor row's path now (False when the table is empty)."""
+        if not 0 <= self.cursor_row < len(self._keys):
+            return False
+        return path_from_text(self._keys[self.cursor_row])
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()

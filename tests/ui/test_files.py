@@ -1,0 +1,164 @@
+"""Open, save (round trip), bad files shown inline, past run folders replayed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual.widgets import Input, OptionList
+
+from tests.ui.conftest import new_app, run, wait_until
+from tests.ui.fakes import scripted_training
+from tui_dl.app import make_app
+from tui_dl.app.widgets.plots import CurvePlot
+from tui_dl.app.widgets.results import ResultPanel
+from tui_dl.app.widgets.summary_table import SummaryTable
+from tui_dl.core.events import event_to_dict
+from tui_dl.core.experiment import ConfigError, load_experiment
+
+
+def test_save_round_trips_and_confirms_overwrite(runs_dir, tmp_path):
+    target = tmp_path / "my_lenet.yaml"
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            # an edit, so the saved file differs from the preset
+            await pilot.press("end", "d")
+            await pilot.pause()
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            field = app.screen.query_one("#save-path", Input)
+            assert field.value == "presets/lenet5.yaml"  # defaults to the opened file
+            field.value = str(target)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert target.exists()
+            saved = load_experiment(target)
+            assert saved.to_dict() == app.document.experiment.to_dict()
+            assert saved.to_yaml() == target.read_text()
+            assert not app.document.modified and app.document.path == target
+            # saving somewhere that exists asks first
+            other = tmp_path / "other.yaml"
+            other.write_text("keep me")
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            app.screen.query_one("#save-path", Input).value = str(other)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert type(app.screen).__name__ == "ConfirmModal"
+            await pilot.press("n")
+            await pilot.pause()
+            assert other.read_text() == "keep me"
+    run(body())
+
+
+def test_every_preset_round_trips_through_the_app(tmp_path):
+    async def body():
+        for preset in sorted(Path("presets").glob("*.yaml")):
+            exp = load_experiment(preset)
+            app = make_app(exp, preset, runs_dir=str(tmp_path), device_text="CPU (test)", datasets={})
+            async with app.run_test(size=(100, 30)) as pilot:
+                await pilot.pause()
+                out = tmp_path / preset.name
+                assert app.save_to(out)
+                assert load_experiment(out).to_dict() == exp.to_dict()
+            break  # the first preset through the UI; the rest below without a UI
+    run(body())
+    for preset in sorted(Path("presets").glob("*.yaml")):
+        exp = load_experiment(preset)
+        out = tmp_path / ("again-" + preset.name)
+        out.write_text(exp.to_yaml())
+        assert load_experiment(out).to_dict() == exp.to_dict()
+
+
+def test_open_a_preset_from_the_picker(runs_dir):
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+o")
+            await pilot.pause()
+            options = app.screen.query_one("#open-choices", OptionList)
+            ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+            target = next(i for i in ids if i and i.endswith("handout_bug.yaml"))
+            options.highlighted = ids.index(target)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.document.experiment.name.startswith("Handout")
+            assert app.document.path.name == "handout_bug.yaml"
+            assert "✗ error" in [c.plain for c in
+                                 (app.query_one(SummaryTable).get_cell_at((4, 2)),)]
+    run(body())
+
+
+def test_bad_yaml_on_the_command_line_is_shown_inline(runs_dir, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\ninput: [1, 28, 28]\nlayers:\n  - {type: Conv2d, out_channels: 6, kernal_size: 5}\n"
+                   "train:\n  epochs: -3\n")
+    try:
+        load_experiment(bad)
+        raise AssertionError("the file should not load")
+    except ConfigError as e:
+        error = e
+
+    async def body():
+        app = make_app(None, None, runs_dir=str(runs_dir), load_error=error, device_text="CPU (test)",
+                       datasets={})
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            banner = app.query_one("#problems-banner")
+            assert banner.display
+            text = str(banner.render())
+            assert f"{bad}:4" in text and "kernal_size" in text and "kernel_size" in text
+            assert f"{bad}:6" in text and "train.epochs" in text
+            assert app.document.path is None  # ctrl+s must not overwrite the broken file by default
+            # fix the file, reload: the banner goes and the file opens
+            bad.write_text("name: fixed\ninput: [2]\nlayers:\n  - {type: Linear, out_features: 1}\n")
+            await pilot.press("ctrl+l")
+            await pilot.pause()
+            assert not banner.display
+            assert app.document.experiment.name == "fixed"
+    run(body())
+
+
+def test_open_a_bad_file_keeps_the_current_experiment(runs_dir, tmp_path):
+    bad = tmp_path / "tabs.yaml"
+    bad.write_text("name: x\ninput: [2]\nlayers:\n\t- {type: ReLU}\n")
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            app.open_path(str(bad))
+            await pilot.pause()
+            assert app.document.experiment.name == "LeNet-5"
+            text = str(app.query_one("#problems-banner").render())
+            assert "tabs.yaml:4" in text and "tab" in text
+    run(body())
+
+
+def test_open_a_past_run_folder_replays_it(runs_dir, tmp_path):
+    folder = tmp_path / "lenet-20260101-120000"
+    folder.mkdir()
+    exp = load_experiment("presets/lenet5.yaml")
+    events = list(scripted_training(epochs=2, batches=20, log_every=5)(exp, run_dir=str(folder)))
+    (folder / "metrics.jsonl").write_text("\n".join(json.dumps(event_to_dict(e)) for e in events) + "\n{broken\n")
+    (folder / "summary.json").write_text(json.dumps({"status": "completed", "test_accuracy": 0.9412}))
+    (folder / "config.yaml").write_text(exp.to_yaml())
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            app.open_path(str(folder))
+            await wait_until(pilot, lambda: app.current_view == "train" and app.query("#loss-plot"))
+            await pilot.pause(0.4)
+            rec = app.session_runs[0]
+            assert rec.status == "completed" and len(rec.epochs) == 2 and rec.experiment is not None
+            assert rec.summary["test_accuracy"] == 0.9412
+            assert any("unreadable line" in line for line in rec.log)
+            assert app.query_one("#loss-plot", CurvePlot).point_count > 0
+            assert app.query_one(ResultPanel).finished is not None
+    run(body())

@@ -1,0 +1,246 @@
+"""Train view: a scripted run posts batched progress and finishes; pause/resume; stop; quit mid-run;
+banners; runs overlay; one short real training run."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from textual.widgets import DataTable, Log
+
+from tests.ui.conftest import new_app, run, wait_training_done, wait_until
+from tests.ui.fakes import scripted_training
+from tui_dl.app.messages import TrainingEnded, TrainingEvents, TrainingProgress
+from tui_dl.app.widgets.plots import CurvePlot
+from tui_dl.app.widgets.results import ResultPanel
+from tui_dl.core.events import StepDone
+
+
+def test_scripted_run_posts_batched_progress_and_finishes(runs_dir):
+    messages = []
+
+    async def body():
+        trainer = scripted_training(epochs=3, batches=50, log_every=5, delay=0.002)
+        app = new_app(runs_dir=runs_dir, trainer=trainer)
+        async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await wait_training_done(pilot)
+            await pilot.pause(0.5)  # let the plot timer redraw
+            assert trainer.calls[0]["ui_thread"] is True
+            assert trainer.calls[0]["runs_dir"] == str(runs_dir)
+            rec = app.session_runs[0]
+            assert rec.status == "completed"
+            assert len(rec.step_x) == 30 and len(rec.epochs) == 3
+            loss = app.query_one("#loss-plot", CurvePlot)
+            assert loss.point_count >= 30 + 30 + 3  # raw, smoothed and val
+            assert app.query_one("#acc-plot", CurvePlot).point_count == 6
+            log = app.query_one(Log)
+            assert log.line_count > 35
+            assert any("■ epoch 3/3" in line for line in log.lines)
+            panel = app.query_one(ResultPanel)
+            assert panel.finished is not None and len(panel.finished.confusion) == 10
+            assert "94.12%" in str(app.status_bar.render())
+            assert app.current_view == "train"
+    run(body())
+    batches = [m for m in messages if isinstance(m, TrainingEvents)]
+    steps = sum(isinstance(e, StepDone) for m in batches for e in m.events)
+    assert steps == 30
+    # Steps travel in batches (one message per ~0.2 s plus one per epoch/start/finish event),
+    # never one message per step.
+    assert len(batches) < steps
+    assert any(isinstance(m, TrainingProgress) for m in messages)
+    assert any(isinstance(m, TrainingEnded) and not m.error for m in messages)
+
+
+def test_pause_and_resume(runs_dir):
+    async def body():
+        trainer = scripted_training(epochs=2, batches=200, log_every=5, delay=0.003)
+        app = new_app(runs_dir=runs_dir, trainer=trainer)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await wait_until(pilot, lambda: trainer.calls and trainer.calls[0]["steps"] > 20)
+            await pilot.press("p")
+            assert app.control.paused
+            await pilot.pause(0.3)
+            held = trainer.calls[0]["steps"]
+            await pilot.pause(0.5)
+            # the generator is not pulled while paused (at most the step in flight completes)
+            assert trainer.calls[0]["steps"] - held <= 5
+            assert "paused" in str(app.status_bar.render())
+            await pilot.press("p")
+            assert not app.control.paused
+            await wait_training_done(pilot)
+            assert app.session_runs[0].status == "completed"
+            assert trainer.calls[0]["steps"] == 400
+    run(body())
+
+
+def test_stop_finishes_the_run_as_stopped(runs_dir):
+    async def body():
+        trainer = scripted_training(epochs=3, batches=500, log_every=5, delay=0.002)
+        app = new_app(runs_dir=runs_dir, trainer=trainer)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await wait_until(pilot, lambda: trainer.calls and trainer.calls[0]["steps"] > 10)
+            await pilot.press("ctrl+r")
+            await wait_training_done(pilot)
+            rec = app.session_runs[0]
+            assert rec.status == "stopped"
+            assert trainer.calls[0]["steps"] < 1500
+            assert any("checkpoint (interrupted)" in line for line in rec.log)
+            assert not app.is_training
+    run(body())
+
+
+def test_quit_mid_run_asks_then_stops_the_worker(runs_dir):
+    trainer = scripted_training(epochs=3, batches=2000, log_every=5, delay=0.002)
+
+    async def body():
+        app = new_app(runs_dir=runs_dir, trainer=trainer)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await wait_until(pilot, lambda: trainer.calls and trainer.calls[0]["steps"] > 10)
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            assert type(app.screen).__name__ == "ConfirmModal"
+            await pilot.press("n")  # keep training
+            await pilot.pause()
+            assert app.is_training and app.is_running
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            await pilot.press("y")
+            await wait_until(pilot, lambda: not app.is_running, timeout=15)
+        return app
+
+    started = time.monotonic()
+    app = run(body())
+    assert time.monotonic() - started < 30
+    call = trainer.calls[0]
+    assert call["should_stop"].is_set()
+    assert call["closed"]  # the generator ran to its end (the trainer saved its checkpoint)
+    assert call["steps"] < 6000
+    assert app.session_runs[0].status == "stopped"
+
+
+def test_banners_for_fallback_early_stop_and_overfitting(runs_dir):
+    async def body():
+        trainer = scripted_training(epochs=5, batches=20, log_every=5, overfit=True, early_stop_at=4,
+                                    fallback="MNIST was not found and there is no network")
+        app = new_app(runs_dir=runs_dir, trainer=trainer)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await wait_training_done(pilot)
+            banner = str(app.query_one("#train-banner").render())
+            assert app.query_one("#train-banner").display
+            assert "Using synthetic-digits instead: MNIST was not found" in banner
+            assert "Early stop after epoch 4" in banner
+            assert "overfitting" in banner
+            log = "\n".join(app.query_one(Log).lines)
+            assert "⚑ overfitting" in log
+            assert app.session_runs[0].status == "early_stopped"
+    run(body())
+
+
+def test_diverged_run_is_shown(runs_dir):
+    async def body():
+        trainer = scripted_training(epochs=2, batches=50, diverge_at=30)
+        app = new_app(runs_dir=runs_dir, trainer=trainer)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await wait_training_done(pilot)
+            assert app.session_runs[0].status == "diverged"
+            assert "Diverged at epoch 1, step 30" in str(app.query_one("#train-banner").render())
+    run(body())
+
+
+def test_trainer_error_is_reported_not_raised(runs_dir):
+    def broken(exp, **kwargs):
+        raise RuntimeError("the data folder is empty")
+        yield  # pragma: no cover
+
+    async def body():
+        app = new_app(runs_dir=runs_dir, trainer=broken)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await wait_training_done(pilot)
+            rec = app.session_runs[0]
+            assert rec.status == "failed" and "the data folder is empty" in rec.error
+            assert app.is_running
+            assert "the data folder is empty" in "\n".join(app.query_one(Log).lines)
+    run(body())
+
+
+def test_network_with_an_error_does_not_start(runs_dir):
+    async def body():
+        trainer = scripted_training()
+        app = new_app("presets/handout_bug.yaml", runs_dir=runs_dir, trainer=trainer)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await pilot.pause()
+            assert not trainer.calls and not app.is_training
+            assert app.current_view == "build"
+    run(body())
+
+
+def test_two_runs_overlay_in_the_plots(runs_dir):
+    async def body():
+        trainer = scripted_training(epochs=2, batches=20, log_every=5)
+        app = new_app(runs_dir=runs_dir, trainer=trainer)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await wait_training_done(pilot)
+            # change the optimizer in the Setup view, train again
+            await pilot.press("f3")
+            await wait_until(pilot, lambda: app.settings_view.activated and app.query("#form-optimizer Select"))
+            select = app.query_one("#form-optimizer").editor("optimizer")
+            select.value = "sgd"
+            await pilot.pause()
+            assert app.document.experiment.train.optimizer.name == "sgd"
+            await pilot.press("ctrl+r")
+            await wait_training_done(pilot)
+            assert [r.tag for r in app.session_runs] == ["adam lr=0.001 bs=64", "optimizer=sgd"]
+            await pilot.press("f5")
+            await pilot.pause()
+            table = app.query_one("#runs-table", DataTable)
+            assert table.row_count == 2
+            table.move_cursor(row=0)
+            await pilot.press("space")
+            await pilot.pause()
+            assert app.overlay_ids == {1}
+            await pilot.press("f4")
+            await pilot.pause(0.5)
+            labels = [s.label for s in app.query_one("#loss-plot", CurvePlot).series]
+            assert "#2 optimizer=sgd smoothed" in labels and "#1 adam lr=0.001 bs=64 train" in labels
+            labels = [s.label for s in app.query_one("#acc-plot", CurvePlot).series]
+            assert "#1 adam lr=0.001 bs=64 val" in labels
+    run(body())
+
+
+def test_real_training_run_finishes(runs_dir):
+    """One short real run (torch, the real trainer) on the tiny XOR set."""
+    pytest.importorskip("torch")
+    pytest.importorskip("tui_dl.core.train")
+
+    async def body():
+        app = new_app("presets/fnn_2_3_1.yaml", runs_dir=runs_dir, trainer=None,
+                      overrides=["train.epochs=3"])
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await wait_training_done(pilot, timeout=120)
+            rec = app.session_runs[0]
+            assert rec.status == "completed", rec.error or list(rec.log)[-5:]
+            assert len(rec.epochs) == 3 and rec.step_x
+            assert rec.finished.test_accuracy is not None
+            assert (runs_dir / rec.run_dir.split("/")[-1]).exists() or rec.run_dir.startswith(str(runs_dir))
+    run(body())
