@@ -311,13 +311,22 @@ def interrupt_after(gen, n_steps: int, stop: threading.Event):
     return events
 
 
-@pytest.mark.parametrize("how", ["should_stop", "close"])
+@pytest.mark.parametrize("how", ["should_stop", "close", "epoch_boundary"])
 def test_interrupted_run_resumes_to_identical_metrics(how, digits, tmp_path):
-    exp = lenet_exp(epochs=2, log_every=2)
+    exp = lenet_exp(epochs=3 if how == "epoch_boundary" else 2, log_every=2)
     full = run(exp, tmp_path, digits, name="full")
 
     d = tmp_path / "part"
-    if how == "should_stop":
+    if how == "epoch_boundary":  # stop requested as epoch 1 ends: epoch 2 has drawn its order but not stepped
+        stop = threading.Event()
+        first = []
+        for ev in iter_training(exp, run_dir=d, data=digits, should_stop=stop):
+            first.append(ev)
+            if isinstance(ev, EpochDone):
+                stop.set()
+        ck = load_checkpoint(d)
+        assert ck["status"] == "interrupted" and ck["position"] == {"epoch": 2, "batch": 0}
+    elif how == "should_stop":
         stop = threading.Event()
         first = interrupt_after(iter_training(exp, run_dir=d, data=digits, should_stop=stop), 4, stop)
         assert of(first, Finished)[0].status == "stopped"
@@ -331,8 +340,9 @@ def test_interrupted_run_resumes_to_identical_metrics(how, digits, tmp_path):
             if isinstance(ev, StepDone) and ev.step >= 4:
                 break
         gen.close()
-    ck = load_checkpoint(d)
-    assert ck["status"] == "interrupted" and ck["position"]["epoch"] == 1 and 0 < ck["position"]["batch"] < 12
+    if how != "epoch_boundary":
+        ck = load_checkpoint(d)
+        assert ck["status"] == "interrupted" and ck["position"]["epoch"] == 1 and 0 < ck["position"]["batch"] < 12
 
     second = list(iter_training(None, resume=d, data=digits))
     assert of(second, RunStarted)[0].resumed_from.endswith("last.pt")

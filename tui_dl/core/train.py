@@ -19,6 +19,7 @@ import math
 import os
 import platform
 import random
+import sys
 import threading
 import time
 from pathlib import Path
@@ -54,6 +55,11 @@ EXPLODE_FLOOR = 1e4
 #: one sync every this many steps (or at each StepDone, if sooner). On the CPU every step is checked (a CPU
 #: tensor read costs nothing).
 ACCEL_CHECK_EVERY = 8
+#: With ui_thread=True the GIL switch interval is lowered to this while training (restored afterwards). Each
+#: torch op releases and re-takes the GIL; with Python's default 5 ms interval a busy UI thread makes every
+#: re-take wait up to 5 ms. Measured (2 cores, a Python thread kept 100% busy beside a 1-thread LeNet run):
+#: 793 img/s at 5 ms, 1,510 img/s at 1 ms (docs/training.md).
+UI_SWITCH_INTERVAL = 0.001
 EVAL_BATCH_IMAGES = 1024
 EVAL_BATCH_FLAT = 8192
 
@@ -101,7 +107,6 @@ class _Batcher:
     def __init__(self, mean, std, channels_last: bool):
         self.mean, self.std = tuple(mean), tuple(std)
         self.channels_last = channels_last
-        self.image = None
 
     def __call__(self, xb: torch.Tensor) -> torch.Tensor:
         from tui_dl.core.data import normalize_batch
@@ -443,10 +448,17 @@ class _Trainer:
                              f"disk space, then continue with: tui-dl --batch --resume {self.run_dir}") from None
 
     # -- the run --------------------------------------------------------------------------------
-    def _stop_requested(self) -> bool:
-        return self.should_stop is not None and self.should_stop.is_set()
-
     def run(self) -> Iterator[TrainEvent]:
+        old_switch = sys.getswitchinterval()
+        if self.ui_thread and old_switch > UI_SWITCH_INTERVAL:
+            sys.setswitchinterval(UI_SWITCH_INTERVAL)
+        try:
+            yield from self._run_outer()
+        finally:
+            if sys.getswitchinterval() != old_switch:
+                sys.setswitchinterval(old_switch)
+
+    def _run_outer(self) -> Iterator[TrainEvent]:
         self.t0 = time.perf_counter()
         self.images_done = 0
         self.train_seconds = 0.0
@@ -529,8 +541,8 @@ class _Trainer:
         if not self.cfg.checkpoints:
             return
         st = self.pending
-        if st is not None and self.batch > 0:
-            ck = self._checkpoint("interrupted", st, st["shuffle_state"])
+        if st is not None:  # inside an epoch: its batch order comes from the generator state before the draw
+            ck = self._checkpoint("interrupted", st if self.batch > 0 else None, st["shuffle_state"])
         else:
             ck = self._checkpoint("interrupted", None, self.shuffle.get_state())
         path = self._save("last.pt", ck)

@@ -1,0 +1,145 @@
+"""`tui-dl --batch` in subprocesses: exit codes 0/1/2/130, the output formats, Ctrl+C then --resume giving the
+same metrics as a run that was never interrupted. Tiny data (generated digits / toy points), 1 torch thread."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SMALL_CNN = """\
+name: Tiny CNN
+input: [1, 28, 28]
+layers:
+  - {type: Conv2d, out_channels: 4, kernel_size: 5, padding: 2}
+  - {type: ReLU}
+  - {type: MaxPool2d, kernel_size: 4}
+  - {type: Flatten}
+  - {type: Linear, out_features: 10}
+data: {name: synthetic-digits, num_samples: NUM, val_split: 0.1}
+train: {epochs: 2, batch_size: 16, log_every: 1, threads: 1, optimizer: {name: adam, lr: 0.003}}
+"""
+
+
+def write(tmp_path, num=300, extra=""):
+    p = tmp_path / "exp.yaml"
+    p.write_text(SMALL_CNN.replace("NUM", str(num)) + extra)
+    return p
+
+
+def batch(*args, timeout=120):
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.run([sys.executable, "-m", "tui_dl", "--batch", *map(str, args)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=timeout, env=env)
+
+
+def test_ok_run_prints_epochs_result_and_writes_the_run_folder(tmp_path):
+    out = tmp_path / "run"
+    r = batch(write(tmp_path), "--out", out)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    epoch_lines = [x for x in lines if x.startswith("epoch ")]
+    assert len(epoch_lines) == 2  # piped: one plain line per epoch, no \r progress
+    assert "\r" not in r.stdout
+    assert "epoch 1/2  train_loss=" in epoch_lines[0] and "val_acc=" in epoch_lines[0] and "img/s" in epoch_lines[0]
+    assert any(x.startswith("test accuracy ") for x in lines)
+    assert "confusion matrix" in r.stdout and f"run folder: {out}" in r.stdout
+    assert "Traceback" not in r.stderr
+    for f in ("config.yaml", "metrics.jsonl", "metrics.csv", "last.pt", "best.pt", "summary.json"):
+        assert (out / f).is_file()
+    s = json.loads((out / "summary.json").read_text())
+    assert s["status"] == "completed" and f"{100 * s['test_accuracy']:.2f}%" in r.stdout
+
+
+def test_jsonl_events_parse_and_divergence_exits_1(tmp_path):
+    r = batch(write(tmp_path), "--jsonl", "--out", tmp_path / "run", "--set", "train.optimizer={name: sgd, lr: 100}",
+              "--set", "train.log_every=50")
+    assert r.returncode == 1, r.stderr
+    events = [json.loads(x) for x in r.stdout.splitlines()]  # stdout holds JSON only
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "started" and kinds[-1] == "finished" and "diverged" in kinds
+    div = events[kinds.index("diverged")]
+    assert div["step"] <= 5 and div["advice"].startswith("learning rate too high: try lr=10")
+    assert events[-1]["status"] == "diverged"
+    assert "DIVERGED" in r.stderr and "Traceback" not in r.stderr
+    assert (tmp_path / "run" / "last.pt").is_file()  # the last good (initial) checkpoint
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--set", "train.optimizer.lr=-1"], "train.optimizer.lr"),                 # config error, no torch
+    (["--set", "layers[4].out_features=12"], "12 outputs but synthetic-digits has 10 classes"),
+    (["--device", "cuda"], "no NVIDIA GPU"),
+    (["--set", "data.name=idx", "--set", "data.root=/nonexistent/idx"], "/nonexistent/idx"),
+])
+def test_bad_config_network_device_or_data_exits_2_without_traceback(args, needle, tmp_path):
+    if "cuda" in args:
+        import torch
+        if torch.cuda.is_available():
+            pytest.skip("this machine has CUDA")
+    r = batch(write(tmp_path), "--out", tmp_path / "run", *args)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert needle in r.stderr and "Traceback" not in r.stderr
+
+
+def test_invalid_network_prints_the_table_and_never_imports_torch(tmp_path):
+    code = ("import sys; from tui_dl.cli import main; rc = main(['--batch', 'presets/handout_bug.yaml']); "
+            "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH', rc)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.stdout.split() == ["NO-TORCH", "2"], r.stderr
+    assert "360 features arrive" in r.stderr and "fix: set in_features to 360" in r.stderr
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_matches_an_uninterrupted_run(tmp_path):
+    exp = write(tmp_path, num=2000)  # 1,800 train samples: 113 steps per epoch at batch 16
+    run_dir = tmp_path / "run"
+    env = {**os.environ, "NO_COLOR": "1"}
+    p = subprocess.Popen([sys.executable, "-m", "tui_dl", "--batch", str(exp), "--jsonl", "--out", str(run_dir)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    seen = []
+    deadline = time.time() + 120
+    for line in p.stdout:
+        ev = json.loads(line)
+        seen.append(ev)
+        if ev["event"] == "step" and ev["step"] >= 3:
+            p.send_signal(signal.SIGINT)
+            break
+        assert time.time() < deadline
+    rest, err = p.communicate(timeout=120)
+    seen += [json.loads(x) for x in rest.splitlines()]
+    assert p.returncode == 130, err
+    assert "saving a checkpoint" in err and "Traceback" not in err
+    assert seen[-1]["event"] == "finished" and seen[-1]["status"] == "stopped"
+    saved = [e for e in seen if e["event"] == "checkpoint"][-1]
+    assert saved["reason"] == "interrupted" and saved["epoch"] == 1 and 3 <= saved["step"] < 113  # mid-epoch
+
+    r = batch("--resume", run_dir, "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.strip().splitlines()) == 1 and r.stdout.startswith("completed  test_acc=")
+
+    # the same experiment, never interrupted (in this process: same code, same thread count)
+    from tui_dl.core.experiment import load_experiment
+    from tui_dl.core.train import iter_training
+    ref_dir = tmp_path / "ref"
+    list(iter_training(load_experiment(exp), run_dir=ref_dir))
+
+    def rows(d):
+        return [{k: v for k, v in r.items() if k not in ("seconds", "images_per_second")}
+                for r in csv.DictReader((d / "metrics.csv").open())]
+
+    def steps(d):
+        return [(e["step"], e["loss"]) for e in map(json.loads, (d / "metrics.jsonl").read_text().splitlines())
+                if e["event"] == "step"]
+
+    assert rows(run_dir) == rows(ref_dir) and len(rows(ref_dir)) == 2
+    assert steps(run_dir) == steps(ref_dir) and len(steps(ref_dir)) == 226
+    a, b = (json.loads((d / "summary.json").read_text()) for d in (run_dir, ref_dir))
+    assert (a["test_loss"], a["test_accuracy"], a["confusion"]) == (b["test_loss"], b["test_accuracy"], b["confusion"])
