@@ -103,12 +103,17 @@ def lenet_yaml(train: str, num_samples: int = 300, name: str = "LeNet") -> str:
             f"train: {{threads: 1, {train}}}\n")
 
 
+MOONS_TRAIN = {"threads": "1", "batch_size": "16", "log_every": "1", "optimizer": "{name: adam, lr: 0.01}"}
+
+
 def moons_yaml(train: str = "", name: str = "moons", num_samples: int = 400, data: str = "") -> str:
+    """A tiny 2-16-2 net on 400 moons points (18 steps/epoch at batch 16): trains in milliseconds. ``train`` is
+    flow-style YAML (``"epochs: 3, loss: mse"``) whose keys replace the defaults."""
+    defaults = ", ".join(f"{k}: {v}" for k, v in MOONS_TRAIN.items() if f"{k}:" not in train)
     return (f"name: {name}\ninput: [2]\nlayers:\n  - {{type: Linear, out_features: 16}}\n  - {{type: Tanh}}\n"
             f"  - {{type: Linear, out_features: 2}}\n"
             f"data: {{name: moons, num_samples: {num_samples}, val_split: 0.1{', ' + data if data else ''}}}\n"
-            f"train: {{threads: 1, batch_size: 16, log_every: 1, optimizer: {{name: adam, lr: 0.01}}"
-            f"{', ' + train if train else ''}}}\n")
+            f"train: {{{defaults}{', ' + train if train else ''}}}\n")
 
 
 def write(path: Path, text: str | bytes) -> Path:
@@ -139,3 +144,49 @@ def metrics_epochs(run_dir: Path) -> list[tuple]:
 
 def summary(run_dir: Path) -> dict:
     return json.loads((Path(run_dir) / "summary.json").read_text(encoding="utf-8"))
+
+
+def checkpoint_ok(where, *, finite: bool = True) -> dict:
+    """The run's checkpoint loads safely (weights_only), rebuilds its model, and (by default) holds only finite
+    weights. Counts a lost run and fails otherwise. Returns the checkpoint dict."""
+    import torch
+
+    from tui_dl.core.checkpoint import load_checkpoint, model_from_checkpoint
+
+    try:
+        ck = load_checkpoint(where)
+        model, _ = model_from_checkpoint(ck)
+        if finite:
+            bad = [k for k, v in model.state_dict().items() if v.is_floating_point() and not torch.isfinite(v).all()]
+            assert not bad, f"non-finite weights kept in the checkpoint: {bad}"
+    except BaseException:
+        OUTCOMES["runs_lost"] += 1
+        raise
+    return ck
+
+
+def inject_forward(monkeypatch, *, at_step: int, action, train_only: bool = True):
+    """Make the model's forward pass misbehave from its ``at_step``-th training call on: ``action(output)``
+    returns the replacement output or raises. Returns a dict with the call count."""
+    import tui_dl.core.train as T
+
+    real = T.build_model
+    state = {"calls": 0, "fired": 0}
+
+    def build(spec):
+        model = real(spec)
+
+        def hook(module, inputs, output):
+            if train_only and not module.training:
+                return output
+            state["calls"] += 1
+            if state["calls"] >= at_step:
+                state["fired"] += 1
+                return action(output)
+            return output
+
+        model.register_forward_hook(hook)
+        return model
+
+    monkeypatch.setattr(T, "build_model", build)
+    return state
