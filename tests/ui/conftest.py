@@ -16,7 +16,7 @@ def run(coro):
     return asyncio.run(coro)
 
 
-def new_app(preset: str | None = "presets/lenet5.yaml", *, runs_dir, trainer=None, overrides=None, **options):
+def new_app(preset: str | None = "tests/ui/data/lenet5.yaml", *, runs_dir, trainer=None, overrides=None, **options):
     exp = load_experiment(preset, overrides or []) if preset else None
     options.setdefault("device_text", "CPU (test)")
     options.setdefault("datasets", {})

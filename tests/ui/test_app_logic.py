@@ -27,7 +27,7 @@ from tui_dl.core.shapes import summarize
 
 @pytest.fixture(scope="module")
 def lenet():
-    return load_experiment("presets/lenet5.yaml")
+    return load_experiment("tests/ui/data/lenet5.yaml")
 
 
 def test_document_undo_redo_and_coalescing(lenet):

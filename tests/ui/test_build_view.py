@@ -149,7 +149,7 @@ def test_invalid_value_is_refused_with_a_message(runs_dir):
 
 def test_handout_bug_shows_error_in_place_and_f_fixes_it(runs_dir):
     async def body():
-        app = new_app("presets/handout_bug.yaml", runs_dir=runs_dir)
+        app = new_app("tests/ui/data/handout_bug.yaml", runs_dir=runs_dir)
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
             table = app.query_one(SummaryTable)
@@ -204,7 +204,7 @@ def test_insert_flatten_fix_and_move(runs_dir):
 
 def test_residual_inner_layers_are_indented_and_editable(runs_dir):
     async def body():
-        app = new_app("presets/resnet_small.yaml", runs_dir=runs_dir)
+        app = new_app("tests/ui/data/resnet_small.yaml", runs_dir=runs_dir)
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
             table = app.query_one(SummaryTable)

@@ -30,7 +30,7 @@ def test_save_round_trips_and_confirms_overwrite(runs_dir, tmp_path):
             await pilot.press("ctrl+s")
             await pilot.pause()
             field = app.screen.query_one("#save-path", Input)
-            assert field.value == "presets/lenet5.yaml"  # defaults to the opened file
+            assert field.value == "tests/ui/data/lenet5.yaml"  # defaults to the opened file
             field.value = str(target)
             await pilot.press("enter")
             await pilot.pause()
@@ -142,7 +142,7 @@ def test_open_a_bad_file_keeps_the_current_experiment(runs_dir, tmp_path):
 def test_open_a_past_run_folder_replays_it(runs_dir, tmp_path):
     folder = tmp_path / "lenet-20260101-120000"
     folder.mkdir()
-    exp = load_experiment("presets/lenet5.yaml")
+    exp = load_experiment("tests/ui/data/lenet5.yaml")
     events = list(scripted_training(epochs=2, batches=20, log_every=5)(exp, run_dir=str(folder)))
     (folder / "metrics.jsonl").write_text("\n".join(json.dumps(event_to_dict(e)) for e in events) + "\n{broken\n")
     (folder / "summary.json").write_text(json.dumps({"status": "completed", "test_accuracy": 0.9412}))

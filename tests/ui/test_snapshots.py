@@ -34,7 +34,7 @@ class TestBuildView:
         assert snap_compare(new_app(runs_dir=runs_dir), terminal_size=(80, 24), run_before=_settle)
 
     def test_handout_bug_120x40(self, snap_compare, runs_dir):
-        assert snap_compare(new_app("presets/handout_bug.yaml", runs_dir=runs_dir), terminal_size=(120, 40),
+        assert snap_compare(new_app("tests/ui/data/handout_bug.yaml", runs_dir=runs_dir), terminal_size=(120, 40),
                             run_before=_settle)
 
 

@@ -138,7 +138,7 @@ def test_banners_for_fallback_early_stop_and_overfitting(runs_dir):
             await wait_training_done(pilot)
             banner = str(app.query_one("#train-banner").render())
             assert app.query_one("#train-banner").display
-            assert "Using synthetic-digits instead: MNIST was not found" in banner
+            assert "Training on synthetic-digits instead: MNIST was not found" in banner
             assert "Early stop after epoch 4" in banner
             assert "overfitting" in banner
             log = "\n".join(app.query_one(Log).lines)
@@ -181,7 +181,7 @@ def test_trainer_error_is_reported_not_raised(runs_dir):
 def test_network_with_an_error_does_not_start(runs_dir):
     async def body():
         trainer = scripted_training()
-        app = new_app("presets/handout_bug.yaml", runs_dir=runs_dir, trainer=trainer)
+        app = new_app("tests/ui/data/handout_bug.yaml", runs_dir=runs_dir, trainer=trainer)
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
             await pilot.press("ctrl+r")
@@ -232,7 +232,7 @@ def test_real_training_run_finishes(runs_dir):
     pytest.importorskip("tui_dl.core.train")
 
     async def body():
-        app = new_app("presets/fnn_2_3_1.yaml", runs_dir=runs_dir, trainer=None,
+        app = new_app("tests/ui/data/fnn_2_3_1.yaml", runs_dir=runs_dir, trainer=None,
                       overrides=["train.epochs=3"])
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()

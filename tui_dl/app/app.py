@@ -79,7 +79,7 @@ COMMANDS = (
 class TuiDL(TrainingMixin, FilesMixin, App):
     CSS_PATH = "app.tcss"
     TITLE = "tui-dl"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-medium"), (120, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
     BINDINGS = [
         Binding("ctrl+r", "toggle_training", "Train", id="train.start", priority=True),
@@ -157,7 +157,9 @@ class TuiDL(TrainingMixin, FilesMixin, App):
         """The view, or a stand-in that ignores calls while the (lazy) view is not mounted yet."""
         found = self.query(cls)
         view = found.first() if found else None
-        return view if view is not None and getattr(view, "ready", False) else _NOT_MOUNTED
+        if view is None or not getattr(view, "ready", False) or not view.is_attached:
+            return _NOT_MOUNTED
+        return view
 
     @property
     def status_bar(self) -> StatusBar:
@@ -185,6 +187,8 @@ class TuiDL(TrainingMixin, FilesMixin, App):
         self.query_one("#setup-slot").mount(SettingsView(id="settings-view"))
         self.query_one("#train-slot").mount(TrainView(id="train-view"))
         self.query_one("#runs-slot").mount(RunsView(id="runs-view"))
+        # build the settings forms a little later, before anyone is likely to look at them
+        self.set_timer(1.0, lambda: self.settings_view.activate())
 
     def _theme_changed(self) -> None:
         self.refresh_views()

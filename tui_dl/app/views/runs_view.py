@@ -49,6 +49,9 @@ class RunsView(Vertical):
     ready = False
     """True once mounted: the app talks to the view only then."""
 
+    def on_unmount(self) -> None:
+        self.ready = False
+
     def on_mount(self) -> None:
         self.ready = True
         table = self.query_one(DataTable)

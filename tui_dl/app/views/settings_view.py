@@ -62,6 +62,9 @@ class SettingsView(VerticalScroll):
     ready = False
     """True once mounted: the app talks to the view only then."""
 
+    def on_unmount(self) -> None:
+        self.ready = False
+
     def on_mount(self) -> None:
         self.ready = True
         app = self.app

@@ -77,6 +77,9 @@ class TrainView(Vertical):
     ready = False
     """True once mounted: the app talks to the view only then."""
 
+    def on_unmount(self) -> None:
+        self.ready = False
+
     def on_mount(self) -> None:
         self.ready = True
         self.app.show_current_run()
@@ -134,7 +137,10 @@ class TrainView(Vertical):
         pal = palette(self.app)
         lines: list[Text] = []
         if rec.started is not None and rec.started.fallback_reason:
-            lines.append(Text(f"⚠ Using {rec.started.dataset} instead: {rec.started.fallback_reason}",
+            reason = rec.started.fallback_reason
+            first = reason.split(". ")[0].split(" (")[0].rstrip(".")
+            short = first if len(first) <= 110 else first[:107] + "…"
+            lines.append(Text(f"⚠ Training on {rec.started.dataset} instead: {short} (the log has the details)",
                               style=f"bold {pal.warning}"))
         if rec.diverged is not None:
             d = rec.diverged

@@ -46,7 +46,7 @@ class FieldRow(Horizontal):
     FieldRow > .field-error { column-span: 2; color: $error; display: none; height: auto; padding: 0 0 0 0; }
     FieldRow.-invalid > .field-error { display: block; }
     FieldRow Input { height: 1; }
-    FieldRow Checkbox { height: 1; border: none; padding: 0; background: transparent; }
+    FieldRow Checkbox { height: 1; width: auto; border: none; padding: 0; background: transparent; }
     FieldRow Select { height: 1; }
     """
 
@@ -166,7 +166,7 @@ class FieldForm(Vertical):
         value = self.values.get(f.name)
         if f.kind == "bool":
             shown = f.default if value is None else value
-            return Checkbox("", bool(shown), compact=True, tooltip=f.help)
+            return Checkbox("true" if shown else "false", bool(shown), compact=True, tooltip=f.help)
         if f.kind == "choice":
             labels = self.choice_labels.get(f.name, {})
             options = [(labels.get(c, c), c) for c in f.choices]
@@ -204,6 +204,7 @@ class FieldForm(Vertical):
                 if editor.value != shown:
                     with editor.prevent(Checkbox.Changed):
                         editor.value = shown
+                    editor.label = "true" if shown else "false"
             elif isinstance(editor, Select):
                 shown = f.default if value is None else value
                 target = shown if shown in f.choices else Select.NULL
@@ -251,6 +252,7 @@ class FieldForm(Vertical):
             return
         event.stop()
         value = bool(event.value)
+        event.checkbox.label = "true" if value else "false"
         self.values[f.name] = value
         self.post_message(self.Changed(self, f.name, value))
 

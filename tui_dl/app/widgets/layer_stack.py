@@ -95,8 +95,9 @@ class LayerStack(OptionList):
 
     def on_resize(self) -> None:
         last = getattr(self, "_last", None)
-        if last is not None:
-            self.show(*last)
+        if last is not None:  # re-wrap the error messages for the new width, keeping the highlight
+            current = self.current_path()
+            self.show(last[0], last[1] if current is False else current)
 
     def select_path(self, path: tuple[int, ...] | None) -> None:
         oid = path_text(path)

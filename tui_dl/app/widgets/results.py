@@ -69,16 +69,20 @@ class ResultPanel(Static):
         biggest = max((max(r) for r in cm if r), default=0)
         count_w = max(len(str(biggest)), 2)
         width = self.size.width or 80
+        # counts when they fit, else % of the row, else colour only (the acc column keeps the numbers)
         use_pct = label_w + 2 + n * (count_w + 1) + 8 > width
-        cell_w = 3 if use_pct else count_w
+        heat_only = use_pct and label_w + 2 + n * 4 + 8 > width
+        cell_w = 1 if heat_only else (3 if use_pct else count_w)
         dark = pal.dark
         base = Color.parse(self.app.current_theme.surface or ("#1e1e1e" if dark else "#ffffff"))
         good = Color.parse(pal.success)
         bad = Color.parse(pal.error)
         table = Table(box=None, padding=(0, 0), show_header=True, header_style=pal.muted, pad_edge=False)
-        table.add_column("%" if use_pct else "", justify="right", width=label_w + 1, no_wrap=True)
+        table.add_column("%" if use_pct and not heat_only else "", justify="right", width=label_w + 1,
+                         no_wrap=True)
         for c in classes:
-            table.add_column(c[:cell_w], justify="right", width=cell_w + 1, no_wrap=True)
+            table.add_column(c[:max(cell_w, 1)] if not heat_only else c[:1], justify="right", width=cell_w + 1,
+                             no_wrap=True)
         table.add_column(" acc", justify="right", width=7, no_wrap=True)
         for i, row in enumerate(cm):
             total = sum(row) or 1
@@ -89,7 +93,7 @@ class ResultPanel(Static):
                 strength = share if i == j else min(1.0, share * 4)
                 bg = base.blend(colour, 0.15 + 0.7 * strength) if v else base
                 fg = "bold" if i == j else ""
-                txt = f"{round(100 * share)}" if use_pct else f"{v}"
+                txt = " " if heat_only else (f"{round(100 * share)}" if use_pct else f"{v}")
                 cells.append(Text(txt.rjust(cell_w) + " ", style=f"{fg} on {bg.hex}" if v else pal.muted))
             acc = per_class[i]
             cells.append(Text(f"{100 * acc:5.1f}%", style=pal.success if acc >= 0.9 else (

@@ -41,7 +41,8 @@ class SummaryTable(DataTable):
     def on_resize(self) -> None:
         last = getattr(self, "_last", None)
         if last is not None and self.app.screen.has_class("-narrow") != self._compact:
-            self.show(*last)
+            current = self.current_path()
+            self.show(last[0], last[1] if current is False else current)
 
     def show(self, summary: Summary, selection: tuple[int, ...] | None) -> None:
         self._last = (summary, selection)
