@@ -25,7 +25,7 @@ def scripted_training(epochs: int = 3, batches: int = 50, log_every: int = 5, de
     def trainer(exp, *, run_dir=None, runs_dir="runs", resume=None, should_stop=None, data=None,
                 ui_thread=False):
         calls.append({"exp": exp, "runs_dir": runs_dir, "ui_thread": ui_thread, "should_stop": should_stop,
-                      "steps": 0, "closed": False})
+                      "steps": 0, "closed": False, "resume": resume})
         try:
             yield from _events(exp, run_dir or folder, should_stop, calls[-1])
         finally:
@@ -33,8 +33,9 @@ def scripted_training(epochs: int = 3, batches: int = 50, log_every: int = 5, de
 
     def _events(exp, run_dir, should_stop, record):
         t0 = 0.0
-        yield E.RunStarted(name=exp.name, run_dir=run_dir, device="cpu", device_name="CPU (test)",
-                           dataset="synthetic-digits" if fallback else exp.data.name, train_size=batches * 64,
+        yield E.RunStarted(name=exp.name if exp is not None else "resumed", run_dir=run_dir, device="cpu", device_name="CPU (test)",
+                           dataset="synthetic-digits" if fallback or exp is None else exp.data.name,
+                           train_size=batches * 64,
                            val_size=640, test_size=1000, epochs=epochs, steps_per_epoch=batches, params=61706,
                            fallback_reason=fallback, threads=1)
         if gate is not None:

@@ -162,3 +162,26 @@ def test_open_a_past_run_folder_replays_it(runs_dir, tmp_path):
             assert app.query_one("#loss-plot", CurvePlot).point_count > 0
             assert app.query_one(ResultPanel).finished is not None
     run(body())
+
+
+def test_help_screen_and_command_palette_list_the_actions(runs_dir):
+    from tui_dl.app.app import COMMANDS
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            titles = [c.title for c in app.get_system_commands(app.screen)]
+            for title, _help, _action in COMMANDS:
+                assert title in titles
+            shown = {b.binding.key for b in app.screen.active_bindings.values() if b.binding.show}
+            assert {"ctrl+r", "ctrl+s", "ctrl+o", "ctrl+q", "a", "d", "f"} <= shown
+            await pilot.press("question_mark")
+            await pilot.pause()
+            assert type(app.screen).__name__ == "HelpScreen"
+            await pilot.press("escape")
+            await pilot.pause()
+            # a palette command runs its action
+            next(c for c in app.get_system_commands(app.screen) if c.title == "View: Runs").callback()
+            await wait_until(pilot, lambda: app.current_view == "runs")
+    run(body())

@@ -96,6 +96,28 @@ def test_stop_finishes_the_run_as_stopped(runs_dir):
     run(body())
 
 
+def test_a_stopped_run_can_be_resumed_from_the_runs_view(runs_dir):
+    async def body():
+        trainer = scripted_training(epochs=2, batches=400, log_every=5, delay=0.002)
+        app = new_app(runs_dir=runs_dir, trainer=trainer)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await wait_until(pilot, lambda: trainer.calls and trainer.calls[0]["steps"] > 10)
+            await pilot.press("ctrl+r")
+            await wait_training_done(pilot)
+            assert app.session_runs[0].status == "stopped"
+            await pilot.press("f5")
+            await wait_until(pilot, lambda: app.query("#runs-table") and app.focused is app.query_one("#runs-table"))
+            await pilot.press("r")
+            await wait_until(pilot, lambda: len(trainer.calls) == 2)
+            assert trainer.calls[1]["resume"] == "runs/fake-run"
+            await pilot.press("ctrl+r")  # stop again
+            await wait_training_done(pilot)
+            assert len(app.session_runs) == 2 and app.session_runs[1].tag == "resumed fake-run"
+    run(body())
+
+
 def test_quit_mid_run_asks_then_stops_the_worker(runs_dir):
     trainer = scripted_training(epochs=3, batches=2000, log_every=5, delay=0.002)
 
@@ -219,10 +241,12 @@ def test_two_runs_overlay_in_the_plots(runs_dir):
             assert app.overlay_ids == {1}
             await pilot.press("f4")
             await pilot.pause(0.5)
-            labels = [s.label for s in app.query_one("#loss-plot", CurvePlot).series]
-            assert "#2 optimizer=sgd smoothed" in labels and "#1 adam lr=0.001 bs=64 train" in labels
+            loss = app.query_one("#loss-plot", CurvePlot)
+            assert [s.label for s in loss.series] == ["#2 train", "#2 val", "#1 train", "#1 val"]
+            assert loss.border_title == "Loss · #2 optimizer=sgd vs #1 adam lr=0.001 bs=64"
+            assert len({str(s.color) for s in loss.series}) == 4 - 1  # one colour per run and kind
             labels = [s.label for s in app.query_one("#acc-plot", CurvePlot).series]
-            assert "#1 adam lr=0.001 bs=64 val" in labels
+            assert "#1 val" in labels and "#2 val" in labels
     run(body())
 
 

@@ -71,6 +71,7 @@ COMMANDS = (
     ("View: Setup", "Data, loss, optimizer and training settings (F3 or 2)", "show_view('setup')"),
     ("View: Train", "Plots, log and results (F4 or 3)", "show_view('train')"),
     ("View: Runs", "Runs of this session; overlay curves (F5 or 4)", "show_view('runs')"),
+    ("Train: resume the shown run", "Continue a stopped run from its checkpoint (r in Runs)", "resume_run"),
     ("View: toggle dark / light", "Switch between the dark and light theme (ctrl+t)", "toggle_dark"),
     ("Help", "Keys and views (? or F1)", "help"),
 )
@@ -187,8 +188,6 @@ class TuiDL(TrainingMixin, FilesMixin, App):
         self.query_one("#setup-slot").mount(SettingsView(id="settings-view"))
         self.query_one("#train-slot").mount(TrainView(id="train-view"))
         self.query_one("#runs-slot").mount(RunsView(id="runs-view"))
-        # build the settings forms a little later, before anyone is likely to look at them
-        self.set_timer(1.0, lambda: self.settings_view.activate())
 
     def _theme_changed(self) -> None:
         self.refresh_views()

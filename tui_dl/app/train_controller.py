@@ -90,6 +90,37 @@ class TrainingMixin:
         self.refresh_bindings()
         self._train(rec.id, exp, self.control)
 
+    def resume_run(self, run_dir: str, experiment=None) -> None:
+        """Continue a stopped run from its last checkpoint (the trainer reuses its folder)."""
+        if self.is_training:
+            self.notify("Training is already running (ctrl+r stops it).")
+            return
+        previous = self.run_by_id(self.shown_run_id)
+        rec = RunRecord(id=self.next_run_id(), name=(experiment.name if experiment else "resumed run"),
+                        experiment=experiment, tag=f"resumed {run_dir.rstrip('/').split('/')[-1]}",
+                        status="starting")
+        if previous is not None and previous.run_dir == run_dir:
+            # keep the earlier curve: the resumed run continues it
+            rec.step_x, rec.step_loss, rec.smooth = list(previous.step_x), list(previous.step_loss), \
+                list(previous.smooth)
+            rec.epochs = list(previous.epochs)
+        rec.log.append(f"◌ resuming {run_dir} from its last checkpoint…")
+        self.control = TrainingControl()
+        self.active_run_id = rec.id
+        self.add_run(rec)
+        self.status_bar.set(state="starting", step=None, state_detail=f"run #{rec.id}: resuming…")
+        self.action_show_view("train")
+        self.refresh_bindings()
+        self._train(rec.id, experiment, self.control, resume=run_dir)
+
+    def action_resume_run(self) -> None:
+        rec = self.run_by_id(self.shown_run_id)
+        if rec is None or not rec.run_dir or rec.status not in ("stopped", "incomplete", "failed"):
+            self.notify("Show a stopped run first (Runs view, enter); r continues it from its checkpoint.",
+                        severity="warning")
+            return
+        self.resume_run(rec.run_dir, None)
+
     def action_stop_training(self) -> None:
         if self.control is None:
             return
@@ -120,10 +151,11 @@ class TrainingMixin:
 
     # ------------------------------------------------------------------ worker (thread)
     @work(thread=True, exclusive=True, group="training", exit_on_error=False)
-    def _train(self, run_id: int, exp, control: TrainingControl) -> int:
+    def _train(self, run_id: int, exp, control: TrainingControl, resume: str | None = None) -> int:
         worker = get_current_worker()
         trainer = self.trainer or real_trainer()
-        events = trainer(exp, runs_dir=self.runs_dir, should_stop=control.stop, ui_thread=True)
+        kwargs = {"resume": resume} if resume else {}
+        events = trainer(exp, runs_dir=self.runs_dir, should_stop=control.stop, ui_thread=True, **kwargs)
         return pump_events(
             events,
             lambda batch: self.post_message(TrainingEvents(run_id, tuple(batch))),

@@ -62,8 +62,10 @@ Empty argument inputs mean "default" (or "inferred from the incoming shape" for 
 | key | action |
 |---|---|
 | `z` | zoom the focused pane (again to restore) |
+| `l` | (Train) logarithmic loss axis |
 | `space` | (Runs) tick / untick a run for the overlay |
 | `enter` | (Runs) show that run's curves, log and results in the Train view |
+| `r` | (Runs) resume a stopped run from its checkpoint |
 | `o` | (Runs) open a past run folder |
 
 The log adds a **⚑ diagnosis** when the curves show overfitting (training loss falling while the

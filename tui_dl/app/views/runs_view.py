@@ -22,6 +22,7 @@ class RunsView(Vertical):
         Binding("space", "toggle_overlay", "Overlay", id="runs.overlay"),
         Binding("enter", "show_run", "Show", id="runs.show"),
         Binding("o", "open_run", "Open run folder", id="runs.open"),
+        Binding("r", "resume_run", "Resume", id="runs.resume"),
         Binding("x", "clear_overlays", "Clear overlays", id="runs.clear", show=False),
     ]
 
@@ -40,7 +41,7 @@ class RunsView(Vertical):
     def compose(self) -> ComposeResult:
         table = DataTable(id="runs-table", cursor_type="row", classes="panel")
         table.border_title = "Runs"
-        table.border_subtitle = "space overlay · enter show · o open folder"
+        table.border_subtitle = "space overlay · enter show · r resume · o open folder"
         yield table
         detail = Static("", id="run-detail", classes="panel")
         detail.border_title = "Run"
@@ -131,6 +132,14 @@ class RunsView(Vertical):
         run_id = self._cursor_id()
         if run_id is not None:
             self.post_message(self.ShowRun(run_id))
+
+    def action_resume_run(self) -> None:
+        run_id = self._cursor_id()
+        rec = self.app.run_by_id(run_id)
+        if rec is None or not rec.run_dir or rec.status not in ("stopped", "incomplete", "failed"):
+            self.notify("Only a stopped or unfinished run can be resumed.", severity="warning")
+            return
+        self.app.resume_run(rec.run_dir, None)
 
     def action_open_run(self) -> None:
         self.app.action_open()

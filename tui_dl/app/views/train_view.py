@@ -15,30 +15,33 @@ from tui_dl.app.widgets.plots import CurvePlot, Series
 from tui_dl.app.widgets.results import ResultPanel
 
 MAX_STEP_POINTS = 400
-OVERLAY_COLORS = ("warning", "success", "error", "secondary", "accent")
+#: Colours of overlaid runs: theme colours that differ from primary/accent, then fixed ones.
+OVERLAY_COLORS = ("success", "error", (190, 110, 255), (80, 210, 220), (230, 230, 120))
 
 
 def loss_series(rec: RunRecord, overlays: list[RunRecord]) -> list[Series]:
+    """One run: raw steps, smoothed line, validation. With overlays: smoothed + validation per run,
+    labelled ``#id`` (the plot's title says what each run is)."""
     out: list[Series] = []
-    prefix = f"{rec.label} " if overlays else ""
-    xs, ys = downsample(rec.step_x, rec.step_loss, MAX_STEP_POINTS)
-    out.append(Series(xs, ys, f"{prefix}train", "muted"))
+    if not overlays:
+        xs, ys = downsample(rec.step_x, rec.step_loss, MAX_STEP_POINTS)
+        out.append(Series(xs, ys, "train", "muted"))
     xs, ys = downsample(rec.step_x, rec.smooth, MAX_STEP_POINTS)
-    out.append(Series(xs, ys, f"{prefix}smoothed", "primary"))
+    out.append(Series(xs, ys, f"#{rec.id} train" if overlays else "smoothed", "primary"))
     vx, vy = rec.epoch_series("val_loss")
-    out.append(Series(vx, vy, f"{prefix}val", "accent"))
+    out.append(Series(vx, vy, f"#{rec.id} val" if overlays else "val", "accent"))
     for i, other in enumerate(overlays):
         color = OVERLAY_COLORS[i % len(OVERLAY_COLORS)]
         xs, ys = downsample(other.step_x, other.smooth, MAX_STEP_POINTS // 2)
-        out.append(Series(xs, ys, f"{other.label} train", color))
+        out.append(Series(xs, ys, f"#{other.id} train", color))
         vx, vy = other.epoch_series("val_loss")
-        out.append(Series(vx, vy, f"{other.label} val", color, marker="dot"))
+        out.append(Series(vx, vy, f"#{other.id} val", color, marker="dot"))
     return out
 
 
 def accuracy_series(rec: RunRecord, overlays: list[RunRecord]) -> list[Series]:
     out: list[Series] = []
-    prefix = f"{rec.label} " if overlays else ""
+    prefix = f"#{rec.id} " if overlays else ""
 
     def pct(xy):
         return xy[0], [100 * y for y in xy[1]]
@@ -50,12 +53,20 @@ def accuracy_series(rec: RunRecord, overlays: list[RunRecord]) -> list[Series]:
     for i, other in enumerate(overlays):
         color = OVERLAY_COLORS[i % len(OVERLAY_COLORS)]
         xs, ys = pct(other.epoch_series("val_accuracy"))
-        out.append(Series(xs, ys, f"{other.label} val", color, marker="dot"))
+        out.append(Series(xs, ys, f"#{other.id} val", color, marker="dot"))
     return out
 
 
+def plot_title(rec: RunRecord, overlays: list[RunRecord]) -> str:
+    """``Loss · #2 optimizer=sgd vs #1 adam lr=0.001 bs=64``."""
+    return "Loss · " + " vs ".join(r.label for r in [rec, *overlays])
+
+
 class TrainView(Vertical):
-    BINDINGS = [Binding("z", "zoom", "Zoom pane", id="train.zoom")]
+    BINDINGS = [
+        Binding("z", "zoom", "Zoom pane", id="train.zoom"),
+        Binding("l", "toggle_log", "Log scale", id="train.log-scale"),
+    ]
 
     def compose(self) -> ComposeResult:
         yield Static("", id="train-banner")
@@ -94,7 +105,9 @@ class TrainView(Vertical):
             self.update_plots(None, overlays)
             return
         log.write_lines(list(rec.log))
-        self.query_one("#loss-plot").border_title = f"Loss · {rec.label}"
+        plot = self.query_one("#loss-plot", CurvePlot)
+        others = [o for o in overlays if o.id != rec.id]
+        plot.border_title = plot_title(rec, others) + (" (log)" if plot.log_y else "")
         self.show_result(rec)
         self.update_banner(rec)
         self.update_plots(rec, overlays)
@@ -121,6 +134,7 @@ class TrainView(Vertical):
             acc.set_series([])
             return
         others = [o for o in overlays if o.id != rec.id]
+        loss.border_title = plot_title(rec, others) + (" (log)" if loss.log_y else "")
         loss.set_series(loss_series(rec, others),
                         empty_text="Starting… the loss curve appears after the first steps." if rec.running
                         else "This run recorded no training steps.")
@@ -161,6 +175,12 @@ class TrainView(Vertical):
         banner.display = bool(lines)
         if lines:
             banner.update(Text("\n").join(lines[-4:]))
+
+    def action_toggle_log(self) -> None:
+        plot = self.query_one("#loss-plot", CurvePlot)
+        plot.log_y = not plot.log_y
+        plot.border_title = plot.border_title.replace(" (log)", "") + (" (log)" if plot.log_y else "")
+        plot.refresh()
 
     def action_zoom(self) -> None:
         focused = self.app.focused

@@ -20,12 +20,14 @@ class Series:
     xs: list[float]
     ys: list[float]
     label: str
-    color: str = "primary"   # a theme colour name (primary, accent, warning, ...) or "muted"
+    color: object = "primary"   # a theme colour name (primary, accent, ...), "muted", or an (r, g, b) tuple
     marker: str = "braille"
     style: str = field(default="")
 
 
-def theme_rgb(app, name: str) -> tuple[int, int, int]:
+def theme_rgb(app, name) -> tuple[int, int, int]:
+    if isinstance(name, tuple):
+        return name
     theme = app.current_theme
     if name == "muted":
         fg = Color.parse(theme.foreground or ("#e0e0e0" if theme.dark else "#202020"))
@@ -48,6 +50,11 @@ class CurvePlot(PlotextPlot):
         self.series: list[Series] = []
         self.ylim: tuple[float, float] | None = None
         self.build_ms = 0.0
+        self.builds = 0
+        self._version = 0
+        self._cache: tuple | None = None
+        #: Logarithmic y axis (losses that fall by orders of magnitude).
+        self.log_y = False
 
     def set_series(self, series: list[Series], *, ylim: tuple[float, float] | None = None,
                    empty_text: str | None = None) -> None:
@@ -55,6 +62,7 @@ class CurvePlot(PlotextPlot):
         self.ylim = ylim
         if empty_text is not None:
             self.empty_text = empty_text
+        self._version += 1
         self.refresh()
 
     @property
@@ -64,6 +72,11 @@ class CurvePlot(PlotextPlot):
     def render(self) -> RenderResult:
         if not self.series:
             return Text(self.empty_text, justify="center", style="dim")
+        # Textual re-renders on focus, hover and view switches: rebuild only when the data, the size
+        # or the theme changed (a build costs 10-30 ms of the UI thread).
+        key = (self._version, self.size.width, self.size.height, self.app.theme, self.log_y)
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
         import time
 
         t0 = time.perf_counter()
@@ -73,7 +86,13 @@ class CurvePlot(PlotextPlot):
         if self.size.height >= 12:
             plt.xlabel("epoch")
         for s in self.series:
-            plt.plot(s.xs, s.ys, label=s.label, color=theme_rgb(self.app, s.color), marker=s.marker)
+            xs, ys = s.xs, s.ys
+            if self.log_y:
+                pts = [(x, y) for x, y in zip(xs, ys) if y > 0]
+                xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+            if xs:
+                plt.plot(xs, ys, label=s.label, color=theme_rgb(self.app, s.color), marker=s.marker)
+        plt.yscale("log" if self.log_y else "linear")
         if self.ylim is not None:
             plt.ylim(*self.ylim)
         xmax = max(max(s.xs) for s in self.series)
@@ -83,4 +102,6 @@ class CurvePlot(PlotextPlot):
             plt.xticks(list(range(top + 1)))
         out = super().render()
         self.build_ms = (time.perf_counter() - t0) * 1000
+        self.builds += 1
+        self._cache = (key, out)
         return out
