@@ -60,13 +60,14 @@ def confusion_text(confusion: list[list[int]], classes: list[str], max_classes: 
     if k > max_classes:
         worst = sorted(range(k), key=lambda i: acc[i] if math.isfinite(acc[i]) else 2.0)[:5]
         return "worst classes: " + ", ".join(f"{classes[i]} {_pct(acc[i])}" for i in worst)
-    names = [str(c)[:12] for c in classes]
-    lw = max(len(n) for n in names) + len(str(k - 1)) + 1
+    plain = [str(c) for c in classes] == [str(i) for i in range(k)]
+    names = [("" if plain else str(c)[:12]) for c in classes]
+    lw = max(len(n) for n in names) + len(str(k - 1)) + (0 if plain else 1)
     cw = max(4, max(len(str(v)) for row in confusion for v in row) + 1)
     head = " " * (lw + 2) + "".join(str(j).rjust(cw) for j in range(k)) + "   acc"
     lines = ["confusion matrix (rows: true class, columns: predicted class)", head]
     for i, row in enumerate(confusion):
-        label = f"{i} {names[i]}".ljust(lw)
+        label = (f"{i} {names[i]}" if names[i] else str(i)).ljust(lw)
         cells = "".join(str(v).rjust(cw) for v in row)
         lines.append(f"  {label}{cells}  {_pct(acc[i]).rjust(7)}")
     return "\n".join(lines)
@@ -100,13 +101,11 @@ class _Printer:
         print(text, file=s, flush=True)
 
     def warn(self, text: str) -> None:
-        """Warnings always go to stderr (clearing our live line first if it is on the same terminal)."""
-        if self.live and self.out is sys.stderr:
-            self._clear_live()
-        elif self.live:
-            self._clear_live()
-            self.out.flush()
-        print(self.c(text, _YELLOW) if sys.stderr.isatty() and self.color else text, file=sys.stderr, flush=True)
+        """Warnings always go to stderr (after clearing our live progress line)."""
+        self._clear_live()
+        self.out.flush()
+        color = self.color and sys.stderr.isatty()
+        print(f"{_YELLOW}{text}{_RESET}" if color else text, file=sys.stderr, flush=True)
 
     # -- events ------------------------------------------------------------------------------
     def started_run(self, ev) -> None:
