@@ -257,14 +257,14 @@ def test_real_training_run_finishes(runs_dir):
 
     async def body():
         app = new_app("tests/ui/data/fnn_2_3_1.yaml", runs_dir=runs_dir, trainer=None,
-                      overrides=["train.epochs=3"])
+                      overrides=["train.epochs=2"])
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
             await pilot.press("ctrl+r")
             await wait_training_done(pilot, timeout=120)
             rec = app.session_runs[0]
             assert rec.status == "completed", rec.error or list(rec.log)[-5:]
-            assert len(rec.epochs) == 3 and rec.step_x
+            assert len(rec.epochs) == 2 and rec.step_x
             assert rec.finished.test_accuracy is not None
             assert (runs_dir / rec.run_dir.split("/")[-1]).exists() or rec.run_dir.startswith(str(runs_dir))
     run(body())

@@ -49,21 +49,19 @@ def run_app(args) -> int:
         # continue a stopped run: show its curves so far, then train on from its checkpoint
         folder = Path(resume)
         folder = folder.parent if folder.is_file() else folder
-        app = make_app(runs_dir=runs_dir)
 
-        def start() -> None:
+        def start(app) -> None:
             if (folder / "metrics.jsonl").is_file():
                 app.open_run_folder(folder)
             app.resume_run(str(resume), None)
 
-        app.call_later(start)
+        app = make_app(runs_dir=runs_dir, on_ready=start)
         app.run()
         return app.return_code or 0
     if file:
         path = Path(file)
         if path.is_dir() and (path / "metrics.jsonl").is_file():
-            app = make_app(runs_dir=runs_dir)
-            app.call_later(app.open_run_folder, path)
+            app = make_app(runs_dir=runs_dir, on_ready=lambda a: a.open_run_folder(path))
             app.run()
             return app.return_code or 0
         try:

@@ -102,7 +102,7 @@ class TuiDL(TrainingMixin, FilesMixin, App):
     def __init__(self, experiment: Experiment | None = None, path: str | Path | None = None, *,
                  runs_dir: str | Path = "runs", trainer: Callable | None = None,
                  load_error: ConfigError | None = None, device_text: str | None = None,
-                 datasets: dict[str, str] | None = None) -> None:
+                 datasets: dict[str, str] | None = None, on_ready: Callable | None = None) -> None:
         super().__init__()
         if experiment is None:
             from tui_dl.app.presets import default_experiment
@@ -115,6 +115,7 @@ class TuiDL(TrainingMixin, FilesMixin, App):
         self.load_error = load_error
         self.device_text = device_text
         self.datasets = datasets or {}
+        self.on_ready = on_ready
         self.current_view = "build"
         self._init_training()
         self._init_files()
@@ -183,6 +184,8 @@ class TuiDL(TrainingMixin, FilesMixin, App):
         self.set_interval(PLOT_INTERVAL, self.redraw_plots_if_dirty)
         self.theme_changed_signal.subscribe(self, lambda _theme: self._theme_changed())
         self.query_one("#layer-stack").focus()
+        if self.on_ready is not None:
+            self.call_after_refresh(self.on_ready, self)
 
     def _mount_other_views(self) -> None:
         self.query_one("#setup-slot").mount(SettingsView(id="settings-view"))
@@ -247,6 +250,7 @@ class TuiDL(TrainingMixin, FilesMixin, App):
         tabs = self.query_one(TabbedContent)
         if tabs.active != view:
             tabs.active = view
+            self.current_view = view
             # Focus inside the new view now: otherwise Textual moves focus away from the hidden
             # widget to a focusable one in the old view, and TabbedContent follows the focus back.
             self._focus_view(view)
@@ -254,7 +258,10 @@ class TuiDL(TrainingMixin, FilesMixin, App):
     def _focus_view(self, view: str) -> None:
         found = self.query(self.FOCUS_IN_VIEW[view])
         if not found:
-            return  # a lazy view that is not mounted yet
+            # a view mounted after the first frame and not there yet: it focuses itself on mount;
+            # meanwhile nothing in the old view may keep the focus (TabbedContent would follow it back)
+            self.screen.set_focus(None)
+            return
         target = found.first()
         if view == "setup":
             self.settings_view.activate()

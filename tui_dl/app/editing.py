@@ -103,7 +103,8 @@ def placeholder(field: Field, inferred: dict | None = None) -> str:
     if field.required:
         return "required"
     if field.default is None:
-        return "none"
+        m = re.search(r"defaults? to ([\w ]+)\)", field.help)
+        return f"default: {m.group(1)}" if m else "none"
     return f"default {to_text(field, field.default)}"
 
 

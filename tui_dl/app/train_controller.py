@@ -183,7 +183,9 @@ class TrainingMixin:
             lines.extend(rec.add(ev))
             if isinstance(ev, E.RunStarted):
                 important = True
-                self.status_bar.set(state="running", device=ev.device_name or ev.device, state_detail="")
+                self.status_bar.set(state="running", device=ev.device_name or ev.device, state_detail="",
+                                    epochs=ev.epochs)
+                rec.name = ev.name or rec.name
                 if ev.fallback_reason:
                     self.notify(ev.fallback_reason, title=f"Using {ev.dataset} instead", severity="warning",
                                 timeout=10)

@@ -55,6 +55,8 @@ class RunsView(Vertical):
 
     def on_mount(self) -> None:
         self.ready = True
+        if self.app.current_view == "runs":
+            self.call_after_refresh(self.app._focus_view, "runs")
         table = self.query_one(DataTable)
         for label, key in (("⊕", "on"), ("#", "id"), ("Run", "name"), ("Status", "status"), ("Epochs", "epochs"),
                            ("Best val acc", "val"), ("Test acc", "test"), ("Settings", "settings"),

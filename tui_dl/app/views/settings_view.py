@@ -67,6 +67,8 @@ class SettingsView(VerticalScroll):
 
     def on_mount(self) -> None:
         self.ready = True
+        if self.app.current_view == "setup":
+            self.call_after_refresh(self.app._focus_view, "setup")
         app = self.app
         self.experiment = app.document.experiment
         if app.device_text is not None:

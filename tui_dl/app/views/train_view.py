@@ -93,6 +93,8 @@ class TrainView(Vertical):
 
     def on_mount(self) -> None:
         self.ready = True
+        if self.app.current_view == "train":
+            self.call_after_refresh(self.app._focus_view, "train")
         self.app.show_current_run()
 
     # ------------------------------------------------------------------ showing a run
