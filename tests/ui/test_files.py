@@ -114,6 +114,9 @@ def test_bad_yaml_on_the_command_line_is_shown_inline(runs_dir, tmp_path):
             assert f"{bad}:4" in text and "kernal_size" in text and "kernel_size" in text
             assert f"{bad}:6" in text and "train.epochs" in text
             assert app.document.path is None  # ctrl+s must not overwrite the broken file by default
+            await pilot.press("escape")
+            assert not banner.display
+            app.build_view.show_problems(text)
             # fix the file, reload: the banner goes and the file opens
             bad.write_text("name: fixed\ninput: [2]\nlayers:\n  - {type: Linear, out_features: 1}\n")
             await pilot.press("ctrl+l")
@@ -184,4 +187,23 @@ def test_help_screen_and_command_palette_list_the_actions(runs_dir):
             # a palette command runs its action
             next(c for c in app.get_system_commands(app.screen) if c.title == "View: Runs").callback()
             await wait_until(pilot, lambda: app.current_view == "runs")
+    run(body())
+
+
+def test_quit_with_unsaved_changes_asks(runs_dir):
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press("end", "d")  # an edit
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            assert type(app.screen).__name__ == "ConfirmModal"
+            await pilot.press("n")
+            await pilot.pause()
+            assert app.is_running
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            await pilot.press("y")
+            await wait_until(pilot, lambda: not app.is_running)
     run(body())

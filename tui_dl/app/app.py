@@ -342,6 +342,9 @@ class TuiDL(TrainingMixin, FilesMixin, App):
         if self.is_training:
             def answer(ok: bool | None) -> None:
                 if ok:
+                    if not self.is_training:  # the run ended while the question was open
+                        self.exit()
+                        return
                     self._quit_when_stopped = True
                     self.action_stop_training()
                     self.set_timer(30, self.exit)  # the trainer ignored the stop request: leave anyway

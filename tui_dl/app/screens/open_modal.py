@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,9 +27,11 @@ class OpenModal(ModalScreen[str | None]):
         with Vertical(id="dialog", classes="picker"):
             yield Static("Open an experiment or a past run", classes="dialog-title")
             options: list[Option] = [Option(Text("PRESETS", style="bold dim"), disabled=True)]
+            width = max(40, int(min(self.app.size.width * 0.9, 110)) - 10)
             for p in list_presets():
+                desc = "\n".join("    " + line for line in textwrap.wrap(p.description, width - 4)) or "    "
                 options.append(Option(Text.assemble(("  " + p.name, "bold"), (f"  {p.path}\n", "dim"),
-                                                    ("    " + p.description, "")), id=f"file:{p.path}"))
+                                                    (desc, "")), id=f"file:{p.path}"))
             runs = list_run_folders(self.runs_dir)
             if runs:
                 options.append(Option(Text(f"RUN FOLDERS ({self.runs_dir}/)", style="bold dim"), disabled=True))

@@ -282,7 +282,11 @@ class BuildView(Vertical):
         self.query_one("#layer-form", FieldForm).focus_first(skip=("type",))
 
     def action_focus_stack(self) -> None:
-        self.query_one(LayerStack).focus()
+        stack = self.query_one(LayerStack)
+        banner = self.query_one("#problems-banner", Static)
+        if stack.has_focus and banner.display:
+            self.show_problems(None)  # esc in the list dismisses the "could not open" banner
+        stack.focus()
 
     @on(LayerPalette.Picked)
     def _palette_picked(self, event: LayerPalette.Picked) -> None:
