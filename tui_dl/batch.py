@@ -247,11 +247,18 @@ def run_batch(args) -> int:
             return EXIT_BAD_INPUT
 
     # the config is valid: now it is worth importing torch
-    from tui_dl.core.checkpoint import CheckpointError
-    from tui_dl.core.data import DataError
+    try:
+        from tui_dl.core.checkpoint import CheckpointError
+        from tui_dl.core.data import DataError
+        from tui_dl.core.train import SetupError, TrainError, iter_training
+    except (ImportError, OSError) as e:  # torch missing, a broken install, a memory limit too low to load it
+        why = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        print(f"tui-dl: PyTorch could not be loaded ({type(e).__name__}: {why}). Training needs a working torch "
+              f"in this environment: check `{sys.executable} -c 'import torch'`, and reinstall it "
+              f"(pip install -e .) if that fails.", file=sys.stderr)
+        return EXIT_BAD_INPUT
     from tui_dl.core.events import (CheckpointSaved, Diverged, EarlyStopped, EpochDone, Finished, Notice,
                                     RunStarted, StepDone, event_to_dict)
-    from tui_dl.core.train import SetupError, TrainError, iter_training
 
     printer = _Printer(human, quiet=args.quiet, color=color)
     stop = threading.Event()
