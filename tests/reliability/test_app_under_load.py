@@ -277,9 +277,6 @@ def test_quit_while_the_run_is_still_starting(tmp_path):
     assert trainer.calls[0]["steps"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="tui_dl/app/app.py action_quit: 'Stop and quit' answered after the run "
-                                       "already ended waits for the 30 s fallback timer (see the reliability "
-                                       "report); app.py had uncommitted edits by its owner")
 def test_stop_and_quit_answered_after_the_run_ended_quits_at_once(tmp_path):
     gate = threading.Event()
     trainer = Scripted(epochs=1, batches=10, gate=gate)

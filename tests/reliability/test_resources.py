@@ -277,3 +277,36 @@ def test_disk_full_before_the_run_starts(tmp_path, monkeypatch):
     fault("disk full: creating the run folder")
     rc, _, err = cli("--batch", f, "--out", tmp_path / "run")
     assert rc == 2 and "cannot write the run folder" in err and "No space left on device" in err, err
+
+
+# ----------------------------------------------------------------------------- a broken torch
+
+
+@pytest.mark.parametrize("error", [
+    "ModuleNotFoundError(\"No module named 'torch'\")",
+    "OSError('libgomp.so.1: cannot open shared object file: No such file or directory')",
+    "ImportError('libtorch_cuda.so: failed to map segment from shared object')",
+])
+def test_a_missing_or_broken_torch_is_a_message(error, tmp_path):
+    """torch is imported only once the config is valid; when that import fails (not installed, a broken wheel,
+    an address-space limit too small to map its libraries) the student gets a sentence, not a traceback."""
+    from tests.reliability.helpers import ROOT, env
+
+    f = write(tmp_path / "exp.yaml", moons_yaml("epochs: 1"))
+    code = ("import sys\n"
+            "class Broken:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name == 'torch':\n"
+            f"            raise {error}\n"
+            "sys.meta_path.insert(0, Broken())\n"
+            "from tui_dl.cli import main\n"
+            "sys.exit(main(sys.argv[1:]))\n")
+    fault("environment: torch cannot be imported")
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", code, "--batch", str(f), "--runs-dir", str(tmp_path / "runs")],
+                       capture_output=True, text=True, cwd=ROOT, env=env(), timeout=60)
+    assert r.returncode == 2, r.stderr
+    no_traceback(r.stderr)
+    assert "tui-dl: PyTorch could not be loaded" in r.stderr and "import torch" in r.stderr
