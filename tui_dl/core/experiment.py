@@ -503,7 +503,7 @@ def apply_overrides(data: Any, overrides: list[str]) -> Any:
         if isinstance(node, dict):
             node[last] = value
             if isinstance(node, LDict):
-                node.marks.pop(last, None)
+                node.marks[last] = None  # the value is not in the file: report it without a (wrong) line
         elif isinstance(node, list) and isinstance(last, int) and last < len(node):
             node[last] = value
         else:
