@@ -71,6 +71,15 @@ def test_bad_set_override_exits_2(setting, words, tmp_path):
         assert w in r.stderr
 
 
+def test_a_bad_set_value_does_not_point_at_the_line_it_replaced(tmp_path):
+    f = write(tmp_path / "exp.yaml", moons_yaml())
+    fault("config: bad --set value")
+    r = cli_subprocess("--batch", f, "--set", "train.optimizer.lr=abc", timeout=60)
+    assert r.returncode == 2, r.stderr
+    no_traceback(r.stderr)
+    assert r.stderr.startswith(f"tui-dl: {f}: train.optimizer.lr: expected a number, got 'abc'"), r.stderr
+
+
 def test_missing_file_and_folder_instead_of_file(tmp_path):
     for target, words in ((tmp_path / "nope.yaml", "no such file"), (tmp_path, "this is a folder")):
         fault("config: missing file / folder given")
