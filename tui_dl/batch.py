@@ -215,6 +215,14 @@ def _config_for_resume(resume: str) -> str | None:
 
 def run_batch(args) -> int:
     """Run ``tui-dl --batch``; returns the exit code (never raises for user errors)."""
+    try:
+        return _run_batch(args)
+    except KeyboardInterrupt:  # Ctrl+C before training started (e.g. while torch was being imported)
+        print("\ninterrupted before training started", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
+
+
+def _run_batch(args) -> int:
     from tui_dl.core.experiment import ConfigError, load_experiment
     from tui_dl.core.shapes import summarize
     from tui_dl.report import summary_table

@@ -377,3 +377,18 @@ def test_events_are_json_ready(moons, tmp_path):
     ev = run(make_exp(MLP2, [2], {"name": "moons"}, epochs=1, checkpoints=False), tmp_path, moons)
     for e in ev:
         json.dumps(event_to_dict(e))
+
+
+def test_fallback_dataset_is_reported_and_kept_on_resume(tmp_path):
+    data = {"name": "mnist", "root": str(tmp_path / "no-mnist"), "download": False, "fallback": "synthetic-digits",
+            "num_samples": 300}
+    exp = make_exp(LENET, [1, 28, 28], data, epochs=1, batch_size=32, log_every=1)
+    stop = threading.Event()
+    first = interrupt_after(iter_training(exp, run_dir=tmp_path / "fb", should_stop=stop), 1, stop)
+    started = of(first, RunStarted)[0]
+    assert started.dataset == "synthetic-digits" and "MNIST" in started.fallback_reason
+    second = list(iter_training(None, resume=tmp_path / "fb"))
+    again = of(second, RunStarted)[0]
+    assert again.dataset == "synthetic-digits" and again.fallback_reason == started.fallback_reason
+    assert of(second, Finished)[0].status == "completed"
+    assert json.loads((tmp_path / "fb" / "summary.json").read_text())["fallback_reason"] == started.fallback_reason

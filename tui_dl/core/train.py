@@ -250,26 +250,29 @@ class _Trainer:
                                    if self.device.type == "cpu" else choose_threads(want, self.ui_thread))
 
         load = load_average()
-        if self.device.type == "cpu" and self.threads > 1 and load is not None and load > cpu_cores() - 0.5:
+        # warn when fewer cores are free than we use threads (a 2-thread step can then stall 10x at barriers)
+        if self.device.type == "cpu" and self.threads > 1 and load is not None and \
+                cpu_cores() - load < self.threads - 0.5:
             self.notices.append(Notice("warning", f"the CPU is busy (load {load:.1f} on {cpu_cores()} cores): training "
                                                   f"with {self.threads} threads slows down badly when other programs "
                                                   f"compete for the cores. If steps are slow, use "
                                                   f"--set train.threads=1."))
 
         # data
-        if self.data is None:
-            from tui_dl.core.data import DataError, load_dataset
+        if self.data is None:  # DataError propagates: its message is written for the student
+            from tui_dl.core.data import load_dataset
 
             d = exp.data
             name, fallback = d.name, d.fallback
             if self.ckpt is not None and self.ckpt.get("dataset", {}).get("name"):
                 name, fallback = self.ckpt["dataset"]["name"], None  # the data the run really used
-            try:
-                self.data = load_dataset(name, root=d.root, download=d.download, val_split=d.val_split,
-                                         fallback=fallback, seed=cfg.seed, input_shape=exp.network.input_shape,
-                                         num_samples=d.num_samples)
-            except DataError:
-                raise
+            self.data = load_dataset(name, root=d.root, download=d.download, val_split=d.val_split,
+                                     fallback=fallback, seed=cfg.seed, input_shape=exp.network.input_shape,
+                                     num_samples=d.num_samples)
+        if self.ckpt is not None and self.ckpt.get("dataset", {}).get("fallback_reason") and \
+                not self.data.fallback_reason:  # the run stood in for another dataset: keep saying so
+            self.data = dataclasses.replace(self.data, fallback_used=True,
+                                            fallback_reason=self.ckpt["dataset"]["fallback_reason"])
         data = self.data
         if self.ckpt is not None:
             want = self.ckpt.get("dataset", {}).get("train_size")
