@@ -114,10 +114,26 @@ def resolve_checkpoint_path(where: str | os.PathLike) -> Path:
     return p
 
 
+def _check_crc(path: Path) -> None:
+    """torch.save stores a CRC-32 for every entry of its zip archive, but torch.load does not check them:
+    a flipped byte would load as silently wrong weights, or fail deep inside the unpickler. Read every entry
+    once with zipfile, which raises BadZipFile on a mismatch. (Entries saved without a checksum are skipped.)"""
+    if not zipfile.is_zipfile(path):
+        return  # not a zip archive: torch.load says what it is
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            if info.CRC == 0 and info.file_size:
+                continue
+            with z.open(info) as f:
+                while f.read(1 << 22):
+                    pass
+
+
 def load_checkpoint(where: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a tui-dl checkpoint safely (``weights_only=True``). Raises :class:`CheckpointError`."""
     path = resolve_checkpoint_path(where)
     try:
+        _check_crc(path)
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         first = str(e).strip().splitlines()[-1] if str(e).strip() else ""
@@ -125,13 +141,16 @@ def load_checkpoint(where: str | os.PathLike, map_location: str | torch.device =
             f"{path} is not a tui-dl checkpoint, or it is unsafe: it holds pickled Python objects, which could "
             f"run code when loaded, so it was refused (torch.load with weights_only=True). tui-dl checkpoints "
             f"contain only tensors, numbers, strings and lists." + (f" ({first})" if first else "")) from None
-    except (zipfile.BadZipFile, EOFError, RuntimeError, ValueError, OSError) as e:
+    except Exception as e:  # noqa: BLE001 - a damaged file makes torch.load fail in many ways (KeyError, ...)
         raise CheckpointError(f"{path} could not be read as a checkpoint: it is damaged or not a torch file "
                               f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise CheckpointError(f"{path} is a torch file but not a tui-dl checkpoint (no 'format: {FORMAT}' entry); "
                               f"tui-dl can only resume or load its own checkpoints.")
-    if int(ckpt.get("format_version", 0)) > FORMAT_VERSION:
+    version = ckpt.get("format_version", 0)
+    if not isinstance(version, int):
+        raise CheckpointError(f"{path} is damaged: its format_version is {version!r}.")
+    if version > FORMAT_VERSION:
         raise CheckpointError(f"{path} was written by a newer tui-dl ({ckpt.get('tui_dl_version')}); "
                               f"upgrade tui-dl to load it.")
     for key in ("model", "spec", "experiment"):
