@@ -117,7 +117,7 @@ _ALIASES = {
     "syntheticdigits": "synthetic-digits", "idx-folder": "idx",
 }
 
-# Default sizes of the generated datasets (documented in docs/datasets.md).
+# Default sizes of the generated datasets (documented in the README (Datasets)).
 SYNTHETIC_TRAIN_DEFAULT = 20_000  # + SYNTHETIC_TRAIN_DEFAULT // 5 test images
 TOY_POINTS_DEFAULT = 1_000  # 80 % train, 20 % test
 
@@ -275,7 +275,7 @@ def load_dataset(
     num_samples: int | None = None,
     progress: Progress | None = None,
 ) -> LoadedData:
-    """Load a whole dataset into memory. See the module docstring and docs/datasets.md.
+    """Load a whole dataset into memory. See the module docstring and the README (Datasets).
 
     ``root``: cache folder for mnist/fashion-mnist/kmnist/cifar10 (default :func:`default_root`)
     or a folder holding the files directly; the data folder for idx and image-folder; ignored by

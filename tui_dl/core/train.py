@@ -5,7 +5,7 @@ them to the UI. To stop, call ``should_stop.set()`` (the run then yields an ``in
 ``CheckpointSaved`` and ``Finished(status="stopped")``) or ``close()`` the generator (the checkpoint is
 saved silently). Either way the run stops before its next optimizer step and can be resumed exactly.
 
-Speed (see docs/training.md for the measurements): the dataset stays in memory as uint8 and is
+Speed (see the README, "Training headless" for the measurements): the dataset stays in memory as uint8 and is
 normalised per batch; batches are index slices of a seeded ``torch.randperm`` (no DataLoader); losses and
 correct counts are kept on the device and read back only when a ``StepDone`` is due; conv nets use
 channels-last on CPU; optimizers use their fused kernels; evaluation runs under ``inference_mode`` in
@@ -58,7 +58,7 @@ ACCEL_CHECK_EVERY = 8
 #: With ui_thread=True the GIL switch interval is lowered to this while training (restored afterwards). Each
 #: torch op releases and re-takes the GIL; with Python's default 5 ms interval a busy UI thread makes every
 #: re-take wait up to 5 ms. Measured (2 cores, a Python thread kept 100% busy beside a 1-thread LeNet run):
-#: 793 img/s at 5 ms, 1,510 img/s at 1 ms (docs/training.md).
+#: 793 img/s at 5 ms, 1,510 img/s at 1 ms (the README, "Training headless").
 UI_SWITCH_INTERVAL = 0.001
 EVAL_BATCH_IMAGES = 1024
 EVAL_BATCH_FLAT = 8192
