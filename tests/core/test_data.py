@@ -684,3 +684,11 @@ def test_real_fashion_mnist_from_debian_package():
     assert len(d.train) == 60_000 and len(d.test) == 10_000
     assert torch.bincount(d.train.y).tolist() == [6000] * 10
     assert abs(d.train.x.float().mean().item() / 255 - 0.2860) < 0.001
+
+
+def test_fallback_reason_does_not_advise_setting_the_fallback_in_use(tmp_path):
+    data = load_dataset("mnist", root=tmp_path, download=False, fallback="synthetic-digits", num_samples=100)
+    assert data.fallback_used and "MNIST" in data.fallback_reason
+    assert "set `fallback" not in data.fallback_reason
+    with pytest.raises(DataError, match="set `fallback: synthetic-digits`"):
+        load_dataset("mnist", root=tmp_path, download=False)

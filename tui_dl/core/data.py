@@ -300,7 +300,8 @@ def load_dataset(
     except DataError as err:
         if fb_key is None or fb_key == key or not err.recoverable:
             raise
-        reason = str(err)
+        # the advice to set a fallback is moot once one is in use
+        reason = str(err).replace(_FALLBACK_ADVICE, "").strip()
     fb_spec = _DATASETS[fb_key]
     if want is not None and fb_spec.shape is not None and fb_spec.shape != want:
         raise DataError(
@@ -678,8 +679,11 @@ def _load_idx_family(key: str, spec: _Spec, root, download: bool,
            f"{family} — or run once with downloading enabled on a computer with internet access. ")
     if partial:
         msg += " ".join(partial) + " "
-    msg += "To train without it now, set `fallback: synthetic-digits` in the data section of the YAML."
+    msg += _FALLBACK_ADVICE
     raise DataError(msg, recoverable=True)
+
+
+_FALLBACK_ADVICE = "To train without it now, set `fallback: synthetic-digits` in the data section of the YAML."
 
 
 def _load_idx_folder(folder: pathlib.Path, progress: Progress | None) -> tuple[TensorSplit, TensorSplit, str]:
