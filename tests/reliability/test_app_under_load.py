@@ -320,9 +320,30 @@ def test_quitting_the_app_mid_run_with_the_real_trainer_keeps_a_resumable_checkp
     an interrupted checkpoint before the process could end, and --resume gives the numbers of a clean run."""
     from tui_dl.core.experiment import load_experiment
 
+    from textual.worker import get_current_worker
+
+    from tui_dl.core.train import iter_training
+
     f = write(tmp_path / "exp.yaml", moons_yaml("epochs: 2, log_every: 25", num_samples=10_000, name="app quit"))
     exp = load_experiment(f)
-    app = new_app(tmp_path, None, experiment=exp)
+
+    def held_after_step_50(*args, should_stop=None, **kwargs):
+        """The real trainer, slowed to one step event per second once step 50 is out, so the run cannot finish
+        before the app exits however fast the machine is (the next event flushes step 50 to the UI; a stop or
+        the cancellation ends the wait at once)."""
+        inner = iter_training(*args, should_stop=should_stop, **kwargs)
+        worker = get_current_worker()
+        try:
+            for ev in inner:
+                yield ev
+                if getattr(ev, "kind", "") == "step" and ev.step >= 50:
+                    end = time.monotonic() + 1.0
+                    while time.monotonic() < end and not (should_stop.is_set() or worker.is_cancelled):
+                        time.sleep(0.01)
+        finally:
+            inner.close()
+
+    app = new_app(tmp_path, held_after_step_50, experiment=exp)
 
     async def body():
         async with app.run_test(size=(100, 30)) as pilot:
