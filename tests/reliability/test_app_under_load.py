@@ -349,8 +349,13 @@ def test_quitting_the_app_mid_run_with_the_real_trainer_keeps_a_resumable_checkp
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.pause()
             await pilot.press("ctrl+r")
-            await until(pilot, lambda: app.session_runs and app.session_runs[-1].last_step is not None
-                        and app.session_runs[-1].last_step.step >= 50, timeout=120)
+            try:
+                await until(pilot, lambda: app.session_runs and app.session_runs[-1].last_step is not None
+                            and app.session_runs[-1].last_step.step >= 50, timeout=120)
+            except AssertionError:
+                rec = app.session_runs[-1] if app.session_runs else None
+                raise AssertionError(f"the run did not reach step 50: {rec and rec.status} {rec and rec.error} "
+                                     f"{rec and list(rec.log)[-5:]}") from None
             fault("app: exit mid-run with the real trainer")
             app.exit()
 
