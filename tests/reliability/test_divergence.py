@@ -4,7 +4,6 @@ is real (SGD, lr=100, LeNet)."""
 
 from __future__ import annotations
 
-import math
 
 import pytest
 
