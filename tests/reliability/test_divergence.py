@@ -4,7 +4,6 @@ is real (SGD, lr=100, LeNet)."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from tests.reliability.helpers import (checkpoint_ok, cli, fault, inject_forward, jsonl, lenet_yaml, moons_yaml,
