@@ -16,13 +16,15 @@ from tui_dl.core.experiment import Experiment
 
 
 def engine_experiment(exp: Experiment, *, epochs: int, limit_batches: int | None, log_every: int = 10,
-                      batch_size: int = 64, lr: float = 1e-3, seed: int = 0, checkpoints: bool = False,
+                      batch_size: int = 64, lr: float = 1e-3, seed: int | None = None, checkpoints: bool = False,
                       **train_changes) -> Experiment:
-    """The preset with the benchmark's settings: Adam lr, batch size, seed; no checkpoints by default."""
+    """The preset with the benchmark's settings: Adam lr, batch size; no checkpoints by default. ``seed``: None
+    keeps the experiment's own (the presets use 0)."""
     from tui_dl.core.config import Named
 
     train = dataclasses.replace(exp.train, epochs=epochs, batch_size=batch_size, limit_batches=limit_batches,
-                                log_every=log_every, seed=seed, optimizer=Named("adam", {"lr": lr}),
+                                log_every=log_every, seed=exp.train.seed if seed is None else seed,
+                                optimizer=Named("adam", {"lr": lr}),
                                 scheduler=None, early_stopping=None, checkpoints=checkpoints, device="cpu",
                                 **train_changes)
     return dataclasses.replace(exp, train=train)

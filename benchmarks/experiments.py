@@ -8,13 +8,15 @@ before proposing it for ``tui_dl/core/train.py``.
                                               [--only engine,lean,...]
     python -m benchmarks.experiments omp      [--model ...] [--steps N] [--repeats N]
     python -m benchmarks.experiments contention [--neighbour spin|torch|none] [--steps N] [--repeats N]
+    python -m benchmarks.experiments accuracy-seeds [--model ...] [--seeds 0,1,2] [--epochs 2]
     python -m benchmarks.experiments startup  [--repeats N]
     python -m benchmarks.experiments memory   [--model ...] [--repeats N]
 
 ``phases`` (and ``ref-phases`` for the course loop) times each part of the engine's step (``_Trainer._train_epoch`` in train.py, copied below) with
 ``time.perf_counter`` and reports the median per step. ``variants`` runs whole loops of ``--steps`` steps, one
 variant after the other in rotating order, and reports median img/s and the ratio to ``engine`` (the exact
-copy of the engine's step). Each variant changes one thing; see ``VARIANTS``. ``omp`` runs the engine's step
+copy of the engine's step; ``iter_training`` is the real engine, timed from its events). Each variant changes one
+thing; see ``VARIANTS``. ``omp`` runs the engine's step
 in child processes with 2 threads, 2 threads + ``OMP_WAIT_POLICY=PASSIVE`` and 1 thread.
 """
 
@@ -230,10 +232,30 @@ def cmd_phases(a, data):
         print(f"  {k:<16} {statistics.median(v) * 1e3:7.3f} ms  (mean {statistics.mean(v) * 1e3:7.3f})")
 
 
+class EngineRun:
+    """The real engine (``iter_training``) as a variant: ``run(steps)`` = one run of 20 + steps batches, timed
+    between the StepDone events of step 20 and step 20 + steps (``steps`` must be a multiple of 10)."""
+
+    def __init__(self, model_key, data, threads):
+        from benchmarks.engine import engine_experiment
+
+        self.exp = load_experiment(PRESETS[model_key])
+        self.data, self.threads = data, threads
+        self.exp = engine_experiment(self.exp, epochs=1, limit_batches=None, threads=threads)
+
+    def run(self, steps, clock=None):
+        from benchmarks.engine import timed_engine_steps
+
+        secs, _images, _info = timed_engine_steps(self.exp, self.data, warmup=20, steps=steps)
+        torch.set_num_threads(self.threads)
+        return secs
+
+
 def cmd_variants(a, data):
     names = a.only.split(",") if a.only else list(VARIANTS)
     torch.set_num_threads(a.threads)
-    loops = {n: Loop(a.model, data, **VARIANTS[n]) for n in names}
+    loops = {n: (EngineRun(a.model, data, a.threads) if n == "iter_training" else Loop(a.model, data, **VARIANTS[n]))
+             for n in names}
     for lp in loops.values():
         lp.run(30)
     res = {n: [] for n in names}
@@ -293,6 +315,43 @@ def cmd_layers(a, data):
                 tb += bwm
                 print(f"  {f:<14} {i:>2} {name:<10} {'×'.join(map(str, shape)):<14} {fwm:8.3f} {bwm:9.3f}")
         print(f"  {fmt_name:<14} total{'':<23} {tf:8.3f} {tb:9.3f}")
+
+
+def cmd_accuracy_seeds(a, data):
+    """Test accuracy after --epochs epochs, course loop vs engine, for several seeds: how far apart two
+    pipelines land by chance (different shuffles and normalisation constants) next to how far apart the
+    seeds of one pipeline land."""
+    from benchmarks.engine import engine_accuracy_run
+    from benchmarks.reference import ReferenceTrainer, course_datasets, evaluate, find_idx, torchvision_root
+
+    root = torchvision_root(a.data) if a.data and find_idx(a.data) else None
+    try:
+        train_ds, test_ds = course_datasets(root, synthetic=data)
+        exp = load_experiment(PRESETS[a.model])
+        rows = []
+        for seed in [int(x) for x in a.seeds.split(",")]:
+            torch.set_num_threads(a.threads)
+            torch.manual_seed(seed)
+            tr = ReferenceTrainer(build_model(exp.network), train_ds)
+            for _ in range(a.epochs):
+                tr.train_epoch()
+            ref = evaluate(tr.model, test_ds)
+            import dataclasses
+
+            e = dataclasses.replace(exp, train=dataclasses.replace(exp.train, seed=seed))
+            eng = engine_accuracy_run(e, data, epochs=a.epochs)["test_accuracy"]
+            rows.append((seed, ref, eng))
+            print(f"  seed {seed}: reference {ref:.2f}%, engine {eng:.2f}%, Δ {eng - ref:+.2f}", flush=True)
+    finally:
+        if root:
+            import shutil
+
+            shutil.rmtree(root, ignore_errors=True)
+    refs, engs = [r[1] for r in rows], [r[2] for r in rows]
+    sd = statistics.stdev if len(rows) > 1 else (lambda xs: float("nan"))
+    print(f"{a.model}, {a.epochs} epochs, seeds {a.seeds}: reference {statistics.mean(refs):.2f} ± {sd(refs):.2f}, "
+          f"engine {statistics.mean(engs):.2f} ± {sd(engs):.2f} (mean ± sd); mean Δ "
+          f"{statistics.mean(engs) - statistics.mean(refs):+.2f} points")
 
 
 NEIGHBOURS = {
@@ -478,7 +537,9 @@ def cmd_memory(a, data=None):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m benchmarks.experiments")
     p.add_argument("what", choices=("phases", "ref-phases", "layers", "variants", "omp", "contention", "startup",
-                                    "memory"))
+                                    "memory", "accuracy-seeds"))
+    p.add_argument("--seeds", default="0,1,2", help="accuracy-seeds: comma-separated seeds")
+    p.add_argument("--epochs", type=int, default=2, help="accuracy-seeds: epochs per run")
     p.add_argument("--neighbour", default="spin", choices=tuple(NEIGHBOURS), help="contention: the busy process")
     p.add_argument("--model", default="lenet", choices=tuple(PRESETS))
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
@@ -497,7 +558,7 @@ def main(argv=None):
         return cmd_memory(a)
     data = load(a.data)
     {"phases": cmd_phases, "ref-phases": cmd_ref_phases, "variants": cmd_variants, "omp": cmd_omp,
-     "contention": cmd_contention, "layers": cmd_layers}[a.what](a, data)
+     "contention": cmd_contention, "layers": cmd_layers, "accuracy-seeds": cmd_accuracy_seeds}[a.what](a, data)
 
 
 if __name__ == "__main__":
