@@ -213,7 +213,7 @@ def cmd_profile(a):
                                             r"widgets/log.py|message_pump.py.*_dispatch_message", a.top * 5)
 
 
-def _patched(plot_interval=None, progress_every=None, flush_every=None):
+def _patched(plot_interval=None, progress_every=None, flush_every=None, switch=None):
     """Patch this process's app modules (never the files): plot redraw interval, status-bar progress rate,
     step-event batching. Returns an undo function."""
     import functools
@@ -222,6 +222,12 @@ def _patched(plot_interval=None, progress_every=None, flush_every=None):
     import tui_dl.app.train_controller as TC
 
     undo = []
+    if switch is not None:
+        import tui_dl.core.train as T
+
+        old_switch = T.UI_SWITCH_INTERVAL
+        T.UI_SWITCH_INTERVAL = switch
+        undo.append(lambda: setattr(T, "UI_SWITCH_INTERVAL", old_switch))
     if plot_interval is not None:
         old = A.PLOT_INTERVAL
         A.PLOT_INTERVAL = plot_interval
@@ -239,6 +245,9 @@ KEY_VARIANTS = {
     "plots every 1 s": {"plot_interval": 1.0},
     "progress every 0.25 s": {"progress_every": 0.25},
     "plots every 1 s + progress every 0.25 s": {"plot_interval": 1.0, "progress_every": 0.25},
+    "GIL switch interval 0.2 ms": {"switch": 0.0002},
+    "GIL switch 0.2 ms + plots 1 s + progress 0.25 s": {"switch": 0.0002, "plot_interval": 1.0,
+                                                        "progress_every": 0.25},
 }
 
 

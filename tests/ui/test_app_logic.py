@@ -212,3 +212,20 @@ def test_the_app_package_starts_without_torch():
             "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_run_record_logs_a_step_line_at_most_once_a_second():
+    rec = RunRecord(id=1, name="t", experiment=None)
+    logged = []
+    # 100 steps a second for 3.5 s, 200 steps per epoch
+    for i in range(1, 351):
+        b = (i - 1) % 200 + 1
+        ev = StepDone(epoch=(i - 1) // 200 + 1, step=i, batch=b, batches=200, loss=1.0, lr=0.1,
+                      images_per_second=1.0, elapsed=i / 100, eta=1.0)
+        if rec.add(ev):
+            logged.append((i, b))
+    assert len(rec.step_x) == 350  # every step still reaches the plots
+    assert logged[0] == (1, 1)
+    assert (200, 200) in logged  # each epoch's last step
+    gaps = [b[0] - a[0] for a, b in zip(logged, logged[1:])]
+    assert all(g <= 100 for g in gaps) and len(logged) <= 6

@@ -24,6 +24,9 @@ LOG_LINES = 2000
 #: holds as much memory as a 10-epoch one (the plots show at most a few hundred points anyway).
 STEP_POINTS = 4000
 SMOOTHING = 0.15  # EMA weight of the newest loss point
+#: A step line goes to the log at most once per this many seconds of the run (and at each epoch's last step):
+#: the plots show every step, and a log scrolling 15 lines a second costs the UI thread (and so training).
+STEP_LOG_SECONDS = 1.0
 
 
 @dataclass
@@ -51,12 +54,18 @@ class RunRecord:
     summary: dict[str, Any] = field(default_factory=dict)
     _alpha: float | None = None
     _ema: float | None = None
+    _step_logged_at: float = float("-inf")
 
     # ------------------------------------------------------------------ feeding
     def add(self, ev) -> list[str]:
         """Record one event; returns the log lines it produced (diagnoses included)."""
         lines = format_event(ev)
         if isinstance(ev, E.StepDone):
+            if self.last_step is not None and ev.batch < ev.batches and \
+                    ev.elapsed - self._step_logged_at < STEP_LOG_SECONDS and ev.step > self.last_step.step:
+                lines = []
+            else:
+                self._step_logged_at = ev.elapsed
             x = (ev.epoch - 1) + ev.batch / max(ev.batches, 1)
             self.step_x.append(x)
             self.step_loss.append(ev.loss)

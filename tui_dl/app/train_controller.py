@@ -16,7 +16,9 @@ from tui_dl.app.training import TrainingControl, pump_events
 from tui_dl.core import events as E
 from tui_dl.core.shapes import summarize
 
-PLOT_INTERVAL = 0.3  # seconds between plot redraws while data arrives
+#: Seconds between plot redraws while data arrives. Every UI-thread millisecond is taken from training (the
+#: UI thread and the trainer share the GIL and, on 2 cores, the CPU): see the README's Performance section.
+PLOT_INTERVAL = 1.0
 
 
 def real_trainer():

@@ -58,8 +58,8 @@ def pump_events(
     control: TrainingControl,
     *,
     is_cancelled: Callable[[], bool] = lambda: False,
-    flush_every: float = 0.2,
-    progress_every: float = 0.05,
+    flush_every: float = 0.5,
+    progress_every: float = 0.25,
     close_after: float = 5.0,
     clock: Callable[[], float] = time.monotonic,
 ) -> int:

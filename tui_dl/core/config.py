@@ -126,6 +126,8 @@ TRAIN_FIELDS: tuple[Field, ...] = (
           max=1_000_000),
     Field("channels_last", "bool", None, "channels-last memory format for conv nets (default: on for CPU "
           "conv nets)", nullable=True),
+    Field("split_batch", "bool", None, "CPU: cut each batch into one part per core, run the parts at once and add "
+          "their gradients (default: on for 2–4 threads when the net has no BatchNorm or Dropout)", nullable=True),
     Field("limit_batches", "int", None, "stop each epoch after this many steps (quick checks)", min=1,
           nullable=True),
     Field("grad_clip", "float", None, "clip the gradient norm to this value", min=0, min_exclusive=True,
@@ -188,6 +190,7 @@ class TrainConfig:
     threads: int = 0
     log_every: int = 10
     channels_last: bool | None = None
+    split_batch: bool | None = None
     limit_batches: int | None = None
     grad_clip: float | None = None
     checkpoints: bool = True

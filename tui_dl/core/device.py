@@ -93,8 +93,9 @@ def resolve_device(pref: str | None = "auto") -> torch.device:
     return dev
 
 
-def describe_device(dev: torch.device) -> str:
-    """A short badge text: ``NVIDIA H100 80GB HBM3 (79.2 GiB)`` or ``CPU (2 cores, 2 threads)``."""
+def describe_device(dev: torch.device, threads: int | None = None) -> str:
+    """A short badge text: ``NVIDIA H100 80GB HBM3 (79.2 GiB)`` or ``CPU (2 cores, 2 threads)`` (``threads``:
+    the CPU threads training uses, when not torch's own count, as in a split-batch run)."""
     if dev.type == "cuda":
         try:
             props = torch.cuda.get_device_properties(dev)
@@ -109,7 +110,7 @@ def describe_device(dev: torch.device) -> str:
         except Exception:  # noqa: BLE001
             return "Intel GPU (XPU)"
     n = cpu_cores()
-    t = torch.get_num_threads()
+    t = threads or torch.get_num_threads()
     return f"CPU ({n} core{'s' if n != 1 else ''}, {t} thread{'s' if t != 1 else ''})"
 
 

@@ -42,6 +42,7 @@ from tui_dl.core.optim import current_lr, is_plateau, make_optimizer, make_sched
 from tui_dl.core.runs import RunWriter, new_run_dir
 from tui_dl.core.shapes import summarize
 from tui_dl.core.spec import NetworkSpec
+from tui_dl.core.split import MAX_LANES, BatchSplitter, plan_lanes, splittable
 
 __all__ = ["iter_training", "TrainError", "SetupError", "evaluate", "seed_everything", "EXPLODE_FACTOR",
            "EXPLODE_FLOOR"]
@@ -208,6 +209,8 @@ class _Trainer:
         self.run_dir_arg = run_dir
         self.runs_dir = runs_dir
         self.data = data
+        self.splitter: BatchSplitter | None = None
+        self.lanes = 1
 
     # -- resume ---------------------------------------------------------------------------------
     def _merge_resumed(self, exp: Experiment | None, ckpt: dict[str, Any]) -> Experiment:
@@ -243,21 +246,6 @@ class _Trainer:
             self.device = resolve_device(cfg.device)
         except ValueError as e:
             raise SetupError(str(e)) from None
-        want = cfg.threads
-        if not want and self.ckpt is not None and self.ckpt.get("threads"):
-            want = int(self.ckpt["threads"])  # same thread count as before: same float results
-        self.threads = set_threads(choose_threads(want, self.ui_thread, summary.totals.macs * cfg.batch_size)
-                                   if self.device.type == "cpu" else choose_threads(want, self.ui_thread))
-
-        load = load_average()
-        # warn when fewer cores are free than we use threads (a 2-thread step can then stall 10x at barriers)
-        if self.device.type == "cpu" and self.threads > 1 and load is not None and \
-                cpu_cores() - load < self.threads - 0.5:
-            self.notices.append(Notice("warning", f"the CPU is busy (load {load:.1f} on {cpu_cores()} cores): training "
-                                                  f"with {self.threads} threads slows down badly when other programs "
-                                                  f"compete for the cores. If steps are slow, use "
-                                                  f"--set train.threads=1."))
-
         # data
         if self.data is None:  # DataError propagates: its message is written for the student
             from tui_dl.core.data import load_dataset
@@ -325,6 +313,7 @@ class _Trainer:
             raise SetupError(f"the training split of {data.name} is empty")
         self.n_train = n
         self.gd = cfg.optimizer.name == "gd"
+        self._choose_threads(model, summary.totals.macs * cfg.batch_size)
         bs = min(cfg.batch_size, n)
         if not self.gd and bs > 1 and n % bs == 1:
             n_used = n - 1  # a final batch of 1 sample breaks BatchNorm; drop that one sample per epoch
@@ -365,6 +354,47 @@ class _Trainer:
         self.epoch_state: dict[str, Any] | None = None
         if self.ckpt is not None:
             self._restore(self.ckpt)
+        if self.lanes > 1:
+            x, y, prep = self.train_x, self.train_y, self.prep
+            self.splitter = BatchSplitter(self.model, self.lanes, lambda idx: (prep(x.index_select(0, idx)),
+                                                                               y.index_select(0, idx)),
+                                          self.objective.loss, self.objective.correct)
+
+    def _choose_threads(self, model: torch.nn.Module, macs_per_step: int) -> None:
+        """CPU threads and batch-split lanes (see :mod:`tui_dl.core.split`); the same checkpoint resumes with the
+        same choice, so its float results continue exactly."""
+        cfg = self.cfg
+        want = cfg.threads
+        ck = self.ckpt
+        if not want and ck is not None and ck.get("threads"):
+            want = int(ck["threads"])  # same thread count as before: same float results
+        cpu = self.device.type == "cpu"
+        can_split, self.split_reason = splittable(model)
+        if not cpu or self.gd:
+            can_split, self.split_reason = False, "not on the CPU" if not cpu else "gd takes whole-set steps"
+        total = choose_threads(want, self.ui_thread and not can_split, macs_per_step if cpu else None)
+        if ck is not None:
+            saved = ck.get("lanes")
+            lanes = saved if can_split and isinstance(saved, int) and 1 <= saved <= MAX_LANES else 1
+        else:
+            lanes = plan_lanes(total, min(cfg.batch_size, self.n_train), cpu_cores(), cfg.split_batch) \
+                if can_split else 1
+        if lanes > 1:
+            set_threads(max(1, total // lanes))
+            self.threads = total
+        else:
+            self.threads = set_threads(total)
+        self.lanes = lanes
+        if cfg.split_batch and lanes == 1 and cpu:
+            self.notices.append(Notice("info", f"split_batch is on, but this run does not split its batches: "
+                                               f"{self.split_reason or 'it uses fewer than 2 CPU threads'}"))
+        load = load_average()
+        # warn when fewer cores are free than we use threads (a 2-thread step can then stall 10x at barriers)
+        if cpu and lanes == 1 and self.threads > 1 and load is not None and cpu_cores() - load < self.threads - 0.5:
+            self.notices.append(Notice("warning", f"the CPU is busy (load {load:.1f} on {cpu_cores()} cores): training "
+                                                  f"with {self.threads} threads slows down badly when other programs "
+                                                  f"compete for the cores. If steps are slow, use "
+                                                  f"--set train.threads=1."))
 
     def _restore(self, ck: dict[str, Any]) -> None:
         dev = self.device
@@ -436,6 +466,7 @@ class _Trainer:
             train_images=self.train_images_prev + self.images_done,
             train_seconds=self.train_seconds_prev + self.train_seconds,
             threads=self.threads,
+            lanes=self.lanes,
             spec=self.exp.network.to_dict(),
             experiment=self.exp.to_dict(),
             dataset={"name": d.name, "train_size": len(d.train), "val_size": len(d.val) if d.val is not None else 0,
@@ -458,6 +489,8 @@ class _Trainer:
         try:
             yield from self._run_outer()
         finally:
+            if self.splitter is not None:
+                self.splitter.close()
             if sys.getswitchinterval() != old_switch:
                 sys.setswitchinterval(old_switch)
 
@@ -505,7 +538,7 @@ class _Trainer:
         cfg, d = self.cfg, self.data
         yield self._emit(RunStarted(
             name=self.exp.name, run_dir=str(self.run_dir), device=str(self.device),
-            device_name=describe_device(self.device), dataset=d.name, train_size=len(d.train),
+            device_name=describe_device(self.device, self.threads), dataset=d.name, train_size=len(d.train),
             val_size=len(d.val) if d.val is not None else 0, test_size=len(d.test), epochs=cfg.epochs,
             steps_per_epoch=self.nb, params=self.params, start_epoch=self.epoch,
             resumed_from=str(self.resume_path) if resumed else "", fallback_reason=d.fallback_reason,
@@ -514,7 +547,8 @@ class _Trainer:
             yield self._emit(n)
         yield self._emit(Notice("info", f"optimizer {cfg.optimizer.name} ({self.opt_impl})"
                                         + (", channels-last" if self.channels_last else "")
-                                        + f", {self.threads} CPU thread" + ("s" if self.threads != 1 else "")))
+                                        + (f", each batch split across {self.lanes} CPU threads" if self.lanes > 1 else
+                                           f", {self.threads} CPU thread" + ("s" if self.threads != 1 else ""))))
         if not resumed and cfg.checkpoints:
             # the initial weights: a good checkpoint exists even if the first epoch diverges
             self._save("last.pt", self._checkpoint("running", None, self.shuffle.get_state()))
@@ -584,6 +618,7 @@ class _Trainer:
         log_every = cfg.log_every
         check_every = 1 if dev.type == "cpu" else min(ACCEL_CHECK_EVERY, log_every)
         stop = self.should_stop
+        splitter = self.splitter
         model.train()
         t_epoch = time.perf_counter()
         t_log = t_epoch
@@ -601,6 +636,11 @@ class _Trainer:
                 return
             if self.gd:
                 loss_det, n_correct = self._gd_step(params)
+            elif splitter is not None:
+                loss_det, n_correct = splitter.step(perm[starts[b]:starts[b] + sizes[b]])
+                if clip:
+                    torch.nn.utils.clip_grad_norm_(params, clip)
+                opt.step()
             else:
                 idx = perm[starts[b]:starts[b] + sizes[b]]
                 xb = prep(x.index_select(0, idx))
@@ -796,8 +836,8 @@ class _Trainer:
             "test_loss": test_loss, "test_accuracy": test_acc, "per_class_accuracy": per_class,
             "confusion": confusion, "classes": list(d.classes), "epochs_run": len(self.history),
             "steps": self.step, "seconds": seconds, "train_seconds": tr_s, "train_images_per_second": ips,
-            "device": str(self.device), "device_name": describe_device(self.device), "threads": self.threads,
-            "optimizer_impl": self.opt_impl, "channels_last": self.channels_last,
+            "device": str(self.device), "device_name": describe_device(self.device, self.threads), "threads": self.threads,
+            "split_batch_lanes": self.lanes, "optimizer_impl": self.opt_impl, "channels_last": self.channels_last,
             "dataset": d.name, "dataset_source": d.source, "fallback_reason": d.fallback_reason,
             "train_size": len(d.train), "val_size": len(d.val) if d.val is not None else 0,
             "test_size": len(d.test), "params": self.params, "history": self.history, "versions": _versions(),
