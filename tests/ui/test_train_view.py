@@ -271,3 +271,21 @@ def test_real_training_run_finishes(runs_dir):
             assert rec.finished.test_accuracy is not None
             assert (runs_dir / rec.run_dir.split("/")[-1]).exists() or rec.run_dir.startswith(str(runs_dir))
     run(body())
+
+
+def test_a_plot_redraw_while_the_plots_are_gone_is_skipped(runs_dir):
+    """The redraw timer can fire while the Train view is torn down (quit) or rebuilt: no NoMatches crash."""
+    async def body():
+        app = new_app(runs_dir=runs_dir, trainer=scripted_training(epochs=1, batches=10, log_every=5, delay=0.0))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await wait_training_done(pilot)
+            before = app.plot_redraws
+            await app.query_one("#loss-plot").remove()
+            app._plots_dirty = True
+            app.redraw_plots_if_dirty()
+            assert app.plot_redraws == before + 1 and app.current_view == "train"
+            await pilot.pause()
+            assert app.is_running
+    run(body())

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -29,11 +29,13 @@ from tui_dl.app.train_controller import PLOT_INTERVAL, TrainingMixin
 from tui_dl.app.views.build_view import BuildView
 from tui_dl.app.views.runs_view import RunsView
 from tui_dl.app.views.settings_view import SettingsView
-from tui_dl.app.views.train_view import TrainView
 from tui_dl.app.widgets.colors import palette
 from tui_dl.app.widgets.status_bar import StatusBar
 from tui_dl.core.experiment import ConfigError, Experiment, parse_experiment
 from tui_dl.core.shapes import summarize
+
+if TYPE_CHECKING:
+    from tui_dl.app.views.train_view import TrainView
 
 VIEWS = ("build", "setup", "train", "runs")
 
@@ -148,15 +150,16 @@ class TuiDL(TrainingMixin, FilesMixin, App):
         return self._lazy_view(SettingsView)
 
     @property
-    def train_view(self) -> TrainView:
-        return self._lazy_view(TrainView)
+    def train_view(self) -> "TrainView":
+        return self._lazy_view("#train-view")
 
     @property
     def runs_view(self) -> RunsView:
         return self._lazy_view(RunsView)
 
     def _lazy_view(self, cls):
-        """The view, or a stand-in that ignores calls while the (lazy) view is not mounted yet."""
+        """The view (a class or a selector), or a stand-in that ignores calls while the (lazy) view is not
+        mounted yet."""
         found = self.query(cls)
         view = found.first() if found else None
         if view is None or not getattr(view, "ready", False) or not view.is_attached:
@@ -188,6 +191,9 @@ class TuiDL(TrainingMixin, FilesMixin, App):
             self.call_after_refresh(self.on_ready, self)
 
     def _mount_other_views(self) -> None:
+        # imported here, after the first frame: the plots pull in plotext (~50 ms of the start-up)
+        from tui_dl.app.views.train_view import TrainView
+
         self.query_one("#setup-slot").mount(SettingsView(id="settings-view"))
         self.query_one("#train-slot").mount(TrainView(id="train-view"))
         self.query_one("#runs-slot").mount(RunsView(id="runs-view"))

@@ -272,7 +272,7 @@ class TrainingMixin:
 
     # ------------------------------------------------------------------ plots and runs
     def redraw_plots_if_dirty(self) -> None:
-        if not self._plots_dirty or self.current_view != "train":
+        if not self._plots_dirty or self.current_view != "train" or self._closing_down():
             return
         self._plots_dirty = False
         self.plot_redraws += 1

@@ -129,8 +129,10 @@ class TrainView(Vertical):
             self.query_one(Log).write_lines(lines)
 
     def update_plots(self, rec: RunRecord | None, overlays: list[RunRecord]) -> None:
-        loss = self.query_one("#loss-plot", CurvePlot)
-        acc = self.query_one("#acc-plot", CurvePlot)
+        found = self.query("#loss-plot"), self.query("#acc-plot")
+        if not (found[0] and found[1]):
+            return  # the view is being torn down (quit) or rebuilt: show_run draws the plots once it is back
+        loss, acc = found[0].first(CurvePlot), found[1].first(CurvePlot)
         if rec is None:
             loss.set_series([])
             acc.set_series([])
