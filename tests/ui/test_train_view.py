@@ -27,13 +27,14 @@ def test_scripted_run_posts_batched_progress_and_finishes(runs_dir):
             await pilot.pause()
             await pilot.press("ctrl+r")
             await wait_training_done(pilot)
-            await pilot.pause(0.5)  # let the plot timer redraw
+            loss = app.query_one("#loss-plot", CurvePlot)
+            # the plot timer redraws once a second
+            await wait_until(pilot, lambda: loss.point_count >= 30 + 30 + 3, timeout=5)
             assert trainer.calls[0]["ui_thread"] is True
             assert trainer.calls[0]["runs_dir"] == str(runs_dir)
             rec = app.session_runs[0]
             assert rec.status == "completed"
             assert len(rec.step_x) == 30 and len(rec.epochs) == 3
-            loss = app.query_one("#loss-plot", CurvePlot)
             assert loss.point_count >= 30 + 30 + 3  # raw, smoothed and val
             assert app.query_one("#acc-plot", CurvePlot).point_count == 6
             log = app.query_one(Log)

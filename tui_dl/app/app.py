@@ -281,6 +281,8 @@ class TuiDL(TrainingMixin, FilesMixin, App):
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.tabbed_content.id != "views":
             return
+        if self._closing_down() or not self.screen_stack:
+            return  # a late tab message while the app quits: there is no screen to focus any more
         self.current_view = event.pane.id or "build"
         if self.current_view == "setup":
             self.settings_view.activate()

@@ -218,6 +218,8 @@ class TrainingMixin:
                 train.update_banner(rec)
                 train.show_result(rec)
         self._plots_dirty = self._plots_dirty or shown or rec.id in self.overlay_ids
+        if any(isinstance(ev, (E.EpochDone, E.Finished)) for ev in message.events):
+            self.redraw_plots_if_dirty()  # an epoch's validation point or the final curve: draw it now
         if important:
             self.refresh_runs()
 
