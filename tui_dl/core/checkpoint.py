@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from tui_dl import __version__
+from tui_dl.core.atomic import atomic_write
 
 FORMAT = "tui-dl-checkpoint"
 FORMAT_VERSION = 1
@@ -62,31 +63,9 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def atomic_save(obj: dict[str, Any], path: str | os.PathLike) -> Path:
-    """``torch.save`` to a temp file in the same folder, fsync, then ``os.replace``: a crash or a full disk
-    never leaves a half-written checkpoint, and the previous file stays intact until the new one is whole."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
-    return path
+    """``torch.save`` through :func:`~tui_dl.core.atomic.atomic_write`: a crash or a full disk never leaves a
+    half-written checkpoint, and the previous file stays intact until the new one is whole."""
+    return atomic_write(path, lambda f: torch.save(obj, f), binary=True)
 
 
 def make_checkpoint(**fields: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from tui_dl.core import config as C
+from tui_dl.core.atomic import atomic_write
 from tui_dl.core.fields import Field, FieldError, suggest
 from tui_dl.core.layers import REGISTRY
 from tui_dl.core.spec import LayerSpec, NetworkSpec
@@ -556,8 +557,6 @@ def dump_yaml(d: dict[str, Any]) -> str:
 
 
 def save_experiment(exp: Experiment, path: str | os.PathLike) -> None:
-    """Write atomically (temp file + rename), so a crash never leaves half a file."""
-    p = Path(path)
-    tmp = p.with_name(f".{p.name}.tmp-{os.getpid()}")
-    tmp.write_text(exp.to_yaml(), encoding="utf-8")
-    os.replace(tmp, p)
+    """Write atomically (:func:`~tui_dl.core.atomic.atomic_write`), so a crash never leaves half a file."""
+    text = exp.to_yaml()
+    atomic_write(path, lambda f: f.write(text))

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tui_dl.core.atomic import atomic_write
 from tui_dl.core.events import EpochDone, event_to_dict
 
 CSV_COLUMNS = ("epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds",
@@ -62,19 +63,7 @@ def _clean(v: Any) -> Any:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
+    atomic_write(path, lambda f: f.write(text))
 
 
 class RunWriter:
