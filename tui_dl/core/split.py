@@ -75,10 +75,11 @@ class BatchSplitter:
     """Runs training steps split into ``lanes`` parts: the calling thread computes part 0, ``lanes - 1`` helper
     threads the others. ``step(idx)`` leaves the batch's gradient in every parameter's ``.grad`` and returns
     (loss, correct), both as 0-d tensors; the caller then clips and steps the optimizer. ``close()`` ends the
-    helpers (it is safe to call twice)."""
+    helpers (it is safe to call twice). ``flush_denormal``: the helpers flush denormal floats to zero, as the
+    caller's thread does during training (the flag is per thread)."""
 
     def __init__(self, model: torch.nn.Module, lanes: int, batch: Callable[[torch.Tensor], tuple[torch.Tensor,
-                 torch.Tensor]], loss: Callable, correct: Callable):
+                 torch.Tensor]], loss: Callable, correct: Callable, flush_denormal: bool = False):
         if lanes < 2:
             raise ValueError("a BatchSplitter needs at least 2 lanes")
         self.model, self.lanes = model, lanes
@@ -89,6 +90,7 @@ class BatchSplitter:
         self._go = [threading.Semaphore(0) for _ in range(lanes)]
         self._done = threading.Semaphore(0)
         self._closed = False
+        self._flush_denormal = flush_denormal
         self._threads = [threading.Thread(target=self._serve, args=(k,), name=f"tui-dl-lane-{k}", daemon=True)
                          for k in range(1, lanes)]
         for t in self._threads:
@@ -103,6 +105,8 @@ class BatchSplitter:
 
     def _serve(self, k: int) -> None:
         torch.set_num_threads(1)
+        if self._flush_denormal:
+            torch.set_flush_denormal(True)
         while True:
             self._go[k].acquire()
             job = self._jobs[k]
