@@ -102,3 +102,26 @@ def test_rng_states_round_trip_as_plain_data(tmp_path):
     set_rng_state(torch.load(tmp_path / "r.pt", weights_only=True)["rng"])
     b = (torch.rand(3), random.random(), np.random.rand())
     assert torch.equal(a[0], b[0]) and a[1] == b[1] and a[2] == b[2]
+
+
+@pytest.mark.parametrize("entry,value", [
+    ("position", "epoch 2"), ("position", {"epoch": "two", "batch": 0}), ("optimizer", {"state": 5}),
+    ("shuffle_state", [1, 2, 3]), ("rng", {"torch": None}), ("epoch_state", {"nb": None}),
+    ("best_model", {"0.weight": "zeros"}), ("history", 7),
+])
+def test_a_checkpoint_whose_training_state_is_garbage_is_refused_by_name(entry, value, tmp_path):
+    """A file that reads back (right format, right checksums) but holds the wrong kind of value in one entry:
+    resuming names the file and says it is damaged, rather than a KeyError or TypeError from torch."""
+    from tests.core.test_train import lenet_exp, run
+    from tui_dl.core.data import load_dataset
+    from tui_dl.core.train import iter_training
+
+    digits = load_dataset("synthetic-digits", num_samples=100, val_split=0.1, seed=0, input_shape=(1, 28, 28))
+    run(lenet_exp(epochs=1, threads=1, limit_batches=2), tmp_path, digits, name="r")
+    ck = load_checkpoint(tmp_path / "r")
+    ck[entry] = value
+    if entry == "epoch_state":
+        ck["position"]["batch"] = 1
+    torch.save(ck, tmp_path / "r" / "last.pt")
+    with pytest.raises(CheckpointError, match=r"last\.pt is damaged: its training state cannot be restored"):
+        list(iter_training(None, resume=tmp_path / "r", data=digits))

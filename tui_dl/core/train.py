@@ -408,12 +408,23 @@ class _Trainer:
                                                   f"--set train.threads=1."))
 
     def _restore(self, ck: dict[str, Any]) -> None:
-        dev = self.device
         try:
             self.model.load_state_dict(ck["model"])
         except RuntimeError as e:
             raise CheckpointError(f"{self.resume_path}: the weights do not fit the network: "
                                   f"{str(e).splitlines()[0]}") from None
+        try:
+            self._restore_state(ck)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as e:
+            # load_checkpoint checked the entries exist; one of them holds something else (a damaged or
+            # hand-edited file): say so instead of a traceback from deep inside torch
+            raise CheckpointError(f"{self.resume_path} is damaged: its training state cannot be restored "
+                                  f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'bad value'}). "
+                                  f"Start a new run, or resume from another checkpoint of the run "
+                                  f"(best.pt).") from None
+
+    def _restore_state(self, ck: dict[str, Any]) -> None:
+        dev = self.device
         if self.channels_last:
             self.model.to(memory_format=torch.channels_last)
         if ck.get("optimizer") is not None:
