@@ -173,6 +173,24 @@ def test_banners_for_fallback_early_stop_and_overfitting(runs_dir):
     run(body())
 
 
+def test_the_fallback_toast_is_short_and_the_log_keeps_the_whole_reason(runs_dir):
+    reason = ("MNIST is not on this computer and could not be downloaded (download failed: no network). Put the "
+              "four files train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
+              "t10k-labels-idx1-ubyte.gz into the folder /data/MNIST/raw")
+
+    async def body():
+        app = new_app(runs_dir=runs_dir, trainer=scripted_training(epochs=1, batches=5, fallback=reason))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await wait_training_done(pilot)
+            toasts = [n for n in app._notifications if n.title == "Using synthetic-digits instead"]
+            assert [n.message for n in toasts] == ["MNIST is not on this computer and could not be downloaded. "
+                                                   "The log says how to get the real data."]
+            assert "/data/MNIST/raw" in "\n".join(app.query_one(Log).lines)
+    run(body())
+
+
 def test_diverged_run_is_shown(runs_dir):
     async def body():
         trainer = scripted_training(epochs=2, batches=50, diverge_at=30)

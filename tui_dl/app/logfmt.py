@@ -27,6 +27,12 @@ def num(v: float | None, digits: int = 4) -> str:
     return "–" if v is None else f"{v:.{digits}f}"
 
 
+def fallback_short(reason: str, limit: int = 110) -> str:
+    """The first clause of a dataset fallback reason (the whole reason, with what to do, is in the log)."""
+    first = reason.split(". ")[0].split(" (")[0].rstrip(".")
+    return first if len(first) <= limit else first[:limit - 3] + "…"
+
+
 def format_event(ev) -> list[str]:
     """Log lines for one event (step events included: the log is bounded and written in batches)."""
     if isinstance(ev, E.StepDone):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from textual import work
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from tui_dl.app.logfmt import fallback_short
 from tui_dl.app.messages import TrainingEnded, TrainingEvents, TrainingProgress
 from tui_dl.app.session import RunRecord, describe_difference
 from tui_dl.app.training import TrainingControl, pump_events
@@ -189,8 +190,9 @@ class TrainingMixin:
                                     epochs=ev.epochs)
                 rec.name = ev.name or rec.name
                 if ev.fallback_reason:
-                    self.notify(ev.fallback_reason, title=f"Using {ev.dataset} instead", severity="warning",
-                                timeout=10)
+                    # short: the banner keeps saying it, and the log has the whole reason with what to do
+                    self.notify(f"{fallback_short(ev.fallback_reason)}. The log says how to get the real data.",
+                                title=f"Using {ev.dataset} instead", severity="warning", timeout=8)
             elif isinstance(ev, E.EpochDone):
                 important = True
             elif isinstance(ev, E.Diverged):

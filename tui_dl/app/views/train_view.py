@@ -9,6 +9,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Log, Static
 
 from tui_dl.app.diagnosis import SHORT
+from tui_dl.app.logfmt import fallback_short
 from tui_dl.app.session import RunRecord, downsample
 from tui_dl.app.widgets.colors import palette
 from tui_dl.app.widgets.plots import CurvePlot, Series
@@ -155,9 +156,7 @@ class TrainView(Vertical):
         pal = palette(self.app)
         lines: list[Text] = []
         if rec.started is not None and rec.started.fallback_reason:
-            reason = rec.started.fallback_reason
-            first = reason.split(". ")[0].split(" (")[0].rstrip(".")
-            short = first if len(first) <= 110 else first[:107] + "…"
+            short = fallback_short(rec.started.fallback_reason)
             lines.append(Text(f"⚠ Training on {rec.started.dataset} instead: {short} (the log has the details)",
                               style=f"bold {pal.warning}"))
         if rec.diverged is not None:
