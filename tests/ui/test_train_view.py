@@ -308,3 +308,43 @@ def test_a_plot_redraw_while_the_plots_are_gone_is_skipped(runs_dir):
             await pilot.pause()
             assert app.is_running
     run(body())
+
+
+def test_the_setup_forms_are_built_in_the_background_unless_a_run_has_started(runs_dir):
+    from tui_dl.app.views import settings_view
+
+    async def idle():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: app.settings_view.activated and not app.settings_view.building,
+                             timeout=settings_view.PREBUILD_AFTER_S + 10)
+            assert app.current_view == "build"  # built without a visit
+            assert app.query("#form-optimizer Select")
+
+    async def training():
+        gate = threading.Event()
+        app = new_app(runs_dir=runs_dir, trainer=scripted_training(epochs=1, batches=5, gate=gate))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("ctrl+r")
+            await pilot.pause(settings_view.PREBUILD_AFTER_S + 0.5)
+            assert app.is_training and not app.settings_view.activated  # the CPU is left to the run
+            await pilot.press("f3")
+            await wait_until(pilot, lambda: app.settings_view.activated and not app.settings_view.building)
+            gate.set()
+            await wait_training_done(pilot)
+
+    run(idle())
+    run(training())
+
+
+def test_quitting_while_the_setup_forms_are_mounted_waits_for_them(runs_dir):
+    """Textual's Select raises NoMatches when the app is torn down while it mounts: quitting waits."""
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: app.query("#form-optimizer Select"), timeout=10)
+            assert app.settings_view.building
+            app.exit()
+            await wait_until(pilot, lambda: not app.is_running)
+            assert app._exit_waits >= 1
+    run(body())

@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 VIEWS = ("build", "setup", "train", "runs")
 
 
+#: How many times (50 ms apart) quitting waits for views still being mounted.
+EXIT_WAIT_TRIES = 40
+
+
 class _NotMounted:
     """Stands in for a lazily mounted view: every method call does nothing."""
 
@@ -372,6 +376,14 @@ class TuiDL(TrainingMixin, FilesMixin, App):
         self.exit()
 
     def exit(self, *args, **kwargs) -> None:
+        sv = self.settings_view
+        waited = getattr(self, "_exit_waits", 0)
+        if sv and sv.building and waited < EXIT_WAIT_TRIES:
+            # the Setup forms are being mounted (in the background): Textual's Select fails if the app is
+            # torn down under it, so leave once they are in (at most EXIT_WAIT_TRIES × 50 ms later)
+            self._exit_waits = waited + 1
+            self.set_timer(0.05, lambda: self.exit(*args, **kwargs))
+            return
         proc = getattr(self, "_probe_proc", None)
         if proc is not None and proc.poll() is None:
             proc.kill()  # else the probe's torch import would hold the process open after quitting
