@@ -9,6 +9,7 @@ before proposing it for ``tui_dl/core/train.py``.
     python -m benchmarks.experiments omp      [--model ...] [--steps N] [--repeats N]
     python -m benchmarks.experiments contention [--neighbour spin|torch|none] [--steps N] [--repeats N]
     python -m benchmarks.experiments accuracy-seeds [--model ...] [--seeds 0,1,2] [--epochs 2]
+    python -m benchmarks.experiments bound    [--model ...] [--steps N] [--repeats N]
     python -m benchmarks.experiments startup  [--repeats N]
     python -m benchmarks.experiments memory   [--model ...] [--repeats N]
 
@@ -17,7 +18,11 @@ before proposing it for ``tui_dl/core/train.py``.
 variant after the other in rotating order, and reports median img/s and the ratio to ``engine`` (the exact
 copy of the engine's step; ``iter_training`` is the real engine, timed from its events). Each variant changes one
 thing; see ``VARIANTS``. ``omp`` runs the engine's step
-in child processes with 2 threads, 2 threads + ``OMP_WAIT_POLICY=PASSIVE`` and 1 thread.
+in child processes with 2 threads, 2 threads + ``OMP_WAIT_POLICY=PASSIVE`` and 1 thread. ``bound`` is the
+ceiling of any way of running one batch-64 step on the cores: one independent trainer per core (half a batch
+each, one torch thread, its own model and optimizer, never waiting for the other), as threads of one process and
+as separate processes, next to the real engine; their summed img/s is more than a split step can reach, since a
+split step also waits for its slower half and adds up the gradients.
 """
 
 from __future__ import annotations
@@ -364,6 +369,90 @@ NEIGHBOURS = {
 }
 
 
+def _independent_lane(model_key, x, y, steps, bs, start=None, out=None, key=None):
+    """One trainer of its own (the engine's settings, one torch thread): img/s over ``steps`` steps of ``bs``."""
+    from tui_dl.core.build import pool_before_relu
+
+    torch.set_num_threads(1)
+    torch.set_flush_denormal(True)
+    exp, model, opt = _setup(model_key, None)
+    pool_before_relu(model)
+    mean, std = (float(x[:4096].float().mean() / 255),), (float(x[:4096].float().std() / 255),)
+    crit = torch.nn.CrossEntropyLoss()
+    gen = torch.Generator().manual_seed(0)
+    perm = torch.randperm(len(y), generator=gen)
+
+    def step(i):
+        idx = perm[(i * bs) % (len(y) - bs):][:bs]
+        xb = normalize_batch(x.index_select(0, idx), mean, std).contiguous(memory_format=torch.channels_last)
+        loss = crit(model(xb), y.index_select(0, idx))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    for i in range(20):
+        step(i)
+    if start is not None:
+        start.wait()
+    t0 = time.perf_counter()
+    for i in range(steps):
+        step(i)
+    ips = steps * bs / (time.perf_counter() - t0)
+    if out is not None:
+        out[key] = ips
+    return ips
+
+
+def _bound_child(model_key, idx_folder, steps, bs, barrier, out, key):
+    data = load(idx_folder)
+    _independent_lane(model_key, data.train.x, data.train.y, steps, bs, barrier, out, key)
+
+
+def cmd_bound(a, data):
+    import multiprocessing as mp
+    import os
+    import threading
+
+    from benchmarks.engine import timed_engine_steps
+    from benchmarks.reference import ReferenceTrainer, course_datasets, torchvision_root
+    from tui_dl.core.build import build_model as _bm
+
+    cores = os.cpu_count() or 2
+    bs = BS // cores
+    exp = load_experiment(PRESETS[a.model])
+    tv = torchvision_root(a.data)
+    torch.manual_seed(0)
+    ref = ReferenceTrainer(_bm(exp.network), course_datasets(tv)[0])
+    rows = {"reference (course loop)": [], "engine (iter_training)": [], f"{cores} independent threads": [],
+            f"{cores} independent processes": []}
+    ctx = mp.get_context("spawn")
+    default_threads = torch.get_num_threads()
+    for _ in range(a.repeats):
+        torch.set_num_threads(default_threads)  # the course loop runs with torch's default, as a student's does
+        secs, imgs = ref.timed_steps(10, a.steps)
+        rows["reference (course loop)"].append(imgs / secs)
+        secs, imgs, _info = timed_engine_steps(exp, data, warmup=20, steps=a.steps - a.steps % 10)
+        rows["engine (iter_training)"].append(imgs / secs)
+        out, barrier = {}, threading.Barrier(cores)
+        ts = [threading.Thread(target=_independent_lane, args=(a.model, data.train.x, data.train.y, a.steps * 2, bs,
+                                                                barrier, out, k)) for k in range(cores)]
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+        rows[f"{cores} independent threads"].append(sum(out.values()))
+        with ctx.Manager() as m:
+            out, barrier = m.dict(), m.Barrier(cores)
+            ps = [ctx.Process(target=_bound_child, args=(a.model, a.data, a.steps * 2, bs, barrier, out, k))
+                  for k in range(cores)]
+            [p.start() for p in ps]
+            [p.join() for p in ps]
+            rows[f"{cores} independent processes"].append(sum(out.values()))
+    base = statistics.median(rows["reference (course loop)"])
+    print(f"{a.model}, batch {BS} ({bs} per independent trainer), medians of {a.repeats}:")
+    for name, v in rows.items():
+        med = statistics.median(v)
+        print(f"  {name:32s} {med:8,.0f} img/s  {med / base:5.2f}× reference   {[round(x) for x in v]}")
+
+
 def cmd_contention(a, data):
     """The engine's step with 2 threads, 1 thread, and the AdaptiveThreads sketch, with a deliberate busy
     neighbour process (``--neighbour spin|torch|none``): rotating order, median img/s (wall clock)."""
@@ -537,7 +626,7 @@ def cmd_memory(a, data=None):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m benchmarks.experiments")
     p.add_argument("what", choices=("phases", "ref-phases", "layers", "variants", "omp", "contention", "startup",
-                                    "memory", "accuracy-seeds"))
+                                    "memory", "accuracy-seeds", "bound"))
     p.add_argument("--seeds", default="0,1,2", help="accuracy-seeds: comma-separated seeds")
     p.add_argument("--epochs", type=int, default=2, help="accuracy-seeds: epochs per run")
     p.add_argument("--neighbour", default="spin", choices=tuple(NEIGHBOURS), help="contention: the busy process")
@@ -558,7 +647,8 @@ def main(argv=None):
         return cmd_memory(a)
     data = load(a.data)
     {"phases": cmd_phases, "ref-phases": cmd_ref_phases, "variants": cmd_variants, "omp": cmd_omp,
-     "contention": cmd_contention, "layers": cmd_layers, "accuracy-seeds": cmd_accuracy_seeds}[a.what](a, data)
+     "contention": cmd_contention, "layers": cmd_layers, "accuracy-seeds": cmd_accuracy_seeds,
+     "bound": cmd_bound}[a.what](a, data)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -142,3 +143,18 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_matches_an_uninterrupted_run(tmp_p
     assert steps(run_dir) == steps(ref_dir) and len(steps(ref_dir)) == 226
     a, b = (json.loads((d / "summary.json").read_text()) for d in (run_dir, ref_dir))
     assert (a["test_loss"], a["test_accuracy"], a["confusion"]) == (b["test_loss"], b["test_accuracy"], b["confusion"])
+
+
+def test_diagnoses_are_printed_once(tmp_path, monkeypatch, capsys):
+    """In-process, with the app tests' scripted trainer: a loss that climbs 40× (and never explodes) is flagged."""
+    from tests.ui.fakes import scripted_training
+    from tui_dl import cli
+    from tui_dl.core import train
+
+    monkeypatch.setattr(train, "iter_training", scripted_training(epochs=2, batches=40, log_every=5, rise_at=20))
+    monkeypatch.setenv("NO_COLOR", "1")
+    rc = cli.main(["--batch", str(write(tmp_path)), "--out", str(tmp_path / "run")])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert out.count("⚑ rising loss") == 1
+    assert re.search(r"⚑ rising loss: at step 20 the training loss is 92, \d\d× where it started", out)

@@ -168,6 +168,13 @@ class _Printer:
         else:
             self.line(self.c(f"  {ev.message}", _DIM))
 
+    def diagnosis(self, message: str) -> None:
+        width = max(60, min(100, shutil.get_terminal_size((100, 24)).columns)) - 2
+        wrapped = textwrap.wrap(message, width)
+        self.line(self.c(f"⚑ {wrapped[0]}", _YELLOW))
+        for w in wrapped[1:]:
+            self.line(self.c(f"  {w}", _YELLOW))
+
     def checkpoint(self, ev) -> None:
         if ev.reason == "interrupted":
             self.line(f"saved checkpoint {ev.path} (epoch {ev.epoch}, step {ev.step:,})", force=True,
@@ -265,6 +272,7 @@ def _run_batch(args) -> int:
               f"in this environment: check `{sys.executable} -c 'import torch'`, and reinstall it "
               f"(pip install -e .) if that fails.", file=sys.stderr)
         return EXIT_BAD_INPUT
+    from tui_dl.core.diagnosis import Diagnoser
     from tui_dl.core.events import (CheckpointSaved, Diverged, EarlyStopped, EpochDone, Finished, Notice,
                                     RunStarted, StepDone, event_to_dict)
 
@@ -293,6 +301,7 @@ def _run_batch(args) -> int:
 
     status = None
     try:
+        diagnoser = Diagnoser()
         events = iter_training(exp, run_dir=args.out, runs_dir=args.runs_dir or "runs", resume=args.resume,
                                should_stop=stop)
         for ev in events:
@@ -315,6 +324,8 @@ def _run_batch(args) -> int:
             elif isinstance(ev, Finished):
                 printer.finished(ev)
                 status = ev.status
+            for _key, message in diagnoser.add(ev):
+                printer.diagnosis(message)
     except (DataError, CheckpointError, SetupError) as e:
         printer._clear_live()
         print(f"tui-dl: {e}", file=sys.stderr, flush=True)

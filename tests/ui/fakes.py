@@ -12,12 +12,13 @@ from tui_dl.core import events as E
 def scripted_training(epochs: int = 3, batches: int = 50, log_every: int = 5, delay: float = 0.0,
                       classes: int = 10, overfit: bool = False, fallback: str = "", diverge_at: int | None = None,
                       gate: threading.Event | None = None, folder: str = "runs/fake-run",
-                      early_stop_at: int | None = None):
+                      early_stop_at: int | None = None, rise_at: int | None = None):
     """A factory: returns a callable with ``iter_training``'s signature yielding scripted events.
 
     ``delay`` sleeps between step events (so tests can pause / stop mid-run); ``gate`` (if given) must be
     set before the first step is yielded. The trainer honours ``should_stop`` between steps, like the
-    real one: it yields CheckpointSaved('interrupted') and Finished('stopped').
+    real one: it yields CheckpointSaved('interrupted') and Finished('stopped'). From step ``rise_at`` on the
+    logged loss is 40× the first one (a learning rate too high that never quite explodes).
     """
 
     calls: list[dict] = []
@@ -56,6 +57,8 @@ def scripted_training(epochs: int = 3, batches: int = 50, log_every: int = 5, de
                 if b % log_every == 0:
                     x = (epoch - 1) + b / batches
                     loss = 0.1 + (first - 0.1) * math.exp(-1.5 * x) + 0.05 * math.sin(step * 1.7)
+                    if rise_at is not None and step >= rise_at:
+                        loss = first * 40
                     if diverge_at is not None and step >= diverge_at:
                         yield E.Diverged(epoch=epoch, step=step, loss=float("nan"), first_loss=first, reason="nan",
                                          advice="The loss became NaN: lower the learning rate (try 10× smaller).")

@@ -12,7 +12,6 @@ from dataclasses import replace
 import pytest
 
 from tests.ui.fakes import scripted_training
-from tui_dl.app.diagnosis import diagnose
 from tui_dl.app.document import Document
 from tui_dl.app.editing import apply_fix, new_layer, parse_text, to_text
 from tui_dl.app.session import RunRecord, describe_difference, downsample
@@ -163,18 +162,6 @@ def test_pump_closes_a_trainer_that_ignores_stop():
     got = []
     pump_events(stubborn(), got.extend, lambda s: None, control, close_after=3, clock=lambda: next(ticks))
     assert closed and len(got) <= 5
-
-
-def test_diagnoses_overfitting_and_flat_loss():
-    def ep(i, tl, vl):
-        return EpochDone(epoch=i, epochs=9, step=i, train_loss=tl, train_accuracy=None, val_loss=vl,
-                         val_accuracy=None, lr=1e-5, seconds=1, images_per_second=1)
-
-    over = diagnose([ep(1, 1.0, 1.0), ep(2, 0.8, 1.1), ep(3, 0.6, 1.2)], 2.3, 1e-3)
-    assert [k for k, _ in over] == ["overfitting"] and "epoch 1" in over[0][1]
-    flat = diagnose([ep(1, 2.30, 2.3), ep(2, 2.299, 2.3)], 2.31, 1e-5)
-    assert [k for k, _ in flat] == ["flat"] and "lr = 1e-05" in flat[0][1]
-    assert diagnose([ep(1, 1.0, 1.0), ep(2, 0.5, 0.6), ep(3, 0.3, 0.4)], 2.3, 1e-3) == []
 
 
 def test_run_record_reports_each_finding_once():

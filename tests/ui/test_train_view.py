@@ -3,6 +3,7 @@ banners; runs overlay; one short real training run."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -188,6 +189,20 @@ def test_the_fallback_toast_is_short_and_the_log_keeps_the_whole_reason(runs_dir
             assert [n.message for n in toasts] == ["MNIST is not on this computer and could not be downloaded. "
                                                    "The log says how to get the real data."]
             assert "/data/MNIST/raw" in "\n".join(app.query_one(Log).lines)
+    run(body())
+
+
+def test_a_rising_loss_is_flagged_in_the_log_and_the_banner(runs_dir):
+    async def body():
+        app = new_app(runs_dir=runs_dir, trainer=scripted_training(epochs=1, batches=40, log_every=5, rise_at=20))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await wait_training_done(pilot)
+            log = "\n".join(app.query_one(Log).lines)
+            assert re.search(r"⚑ rising loss: at step 20 the training loss is 92, \d\d×", log)  # wrapped after
+            assert log.count("⚑ rising loss") == 1
+            assert "⚑ rising loss: the training loss climbed far above" in str(app.query_one("#train-banner").render())
     run(body())
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from tui_dl.core import events as E
 from tui_dl.core.config import OPTIMIZERS
 from tui_dl.core.experiment import Experiment
-from tui_dl.app.diagnosis import diagnose
+from tui_dl.core.diagnosis import Diagnoser
 from tui_dl.app.logfmt import format_event
 
 LOG_LINES = 2000
@@ -48,6 +48,7 @@ class RunRecord:
     diverged: E.Diverged | None = None
     notices: list[E.Notice] = field(default_factory=list)
     findings: dict[str, str] = field(default_factory=dict)
+    diagnoser: Diagnoser = field(default_factory=Diagnoser, repr=False)
     last_step: E.StepDone | None = None
     log: deque = field(default_factory=lambda: deque(maxlen=LOG_LINES))
     error: str = ""
@@ -84,13 +85,6 @@ class RunRecord:
             self.status = "running" if self.status in ("starting", "running") else self.status
         elif isinstance(ev, E.EpochDone):
             self.epochs.append(ev)
-            first = self.step_loss[0] if self.step_loss else (self.epochs[0].train_loss if self.epochs else None)
-            for key, message in diagnose(self.epochs, first, ev.lr):
-                if key not in self.findings:
-                    self.findings[key] = message
-                    wrapped = textwrap.wrap(message, width=60)
-                    lines.append(f"⚑ {wrapped[0]}")
-                    lines.extend(f"  {line}" for line in wrapped[1:])
         elif isinstance(ev, E.RunStarted):
             self.started = ev
             self.run_dir = ev.run_dir
@@ -105,6 +99,12 @@ class RunRecord:
             self.diverged = ev
         elif isinstance(ev, E.Notice):
             self.notices.append(ev)
+        for key, message in self.diagnoser.add(ev):  # after the step-line throttle: a finding is always shown
+            if key not in self.findings:
+                self.findings[key] = message
+                wrapped = textwrap.wrap(message, width=60)
+                lines.append(f"⚑ {wrapped[0]}")
+                lines.extend(f"  {line}" for line in wrapped[1:])
         self.log.extend(lines)
         return lines
 

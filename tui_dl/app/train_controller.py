@@ -183,7 +183,9 @@ class TrainingMixin:
         lines: list[str] = []
         important = False
         for ev in message.events:
+            found = len(rec.findings)
             lines.extend(rec.add(ev))
+            important = important or len(rec.findings) > found  # a new diagnosis goes on the banner now
             if isinstance(ev, E.RunStarted):
                 important = True
                 self.status_bar.set(state="running", device=ev.device_name or ev.device, state_detail="",

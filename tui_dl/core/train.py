@@ -8,8 +8,9 @@ saved silently). Either way the run stops before its next optimizer step and can
 Speed (see the README, "Training headless" for the measurements): the dataset stays in memory as uint8 and is
 normalised per batch; batches are index slices of a seeded ``torch.randperm`` (no DataLoader); losses and
 correct counts are kept on the device and read back only when a ``StepDone`` is due; conv nets use
-channels-last on CPU; optimizers use their fused kernels; evaluation runs under ``inference_mode`` in
-large batches.
+channels-last on CPU; optimizers use their fused kernels; ReLU → MaxPool2d pairs run pool first (bit-identical);
+denormal floats are flushed to zero in the training threads; evaluation runs under ``inference_mode`` in large
+batches.
 """
 
 from __future__ import annotations

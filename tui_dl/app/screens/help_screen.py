@@ -69,7 +69,8 @@ Empty argument inputs mean "default" (or "inferred from the incoming shape" for 
 | `o` | (Runs) open a past run folder |
 
 The log adds a **⚑ diagnosis** when the curves show overfitting (training loss falling while the
-validation loss rises for 2+ epochs) or a flat loss (the learning rate may be too small).
+validation loss rises for 2+ epochs), a flat loss (the learning rate may be too small) or a rising loss
+(10× above where it started: the learning rate is probably too high).
 """
 
 
