@@ -100,11 +100,10 @@ class RunRecord:
         elif isinstance(ev, E.Notice):
             self.notices.append(ev)
         for key, message in self.diagnoser.add(ev):  # after the step-line throttle: a finding is always shown
-            if key not in self.findings:
-                self.findings[key] = message
-                wrapped = textwrap.wrap(message, width=60)
-                lines.append(f"⚑ {wrapped[0]}")
-                lines.extend(f"  {line}" for line in wrapped[1:])
+            self.findings[key] = message  # (the diagnoser reports each finding once)
+            wrapped = textwrap.wrap(message, width=60)
+            lines.append(f"⚑ {wrapped[0]}")
+            lines.extend(f"  {line}" for line in wrapped[1:])
         self.log.extend(lines)
         return lines
 
