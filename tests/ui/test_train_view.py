@@ -363,3 +363,26 @@ def test_quitting_while_the_setup_forms_are_mounted_waits_for_them(runs_dir):
             await wait_until(pilot, lambda: not app.is_running)
             assert app._exit_waits >= 1
     run(body())
+
+
+def test_channels_last_shows_auto_until_the_student_picks_true_or_false(runs_dir):
+    """train.channels_last unset means "the engine decides" (on for conv nets on the CPU), not false."""
+    from textual.widgets import Select
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("f3")
+            await wait_until(pilot, lambda: app.settings_view.activated and not app.settings_view.building)
+            sel = app.query_one("#form-training").editor("channels_last")
+            assert isinstance(sel, Select) and sel.value is Select.NULL
+            assert "auto (on for CPU convs)" in str(sel.query_one("SelectCurrent #label").render())
+            assert app.document.experiment.train.channels_last is None
+            train = lambda: app.document.experiment.train  # noqa: E731
+            sel.value = False
+            await wait_until(pilot, lambda: train().channels_last is False)
+            sel.value = Select.NULL
+            await wait_until(pilot, lambda: train().channels_last is None)
+            sel.value = True
+            await wait_until(pilot, lambda: train().channels_last is True)
+    run(body())

@@ -119,7 +119,8 @@ class SettingsView(VerticalScroll):
                                      key=("optimizer", t.optimizer.name), page=("optimizer", t.optimizer.name))
         fields = [_device_field(t.device) if n == "device" else _train_field(n) for n in TRAIN_MAIN]
         self._form("training").load(fields, {n: getattr(t, n) for n in TRAIN_MAIN}, key=("training", t.device),
-                                    page=("training", t.device))
+                                    page=("training", t.device),
+                                    placeholders={"channels_last": "auto (on for CPU convs)"})
         sched_name = t.scheduler.name if t.scheduler else None
         sched_field = Field("scheduler", "choice", None, "how the learning rate changes between epochs",
                             choices=tuple(C.SCHEDULERS), nullable=True)

@@ -164,6 +164,10 @@ class FieldForm(Vertical):
 
     def _make_editor(self, f: Field) -> Widget:
         value = self.values.get(f.name)
+        if f.kind == "bool" and f.nullable:  # three states: true, false, or unset ("auto": the engine decides)
+            return Select([("true", True), ("false", False)], value=Select.NULL if value is None else bool(value),
+                          allow_blank=True, compact=True, tooltip=f.help,
+                          prompt=self.placeholders.get(f.name, "auto"))
         if f.kind == "bool":
             shown = f.default if value is None else value
             return Checkbox("true" if shown else "false", bool(shown), compact=True, tooltip=f.help)
@@ -207,7 +211,7 @@ class FieldForm(Vertical):
                     editor.label = "true" if shown else "false"
             elif isinstance(editor, Select):
                 shown = f.default if value is None else value
-                target = shown if shown in f.choices else Select.NULL
+                target = shown if shown in ((True, False) if f.kind == "bool" else f.choices) else Select.NULL
                 if editor.value != target:
                     with editor.prevent(Select.Changed):
                         editor.value = target
