@@ -216,3 +216,16 @@ def test_run_record_logs_a_step_line_at_most_once_a_second():
     assert (200, 200) in logged  # each epoch's last step
     gaps = [b[0] - a[0] for a, b in zip(logged, logged[1:])]
     assert all(g <= 100 for g in gaps) and len(logged) <= 6
+
+
+def test_the_run_header_names_the_device_once():
+    from tui_dl.app.logfmt import format_event
+    from tui_dl.core.events import RunStarted
+
+    def device_line(device, name):
+        ev = RunStarted(name="n", run_dir="r", device=device, device_name=name, dataset="d", train_size=1,
+                        val_size=0, test_size=1, epochs=1, steps_per_epoch=1, params=1, threads=2)
+        return next(line for line in format_event(ev) if line.lstrip().startswith("device"))
+
+    assert device_line("cpu", "CPU (2 cores, 2 threads)") == "  device CPU (2 cores, 2 threads)"
+    assert device_line("cuda:0", "NVIDIA H200 (139.8 GiB)") == "  device NVIDIA H200 (139.8 GiB) [cuda:0]"

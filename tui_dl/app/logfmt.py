@@ -54,7 +54,8 @@ def format_event(ev) -> list[str]:
         lines = [f"▶ {ev.name} on {ev.dataset}: {ev.train_size:,} train, {ev.val_size:,} val, "
                  f"{ev.test_size:,} test",
                  f"  {ev.epochs} epochs × {ev.steps_per_epoch:,} steps, {ev.params:,} params",
-                 f"  device {ev.device} ({ev.device_name})" + (f", {ev.threads} threads" if ev.threads else ""),
+                 # the CPU badge names its threads already: "CPU (2 cores, 2 threads)"; a GPU's adds its index
+                 f"  device {ev.device_name or ev.device}" + (f" [{ev.device}]" if ev.device != "cpu" else ""),
                  f"  run folder {ev.run_dir}"]
         if ev.resumed_from:
             lines.append(f"  resumed from {ev.resumed_from} at epoch {ev.start_epoch}")
