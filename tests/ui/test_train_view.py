@@ -366,7 +366,8 @@ def test_quitting_while_the_setup_forms_are_mounted_waits_for_them(runs_dir):
 
 
 def test_channels_last_shows_auto_until_the_student_picks_true_or_false(runs_dir):
-    """train.channels_last unset means "the engine decides" (on for conv nets on the CPU), not false."""
+    """train.channels_last and split_batch unset mean "the engine decides" (on for conv nets on the CPU;
+    on for 2-4 CPU threads), not false."""
     from textual.widgets import Select
 
     async def body():
@@ -385,4 +386,8 @@ def test_channels_last_shows_auto_until_the_student_picks_true_or_false(runs_dir
             await wait_until(pilot, lambda: train().channels_last is None)
             sel.value = True
             await wait_until(pilot, lambda: train().channels_last is True)
+            split = app.query_one("#form-training").editor("split_batch")
+            assert isinstance(split, Select) and split.value is Select.NULL
+            split.value = False
+            await wait_until(pilot, lambda: train().split_batch is False)
     run(body())

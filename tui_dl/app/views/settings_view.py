@@ -16,7 +16,7 @@ from tui_dl.core.experiment import Experiment
 from tui_dl.core.fields import Field
 
 TRAIN_MAIN = ("epochs", "batch_size", "seed", "device", "limit_batches", "log_every", "grad_clip", "threads",
-              "channels_last", "checkpoints")
+              "split_batch", "channels_last", "checkpoints")
 DATA_SHOWN = ("name", "val_split", "num_samples", "fallback", "root", "download")
 
 
@@ -120,7 +120,8 @@ class SettingsView(VerticalScroll):
         fields = [_device_field(t.device) if n == "device" else _train_field(n) for n in TRAIN_MAIN]
         self._form("training").load(fields, {n: getattr(t, n) for n in TRAIN_MAIN}, key=("training", t.device),
                                     page=("training", t.device),
-                                    placeholders={"channels_last": "auto (on for CPU convs)"})
+                                    placeholders={"channels_last": "auto (on for CPU convs)",
+                                                  "split_batch": "auto (2–4 CPU threads)"})
         sched_name = t.scheduler.name if t.scheduler else None
         sched_field = Field("scheduler", "choice", None, "how the learning rate changes between epochs",
                             choices=tuple(C.SCHEDULERS), nullable=True)
