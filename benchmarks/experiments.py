@@ -409,20 +409,29 @@ def _bound_child(model_key, idx_folder, steps, bs, barrier, out, key):
 
 
 def cmd_bound(a, data):
-    import multiprocessing as mp
     import os
+    import shutil
+
+    from benchmarks.reference import torchvision_root
+
+    cores = os.cpu_count() or 2
+    exp = load_experiment(PRESETS[a.model])
+    tv = torchvision_root(a.data)  # a temporary folder in torchvision's layout
+    try:
+        _bound_rounds(a, data, exp, tv, cores, BS // cores)
+    finally:
+        shutil.rmtree(tv, ignore_errors=True)
+
+
+def _bound_rounds(a, data, exp, tv, cores, bs):
+    import multiprocessing as mp
     import threading
 
     from benchmarks.engine import timed_engine_steps
-    from benchmarks.reference import ReferenceTrainer, course_datasets, torchvision_root
-    from tui_dl.core.build import build_model as _bm
+    from benchmarks.reference import ReferenceTrainer, course_datasets
 
-    cores = os.cpu_count() or 2
-    bs = BS // cores
-    exp = load_experiment(PRESETS[a.model])
-    tv = torchvision_root(a.data)
     torch.manual_seed(0)
-    ref = ReferenceTrainer(_bm(exp.network), course_datasets(tv)[0])
+    ref = ReferenceTrainer(build_model(exp.network), course_datasets(tv)[0])
     rows = {"reference (course loop)": [], "engine (iter_training)": [], f"{cores} independent threads": [],
             f"{cores} independent processes": []}
     ctx = mp.get_context("spawn")
