@@ -353,16 +353,28 @@ def test_the_setup_forms_are_built_in_the_background_unless_a_run_has_started(ru
 
 
 def test_quitting_while_the_setup_forms_are_mounted_waits_for_them(runs_dir):
-    """Textual's Select raises NoMatches when the app is torn down while it mounts: quitting waits."""
-    async def body():
+    """Textual's Select raises NoMatches when the app is torn down while it mounts: shutting down waits, whether
+    the student quits or a test ends (run_test shuts the app down without exit())."""
+    async def quit_():
         app = new_app(runs_dir=runs_dir)
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_until(pilot, lambda: app.query("#form-optimizer Select"), timeout=10)
             assert app.settings_view.building
             app.exit()
             await wait_until(pilot, lambda: not app.is_running)
-            assert app._exit_waits >= 1
-    run(body())
+        return app
+
+    async def leave():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: app.query("#form-optimizer Select"), timeout=10)
+            assert app.settings_view.building
+        return app
+
+    app = run(quit_())  # raises here if a Select failed during the teardown
+    assert app._exit_waits >= 1
+    app = run(leave())
+    assert app._shutdown_waits >= 1
 
 
 def test_channels_last_shows_auto_until_the_student_picks_true_or_false(runs_dir):

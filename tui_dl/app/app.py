@@ -7,6 +7,7 @@ handling live in the mixins of :mod:`train_controller` and :mod:`file_controller
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 VIEWS = ("build", "setup", "train", "runs")
 
 
-#: How many times (50 ms apart) quitting waits for views still being mounted.
+#: How many times (50 ms apart) shutting down waits for views still being mounted.
 EXIT_WAIT_TRIES = 40
 
 
@@ -123,6 +124,7 @@ class TuiDL(TrainingMixin, FilesMixin, App):
         self.datasets = datasets or {}
         self.on_ready = on_ready
         self.current_view = "build"
+        self._exit_waits = self._shutdown_waits = 0  # 50 ms waits for views still mounting (see exit())
         self._init_training()
         self._init_files()
         if load_error is not None and load_error.source:
@@ -375,13 +377,24 @@ class TuiDL(TrainingMixin, FilesMixin, App):
             return
         self.exit()
 
+    # Textual's Select raises NoMatches when it mounts after exit() (its children are no longer composed) or
+    # while the app is torn down, and the Setup forms may be mounting in the background (SettingsView.building).
+    # So exit() is put off until they are in, and so is the teardown (run_test's ends without exit()); each waits
+    # at most EXIT_WAIT_TRIES × 50 ms.
+    def _views_mounting(self) -> bool:
+        return any(v.building for v in self.query(SettingsView))
+
+    async def _shutdown(self) -> None:
+        for _ in range(EXIT_WAIT_TRIES):
+            if not self._views_mounting():
+                break
+            self._shutdown_waits += 1
+            await asyncio.sleep(0.05)
+        await super()._shutdown()
+
     def exit(self, *args, **kwargs) -> None:
-        sv = self.settings_view
-        waited = getattr(self, "_exit_waits", 0)
-        if sv and sv.building and waited < EXIT_WAIT_TRIES:
-            # the Setup forms are being mounted (in the background): Textual's Select fails if the app is
-            # torn down under it, so leave once they are in (at most EXIT_WAIT_TRIES × 50 ms later)
-            self._exit_waits = waited + 1
+        if self._views_mounting() and self._exit_waits < EXIT_WAIT_TRIES:
+            self._exit_waits += 1
             self.set_timer(0.05, lambda: self.exit(*args, **kwargs))
             return
         proc = getattr(self, "_probe_proc", None)

@@ -90,8 +90,12 @@ class SettingsView(VerticalScroll):
         return self.activated and not all(w.is_mounted for w in self.walk_children())
 
     def _prebuild(self) -> None:
-        if not self.app.is_training:  # a run started: leave the CPU to it, build at the first visit
-            self.activate()
+        app = self.app
+        if app.is_training:  # a run started: leave the CPU to it, build at the first visit
+            return
+        if not app.is_running or app._closing_down():  # quitting: mounting now would race the teardown
+            return
+        self.activate()
 
     def activate(self) -> None:
         if not self.activated:
