@@ -46,9 +46,9 @@ class SettingsView(VerticalScroll):
         self.experiment: Experiment | None = None
         self.datasets: dict[str, str] = {}
         self.device_text = "detecting…"
-        #: The forms are built a moment after start-up, when the app is idle, or the first time the view is
-        #: shown if that comes sooner (building them costs ~0.5 s of the UI thread: not before the first frame,
-        #: and not in front of the student on the first visit).
+        #: The forms are built PREBUILD_AFTER_S after start-up unless a run has begun, or the first time the view
+        #: is shown if that comes sooner (building them costs ~0.5 s of the UI thread: not before the first
+        #: frame, not beside a run, and not in front of the student on the first visit).
         self.activated = False
 
     def compose(self) -> ComposeResult:
