@@ -35,7 +35,7 @@ def _bench_trainer(exp, data, *, epochs: int, limit_batches: int | None, log_eve
     """A ``trainer`` for make_app: the real ``iter_training`` with our data, events stamped on arrival."""
 
     def trainer(_exp, **kw):
-        from tui_dl.core.train import iter_training
+        from tui_dl.core.training.loop import iter_training
 
         e = engine_experiment(exp, epochs=epochs, limit_batches=limit_batches, log_every=log_every)
         sink["ui_thread"] = kw.get("ui_thread")
@@ -377,14 +377,14 @@ def _jsonl_ips(stdout: str, warmup_steps: int = 20) -> float | None:
 def batch_memory(preset: str, sets: list[str], timeout: float = 900.0) -> dict:
     """Peak RSS (MiB) of ``tui-dl --batch PRESET --jsonl`` (os.wait4 of that child), and its training img/s from
     the events. Falls back to :mod:`benchmarks.headless_child` (iter_training printed as JSON lines) when this
-    checkout has no ``tui_dl.batch`` yet."""
+    checkout has no ``tui_dl.cli.batch`` yet."""
     with tempfile.TemporaryDirectory(prefix="tui-dl-bench-batchmem-") as tmp:
         set_args = [x for s in sets for x in ("--set", s)]
         argv = _cli() + ["--batch", preset, "--jsonl", "--runs-dir", tmp] + set_args
         how = "tui-dl --batch"
         rc, rss, out, err = run_peak_rss(argv, timeout)
-        if rc != 0 and "tui_dl.batch" in err:
-            how = "iter_training in a child (no tui_dl.batch yet)"
+        if rc != 0 and "tui_dl.cli.batch" in err:
+            how = "iter_training in a child (no tui_dl.cli.batch yet)"
             argv = [sys.executable, "-m", "benchmarks.headless_child", preset, "--runs-dir", tmp] + set_args
             rc, rss, out, err = run_peak_rss(argv, timeout)
     return {"rc": rc, "how": how, "maxrss_mib": rss, "ips": _jsonl_ips(out),

@@ -11,8 +11,8 @@ import dataclasses
 import tempfile
 import time
 
-from tui_dl.core.events import EpochDone, Finished, RunStarted, StepDone
-from tui_dl.core.experiment import Experiment
+from tui_dl.core.training.events import EpochDone, Finished, RunStarted, StepDone
+from tui_dl.core.config.experiment import Experiment
 
 
 def engine_experiment(exp: Experiment, *, epochs: int, limit_batches: int | None, log_every: int = 10,
@@ -20,7 +20,7 @@ def engine_experiment(exp: Experiment, *, epochs: int, limit_batches: int | None
                       **train_changes) -> Experiment:
     """The preset with the benchmark's settings: Adam lr, batch size; no checkpoints by default. ``seed``: None
     keeps the experiment's own (the presets use 0)."""
-    from tui_dl.core.config import Named
+    from tui_dl.core.config.schema import Named
 
     train = dataclasses.replace(exp.train, epochs=epochs, batch_size=batch_size, limit_batches=limit_batches,
                                 log_every=log_every, seed=exp.train.seed if seed is None else seed,
@@ -63,7 +63,7 @@ def timed_engine_steps(exp: Experiment, data, *, warmup: int, steps: int, log_ev
     """One engine run of ``warmup + steps`` batches; (seconds, images, info) of the last ``steps``."""
     if warmup % log_every or steps % log_every:
         raise ValueError("warmup and steps must be multiples of log_every")
-    from tui_dl.core.train import iter_training
+    from tui_dl.core.training.loop import iter_training
 
     e = engine_experiment(exp, epochs=1, limit_batches=warmup + steps, log_every=log_every)
     with tempfile.TemporaryDirectory(prefix="tui-dl-bench-runs-") as tmp:
@@ -79,7 +79,7 @@ def timed_engine_steps(exp: Experiment, data, *, warmup: int, steps: int, log_ev
 def engine_accuracy_run(exp: Experiment, data, *, epochs: int, limit_batches: int | None = None,
                         log_every: int = 10) -> dict:
     """A full engine run (``epochs`` epochs): test accuracy (%), per-epoch training seconds and img/s."""
-    from tui_dl.core.train import iter_training
+    from tui_dl.core.training.loop import iter_training
 
     e = engine_experiment(exp, epochs=epochs, limit_batches=limit_batches, log_every=log_every)
     t0 = time.perf_counter()

@@ -1,5 +1,5 @@
 """Experiments on copies of the engine's training step, to find what a step costs and to prove a change
-before proposing it for ``tui_dl/core/train.py``.
+before proposing it for ``tui_dl/core/training/loop.py``.
 
     python -m benchmarks.experiments phases  [--model lenet|simplecnn] [--threads N] [--steps N]
     python -m benchmarks.experiments ref-phases [--model lenet|simplecnn] [--threads N] [--steps N]
@@ -34,10 +34,10 @@ import time
 
 import torch
 
-from tui_dl.core.build import build_model
+from tui_dl.core.model.build import build_model
 from tui_dl.core.data import load_dataset, normalize_batch
-from tui_dl.core.experiment import load_experiment
-from tui_dl.core.optim import make_optimizer
+from tui_dl.core.config.experiment import load_experiment
+from tui_dl.core.training.optim import make_optimizer
 
 PRESETS = {"lenet": "presets/lenet5.yaml", "simplecnn": "presets/simple_cnn.yaml"}
 BS = 64
@@ -371,7 +371,7 @@ NEIGHBOURS = {
 
 def _independent_lane(model_key, x, y, steps, bs, start=None, out=None, key=None):
     """One trainer of its own (the engine's settings, one torch thread): img/s over ``steps`` steps of ``bs``."""
-    from tui_dl.core.build import pool_before_relu
+    from tui_dl.core.model.build import pool_before_relu
 
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)

@@ -161,7 +161,7 @@ class Context:
         return self._course
 
     def experiment(self, key: str):
-        from tui_dl.core.experiment import load_experiment
+        from tui_dl.core.config.experiment import load_experiment
 
         return load_experiment(REPO / MODELS[key][1])
 
@@ -249,7 +249,7 @@ def section_throughput(ctx: Context, rep: Report, key: str) -> None:
 
     from benchmarks.engine import timed_engine_steps
     from benchmarks.reference import ReferenceTrainer
-    from tui_dl.core.build import build_model
+    from tui_dl.core.model.build import build_model
 
     title, _ = MODELS[key]
     images = ctx.s.lenet_images if key == "lenet" else ctx.s.simplecnn_images
@@ -306,7 +306,7 @@ def section_accuracy(ctx: Context, rep: Report) -> None:
     from benchmarks.common import ForeignLoad, wait_quiet
     from benchmarks.engine import engine_accuracy_run
     from benchmarks.reference import ReferenceTrainer, evaluate
-    from tui_dl.core.build import build_model
+    from tui_dl.core.model.build import build_model
 
     train_ds, test_ds = ctx.course_datasets
     channels = len(ctx.data.mean) or 1
@@ -432,7 +432,7 @@ def section_keys(ctx: Context, rep: Report) -> None:
 def section_shapes(ctx: Context, rep: Report) -> None:
     import statistics
 
-    from tui_dl.core.shapes import summarize
+    from tui_dl.core.model.shapes import summarize
 
     from benchmarks.specs import fifty_layer_spec
 

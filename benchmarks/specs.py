@@ -5,7 +5,7 @@ from __future__ import annotations
 
 def fifty_layer_spec():
     """A valid 50-layer conv net on 1×28×28: 14 Conv-BatchNorm-ReLU blocks, a pool, then Linear-ReLU pairs."""
-    from tui_dl.core.spec import LayerSpec as L, NetworkSpec
+    from tui_dl.core.model.spec import LayerSpec as L, NetworkSpec
 
     layers = []
     for i in range(14):

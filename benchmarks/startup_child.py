@@ -10,7 +10,7 @@ import time
 
 t_start = time.perf_counter()
 from tui_dl.app import make_app  # noqa: E402
-from tui_dl.core.experiment import load_experiment  # noqa: E402
+from tui_dl.core.config.experiment import load_experiment  # noqa: E402
 import tui_dl.app.app  # noqa: E402,F401
 
 mode = sys.argv[1] if len(sys.argv) > 1 else "full"

@@ -31,7 +31,7 @@ IDX = "/usr/share/datasets/fashion-mnist"
 
 def _setup():
     from tui_dl.core.data import load_dataset
-    from tui_dl.core.experiment import load_experiment
+    from tui_dl.core.config.experiment import load_experiment
 
     return load_experiment("presets/lenet5.yaml"), load_dataset("idx", root=IDX, val_split=0.0)
 
@@ -223,7 +223,7 @@ def _patched(plot_interval=None, progress_every=None, flush_every=None, switch=N
 
     undo = []
     if switch is not None:
-        import tui_dl.core.train as T
+        import tui_dl.core.training.loop as T
 
         old_switch = T.UI_SWITCH_INTERVAL
         T.UI_SWITCH_INTERVAL = switch

@@ -91,7 +91,7 @@ def test_bad_config_network_device_or_data_exits_2_without_traceback(args, needl
 
 
 def test_invalid_network_prints_the_table_and_never_imports_torch(tmp_path):
-    code = ("import sys; from tui_dl.cli import main; rc = main(['--batch', 'presets/handout_bug.yaml']); "
+    code = ("import sys; from tui_dl.cli.main import main; rc = main(['--batch', 'presets/handout_bug.yaml']); "
             "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH', rc)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert r.stdout.split() == ["NO-TORCH", "2"], r.stderr
@@ -126,8 +126,8 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_matches_an_uninterrupted_run(tmp_p
     assert len(r.stdout.strip().splitlines()) == 1 and r.stdout.startswith("completed  test_acc=")
 
     # the same experiment, never interrupted (in this process: same code, same thread count)
-    from tui_dl.core.experiment import load_experiment
-    from tui_dl.core.train import iter_training
+    from tui_dl.core.config.experiment import load_experiment
+    from tui_dl.core.training.loop import iter_training
     ref_dir = tmp_path / "ref"
     list(iter_training(load_experiment(exp), run_dir=ref_dir))
 
@@ -148,8 +148,8 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_matches_an_uninterrupted_run(tmp_p
 def test_diagnoses_are_printed_once(tmp_path, monkeypatch, capsys):
     """In-process, with the app tests' scripted trainer: a loss that climbs 40× (and never explodes) is flagged."""
     from tests.ui.fakes import scripted_training
-    from tui_dl import cli
-    from tui_dl.core import train
+    from tui_dl.cli import main as cli
+    from tui_dl.core.training import loop as train
 
     monkeypatch.setattr(train, "iter_training", scripted_training(epochs=2, batches=40, log_every=5, rise_at=20))
     monkeypatch.setenv("NO_COLOR", "1")

@@ -20,9 +20,9 @@ def loaded_after(code: str) -> set[str]:
     return {m.split(".")[0] for m in json.loads(out.stdout.strip().splitlines()[-1])}
 
 
-@pytest.mark.parametrize("module", ["tui_dl.core.spec", "tui_dl.core.layers", "tui_dl.core.shapes",
-                                    "tui_dl.core.config", "tui_dl.core.experiment", "tui_dl.core.events",
-                                    "tui_dl.report", "tui_dl.cli"])
+@pytest.mark.parametrize("module", ["tui_dl.core.model.spec", "tui_dl.core.model.layers", "tui_dl.core.model.shapes",
+                                    "tui_dl.core.config.schema", "tui_dl.core.config.experiment", "tui_dl.core.training.events",
+                                    "tui_dl.cli.report", "tui_dl.cli"])
 def test_builder_modules_load_neither_ui_nor_torch(module):
     mods = loaded_after(f"import {module}")
     assert not mods & set(UI_LIBS), mods & set(UI_LIBS)
@@ -30,7 +30,7 @@ def test_builder_modules_load_neither_ui_nor_torch(module):
 
 
 def test_summary_command_loads_no_torch():
-    mods = loaded_after("from tui_dl.cli import main\nimport io, contextlib\n"
+    mods = loaded_after("from tui_dl.cli.main import main\nimport io, contextlib\n"
                         "with contextlib.redirect_stdout(io.StringIO()): main(['summary', 'presets/lenet5.yaml'])")
     assert "torch" not in mods and not mods & set(UI_LIBS)
 
@@ -54,7 +54,7 @@ def test_every_core_module_imports_no_ui_library():
 
 
 def test_batch_module_loads_no_ui():
-    if not pathlib.Path("tui_dl/batch.py").exists():
+    if not pathlib.Path("tui_dl/cli/batch.py").exists():
         pytest.skip("batch runner not present")
-    mods = loaded_after("import tui_dl.batch")
+    mods = loaded_after("import tui_dl.cli.batch")
     assert not mods & set(UI_LIBS)

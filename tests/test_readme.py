@@ -2,7 +2,7 @@
 
 import re
 
-from tui_dl.report import config_reference_markdown, layer_reference_markdown
+from tui_dl.cli.report import config_reference_markdown, layer_reference_markdown
 
 
 def block(name: str) -> str:
@@ -13,11 +13,11 @@ def block(name: str) -> str:
 
 
 def test_layer_table_is_current():
-    assert block("layers") == layer_reference_markdown(), "regenerate with: python -m tui_dl.report"
+    assert block("layers") == layer_reference_markdown(), "regenerate with: python -m tui_dl.cli.report"
 
 
 def test_config_table_is_current():
-    assert block("config") == config_reference_markdown(), "regenerate with: python -m tui_dl.report"
+    assert block("config") == config_reference_markdown(), "regenerate with: python -m tui_dl.cli.report"
 
 
 def test_readme_has_the_two_commands():

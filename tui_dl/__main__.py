@@ -1,3 +1,3 @@
-from tui_dl.cli import main
+from tui_dl.cli.main import main
 
 raise SystemExit(main())

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from tui_dl.core import checkpoint as ckpt_mod
-from tui_dl.core.build import build_model
-from tui_dl.core.checkpoint import (CheckpointError, atomic_save, load_checkpoint, model_from_checkpoint, rng_state,
+from tui_dl.core.runs import checkpoint as ckpt_mod
+from tui_dl.core.model.build import build_model
+from tui_dl.core.runs.checkpoint import (CheckpointError, atomic_save, load_checkpoint, model_from_checkpoint, rng_state,
                                     save_checkpoint, set_rng_state)
-from tui_dl.core.experiment import load_experiment
+from tui_dl.core.config.experiment import load_experiment
 
 
 class Evil:
@@ -114,7 +114,7 @@ def test_a_checkpoint_whose_training_state_is_garbage_is_refused_by_name(entry, 
     resuming names the file and says it is damaged, rather than a KeyError or TypeError from torch."""
     from tests.core.test_train import lenet_exp, run
     from tui_dl.core.data import load_dataset
-    from tui_dl.core.train import iter_training
+    from tui_dl.core.training.loop import iter_training
 
     digits = load_dataset("synthetic-digits", num_samples=100, val_split=0.1, seed=0, input_shape=(1, 28, 28))
     run(lenet_exp(epochs=1, threads=1, limit_batches=2), tmp_path, digits, name="r")

@@ -1,9 +1,9 @@
-"""The plain-language diagnoses (tui_dl/core/diagnosis.py) that the app's log and banner and --batch print."""
+"""The plain-language diagnoses (tui_dl/core/training/diagnosis.py) that the app's log and banner and --batch print."""
 
 from __future__ import annotations
 
-from tui_dl.core.diagnosis import RISING_FACTOR, Diagnoser, rising
-from tui_dl.core.events import EpochDone, StepDone
+from tui_dl.core.training.diagnosis import RISING_FACTOR, Diagnoser, rising
+from tui_dl.core.training.events import EpochDone, StepDone
 
 
 def step(i, loss, lr=0.1):

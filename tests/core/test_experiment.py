@@ -6,8 +6,8 @@ import glob
 
 import pytest
 
-from tui_dl.core.config import Named
-from tui_dl.core.experiment import ConfigError, load_experiment, parse_experiment, save_experiment
+from tui_dl.core.config.schema import Named
+from tui_dl.core.config.experiment import ConfigError, load_experiment, parse_experiment, save_experiment
 
 GOOD = """\
 name: t

@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from tui_dl.core.build import SpecError, build_model, count_parameters
-from tui_dl.core.experiment import load_experiment
-from tui_dl.core.layers import REGISTRY
-from tui_dl.core.shapes import summarize, training_memory_estimate
-from tui_dl.core.spec import LayerSpec as L
-from tui_dl.core.spec import NetworkSpec
+from tui_dl.core.model.build import SpecError, build_model, count_parameters
+from tui_dl.core.config.experiment import load_experiment
+from tui_dl.core.model.layers import REGISTRY
+from tui_dl.core.model.shapes import summarize, training_memory_estimate
+from tui_dl.core.model.spec import LayerSpec as L
+from tui_dl.core.model.spec import NetworkSpec
 
 PRESETS = sorted(glob.glob("presets/*.yaml"))
 

@@ -10,11 +10,11 @@ import torch
 from torch import nn
 
 from tests.core.test_train import LENET, lenet_exp, metrics_of, run
-from tui_dl.core import train as T
-from tui_dl.core.build import build_model, pool_before_relu
+from tui_dl.core.training import loop as T
+from tui_dl.core.model.build import build_model, pool_before_relu
 from tui_dl.core.data import load_dataset
-from tui_dl.core.experiment import experiment_from_data, load_experiment
-from tui_dl.core.split import BatchSplitter
+from tui_dl.core.config.experiment import experiment_from_data, load_experiment
+from tui_dl.core.training.split import BatchSplitter
 
 DENORMAL = 1e-39  # below float32's smallest normal number (1.18e-38)
 
@@ -106,7 +106,7 @@ def test_only_relu_then_maxpool_is_reordered_including_inside_residual_blocks():
 
 
 def test_the_trainer_reorders_and_its_checkpoints_load_into_the_net_as_built(digits, tmp_path):
-    from tui_dl.core.checkpoint import load_checkpoint
+    from tui_dl.core.runs.checkpoint import load_checkpoint
 
     ev = run(lenet_exp(epochs=1, threads=1), tmp_path, digits, name="r")
     ck = load_checkpoint(tmp_path / "r")

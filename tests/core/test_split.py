@@ -1,4 +1,4 @@
-"""Split-batch training (tui_dl/core/split.py): the parts' gradients add up to the batch's gradient, the choice
+"""Split-batch training (tui_dl/core/training/split.py): the parts' gradients add up to the batch's gradient, the choice
 of lanes, what is never split, errors in a lane, and reproducible / resumable split runs."""
 
 from __future__ import annotations
@@ -9,16 +9,16 @@ import pytest
 import torch
 
 from tests.core.test_train import LENET, MLP2, lenet_exp, make_exp, metrics_of, of, run
-from tui_dl.core import config as C
-from tui_dl.core.build import build_model
-from tui_dl.core.checkpoint import load_checkpoint
+from tui_dl.core.config import schema as C
+from tui_dl.core.model.build import build_model
+from tui_dl.core.runs.checkpoint import load_checkpoint
 from tui_dl.core.data import load_dataset
-from tui_dl.core.events import Finished, Notice, RunStarted, StepDone
-from tui_dl.core.experiment import experiment_from_data
-from tui_dl.core.losses import make_objective
-from tui_dl.core.shapes import summarize
-from tui_dl.core.split import MAX_LANES, BatchSplitter, part_bounds, plan_lanes, splittable
-from tui_dl.core.train import iter_training
+from tui_dl.core.training.events import Finished, Notice, RunStarted, StepDone
+from tui_dl.core.config.experiment import experiment_from_data
+from tui_dl.core.training.losses import make_objective
+from tui_dl.core.model.shapes import summarize
+from tui_dl.core.training.split import MAX_LANES, BatchSplitter, part_bounds, plan_lanes, splittable
+from tui_dl.core.training.loop import iter_training
 
 
 @pytest.fixture(scope="module")

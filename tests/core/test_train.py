@@ -11,13 +11,13 @@ import threading
 import pytest
 import torch
 
-from tui_dl.core import config as C
-from tui_dl.core.checkpoint import load_checkpoint, model_from_checkpoint
+from tui_dl.core.config import schema as C
+from tui_dl.core.runs.checkpoint import load_checkpoint, model_from_checkpoint
 from tui_dl.core.data import load_dataset, normalize_batch
-from tui_dl.core.events import (CheckpointSaved, Diverged, EarlyStopped, EpochDone, Finished, Notice, RunStarted,
+from tui_dl.core.training.events import (CheckpointSaved, Diverged, EarlyStopped, EpochDone, Finished, Notice, RunStarted,
                                 StepDone, event_to_dict)
-from tui_dl.core.experiment import experiment_from_data
-from tui_dl.core.train import SetupError, iter_training
+from tui_dl.core.config.experiment import experiment_from_data
+from tui_dl.core.training.loop import SetupError, iter_training
 
 LENET = [
     {"type": "Conv2d", "out_channels": 6, "kernel_size": 5, "padding": 2}, {"type": "ReLU"},
@@ -107,8 +107,8 @@ def test_gd_is_one_true_full_batch_step(moons, tmp_path):
     list(iter_training(exp, run_dir=tmp_path / "gd", data=moons))
     trained, _ = model_from_checkpoint(tmp_path / "gd" / "last.pt")
     # the same start (same seed), one manual full-batch step
-    from tui_dl.core.build import build_model
-    from tui_dl.core.train import seed_everything
+    from tui_dl.core.model.build import build_model
+    from tui_dl.core.training.loop import seed_everything
     seed_everything(0)
     ref = build_model(exp.network)
     x = normalize_batch(moons.train.x, moons.mean, moons.std)
@@ -126,8 +126,8 @@ def test_gd_with_more_samples_than_one_chunk_matches_full_batch(tmp_path):
     exp = make_exp(MLP2, [2], {"name": "moons", "val_split": 0.0}, epochs=1, optimizer={"name": "gd", "lr": 1.0})
     list(iter_training(exp, run_dir=tmp_path / "gd", data=data))
     trained, _ = model_from_checkpoint(tmp_path / "gd" / "last.pt")
-    from tui_dl.core.build import build_model
-    from tui_dl.core.train import seed_everything
+    from tui_dl.core.model.build import build_model
+    from tui_dl.core.training.loop import seed_everything
     seed_everything(0)
     ref = build_model(exp.network)
     torch.nn.functional.cross_entropy(ref(data.train.x), data.train.y).backward()
@@ -246,7 +246,7 @@ def test_run_folder_has_every_file(digits, tmp_path):
                 "device_name", "fallback_reason"):
         assert key in s
     # config.yaml re-loads to the same experiment
-    from tui_dl.core.experiment import load_experiment
+    from tui_dl.core.config.experiment import load_experiment
     assert load_experiment(d / "config.yaml").to_dict() == lenet_exp().to_dict()
     # the model in last.pt gives the test accuracy reported
     model, ck = model_from_checkpoint(d / "last.pt")

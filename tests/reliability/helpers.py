@@ -41,7 +41,7 @@ def cli(*args, cwd: Path | None = None) -> tuple[int, str, str]:
     """``tui-dl ARGS`` in this process: (exit code, stdout, stderr). An exception escaping main() is what
     a student would see as a traceback, so it fails the test with that traceback."""
     out, err = io.StringIO(), io.StringIO()
-    from tui_dl.cli import main
+    from tui_dl.cli.main import main
 
     old = os.getcwd()
     try:
@@ -130,13 +130,13 @@ def step_losses(events: list[dict]) -> list[tuple[int, float]]:
 
 
 def metrics_steps(run_dir: Path) -> list[tuple[int, float]]:
-    from tui_dl.core.runs import read_metrics
+    from tui_dl.core.runs.folder import read_metrics
 
     return [(e["step"], e["loss"]) for e in read_metrics(run_dir) if e["event"] == "step"]
 
 
 def metrics_epochs(run_dir: Path) -> list[tuple]:
-    from tui_dl.core.runs import read_metrics
+    from tui_dl.core.runs.folder import read_metrics
 
     return [(e["epoch"], e["step"], e["train_loss"], e["val_loss"], e["val_accuracy"])
             for e in read_metrics(run_dir) if e["event"] == "epoch"]
@@ -151,7 +151,7 @@ def checkpoint_ok(where, *, finite: bool = True) -> dict:
     weights. Counts a lost run and fails otherwise. Returns the checkpoint dict."""
     import torch
 
-    from tui_dl.core.checkpoint import load_checkpoint, model_from_checkpoint
+    from tui_dl.core.runs.checkpoint import load_checkpoint, model_from_checkpoint
 
     try:
         ck = load_checkpoint(where)
@@ -168,7 +168,7 @@ def checkpoint_ok(where, *, finite: bool = True) -> dict:
 def inject_forward(monkeypatch, *, at_step: int, action, train_only: bool = True):
     """Make the model's forward pass misbehave from its ``at_step``-th training call on: ``action(output)``
     returns the replacement output or raises. Returns a dict with the call count."""
-    import tui_dl.core.train as T
+    import tui_dl.core.training.loop as T
 
     real = T.build_model
     state = {"calls": 0, "fired": 0}

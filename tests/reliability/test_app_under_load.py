@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.helpers import checkpoint_ok, cli, fault, moons_yaml, write
-from tui_dl.core import events as E
+from tui_dl.core.training import events as E
 
 
 #: Left out of the growth measured below: the libraries' caches that fill up as new text is drawn (bounded LRUs,
@@ -89,7 +89,7 @@ class Scripted:
 
 def new_app(tmp_path: Path, trainer=None, experiment=None):
     from tui_dl.app import make_app
-    from tui_dl.core.experiment import load_experiment
+    from tui_dl.core.config.experiment import load_experiment
 
     exp = experiment or load_experiment(Path(__file__).resolve().parents[2] / "presets" / "lenet5.yaml")
     return make_app(exp, None, runs_dir=str(tmp_path / "runs"), trainer=trainer, device_text="CPU (test)",
@@ -319,11 +319,11 @@ def test_stop_and_quit_answered_after_the_run_ended_quits_at_once(tmp_path):
 def test_quitting_the_app_mid_run_with_the_real_trainer_keeps_a_resumable_checkpoint(tmp_path):
     """The real trainer in the app's worker; the app exits mid-epoch. The worker is cancelled, the trainer saves
     an interrupted checkpoint before the process could end, and --resume gives the numbers of a clean run."""
-    from tui_dl.core.experiment import load_experiment
+    from tui_dl.core.config.experiment import load_experiment
 
     from textual.worker import get_current_worker
 
-    from tui_dl.core.train import iter_training
+    from tui_dl.core.training.loop import iter_training
 
     f = write(tmp_path / "exp.yaml", moons_yaml("epochs: 2, log_every: 25", num_samples=10_000, name="app quit"))
     exp = load_experiment(f)

@@ -90,7 +90,7 @@ def test_missing_file_and_folder_instead_of_file(tmp_path):
 
 def test_1e3_learning_rate_and_quoted_numbers_are_fine(tmp_path):
     """The YAML 1.1 trap the other way round: `lr: 1e-3` is a number here (PyYAML alone reads a string)."""
-    from tui_dl.core.experiment import load_experiment
+    from tui_dl.core.config.experiment import load_experiment
 
     f = write(tmp_path / "exp.yaml", moons_yaml("epochs: 1, optimizer: {name: sgd, lr: 1e-3}", num_samples=100))
     exp = load_experiment(f)
@@ -155,7 +155,7 @@ def test_app_command_line_with_a_broken_file_exits_cleanly(tmp_path):
     """``tui-dl broken.yaml`` goes through run_app: the problems are passed in as load_error (checked by the UI
     tests); here only that the entry point itself never raises for a file it cannot read."""
     from tui_dl.app import make_app
-    from tui_dl.core.experiment import ConfigError, load_experiment
+    from tui_dl.core.config.experiment import ConfigError, load_experiment
 
     f = write(tmp_path / "x.yaml", b"\x00\x01\x02 binary junk \xff")
     with pytest.raises(ConfigError) as info:

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from tests.reliability.helpers import cli, fault, moons_yaml, write
-from tui_dl.core.checkpoint import CheckpointError, load_checkpoint
+from tui_dl.core.runs.checkpoint import CheckpointError, load_checkpoint
 
 
 @pytest.fixture(scope="module")

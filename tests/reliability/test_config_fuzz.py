@@ -12,8 +12,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui_dl.core.experiment import ConfigError, Experiment, parse_experiment
-from tui_dl.core.shapes import summarize
+from tui_dl.core.config.experiment import ConfigError, Experiment, parse_experiment
+from tui_dl.core.model.shapes import summarize
 
 PRESET_TEXTS = [open(p, encoding="utf-8").read() for p in sorted(glob.glob("presets/*.yaml"))]
 KEYS = ["name", "description", "input", "layers", "data", "train", "type", "out_channels", "kernel_size", "stride",

@@ -8,7 +8,7 @@ import pytest
 
 from tests.reliability.helpers import (checkpoint_ok, cli, fault, inject_forward, jsonl, lenet_yaml, moons_yaml,
                                        summary, write)
-from tui_dl.core.train import EXPLODE_FACTOR, EXPLODE_FLOOR
+from tui_dl.core.training.loop import EXPLODE_FACTOR, EXPLODE_FLOOR
 
 
 def test_lenet_with_lr_100_is_stopped_at_the_first_exploding_step(tmp_path):

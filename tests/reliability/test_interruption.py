@@ -105,7 +105,7 @@ def test_ctrl_c_while_torch_is_imported_is_not_a_traceback(tmp_path):
             "        if name == 'torch':\n"
             "            raise KeyboardInterrupt\n"
             "sys.meta_path.insert(0, Stop())\n"
-            "from tui_dl.cli import main\n"
+            "from tui_dl.cli.main import main\n"
             "sys.exit(main(sys.argv[1:]))\n")
     fault("signal: Ctrl+C during the torch import")
     r = subprocess.run([sys.executable, "-c", code, "--batch", str(f), "--runs-dir", str(tmp_path / "runs")],
@@ -121,7 +121,7 @@ def test_ctrl_c_while_torch_is_imported_is_not_a_traceback(tmp_path):
 def sigint_when(monkeypatch, predicate):
     """Raise a real SIGINT (handled by --batch's own handler) from inside the forward pass when
     ``predicate(training, call_number)`` first holds."""
-    import tui_dl.core.train as T
+    import tui_dl.core.training.loop as T
 
     real = T.build_model
     state = {"train": 0, "eval": 0, "fired": False}
@@ -159,7 +159,7 @@ PHASES = {  # phase: (when to raise SIGINT, (epoch, batch) of the saved position
 
 @pytest.mark.parametrize("phase", list(PHASES))
 def test_sigint_at_any_phase_then_resume_matches_an_uninterrupted_run(phase, tmp_path, monkeypatch):
-    import tui_dl.core.train as T
+    import tui_dl.core.training.loop as T
 
     monkeypatch.setattr(T, "EVAL_BATCH_FLAT", 8)
     f = write(tmp_path / "exp.yaml", moons_yaml("epochs: 3, log_every: 3"))
@@ -189,7 +189,7 @@ def test_sigint_at_any_phase_then_resume_matches_an_uninterrupted_run(phase, tmp
 def _child_saves_forever(path, payload, child_id, report_fd):
     """In a forked child: write checkpoints to ``path`` in a loop, reporting each completed save."""
     try:
-        from tui_dl.core.checkpoint import save_checkpoint
+        from tui_dl.core.runs.checkpoint import save_checkpoint
 
         i = 0
         while True:
@@ -202,7 +202,7 @@ def _child_saves_forever(path, payload, child_id, report_fd):
 
 
 def test_kill_9_during_checkpoint_writes_never_leaves_a_broken_checkpoint(tmp_path):
-    from tui_dl.core.checkpoint import load_checkpoint, save_checkpoint
+    from tui_dl.core.runs.checkpoint import load_checkpoint, save_checkpoint
 
     path = tmp_path / "last.pt"
     # 16 MB of weights: each save takes long enough (write + fsync) for kills to land inside it

@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.reliability.helpers import fault
-from tui_dl.core.experiment import ConfigError, Experiment, parse_experiment
-from tui_dl.core.shapes import summarize
+from tui_dl.core.config.experiment import ConfigError, Experiment, parse_experiment
+from tui_dl.core.model.shapes import summarize
 
 BASE = open("presets/lenet5.yaml", encoding="utf-8").read()
 PARTS = ["name", "input", "layers", "data", "train", "type", "out_channels", "kernel_size", "padding", "stride",

@@ -102,7 +102,7 @@ def test_real_cuda_out_of_memory(tmp_path):  # pragma: no cover - GPU machines o
 
 def test_the_app_reports_out_of_memory_and_keeps_running(tmp_path, monkeypatch):
     from tui_dl.app import make_app
-    from tui_dl.core.experiment import load_experiment
+    from tui_dl.core.config.experiment import load_experiment
 
     f = write(tmp_path / "exp.yaml", moons_yaml("epochs: 2, batch_size: 32"))
     inject_forward(monkeypatch, at_step=3, action=raiser(OOMS["torch.OutOfMemoryError"]()))
@@ -137,7 +137,7 @@ def enospc():
 def fail_checkpoint_writes(monkeypatch, name: str, on_call: int):
     """torch.save into ``.<name>.tmp-*`` writes part of the file, then the disk is full (on the on_call-th save
     of that file; later saves work again)."""
-    import tui_dl.core.checkpoint as C
+    import tui_dl.core.runs.checkpoint as C
 
     real = C.torch.save
     state = {"calls": 0}
@@ -177,7 +177,7 @@ def test_disk_full_while_writing_a_checkpoint_keeps_the_previous_one_and_resume_
 
 def test_disk_full_tears_a_metrics_line_inside_a_character_and_resume_still_works(tmp_path, monkeypatch):
     """The disk fills while metrics.jsonl is appended: half a line, cut inside a multi-byte character."""
-    from tui_dl.core import runs as R
+    from tui_dl.core.runs import folder as R
 
     f = write(tmp_path / "exp.yaml", moons_yaml("epochs: 3, log_every: 3"))
     rc, _, err = cli("--batch", f, "--out", tmp_path / "ref", "--quiet")
@@ -210,7 +210,7 @@ def test_disk_full_tears_a_metrics_line_inside_a_character_and_resume_still_work
 
 def test_disk_full_while_saving_the_interrupted_checkpoint(tmp_path, monkeypatch):
     """Ctrl+C, and the disk is full when the interruption checkpoint is written: the one before is kept."""
-    import tui_dl.core.train as T
+    import tui_dl.core.training.loop as T
 
     f = write(tmp_path / "exp.yaml", moons_yaml("epochs: 3, log_every: 3"))
     rc, _, err = cli("--batch", f, "--out", tmp_path / "ref", "--quiet")
@@ -246,7 +246,7 @@ def test_disk_full_while_saving_the_interrupted_checkpoint(tmp_path, monkeypatch
 
 
 def test_disk_full_when_writing_the_summary(tmp_path, monkeypatch):
-    from tui_dl.core import runs as R
+    from tui_dl.core.runs import folder as R
 
     f = write(tmp_path / "exp.yaml", moons_yaml("epochs: 2"))
 
@@ -266,7 +266,7 @@ def test_disk_full_when_writing_the_summary(tmp_path, monkeypatch):
 
 
 def test_disk_full_before_the_run_starts(tmp_path, monkeypatch):
-    from tui_dl.core import runs as R
+    from tui_dl.core.runs import folder as R
 
     f = write(tmp_path / "exp.yaml", moons_yaml("epochs: 1"))
 
@@ -299,7 +299,7 @@ def test_a_missing_or_broken_torch_is_a_message(error, tmp_path):
             "        if name == 'torch':\n"
             f"            raise {error}\n"
             "sys.meta_path.insert(0, Broken())\n"
-            "from tui_dl.cli import main\n"
+            "from tui_dl.cli.main import main\n"
             "sys.exit(main(sys.argv[1:]))\n")
     fault("environment: torch cannot be imported")
     import subprocess

@@ -149,7 +149,7 @@ def test_no_code_in_the_package_can_run_what_a_file_contains():
         findings += scan_source(f.read_text(encoding="utf-8"), str(f.relative_to(ROOT)))
     assert findings == [], "\n".join(findings)
     # and the one place that loads checkpoints does it with weights_only=True
-    assert "weights_only=True" in (PACKAGE / "core" / "checkpoint.py").read_text(encoding="utf-8")
+    assert "weights_only=True" in (PACKAGE / "core" / "runs" / "checkpoint.py").read_text(encoding="utf-8")
 
 
 # ----------------------------------------------------------------------------- hostile checkpoints

@@ -8,8 +8,8 @@ import textwrap
 
 import pytest
 
-from tui_dl.core.experiment import parse_experiment
-from tui_dl.core.shapes import summarize
+from tui_dl.core.config.experiment import parse_experiment
+from tui_dl.core.model.shapes import summarize
 
 CASES = {
     "kernel larger than input": ("[1, 4, 4]", "- {type: Conv2d, out_channels: 2, kernel_size: 7}", 1, "larger than"),

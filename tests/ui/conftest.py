@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tui_dl.app import make_app
-from tui_dl.core.experiment import load_experiment
+from tui_dl.core.config.experiment import load_experiment
 
 
 def run(coro):

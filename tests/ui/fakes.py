@@ -6,7 +6,7 @@ import math
 import threading
 import time
 
-from tui_dl.core import events as E
+from tui_dl.core.training import events as E
 
 
 def scripted_training(epochs: int = 3, batches: int = 50, log_every: int = 5, delay: float = 0.0,

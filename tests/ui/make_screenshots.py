@@ -13,8 +13,8 @@ from pathlib import Path
 from tests.ui.conftest import wait_training_done, wait_until
 from tui_dl.app import make_app
 from tui_dl.app.widgets.layer_stack import LayerStack
-from tui_dl.core import config as C
-from tui_dl.core.experiment import load_experiment
+from tui_dl.core.config import schema as C
+from tui_dl.core.config.experiment import load_experiment
 
 ASSETS = Path("assets")
 SIZE = (120, 40)

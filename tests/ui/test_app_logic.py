@@ -16,12 +16,12 @@ from tui_dl.app.document import Document
 from tui_dl.app.editing import apply_fix, new_layer, parse_text, to_text
 from tui_dl.app.session import RunRecord, describe_difference, downsample
 from tui_dl.app.training import TrainingControl, pump_events
-from tui_dl.core import config as C
-from tui_dl.core.events import EpochDone, Finished, StepDone
-from tui_dl.core.experiment import load_experiment
-from tui_dl.core.fields import FieldError
-from tui_dl.core.layers import REGISTRY
-from tui_dl.core.shapes import summarize
+from tui_dl.core.config import schema as C
+from tui_dl.core.training.events import EpochDone, Finished, StepDone
+from tui_dl.core.config.experiment import load_experiment
+from tui_dl.core.config.fields import FieldError
+from tui_dl.core.model.layers import REGISTRY
+from tui_dl.core.model.shapes import summarize
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_document_dirty_tracking(lenet, tmp_path):
     ("shape", "1×28×28", [1, 28, 28]), ("floats", "0.9, 0.999", [0.9, 0.999]),
 ])
 def test_parse_text_accepts_what_people_type(kind, text, value):
-    from tui_dl.core.fields import Field
+    from tui_dl.core.config.fields import Field
 
     field = Field("f", kind, None, "", min=0 if kind != "shape" else None, length=2 if kind == "floats" else None)
     assert parse_text(field, text) == value
@@ -220,7 +220,7 @@ def test_run_record_logs_a_step_line_at_most_once_a_second():
 
 def test_the_run_header_names_the_device_once():
     from tui_dl.app.logfmt import format_event
-    from tui_dl.core.events import RunStarted
+    from tui_dl.core.training.events import RunStarted
 
     def device_line(device, name):
         ev = RunStarted(name="n", run_dir="r", device=device, device_name=name, dataset="d", train_size=1,

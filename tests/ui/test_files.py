@@ -13,8 +13,8 @@ from tui_dl.app import make_app
 from tui_dl.app.widgets.plots import CurvePlot
 from tui_dl.app.widgets.results import ResultPanel
 from tui_dl.app.widgets.summary_table import SummaryTable
-from tui_dl.core.events import event_to_dict
-from tui_dl.core.experiment import ConfigError, load_experiment
+from tui_dl.core.training.events import event_to_dict
+from tui_dl.core.config.experiment import ConfigError, load_experiment
 
 
 def test_save_round_trips_and_confirms_overwrite(runs_dir, tmp_path):

@@ -15,7 +15,7 @@ from tests.ui.fakes import scripted_training
 from tui_dl.app.messages import TrainingEnded, TrainingEvents, TrainingProgress
 from tui_dl.app.widgets.plots import CurvePlot
 from tui_dl.app.widgets.results import ResultPanel
-from tui_dl.core.events import StepDone
+from tui_dl.core.training.events import StepDone
 
 
 def test_scripted_run_posts_batched_progress_and_finishes(runs_dir):
@@ -290,7 +290,7 @@ def test_two_runs_overlay_in_the_plots(runs_dir):
 def test_real_training_run_finishes(runs_dir):
     """One short real run (torch, the real trainer) on the tiny XOR set."""
     pytest.importorskip("torch")
-    pytest.importorskip("tui_dl.core.train")
+    pytest.importorskip("tui_dl.core.training.loop")
 
     async def body():
         app = new_app("tests/ui/data/fnn_2_3_1.yaml", runs_dir=runs_dir, trainer=None,

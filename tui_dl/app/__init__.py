@@ -14,7 +14,7 @@ def make_app(experiment=None, path: str | Path | None = None, *, runs_dir: str |
              trainer: Callable | None = None, **options: Any):
     """Build the app.
 
-    ``experiment``: an :class:`~tui_dl.core.experiment.Experiment` (default: the LeNet preset);
+    ``experiment``: an :class:`~tui_dl.core.config.experiment.Experiment` (default: the LeNet preset);
     ``path``: the file it came from (the default save target); ``trainer``: a callable with the
     signature of ``core.train.iter_training`` (tests inject scripted fakes). Extra options:
     ``load_error`` (a ConfigError to show inline), ``device_text`` and ``datasets`` (skip the
@@ -25,7 +25,7 @@ def make_app(experiment=None, path: str | Path | None = None, *, runs_dir: str |
     if experiment is None and path is not None and options.get("load_error") is None:
         # a path without an experiment: read it here, so a broken file is shown inline (and not
         # silently replaced by the default experiment that ctrl+s would then write over it)
-        from tui_dl.core.experiment import ConfigError, load_experiment
+        from tui_dl.core.config.experiment import ConfigError, load_experiment
 
         try:
             experiment = load_experiment(path)
@@ -36,7 +36,7 @@ def make_app(experiment=None, path: str | Path | None = None, *, runs_dir: str |
 
 def run_app(args) -> int:
     """Open the app for ``tui-dl [FILE] [--set ...]``. A bad file opens the app with the problems shown."""
-    from tui_dl.core.experiment import ConfigError, load_experiment
+    from tui_dl.core.config.experiment import ConfigError, load_experiment
 
     file = getattr(args, "file", None)
     overrides = list(getattr(args, "overrides", None) or [])

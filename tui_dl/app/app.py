@@ -32,8 +32,8 @@ from tui_dl.app.views.runs_view import RunsView
 from tui_dl.app.views.settings_view import SettingsView
 from tui_dl.app.widgets.colors import palette
 from tui_dl.app.widgets.status_bar import StatusBar
-from tui_dl.core.experiment import ConfigError, Experiment, parse_experiment
-from tui_dl.core.shapes import summarize
+from tui_dl.core.config.experiment import ConfigError, Experiment, parse_experiment
+from tui_dl.core.model.shapes import summarize
 
 if TYPE_CHECKING:
     from tui_dl.app.views.train_view import TrainView
@@ -432,7 +432,7 @@ class TuiDL(TrainingMixin, FilesMixin, App):
             "        out['device'] = f'torch not available ({type(e).__name__})'\n"
             "try:\n"
             "    from tui_dl.core import data\n"
-            "    from tui_dl.core.config import DATASETS\n"
+            "    from tui_dl.core.config.schema import DATASETS\n"
             "    for n in DATASETS:\n"
             "        try:\n"
             "            out['datasets'][n] = str(data.describe(n))\n"

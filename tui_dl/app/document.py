@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tui_dl.core.experiment import Experiment
+from tui_dl.core.config.experiment import Experiment
 
 MAX_HISTORY = 500
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tui_dl.core.fields import Field, FieldError
-from tui_dl.core.layers import REGISTRY, Fix
-from tui_dl.core.shapes import LayerRow
-from tui_dl.core.spec import LayerSpec, NetworkSpec
+from tui_dl.core.config.fields import Field, FieldError
+from tui_dl.core.model.layers import REGISTRY, Fix
+from tui_dl.core.model.shapes import LayerRow
+from tui_dl.core.model.spec import LayerSpec, NetworkSpec
 
 Shape = tuple[int, ...]
 

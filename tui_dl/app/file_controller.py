@@ -8,8 +8,8 @@ from pathlib import Path
 from rich.text import Text
 
 from tui_dl.app.session import load_run_folder
-from tui_dl.core.experiment import ConfigError, load_experiment, save_experiment
-from tui_dl.core.shapes import summarize
+from tui_dl.core.config.experiment import ConfigError, load_experiment, save_experiment
+from tui_dl.core.model.shapes import summarize
 
 
 def slug(name: str) -> str:

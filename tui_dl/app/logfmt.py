@@ -3,7 +3,7 @@ here is written for the narrow log pane."""
 
 from __future__ import annotations
 
-from tui_dl.core import events as E
+from tui_dl.core.training import events as E
 
 
 def duration(seconds: float | None) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from tui_dl.core.events import StepDone
+from tui_dl.core.training.events import StepDone
 
 
 @dataclass

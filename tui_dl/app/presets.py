@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from tui_dl.core.experiment import Experiment, parse_experiment
+from tui_dl.core.config.experiment import Experiment, parse_experiment
 
 _BUILTIN_LENET = """\
 name: LeNet-5
@@ -75,7 +75,7 @@ def list_presets() -> list[PresetInfo]:
 
 def default_experiment() -> tuple[Experiment, Path | None]:
     """The LeNet preset (or a built-in copy of it when presets/ is not around)."""
-    from tui_dl.core.experiment import ConfigError, load_experiment
+    from tui_dl.core.config.experiment import ConfigError, load_experiment
 
     for d in preset_dirs():
         p = d / DEFAULT_PRESET

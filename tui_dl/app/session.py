@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tui_dl.core import events as E
-from tui_dl.core.config import OPTIMIZERS
-from tui_dl.core.experiment import Experiment
-from tui_dl.core.diagnosis import Diagnoser
+from tui_dl.core.training import events as E
+from tui_dl.core.config.schema import OPTIMIZERS
+from tui_dl.core.config.experiment import Experiment
+from tui_dl.core.training.diagnosis import Diagnoser
 from tui_dl.app.logfmt import format_event
 
 LOG_LINES = 2000
@@ -254,7 +254,7 @@ def load_run_folder(path: str | Path, run_id: int) -> RunRecord:
     cfg = folder / "config.yaml"
     if cfg.is_file():
         try:
-            from tui_dl.core.experiment import load_experiment
+            from tui_dl.core.config.experiment import load_experiment
 
             rec.experiment = load_experiment(cfg)
             rec.name = rec.experiment.name

@@ -14,8 +14,8 @@ from tui_dl.app.logfmt import fallback_short
 from tui_dl.app.messages import TrainingEnded, TrainingEvents, TrainingProgress
 from tui_dl.app.session import RunRecord, describe_difference
 from tui_dl.app.training import TrainingControl, pump_events
-from tui_dl.core import events as E
-from tui_dl.core.shapes import summarize
+from tui_dl.core.training import events as E
+from tui_dl.core.model.shapes import summarize
 
 #: Seconds between plot redraws while data arrives. Every UI-thread millisecond is taken from training (the
 #: UI thread and the trainer share the GIL and, on 2 cores, the CPU): see the README's Performance section.
@@ -23,7 +23,7 @@ PLOT_INTERVAL = 1.0
 
 
 def real_trainer():
-    from tui_dl.core.train import iter_training
+    from tui_dl.core.training.loop import iter_training
 
     return iter_training
 

@@ -19,7 +19,7 @@ import threading
 import time
 from typing import Callable, Iterable
 
-from tui_dl.core.events import StepDone
+from tui_dl.core.training.events import StepDone
 
 
 class TrainingControl:

@@ -9,7 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 
 from tui_dl.app.widgets.palette import palette_options
-from tui_dl.core.layers import REGISTRY
+from tui_dl.core.model.layers import REGISTRY
 
 
 class AddLayerModal(ModalScreen[str | None]):

@@ -23,10 +23,10 @@ from tui_dl.app.widgets.field_form import FieldForm
 from tui_dl.app.widgets.layer_stack import LayerStack
 from tui_dl.app.widgets.palette import LayerPalette
 from tui_dl.app.widgets.summary_table import SummaryTable
-from tui_dl.core.experiment import Experiment
-from tui_dl.core.fields import Field
-from tui_dl.core.layers import REGISTRY
-from tui_dl.core.shapes import Summary
+from tui_dl.core.config.experiment import Experiment
+from tui_dl.core.config.fields import Field
+from tui_dl.core.model.layers import REGISTRY
+from tui_dl.core.model.shapes import Summary
 
 Path = tuple[int, ...]
 

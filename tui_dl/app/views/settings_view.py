@@ -11,9 +11,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from tui_dl.app.widgets.field_form import FieldForm
-from tui_dl.core import config as C
-from tui_dl.core.experiment import Experiment
-from tui_dl.core.fields import Field
+from tui_dl.core.config import schema as C
+from tui_dl.core.config.experiment import Experiment
+from tui_dl.core.config.fields import Field
 
 TRAIN_MAIN = ("epochs", "batch_size", "seed", "device", "limit_batches", "log_every", "grad_clip", "threads",
               "split_batch", "channels_last", "checkpoints")

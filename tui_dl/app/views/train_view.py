@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Log, Static
 
-from tui_dl.core.diagnosis import SHORT
+from tui_dl.core.training.diagnosis import SHORT
 from tui_dl.app.logfmt import fallback_short
 from tui_dl.app.session import RunRecord, downsample
 from tui_dl.app.widgets.colors import palette

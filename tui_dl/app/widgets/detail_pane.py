@@ -12,10 +12,10 @@ from textual.widgets import Static
 
 from tui_dl.app.editing import to_text
 from tui_dl.app.widgets.colors import Palette, palette
-from tui_dl.core.experiment import Experiment
-from tui_dl.core.layers import REGISTRY, shape_str
-from tui_dl.core.shapes import LayerRow, Summary, human_bytes, human_count, training_memory_estimate
-from tui_dl.core.spec import LayerSpec
+from tui_dl.core.config.experiment import Experiment
+from tui_dl.core.model.layers import REGISTRY, shape_str
+from tui_dl.core.model.shapes import LayerRow, Summary, human_bytes, human_count, training_memory_estimate
+from tui_dl.core.model.spec import LayerSpec
 
 
 def _heading(text: str, pal: Palette) -> Text:

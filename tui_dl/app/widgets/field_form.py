@@ -18,7 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from tui_dl.app.editing import parse_text, placeholder, to_text
-from tui_dl.core.fields import Field, FieldError
+from tui_dl.core.config.fields import Field, FieldError
 
 
 class FieldValidator(Validator):

@@ -13,8 +13,8 @@ from textual.widgets.option_list import Option
 
 from tui_dl.app.editing import path_from_text, path_text
 from tui_dl.app.widgets.colors import palette
-from tui_dl.core.layers import shape_str
-from tui_dl.core.shapes import Summary
+from tui_dl.core.model.layers import shape_str
+from tui_dl.core.model.shapes import Summary
 
 
 class LayerStack(OptionList):

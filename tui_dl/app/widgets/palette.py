@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui_dl.core.layers import GROUPS, REGISTRY, by_group
+from tui_dl.core.model.layers import GROUPS, REGISTRY, by_group
 
 
 def palette_options(filter_text: str = "", with_summary: bool = False) -> list[Option]:

@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from tui_dl.app.logfmt import pct
 from tui_dl.app.widgets.colors import palette
-from tui_dl.core.events import Finished
+from tui_dl.core.training.events import Finished
 
 
 class ResultPanel(Static):

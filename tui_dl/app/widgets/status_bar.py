@@ -7,7 +7,7 @@ from textual.widgets import Static
 
 from tui_dl.app.logfmt import duration
 from tui_dl.app.widgets.colors import palette
-from tui_dl.core.events import StepDone
+from tui_dl.core.training.events import StepDone
 
 
 class StatusBar(Static):

@@ -10,8 +10,8 @@ from textual.widgets import DataTable
 
 from tui_dl.app.editing import path_from_text, path_text
 from tui_dl.app.widgets.colors import palette
-from tui_dl.core.layers import shape_str
-from tui_dl.core.shapes import Summary
+from tui_dl.core.model.layers import shape_str
+from tui_dl.core.model.shapes import Summary
 
 COLUMNS = (("#", "idx"), ("Layer", "layer"), ("Output", "out"), ("Params", "params"),
            ("Mult-adds", "macs"), ("", "status"))

@@ -12,39 +12,10 @@ import sys
 
 from tui_dl import __version__
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 
 
-def _color(stream) -> bool:
-    return stream.isatty() and "NO_COLOR" not in os.environ
 
-
-def summary_main(argv: list[str]) -> int:
-    from tui_dl.core.experiment import ConfigError, load_experiment
-    from tui_dl.core.shapes import summarize
-    from tui_dl.report import summary_json, summary_table
-
-    p = argparse.ArgumentParser(prog="tui-dl summary",
-                                description="Print each layer's output shape, parameters, mult-adds and the "
-                                            "arithmetic behind them. Exit 0 when the network is valid, 2 when not.")
-    p.add_argument("file", help="experiment YAML (e.g. presets/lenet5.yaml)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a field, e.g. --set layers[0].kernel_size=7 (repeatable)")
-    args = p.parse_args(argv)
-    try:
-        exp = load_experiment(args.file, args.overrides)
-    except ConfigError as e:
-        print(f"tui-dl: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    for w in exp.warnings:
-        print(f"warning: {w}", file=sys.stderr)
-    summary = summarize(exp.network)
-    if args.json:
-        print(summary_json(summary, exp.name))
-    else:
-        print(summary_table(summary, title=f"{exp.name}  ({args.file})", color=_color(sys.stdout)))
-    return EXIT_OK if summary.ok else EXIT_BAD_INPUT
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "summary":
+        from tui_dl.cli.summary import summary_main
+
         return summary_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.epochs is not None:
@@ -95,7 +68,7 @@ def _main(argv: list[str] | None = None) -> int:
             print("tui-dl: --batch needs an experiment file, e.g. tui-dl --batch presets/lenet5.yaml",
                   file=sys.stderr)
             return EXIT_BAD_INPUT
-        from tui_dl.batch import run_batch
+        from tui_dl.cli.batch import run_batch
 
         return run_batch(args)
     from tui_dl.app import run_app

@@ -30,20 +30,20 @@ import numpy as np
 import torch
 
 from tui_dl import __version__
-from tui_dl.core import config as C
-from tui_dl.core.build import SpecError, build_model, count_parameters, pool_before_relu
-from tui_dl.core.checkpoint import (CheckpointError, experiment_from_checkpoint, load_checkpoint, make_checkpoint,
+from tui_dl.core.config import schema as C
+from tui_dl.core.model.build import SpecError, build_model, count_parameters, pool_before_relu
+from tui_dl.core.runs.checkpoint import (CheckpointError, experiment_from_checkpoint, load_checkpoint, make_checkpoint,
                                     atomic_save, resolve_checkpoint_path, rng_state, set_rng_state)
 from tui_dl.core.device import choose_threads, cpu_cores, describe_device, load_average, resolve_device, set_threads
-from tui_dl.core.events import (CheckpointSaved, Diverged, EarlyStopped, EpochDone, Finished, Notice, RunStarted,
+from tui_dl.core.training.events import (CheckpointSaved, Diverged, EarlyStopped, EpochDone, Finished, Notice, RunStarted,
                                 StepDone, TrainEvent)
-from tui_dl.core.experiment import Experiment
-from tui_dl.core.losses import Objective, ObjectiveError, make_objective
-from tui_dl.core.optim import current_lr, is_plateau, make_optimizer, make_scheduler
-from tui_dl.core.runs import RunWriter, new_run_dir
-from tui_dl.core.shapes import summarize
-from tui_dl.core.spec import NetworkSpec
-from tui_dl.core.split import MAX_LANES, BatchSplitter, plan_lanes, splittable
+from tui_dl.core.config.experiment import Experiment
+from tui_dl.core.training.losses import Objective, ObjectiveError, make_objective
+from tui_dl.core.training.optim import current_lr, is_plateau, make_optimizer, make_scheduler
+from tui_dl.core.runs.folder import RunWriter, new_run_dir
+from tui_dl.core.model.shapes import summarize
+from tui_dl.core.model.spec import NetworkSpec
+from tui_dl.core.training.split import MAX_LANES, BatchSplitter, plan_lanes, splittable
 
 __all__ = ["iter_training", "TrainError", "SetupError", "evaluate", "seed_everything", "EXPLODE_FACTOR",
            "EXPLODE_FLOOR"]
@@ -68,7 +68,7 @@ UI_SWITCH_INTERVAL = 0.001
 #: took 1.08 ms with denormals and 0.19 ms without. Values that small change no update that matters.
 FLUSH_DENORMAL = True
 #: Train with every ReLU → MaxPool2d pair reordered to MaxPool2d → ReLU (the same results bit for bit; see
-#: :func:`tui_dl.core.build.pool_before_relu`).
+#: :func:`tui_dl.core.model.build.pool_before_relu`).
 POOL_BEFORE_RELU = True
 EVAL_BATCH_IMAGES = 1024
 EVAL_BATCH_FLAT = 8192
@@ -373,7 +373,7 @@ class _Trainer:
                                           flush_denormal=FLUSH_DENORMAL)
 
     def _choose_threads(self, model: torch.nn.Module, macs_per_step: int) -> None:
-        """CPU threads and batch-split lanes (see :mod:`tui_dl.core.split`); the same checkpoint resumes with the
+        """CPU threads and batch-split lanes (see :mod:`tui_dl.core.training.split`); the same checkpoint resumes with the
         same choice, so its float results continue exactly."""
         cfg = self.cfg
         want = cfg.threads
@@ -879,7 +879,7 @@ def iter_training(exp: Experiment | None, *, run_dir: str | os.PathLike | None =
                   runs_dir: str | os.PathLike = "runs", resume: str | os.PathLike | None = None,
                   should_stop: threading.Event | None = None, data=None, ui_thread: bool = False
                   ) -> Iterator[TrainEvent]:
-    """Train ``exp`` and yield its events (see :mod:`tui_dl.core.events`).
+    """Train ``exp`` and yield its events (see :mod:`tui_dl.core.training.events`).
 
     run_dir      write the run here (default: a new ``runs_dir/<name>-<timestamp>/``)
     resume       a run folder or checkpoint file to continue (its own folder is reused); ``exp`` may be None

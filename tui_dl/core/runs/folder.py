@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tui_dl.core.atomic import atomic_write
-from tui_dl.core.events import EpochDone, event_to_dict
+from tui_dl.core.runs.atomic import atomic_write
+from tui_dl.core.training.events import EpochDone, event_to_dict
 
 CSV_COLUMNS = ("epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds",
                "images_per_second")

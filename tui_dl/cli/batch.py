@@ -25,7 +25,7 @@ import textwrap
 import threading
 from pathlib import Path
 
-from tui_dl.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 
 _BOLD, _RED, _YELLOW, _GREEN, _DIM, _RESET = "\x1b[1m", "\x1b[31m", "\x1b[33m", "\x1b[32m", "\x1b[2m", "\x1b[0m"
 
@@ -230,9 +230,9 @@ def run_batch(args) -> int:
 
 
 def _run_batch(args) -> int:
-    from tui_dl.core.experiment import ConfigError, load_experiment
-    from tui_dl.core.shapes import summarize
-    from tui_dl.report import summary_table
+    from tui_dl.core.config.experiment import ConfigError, load_experiment
+    from tui_dl.core.model.shapes import summarize
+    from tui_dl.cli.report import summary_table
 
     human = sys.stderr if args.jsonl else sys.stdout
     color = "NO_COLOR" not in os.environ
@@ -263,17 +263,17 @@ def _run_batch(args) -> int:
 
     # the config is valid: now it is worth importing torch
     try:
-        from tui_dl.core.checkpoint import CheckpointError
+        from tui_dl.core.runs.checkpoint import CheckpointError
         from tui_dl.core.data import DataError
-        from tui_dl.core.train import SetupError, TrainError, iter_training
+        from tui_dl.core.training.loop import SetupError, TrainError, iter_training
     except (ImportError, OSError) as e:  # torch missing, a broken install, a memory limit too low to load it
         why = str(e).strip().splitlines()[0] if str(e).strip() else ""
         print(f"tui-dl: PyTorch could not be loaded ({type(e).__name__}: {why}). Training needs a working torch "
               f"in this environment: check `{sys.executable} -c 'import torch'`, and reinstall it "
               f"(pip install -e .) if that fails.", file=sys.stderr)
         return EXIT_BAD_INPUT
-    from tui_dl.core.diagnosis import Diagnoser
-    from tui_dl.core.events import (CheckpointSaved, Diverged, EarlyStopped, EpochDone, Finished, Notice,
+    from tui_dl.core.training.diagnosis import Diagnoser
+    from tui_dl.core.training.events import (CheckpointSaved, Diverged, EarlyStopped, EpochDone, Finished, Notice,
                                     RunStarted, StepDone, event_to_dict)
 
     printer = _Printer(human, quiet=args.quiet, color=color)

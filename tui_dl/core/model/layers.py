@@ -14,8 +14,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from tui_dl.core.fields import Field, pair
-from tui_dl.core.spec import LayerSpec
+from tui_dl.core.config.fields import Field, pair
+from tui_dl.core.model.spec import LayerSpec
 
 Shape = tuple[int, ...]
 
@@ -501,7 +501,7 @@ def infer_residual(in_shape: Shape, a: dict, inner: Shape | None = None, inner_p
 
 
 def build_residual(in_shape: Shape, a: dict, inner_modules=(), out_shape: Shape | None = None):
-    from tui_dl.core.build import Residual
+    from tui_dl.core.model.build import Residual
 
     return Residual(in_shape, tuple(out_shape or in_shape), list(inner_modules), a["projection"])
 

@@ -18,7 +18,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from tui_dl.core import config as C
+from tui_dl.core.config import schema as C
 
 
 class ObjectiveError(ValueError):

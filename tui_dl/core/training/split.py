@@ -7,7 +7,7 @@ only ~1.3× faster than with 1, because every one of its ~60 small ops pays a fo
 thread, another program) can stall them 10×. Two lanes of half a batch each keep both cores on arithmetic, and a
 lane that is preempted only delays the step's join (no spinning). Measured with ``python -m benchmarks``.
 
-The gradient is the batch's gradient: every loss in :mod:`tui_dl.core.losses` is a mean over samples, so the
+The gradient is the batch's gradient: every loss in :mod:`tui_dl.core.training.losses` is a mean over samples, so the
 batch loss is the sum over parts of ``loss(part) × part_size / batch_size``, and so is its gradient. The parts
 are fixed slices and are added in a fixed order, so a run is as reproducible as before (the float rounding
 differs from an unsplit step, like any change of thread count).

@@ -8,9 +8,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tui_dl.core.layers import REGISTRY
-from tui_dl.core.shapes import summarize, validate_layer
-from tui_dl.core.spec import LayerSpec, NetworkSpec
+from tui_dl.core.model.layers import REGISTRY
+from tui_dl.core.model.shapes import summarize, validate_layer
+from tui_dl.core.model.spec import LayerSpec, NetworkSpec
 
 
 class SpecError(ValueError):

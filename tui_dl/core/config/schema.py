@@ -1,6 +1,6 @@
 """The experiment's ``data:`` and ``train:`` settings: every field with its default, limits and help.
 
-Plain Python (no torch). The YAML loader (:mod:`tui_dl.core.experiment`) validates against these
+Plain Python (no torch). The YAML loader (:mod:`tui_dl.core.config.experiment`) validates against these
 schemas and reports the file, line and field of every problem; the app builds its inputs from them.
 """
 
@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tui_dl.core.fields import Field
+from tui_dl.core.config.fields import Field
 
 DATASETS = ("mnist", "fashion-mnist", "kmnist", "cifar10", "image-folder", "idx", "synthetic-digits",
             "spirals", "moons", "circles", "xor", "gaussians")

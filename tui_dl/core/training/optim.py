@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from tui_dl.core import config as C
+from tui_dl.core.config import schema as C
 
 #: optimizers with a fused kernel (torch >= 2.4 on CPU and CUDA); rmsprop has none
 _FUSED_OK = {"sgd", "momentum", "nesterov", "gd", "adagrad", "adam", "adamw"}

@@ -9,8 +9,8 @@ import json
 import shutil
 from typing import Any
 
-from tui_dl.core.layers import shape_str
-from tui_dl.core.shapes import Summary, human_bytes
+from tui_dl.core.model.layers import shape_str
+from tui_dl.core.model.shapes import Summary, human_bytes
 
 _RED, _YELLOW, _BOLD, _DIM, _RESET = "\x1b[31m", "\x1b[33m", "\x1b[1m", "\x1b[2m", "\x1b[0m"
 
@@ -135,7 +135,7 @@ def _default_text(f) -> str:
 
 def layer_reference_markdown() -> str:
     """The README's layer table, generated from the registry (a test keeps the README in sync)."""
-    from tui_dl.core.layers import GROUPS, by_group
+    from tui_dl.core.model.layers import GROUPS, by_group
 
     lines = ["| group | type | what it does | arguments (default) |", "|---|---|---|---|"]
     groups = by_group()
@@ -148,7 +148,7 @@ def layer_reference_markdown() -> str:
 
 def config_reference_markdown() -> str:
     """The README's data:/train: reference, generated from the config schema."""
-    from tui_dl.core import config as C
+    from tui_dl.core.config import schema as C
 
     def table(fields, prefix):
         rows = ["| field | default | meaning |", "|---|---|---|"]
@@ -174,6 +174,6 @@ def config_reference_markdown() -> str:
     return "\n".join(out)
 
 
-if __name__ == "__main__":  # python -m tui_dl.report: print the generated README blocks
+if __name__ == "__main__":  # python -m tui_dl.cli.report: print the generated README blocks
     print("<!-- layers:start -->\n" + layer_reference_markdown() + "\n<!-- layers:end -->\n")
     print("<!-- config:start -->\n" + config_reference_markdown() + "\n<!-- config:end -->")

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from tui_dl import __version__
-from tui_dl.core.atomic import atomic_write
+from tui_dl.core.runs.atomic import atomic_write
 
 FORMAT = "tui-dl-checkpoint"
 FORMAT_VERSION = 1
@@ -63,7 +63,7 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def atomic_save(obj: dict[str, Any], path: str | os.PathLike) -> Path:
-    """``torch.save`` through :func:`~tui_dl.core.atomic.atomic_write`: a crash or a full disk never leaves a
+    """``torch.save`` through :func:`~tui_dl.core.runs.atomic.atomic_write`: a crash or a full disk never leaves a
     half-written checkpoint, and the previous file stays intact until the new one is whole."""
     return atomic_write(path, lambda f: torch.save(obj, f), binary=True)
 
@@ -139,8 +139,8 @@ def load_checkpoint(where: str | os.PathLike, map_location: str | torch.device =
 
 
 def experiment_from_checkpoint(ckpt: dict[str, Any], source: str = "<checkpoint>"):
-    """The :class:`~tui_dl.core.experiment.Experiment` stored in a checkpoint (validated again)."""
-    from tui_dl.core.experiment import ConfigError, experiment_from_data
+    """The :class:`~tui_dl.core.config.experiment.Experiment` stored in a checkpoint (validated again)."""
+    from tui_dl.core.config.experiment import ConfigError, experiment_from_data
 
     try:
         return experiment_from_data(ckpt["experiment"], source)
@@ -154,8 +154,8 @@ def model_from_checkpoint(where_or_ckpt, map_location: str | torch.device = "cpu
 
     The model is in eval mode, on ``map_location``. Use it for inference or to inspect a trained run.
     """
-    from tui_dl.core.build import build_model
-    from tui_dl.core.spec import NetworkSpec
+    from tui_dl.core.model.build import build_model
+    from tui_dl.core.model.spec import NetworkSpec
 
     ckpt = where_or_ckpt if isinstance(where_or_ckpt, dict) else load_checkpoint(where_or_ckpt, map_location)
     model = build_model(NetworkSpec.from_dict(ckpt["spec"]))

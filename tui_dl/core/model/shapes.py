@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from tui_dl.core.fields import FieldError, suggest
-from tui_dl.core.layers import REGISTRY, Calc, Fix, ShapeError, layer_label
-from tui_dl.core.spec import LayerSpec, NetworkSpec
+from tui_dl.core.config.fields import FieldError, suggest
+from tui_dl.core.model.layers import REGISTRY, Calc, Fix, ShapeError, layer_label
+from tui_dl.core.model.spec import LayerSpec, NetworkSpec
 
 Shape = tuple[int, ...]
 BYTES_PER_VALUE = 4  # float32

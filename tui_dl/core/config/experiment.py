@@ -15,11 +15,11 @@ from typing import Any
 
 import yaml
 
-from tui_dl.core import config as C
-from tui_dl.core.atomic import atomic_write
-from tui_dl.core.fields import Field, FieldError, suggest
-from tui_dl.core.layers import REGISTRY
-from tui_dl.core.spec import LayerSpec, NetworkSpec
+from tui_dl.core.config import schema as C
+from tui_dl.core.runs.atomic import atomic_write
+from tui_dl.core.config.fields import Field, FieldError, suggest
+from tui_dl.core.model.layers import REGISTRY
+from tui_dl.core.model.spec import LayerSpec, NetworkSpec
 
 MAX_ALIASES = 64
 MAX_DEPTH = 40
@@ -557,6 +557,6 @@ def dump_yaml(d: dict[str, Any]) -> str:
 
 
 def save_experiment(exp: Experiment, path: str | os.PathLike) -> None:
-    """Write atomically (:func:`~tui_dl.core.atomic.atomic_write`), so a crash never leaves half a file."""
+    """Write atomically (:func:`~tui_dl.core.runs.atomic.atomic_write`), so a crash never leaves half a file."""
     text = exp.to_yaml()
     atomic_write(path, lambda f: f.write(text))

@@ -1,0 +1,8 @@
+"""The headless front end: the ``tui-dl`` command (``main``), one module per subcommand.
+
+- ``main``: argument parsing and dispatch (``tui-dl FILE`` opens the app, ``--batch`` trains headless)
+- ``batch``: the ``--batch`` runner and its printer
+- ``summary``: ``tui-dl summary FILE``
+- ``report``: the layer table and the README's generated reference blocks
+- ``exit_codes``: the exit codes every command shares
+"""
