@@ -1,0 +1,1 @@
+"""Run folders: the files a run writes (config, metrics, summary), its checkpoints, and atomic writes."""
