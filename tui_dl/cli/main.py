@@ -13,6 +13,7 @@ import sys
 from tui_dl import __version__
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
+from tui_dl.cli.streams import degrade_unencodable, guard_pipes
 
 
 
@@ -54,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    degrade_unencodable(sys.stdout, sys.stderr)
     if argv and argv[0] == "summary":
         from tui_dl.cli.summary import summary_main
 
@@ -70,7 +72,12 @@ def _main(argv: list[str] | None = None) -> int:
             return EXIT_BAD_INPUT
         from tui_dl.cli.batch import run_batch
 
+        guard_pipes()  # `tui-dl --batch ... | head`: printing stops when the reader goes, training doesn't
         return run_batch(args)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print("tui-dl: no terminal: the app needs one (stdin and stdout are not a terminal here). "
+              "To train without one, use --batch: tui-dl --batch FILE", file=sys.stderr)
+        return EXIT_BAD_INPUT
     from tui_dl.app import run_app
 
     return run_app(args)

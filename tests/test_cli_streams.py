@@ -1,0 +1,78 @@
+"""The command line on streams that are not a UTF-8 terminal: a reader that goes away (`| head`), encodings that
+can't write tui-dl's characters, and no terminal at all for the app."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.test_batch_cli import write
+from tui_dl.cli.streams import ascii_fallback, ERRORS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(args, *, env=None, **kw):
+    env = {**os.environ, "NO_COLOR": "1", **(env or {})}
+    kw.setdefault("text", True)
+    return subprocess.run([sys.executable, "-m", "tui_dl", *map(str, args)], capture_output=True, cwd=ROOT,
+                          env=env, timeout=180, **kw)
+
+
+def test_the_fallback_writes_look_alikes_and_question_marks():
+    assert "⌊(28+2·2−5)/1⌋+1 × 6 ─┼─ ✓ → ✗ 名".encode("ascii", ERRORS) == \
+        b"floor((28+2.2-5)/1)+1 x 6 -+- ok -> x ?"
+    assert "naïve × ⌊".encode("cp1252", ERRORS) == "naïve × floor(".encode("cp1252")  # what it can write stays
+    err = UnicodeDecodeError("ascii", b"\xff", 0, 1, "bad")
+    try:
+        ascii_fallback(err)
+    except UnicodeDecodeError:
+        pass
+    else:
+        raise AssertionError("a decode error must not be swallowed")
+
+
+def test_batch_piped_into_head_still_finishes_the_run(tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "NO_COLOR": "1"}
+    p = subprocess.Popen([sys.executable, "-m", "tui_dl", "--batch", str(write(tmp_path)), "--out", str(out)],
+                         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = p.stdout.readline()  # `| head -1`: one line, then the reader is gone
+    p.stdout.close()
+    _, err = p.communicate(timeout=180)
+    assert first  # it did print before the pipe closed
+    assert p.returncode == 0, err.decode()
+    assert b"Traceback" not in err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["test_accuracy"] is not None, summary
+    epochs = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [e["epoch"] for e in epochs if e["event"] == "epoch"] == [1, 2]
+    assert (out / "last.pt").is_file() and (out / "best.pt").is_file()
+
+
+def test_summary_on_a_cp1252_or_ascii_stdout_degrades_to_ascii(tmp_path):
+    for enc in ("cp1252", "ascii"):
+        r = run(["summary", "presets/lenet5.yaml"], env={"PYTHONIOENCODING": enc}, encoding=enc)
+        assert r.returncode == 0, r.stderr
+        assert "Traceback" not in r.stderr
+        assert "floor(" in r.stdout and "Conv2d" in r.stdout
+        r.stdout.encode(enc)  # everything printed is really in that encoding
+
+
+def test_batch_on_an_ascii_stdout_prints_its_progress_and_result(tmp_path):
+    r = run(["--batch", write(tmp_path), "--out", tmp_path / "run"], env={"PYTHONIOENCODING": "ascii"},
+            encoding="ascii")
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr and "UnicodeEncodeError" not in r.stderr
+    assert "test accuracy" in r.stdout
+    r.stdout.encode("ascii")
+
+
+def test_the_app_without_a_terminal_says_so_and_exits_2(tmp_path):
+    r = run(["presets/lenet5.yaml"], stdin=subprocess.DEVNULL)
+    assert r.returncode == 2
+    assert "no terminal" in r.stderr and "--batch" in r.stderr
+    assert r.stdout == ""  # no escape codes written
