@@ -76,3 +76,49 @@ def test_the_app_without_a_terminal_says_so_and_exits_2(tmp_path):
     assert r.returncode == 2
     assert "no terminal" in r.stderr and "--batch" in r.stderr
     assert r.stdout == ""  # no escape codes written
+
+
+# ----------------------------------------------------------------------------- --out onto a used folder
+
+
+def test_out_onto_a_finished_run_is_refused_and_leaves_it_untouched(tmp_path):
+    out = tmp_path / "run"
+    assert run(["--batch", write(tmp_path), "--out", out]).returncode == 0
+    before = {f.name: f.read_bytes() for f in out.iterdir()}
+    r = run(["--batch", write(tmp_path), "--out", out])
+    assert r.returncode == 2
+    assert f"--out {out} already holds a run" in r.stderr and "--resume" in r.stderr and "--overwrite" in r.stderr
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == before
+
+
+def test_overwrite_replaces_the_run_with_one_whole_new_one(tmp_path):
+    out = tmp_path / "run"
+    assert run(["--batch", write(tmp_path), "--out", out]).returncode == 0
+    r = run(["--batch", write(tmp_path), "--out", out, "--overwrite"])
+    assert r.returncode == 0, r.stderr
+    events = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [e["event"] for e in events].count("started") == 1
+    assert [e["epoch"] for e in events if e["event"] == "epoch"] == [1, 2]
+    rows = (out / "metrics.csv").read_text().splitlines()
+    assert len(rows) == 3  # a header and two epochs, not 1,2,1,2
+
+
+def test_out_onto_a_folder_of_other_files_is_refused_even_with_overwrite(tmp_path):
+    out = tmp_path / "notes"
+    out.mkdir()
+    (out / "thesis.tex").write_text("keep me")
+    for extra in ([], ["--overwrite"]):
+        r = run(["--batch", write(tmp_path), "--out", out, *extra])
+        assert r.returncode == 2 and "holds no run" in r.stderr
+    (out / "config.yaml").write_text("name: x")  # looks like a run, but holds a stranger's file
+    r = run(["--batch", write(tmp_path), "--out", out, "--overwrite"])
+    assert r.returncode == 2 and "not part of a run (thesis.tex)" in r.stderr
+    assert (out / "thesis.tex").read_text() == "keep me"
+
+
+def test_out_into_an_empty_or_new_folder_just_works(tmp_path):
+    (tmp_path / "empty").mkdir()
+    for out in (tmp_path / "empty", tmp_path / "new" / "deeper"):
+        r = run(["--batch", write(tmp_path), "--out", out, "--quiet"])
+        assert r.returncode == 0, r.stderr
+        assert (out / "summary.json").is_file()

@@ -220,6 +220,36 @@ def _config_for_resume(resume: str) -> str | None:
     return str(cfg) if cfg.exists() else None
 
 
+# The files a run writes into its folder; --overwrite deletes exactly these (and nothing a user put there).
+RUN_FILES = ("config.yaml", "metrics.jsonl", "metrics.csv", "summary.json", "last.pt", "best.pt")
+
+
+def prepare_out_folder(out: Path, *, overwrite: bool) -> str | None:
+    """Check ``--out`` for a new run: ``None`` when it is free (missing or empty), or after --overwrite removed the
+    run in it; otherwise the message that says what to do. A new run never appends to an old one's metrics."""
+    if out.exists() and not out.is_dir():
+        return f"--out {out} is a file, not a folder: give a folder for the run"
+    if not out.is_dir() or not any(out.iterdir()):
+        return None
+    run_files = [f for f in RUN_FILES if (out / f).exists()]
+    others = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES and not p.name.startswith("."))
+    if not run_files:
+        return (f"--out {out} is not empty and holds no run ({', '.join(others[:3])}{'...' if len(others) > 3 else ''}): "
+                f"choose an empty or new folder")
+    if not overwrite:
+        return (f"--out {out} already holds a run ({', '.join(run_files)}): continue it with --resume {out}, "
+                f"replace it with --overwrite, or choose another folder")
+    if others:
+        return (f"--out {out} holds files that are not part of a run ({', '.join(others[:3])}"
+                f"{'...' if len(others) > 3 else ''}): --overwrite replaces only a run folder; move them first")
+    for f in run_files:
+        try:
+            (out / f).unlink()
+        except OSError as e:
+            return f"--overwrite could not delete {out / f}: {e.strerror or e}"
+    return None
+
+
 def run_batch(args) -> int:
     """Run ``tui-dl --batch``; returns the exit code (never raises for user errors)."""
     try:
@@ -259,6 +289,12 @@ def _run_batch(args) -> int:
                   file=sys.stderr)
             print(f"tui-dl: the network in {file} is not valid; fix the layer marked ✗ above "
                   f"(tui-dl summary {file} shows the same table).", file=sys.stderr)
+            return EXIT_BAD_INPUT
+
+    if args.out and not args.resume:
+        problem = prepare_out_folder(Path(args.out).expanduser(), overwrite=getattr(args, "overwrite", False))
+        if problem:
+            print(f"tui-dl: {problem}", file=sys.stderr)
             return EXIT_BAD_INPUT
 
     # the config is valid: now it is worth importing torch

@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run folder to write (default runs/<name>-<timestamp>/)")
     p.add_argument("--runs-dir", default=None, help="parent folder for run folders (default ./runs)")
     p.add_argument("--resume", metavar="RUN_DIR_OR_CKPT", help="continue a run from its last checkpoint")
+    p.add_argument("--overwrite", action="store_true",
+                   help="with --out: replace the run already in that folder (its run files are deleted first)")
     p.add_argument("--jsonl", action="store_true", help="print events as JSON lines on stdout")
     p.add_argument("--quiet", action="store_true", help="print only the final result")
     p.add_argument("--version", action="version", version=f"tui-dl {__version__}")
