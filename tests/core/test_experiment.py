@@ -6,7 +6,7 @@ import glob
 
 import pytest
 
-from tui_dl.core.config.schema import Named
+from tui_dl.core.config.schema import OPTIMIZERS, Named
 from tui_dl.core.config.experiment import ConfigError, load_experiment, parse_experiment, save_experiment
 
 GOOD = """\
@@ -28,7 +28,7 @@ def problems(text: str, source="exp.yaml", overrides=None):
 def test_good_file_defaults():
     exp = parse_experiment(GOOD, "exp.yaml")
     assert exp.network.input_shape == (1, 28, 28)
-    assert exp.train.optimizer == Named("adam") and exp.train.lr == 0.001
+    assert exp.train.optimizer == Named("adam") and exp.train.optimizer.resolved(OPTIMIZERS)["lr"] == 0.001
     assert exp.data.name == "mnist" and exp.train.epochs == 10
 
 

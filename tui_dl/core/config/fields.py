@@ -220,19 +220,3 @@ def pair(v: Any) -> tuple[int, int]:
     if isinstance(v, (list, tuple)):
         return int(v[0]), int(v[1])
     return int(v), int(v)
-
-
-@dataclass
-class FieldSet:
-    """An ordered set of fields with a lookup by name (a config section or a layer kind's fields)."""
-
-    fields: tuple[Field, ...] = field(default_factory=tuple)
-
-    def __post_init__(self):
-        self._by_name = {f.name: f for f in self.fields}
-
-    def get(self, name: str) -> Field | None:
-        return self._by_name.get(name)
-
-    def names(self) -> list[str]:
-        return [f.name for f in self.fields]

@@ -7,7 +7,7 @@ schemas and reports the file, line and field of every problem; the app builds it
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from tui_dl.core.config.fields import Field
@@ -195,10 +195,6 @@ class TrainConfig:
     grad_clip: float | None = None
     checkpoints: bool = True
 
-    @property
-    def lr(self) -> float:
-        return float(self.optimizer.resolved(OPTIMIZERS)["lr"])
-
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for f in TRAIN_FIELDS[:2]:
@@ -212,8 +208,3 @@ class TrainConfig:
             {k: getattr(self.early_stopping, k) for k in ("patience", "monitor", "min_delta", "restore_best")}
             if self.early_stopping else None)
         return out
-
-
-def with_changes(cfg, **changes):
-    """``dataclasses.replace`` under a name that reads well at call sites."""
-    return replace(cfg, **changes)

@@ -92,15 +92,3 @@ def pool_before_relu(model: nn.Module) -> int:
 def count_parameters(model: nn.Module) -> tuple[int, int]:
     """(parameters, buffer values) as torch counts them."""
     return (sum(p.numel() for p in model.parameters()), sum(b.numel() for b in model.buffers()))
-
-
-def torch_shapes(model: nn.Sequential, input_shape) -> list[tuple[int, ...]]:
-    """Per-module output shapes (without the batch dim) from a real forward pass of a batch of 2."""
-    out = []
-    x = torch.zeros(2, *input_shape)
-    model.eval()
-    with torch.no_grad():
-        for m in model:
-            x = m(x)
-            out.append(tuple(x.shape[1:]))
-    return out

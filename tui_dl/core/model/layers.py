@@ -634,10 +634,6 @@ register(LayerKind(
 ))
 
 
-def kind_names() -> list[str]:
-    return list(REGISTRY)
-
-
 def by_group() -> dict[str, list[LayerKind]]:
     out: dict[str, list[LayerKind]] = {g: [] for g in GROUPS}
     for k in REGISTRY.values():
