@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 #: A float written the way people write it, including forms YAML 1.1 leaves as strings ("1e-3", "5E4").
@@ -43,6 +43,8 @@ class Field:
     #: Filled in from the incoming shape when omitted (in_channels, in_features, num_features).
     inferred: bool = False
     length: int | None = None  # for ``floats``
+    #: What an omitted value means when the default is worked out rather than fixed (``stride``: "kernel_size").
+    default_text: str = ""
 
     # ------------------------------------------------------------------ coercion
     def coerce(self, value: Any) -> Any:
