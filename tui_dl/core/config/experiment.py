@@ -357,11 +357,14 @@ def _check_train(ck: _Checker, train, path="train") -> C.TrainConfig:
         plain.pop("device")
     elif "device" in plain:
         plain["device"] = plain["device"].strip().lower()
-    loss = _named(ck, train.get("loss"), C.LOSSES, f"{path}.loss", ck.at(train, "loss"), "cross_entropy")
-    opt = _named(ck, train.get("optimizer"), C.OPTIMIZERS, f"{path}.optimizer", ck.at(train, "optimizer"), "adam")
+    loss = _named(ck, train.get("loss"), C.LOSSES, f"{path}.loss", ck.at(train, "loss"), C.DEFAULT_LOSS)
+    opt = _named(ck, train.get("optimizer"), C.OPTIMIZERS, f"{path}.optimizer", ck.at(train, "optimizer"),
+                 C.DEFAULT_OPTIMIZER)
     if "lr" in train:  # a common shorthand: train.lr sets the optimizer's learning rate
         try:
-            lr = C.OPTIMIZERS["adam"][0].coerce(train["lr"])
+            lr_field = next(f for f in C.OPTIMIZERS[opt.name if opt is not None else C.DEFAULT_OPTIMIZER]
+                            if f.name == "lr")
+            lr = lr_field.coerce(train["lr"])
             if opt is not None:
                 opt = C.Named(opt.name, {**opt.params, "lr": lr})
         except FieldError as e:
@@ -439,6 +442,15 @@ def experiment_from_data(data: Any, source: str, warnings: list[str] | None = No
         raise ConfigError(source, ck.problems)
     return Experiment(name=str(name), description=description.strip(), network=NetworkSpec(input_shape, layers),
                       data=dcfg, train=tcfg, source=source, warnings=list(warnings or []))
+
+
+def validate_experiment(exp: Experiment, source: str = "<edit>") -> Experiment:
+    """Check an :class:`Experiment` value against the same rules as the YAML loader, without writing or
+    reading YAML text: the checked experiment, or :class:`ConfigError` with the loader's problems (paths and
+    messages as for a file; no line numbers, since there is no file)."""
+    checked = experiment_from_data(exp.to_dict(), source, exp.warnings)
+    return Experiment(name=exp.name, description=exp.description, network=checked.network, data=checked.data,
+                      train=checked.train, source=exp.source, warnings=list(exp.warnings))
 
 
 def parse_experiment(text: str, source: str = "<text>", overrides: list[str] | None = None) -> Experiment:
