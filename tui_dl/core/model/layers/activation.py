@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from tui_dl.core.config.fields import Field
-from tui_dl.core.model.layers.base import (
-    Calc, LayerKind, Shape, ShapeError, Fix, register,
-)
-from tui_dl.core.model.spec import LayerSpec
+from tui_dl.core.model.layers.base import Calc, Fix, LayerKind, Shape, ShapeError, register
+
 
 def _identity_shape(in_shape: Shape, _a=None) -> Calc:
     return Calc(out_shape=tuple(in_shape), shape_formula=["shape unchanged (applied to every value)"],

@@ -197,7 +197,6 @@ def _check_given(args: dict, name: str, actual: int, what: str) -> None:
         )
 
 
-
 def show(x) -> str:
     """An argument value as a label shows it: ``5`` or ``3×5``."""
     return f"{x[0]}×{x[1]}" if isinstance(x, (list, tuple)) else str(x)

@@ -8,7 +8,6 @@ from tui_dl.core.model.layers.base import (
     fmt, register, show,
 )
 
-
 CONV2D_FIELDS = (
     Field("in_channels", "int", None, "input channels (inferred when omitted)", min=1, inferred=True),
     Field("out_channels", "int", None, "number of filters = output channels", min=1, max=100_000,

@@ -8,7 +8,6 @@ from tui_dl.core.config.fields import Field
 from tui_dl.core.model.layers.base import (
     Calc, LayerKind, Shape, ShapeError, _check_given, fmt, register, shape_str,
 )
-from tui_dl.core.model.spec import LayerSpec
 
 BN_FIELDS = (
     Field("num_features", "int", None, "channels or features normalised (inferred when omitted)", min=1,

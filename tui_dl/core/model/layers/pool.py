@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from tui_dl.core.config.fields import Field, pair
 from tui_dl.core.model.layers.base import (
-    Calc, Fix, LayerKind, Shape, ShapeError, _check_given, _dims_text, _leftover_warning, _need_image, _window_out,
-    fmt, register, show,
+    Calc, Fix, LayerKind, Shape, ShapeError, _dims_text, _leftover_warning, _need_image, _window_out, register, show,
 )
-
 
 _KS = Field("kernel_size", "int2", None, "window size: an integer or [height, width]", min=1, required=True)
 _STRIDE = Field("stride", "int2", None, "step of the window (defaults to kernel_size)", min=1, nullable=True,

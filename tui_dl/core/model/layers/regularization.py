@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 from tui_dl.core.config.fields import Field
-from tui_dl.core.model.layers.base import (
-    LayerKind, _need_image, register,
-)
-from tui_dl.core.model.spec import LayerSpec
-
+from tui_dl.core.model.layers.base import LayerKind, _need_image, register
 from tui_dl.core.model.layers.activation import _act_builder, _identity_shape
 
 DROPOUT_FIELDS = (Field("p", "float", 0.5, "probability of zeroing each value", min=0, max=1),)
