@@ -461,3 +461,14 @@ def test_build_model_uses_a_given_summary(monkeypatch):
     assert count_parameters(model)[0] == summary.totals.params
     assert model[0].proj.stride == (2, 2)  # the projection shape inference chose
     assert tuple(model(torch.zeros(2, 3, 8, 8)).shape) == (2, 4 * 4 * 4)
+
+
+def test_softplus_is_one_registry_entry():
+    """Added as nothing but its entry: summarized, labelled, started and built like any activation."""
+    spec = NetworkSpec((4,), (L("Softplus", {"beta": 2.0}),))
+    s = summarize(spec)
+    assert s.ok and s.totals.out_shape == (4,) and s.totals.params == 0
+    model = build_model(spec, s)
+    assert isinstance(model[0], nn.Softplus) and model[0].beta == 2.0 and model[0].threshold == 20.0
+    x = torch.linspace(-3, 3, 8).reshape(2, 4)
+    assert torch.allclose(model(x), nn.functional.softplus(x, beta=2.0))

@@ -54,6 +54,11 @@ register(_act("ELU", "smooth ReLU variant with negative saturation", "ELU(x) = x
               (Field("alpha", "float", 1.0, "saturation value for negative inputs", min=0),)))
 register(_act("GELU", "Gaussian error linear unit (used in transformers)", "GELU(x) = x·Φ(x)",
               (Field("approximate", "choice", "none", "tanh approximation or exact", choices=("none", "tanh")),)))
+register(_act("Softplus", "a smooth ReLU that is always positive", "Softplus(x) = log(1 + e^(β·x)) / β",
+              (Field("beta", "float", 1.0, "sharpness β (larger is closer to ReLU)", min=0, min_exclusive=True,
+                     max=100),
+               Field("threshold", "float", 20.0, "above β·x = threshold the output is x (numerical safety)",
+                     min=0, min_exclusive=True, max=100))))
 register(_act("SiLU", "sigmoid-weighted linear unit (swish)", "SiLU(x) = x·σ(x)"))
 register(_act("Sigmoid", "squashes to (0, 1); saturates (gradient near 0) for large inputs",
               "σ(x) = 1 / (1 + e⁻ˣ);  σ'(x) = σ(x)(1 − σ(x)) ≤ 0.25"))
