@@ -6,7 +6,7 @@ import glob
 
 import pytest
 
-from tui_dl.core.config.schema import Named
+from tui_dl.core.config.schema import OPTIMIZERS, Named
 from tui_dl.core.config.experiment import ConfigError, load_experiment, parse_experiment, save_experiment
 
 GOOD = """\
@@ -28,7 +28,7 @@ def problems(text: str, source="exp.yaml", overrides=None):
 def test_good_file_defaults():
     exp = parse_experiment(GOOD, "exp.yaml")
     assert exp.network.input_shape == (1, 28, 28)
-    assert exp.train.optimizer == Named("adam") and exp.train.lr == 0.001
+    assert exp.train.optimizer == Named("adam") and exp.train.optimizer.resolved(OPTIMIZERS)["lr"] == 0.001
     assert exp.data.name == "mnist" and exp.train.epochs == 10
 
 
@@ -155,3 +155,70 @@ def test_presets_round_trip(path, tmp_path):
         exp.name, exp.description, exp.network, exp.data, exp.train)
     # and saving the reloaded one gives the same text
     assert again.to_yaml() == exp.to_yaml()
+
+
+def _checked(check):
+    """(path, message) of every problem ``check`` raises, or None when it accepts."""
+    try:
+        check()
+    except ConfigError as e:
+        return [(p.path, p.message) for p in e.problems]
+    return None
+
+
+def test_validate_experiment_rejects_exactly_what_the_yaml_round_trip_rejects():
+    from dataclasses import replace
+
+    from tui_dl.core.config.experiment import validate_experiment
+    from tui_dl.core.config.schema import DataConfig, EarlyStopping
+    from tui_dl.core.model.spec import LayerSpec
+
+    base = parse_experiment(GOOD, "x")
+    net = base.network
+    edits = {
+        "unchanged": base,
+        "epochs 0": replace(base, train=replace(base.train, epochs=0)),
+        "batch size as text": replace(base, train=replace(base.train, batch_size="many")),
+        "bad device": replace(base, train=replace(base.train, device="gpu")),
+        "unknown optimizer": replace(base, train=replace(base.train, optimizer=Named("adamm"))),
+        "negative lr": replace(base, train=replace(base.train, optimizer=Named("sgd", {"lr": -1.0}))),
+        "nesterov without momentum": replace(base, train=replace(base.train,
+                                                                  optimizer=Named("sgd", {"nesterov": True}))),
+        "unknown scheduler field": replace(base, train=replace(base.train, scheduler=Named("step", {"gama": 1}))),
+        "early stopping patience 0": replace(base, train=replace(base.train, early_stopping=EarlyStopping(0))),
+        "val_split too big": replace(base, data=DataConfig(val_split=0.95)),
+        "unknown layer type": replace(base, network=net.replace_layer((1,), LayerSpec("Flaten"))),
+        "missing required": replace(base, network=net.replace_layer((2,), LayerSpec("Linear"))),
+        "unknown argument": replace(base, network=net.replace_layer((1,), LayerSpec("Flatten", {"dim": 1}))),
+        "bad kernel": replace(base, network=net.replace_layer((0,), net.layers[0].with_params(kernel_size=0))),
+        "inner layers in ReLU": replace(base, network=net.insert_layer((1,), LayerSpec("ReLU", {},
+                                                                                       (LayerSpec("ReLU"),)))),
+        "bad input shape": replace(base, network=replace(net, input_shape=(0, 28))),
+        "no layers": replace(base, network=replace(net, layers=())),
+    }
+    for what, exp in edits.items():
+        by_value = _checked(lambda: validate_experiment(exp, "<edit>"))
+        by_text = _checked(lambda: parse_experiment(exp.to_yaml(), "<edit>"))
+        assert by_value == by_text, what
+        assert (by_value is None) == (what == "unchanged"), (what, by_value)
+    assert validate_experiment(base).network == base.network
+
+
+def test_train_lr_shorthand_is_checked_with_the_chosen_optimizers_field():
+    exp = parse_experiment(GOOD + "train:\n  optimizer: sgd\n  lr: 0.5\n", "x")
+    assert exp.train.optimizer == Named("sgd", {"lr": 0.5})
+    probs, _ = problems(GOOD + "train:\n  optimizer: gd\n  lr: 0\n")
+    assert (probs[0].path, probs[0].message, probs[0].line) == ("train.lr", "must be greater than 0; got 0.", 9)
+
+
+def test_config_dataclass_defaults_are_the_fields_defaults():
+    from tui_dl.core.config import schema as C
+
+    for cls, fields in ((C.DataConfig, C.DATA_FIELDS), (C.EarlyStopping, C.EARLY_STOPPING_FIELDS),
+                        (C.TrainConfig, C.TRAIN_FIELDS)):
+        value = cls()
+        for f in fields:
+            assert getattr(value, f.name) == f.default, (cls.__name__, f.name)
+    keys = list(C.TrainConfig().to_dict())
+    assert keys[:4] == ["epochs", "batch_size", "loss", "optimizer"] and keys[-2:] == ["scheduler", "early_stopping"]
+    assert set(keys) == {f.name for f in C.TRAIN_FIELDS} | {"loss", "optimizer", "scheduler", "early_stopping"}

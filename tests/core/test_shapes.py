@@ -193,78 +193,100 @@ def test_fifty_layer_spec_is_summarized():
 
 # ----------------------------------------------------------------------------- random stacks vs torch
 
-ACTS = ["ReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "LeakyReLU", "ELU"]
+#: Where tui-dl refuses, on purpose, what torch would run (softmax over the batch, flattening the batch
+#: into the features, a Flatten that leaves more than a vector), draws stay inside what both accept.
+DELIBERATE = {("Softmax", "dim"): st.sampled_from([1, -1]), ("LogSoftmax", "dim"): st.sampled_from([1, -1]),
+              ("Flatten", "start_dim"): st.just(1), ("Flatten", "end_dim"): st.just(-1)}
+#: Caps that keep drawn networks small (the Fields' own maxima are far larger).
+CAPS = {"out_channels": 4, "out_features": 12, "kernel_size": 4, "stride": 3, "padding": 3, "dilation": 2,
+        "groups": 2, "output_size": 3}
+
+
+def field_values(kind, f):
+    """Values for one of ``kind``'s fields, from the Field itself: its kind, min, max and choices."""
+    if (kind.name, f.name) in DELIBERATE:
+        return DELIBERATE[(kind.name, f.name)]
+    if f.kind == "bool":
+        return st.booleans()
+    if f.kind == "choice":
+        return st.sampled_from(f.choices)
+    if f.kind == "float":
+        lo = 0.0 if f.min is None else float(f.min)
+        return st.floats(lo, float(f.max) if f.max is not None else lo + 1.0, exclude_min=f.min_exclusive)
+    lo = int(f.min) if f.min is not None else -3
+    hi = min(int(f.max) if f.max is not None else 10**9, CAPS.get(f.name, 4))
+    ints = st.integers(lo, hi)
+    if f.kind == "int":
+        return ints
+    pairs = st.one_of(ints, st.lists(ints, min_size=2, max_size=2))
+    if f.kind == "int2":
+        return pairs
+    assert f.kind == "padding", f"no strategy for {f.kind} fields: add one here"
+    return st.one_of(pairs, st.sampled_from(["same", "valid"]))
 
 
 @st.composite
-def image_layer(draw, depth=0):
-    kind = draw(st.sampled_from(["Conv2d", "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d", "act", "Dropout",
-                                 "Dropout2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d"]
-                                + (["Residual"] if depth == 0 else [])))
-    small = st.integers(1, 4)
-    if kind == "Conv2d":
-        groups = draw(st.sampled_from([1, 1, 2]))
-        p = {"out_channels": draw(st.integers(1, 4)) * groups, "kernel_size": draw(st.one_of(small, st.lists(
-            small, min_size=2, max_size=2))), "groups": groups}
-        if draw(st.booleans()):
-            p["stride"] = draw(st.one_of(st.integers(1, 3), st.lists(st.integers(1, 3), min_size=2, max_size=2)))
-        if draw(st.booleans()):
-            p["padding"] = draw(st.one_of(st.integers(0, 3), st.sampled_from(["same", "valid"])))
-        if draw(st.booleans()):
-            p["dilation"] = draw(st.integers(1, 2))
-        if draw(st.booleans()):
-            p["bias"] = draw(st.booleans())
-        return L("Conv2d", p)
-    if kind in ("MaxPool2d", "AvgPool2d"):
-        k = draw(st.integers(1, 4))
-        p = {"kernel_size": k}
-        if draw(st.booleans()):
-            p["stride"] = draw(st.integers(1, 3))
-        if draw(st.booleans()):
-            p["padding"] = draw(st.integers(0, 2))
-        if draw(st.booleans()):
-            p["ceil_mode"] = draw(st.booleans())
-        if kind == "MaxPool2d" and draw(st.booleans()):
-            p["dilation"] = draw(st.integers(1, 2))
-        return L(kind, p)
-    if kind == "BatchNorm2d":
-        return L("BatchNorm2d", {"affine": draw(st.booleans()), "track_running_stats": draw(st.booleans())})
-    if kind == "act":
-        return L(draw(st.sampled_from(ACTS)))
-    if kind in ("Dropout", "Dropout2d"):
-        return L(kind, {"p": 0.3})
-    if kind.startswith("Adaptive"):
-        return L(kind, {"output_size": draw(st.integers(1, 3))})
-    inner = tuple(draw(st.lists(image_layer(depth=1), min_size=0, max_size=3)))
-    return L("Residual", {"projection": draw(st.sampled_from(["auto", "auto", "none", "conv"]))}, inner)
+def drawn_args(draw, kind):
+    """Arguments for ``kind``: every required field, each optional one half the time; inferred ones are left
+    to tui-dl (and to torch's Lazy modules in the oracle)."""
+    p = {}
+    for f in kind.fields:
+        if not f.inferred and (f.required or draw(st.booleans())):
+            p[f.name] = draw(field_values(kind, f))
+    return p
+
+
+def _keeps_rank(kind, shape) -> bool:
+    """The kind's starter layer works on ``shape`` and keeps its rank (image stays image, vector stays vector)."""
+    s = summarize(NetworkSpec(shape, (kind.new(shape),)))
+    return s.ok and len(s.totals.out_shape) == len(shape)
+
+
+IMAGE, VECTOR = (3, 8, 8), (8,)
+IMAGE_KINDS = [k for k in REGISTRY.values() if _keeps_rank(k, IMAGE)]
+VECTOR_KINDS = [k for k in REGISTRY.values() if _keeps_rank(k, VECTOR)]
 
 
 @st.composite
-def vector_layer(draw):
-    kind = draw(st.sampled_from(["Linear", "Linear", "BatchNorm1d", "act", "Dropout", "Softmax", "Residual"]))
-    if kind == "Linear":
-        return L("Linear", {"out_features": draw(st.integers(1, 12)), "bias": draw(st.booleans())})
-    if kind == "BatchNorm1d":
-        return L("BatchNorm1d")
-    if kind == "act":
-        return L(draw(st.sampled_from(ACTS)))
-    if kind == "Dropout":
-        return L("Dropout", {"p": 0.1})
-    if kind == "Softmax":
-        return L(draw(st.sampled_from(["Softmax", "LogSoftmax"])), {"dim": draw(st.sampled_from([1, -1]))})
-    inner = tuple(draw(st.lists(st.builds(lambda n: L("Linear", {"out_features": n}), st.integers(1, 8)),
-                                min_size=0, max_size=2)))
-    return L("Residual", {}, inner)
+def section_layer(draw, kinds, depth=0):
+    """A layer of one section (image or vector), any registered kind that keeps its rank; containers get
+    inner layers of the same section."""
+    kind = draw(st.sampled_from([k for k in kinds if depth == 0 or not k.container]))
+    inner = tuple(draw(st.lists(section_layer(kinds, depth + 1), min_size=0, max_size=3))) if kind.container else ()
+    return L(kind.name, draw(drawn_args(kind)), inner)
 
 
 @st.composite
 def random_spec(draw):
+    """An image section, then (at the boundary) a Flatten and a vector section."""
     c, h, w = draw(st.integers(1, 3)), draw(st.integers(3, 16)), draw(st.integers(3, 16))
-    layers = draw(st.lists(image_layer(), min_size=0, max_size=5))
+    layers = draw(st.lists(section_layer(IMAGE_KINDS), min_size=0, max_size=5))
     tail = []
     if draw(st.booleans()) or not layers:
-        tail = [L("Flatten")] + draw(st.lists(vector_layer(), min_size=0, max_size=4))
+        tail = [L("Flatten", draw(drawn_args(REGISTRY["Flatten"])))] + draw(
+            st.lists(section_layer(VECTOR_KINDS), min_size=0, max_size=4))
     return NetworkSpec((c, h, w), tuple(layers + tail))
+
+
+def _types(layers):
+    for layer in layers:
+        yield layer.type
+        yield from _types(layer.layers)
+
+
+def test_every_registered_kind_is_drawn():
+    """A new layer kind is compared with torch without touching this file: the strategies come from the
+    registry, and this fails if some kind is never drawn."""
+    seen: set[str] = set()
+
+    @settings(max_examples=300, deadline=None, database=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(random_spec())
+    def collect(spec):
+        seen.update(_types(spec.layers))
+
+    collect()
+    assert seen == set(REGISTRY), set(REGISTRY) - seen
 
 
 def torch_verdict(spec: NetworkSpec):
@@ -301,10 +323,10 @@ def _torch_direct(layers, in_shape):
                                       dilation=a["dilation"], groups=a["groups"], bias=a["bias"]))
         elif t == "Linear":
             mods.append(nn.LazyLinear(a["out_features"], bias=a["bias"]))
-        elif t == "BatchNorm2d":
-            mods.append(nn.LazyBatchNorm2d(affine=a["affine"], track_running_stats=a["track_running_stats"]))
-        elif t == "BatchNorm1d":
-            mods.append(nn.LazyBatchNorm1d())
+        elif t in ("BatchNorm1d", "BatchNorm2d"):
+            lazy = nn.LazyBatchNorm1d if t == "BatchNorm1d" else nn.LazyBatchNorm2d
+            mods.append(lazy(eps=a["eps"], momentum=a["momentum"], affine=a["affine"],
+                             track_running_stats=a["track_running_stats"]))
         elif t == "Residual":
             body = nn.Sequential(*_torch_direct(layer.layers, None))
             mods.append(_LazyRes(body, a["projection"]))
@@ -355,7 +377,7 @@ def test_random_stacks_agree_with_torch(spec):
         assert_matches_torch(spec)
         # activation estimate = sum of the non-container outputs
         assert s.totals.activation_bytes == 4 * sum(
-            math.prod(r.out_shape) for r in s.rows if r.type != "Residual")
+            math.prod(r.out_shape) for r in s.rows if not REGISTRY[r.type].container)
 
 
 def test_summarize_never_raises_on_nonsense():
@@ -372,3 +394,81 @@ def test_summarize_never_raises_on_nonsense():
     for spec in nonsense:
         s = summarize(spec)
         assert not s.ok and s.first_error.error, spec
+
+
+# ----------------------------------------------------------------------------- the registry's other parts
+
+
+def test_every_kinds_starter_fits_an_image_or_a_vector_and_has_its_required_fields():
+    for kind in REGISTRY.values():
+        fits = [shape for shape in (IMAGE, VECTOR) if summarize(NetworkSpec(shape, (kind.new(shape),))).ok]
+        assert fits, f"{kind.name}: its starter works on neither an image nor a vector"
+        for shape in fits:
+            layer = kind.new(shape)
+            assert all(f.name in layer.params for f in kind.fields if f.required), kind.name
+            assert layer.layers == () or kind.container
+
+
+def test_labels_come_from_the_kinds():
+    from tui_dl.core.model.layers import layer_label
+
+    assert layer_label(L("Conv2d", {"out_channels": 6, "kernel_size": 5, "padding": 2}), {"in_channels": 1}) == \
+        "Conv2d 1→6, k=5, p=2"
+    assert layer_label(L("Linear", {"out_features": 120}), {"in_features": 400}) == "Linear 400→120"
+    assert layer_label(L("MaxPool2d", {"kernel_size": [2, 3], "stride": 2})) == "MaxPool2d k=2×3, s=2"
+    assert layer_label(L("Residual", {}, (L("ReLU"),))) == "Residual (1 layer)"
+    assert layer_label(L("LeakyReLU", {"negative_slope": 0.2})) == "LeakyReLU 0.2"
+    assert layer_label(L("Dropout")) == "Dropout p=0.5"
+    assert layer_label(L("AdaptiveAvgPool2d")) == "AdaptiveAvgPool2d 1"
+    assert layer_label(L("Tanh")) == "Tanh" and layer_label(L("Nope")) == "Nope"
+
+
+def test_validate_layer_returns_every_problem_in_order():
+    from tui_dl.core.model.shapes import LayerProblem, validate_layer
+
+    args, probs = validate_layer(L("Conv2d", {"kernal_size": 3, "stride": 0}, (L("ReLU"),)), (4,))
+    assert args is None
+    assert [(p.path, p.field) for p in probs] == [((4,), "kernal_size"), ((4,), "stride"), ((4,), "out_channels"),
+                                                   ((4,), "kernel_size"), ((4,), "layers")]
+    assert probs[0].fix.set_params == {"kernal_size": None, "kernel_size": 3}
+    assert probs[0].short.startswith("unknown field. Did you mean 'kernel_size'")
+    assert validate_layer(L("ReLU", {}, (L("ReLU"),)))[1][0].field == "layers"
+    assert validate_layer(L("Relu"))[1] == [LayerProblem((), "type", "unknown layer type 'Relu'. Did you mean "
+                                                         "'ReLU'?", None, "unknown layer type 'Relu'. Did you "
+                                                         "mean 'ReLU'?")]
+    args, probs = validate_layer(L("Linear", {"out_features": 3}))
+    assert probs == [] and args == {"in_features": None, "out_features": 3, "bias": True}
+
+
+def test_problem_text_is_the_first_problem_in_one_sentence():
+    s = summarize(NetworkSpec((1, 4, 4), (L("Flatten"), L("Linear"))))
+    assert s.problem_text == "layer 2 (Linear): Linear needs out_features (number of outputs (neurons))."
+    assert summarize(NetworkSpec((1, 4, 4), ())).problem_text.startswith("the network has no layers")
+    assert summarize(NetworkSpec((1, 4, 4), (L("Flatten"),))).problem_text is None
+    with pytest.raises(SpecError) as e:
+        build_model(NetworkSpec((1, 4, 4), (L("Flatten"), L("Linear"))))
+    assert str(e.value) == s.problem_text
+
+
+def test_build_model_uses_a_given_summary(monkeypatch):
+    import tui_dl.core.model.build as build
+
+    spec = NetworkSpec((3, 8, 8), (L("Residual", {}, (L("Conv2d", {"out_channels": 4, "kernel_size": 3,
+                                                                     "stride": 2, "padding": 1}),)), L("Flatten")))
+    summary = summarize(spec)
+    monkeypatch.setattr(build, "summarize", lambda spec: pytest.fail("summarized again"))
+    model = build_model(spec, summary)
+    assert count_parameters(model)[0] == summary.totals.params
+    assert model[0].proj.stride == (2, 2)  # the projection shape inference chose
+    assert tuple(model(torch.zeros(2, 3, 8, 8)).shape) == (2, 4 * 4 * 4)
+
+
+def test_softplus_is_one_registry_entry():
+    """Added as nothing but its entry: summarized, labelled, started and built like any activation."""
+    spec = NetworkSpec((4,), (L("Softplus", {"beta": 2.0}),))
+    s = summarize(spec)
+    assert s.ok and s.totals.out_shape == (4,) and s.totals.params == 0
+    model = build_model(spec, s)
+    assert isinstance(model[0], nn.Softplus) and model[0].beta == 2.0 and model[0].threshold == 20.0
+    x = torch.linspace(-3, 3, 8).reshape(2, 4)
+    assert torch.allclose(model(x), nn.functional.softplus(x, beta=2.0))

@@ -22,25 +22,10 @@ INPUT_FIELD = Field("input", "shape", None, "shape of one sample: [features] or 
 
 
 def new_layer(kind: str, in_shape: Shape | None) -> LayerSpec:
-    """A new layer of ``kind`` with the required arguments filled in from the incoming shape."""
-    image = in_shape is not None and len(in_shape) == 3
-    channels = in_shape[0] if in_shape else 16
-    if kind == "Conv2d":
-        return LayerSpec(kind, {"out_channels": max(8, channels * 2) if image else 16, "kernel_size": 3,
-                                "padding": 1})
-    if kind in ("MaxPool2d", "AvgPool2d"):
-        return LayerSpec(kind, {"kernel_size": 2})
-    if kind == "Linear":
-        return LayerSpec(kind, {"out_features": 64})
-    if kind == "Residual":
-        if image:
-            body = (LayerSpec("Conv2d", {"out_channels": channels, "kernel_size": 3, "padding": 1}),
-                    LayerSpec("BatchNorm2d"), LayerSpec("ReLU"))
-        else:
-            feats = in_shape[0] if in_shape else 64
-            body = (LayerSpec("Linear", {"out_features": feats}), LayerSpec("ReLU"))
-        return LayerSpec(kind, {}, body)
-    return LayerSpec(kind)
+    """A new layer of ``kind`` with the required arguments filled in from the incoming shape (the kind's
+    starter, declared with it in the registry)."""
+    entry = REGISTRY.get(kind)
+    return entry.new(in_shape) if entry is not None else LayerSpec(kind)
 
 
 def change_type(layer: LayerSpec, kind: str) -> LayerSpec:
@@ -103,8 +88,7 @@ def placeholder(field: Field, inferred: dict | None = None) -> str:
     if field.required:
         return "required"
     if field.default is None:
-        m = re.search(r"defaults? to ([\w ]+)\)", field.help)
-        return f"default: {m.group(1)}" if m else "none"
+        return f"default: {field.default_text}" if field.default_text else "none"
     return f"default {to_text(field, field.default)}"
 
 

@@ -72,11 +72,8 @@ def summary_table(summary: Summary, title: str = "", color: bool = False, width:
         lines.append(f"Memory: weights {human_bytes(t.param_bytes)}, activations per sample "
                      f"{human_bytes(t.activation_bytes)} (forward, float32)")
         lines.append(f"Output: {shape_str(t.out_shape)}")
-    for e in summary.errors:
-        lines.append(_c(f"✗ {e}", _RED, color))
-    first = summary.first_error
-    if first is not None:
-        lines.append(_c(f"✗ layer {first.index_text} ({first.type}): {first.error}", _RED, color))
+    if summary.problem_text is not None:  # a network-level problem, or the first layer's error
+        lines.append(_c(f"✗ {summary.problem_text}", _RED, color))
     return "\n".join(lines)
 
 
@@ -127,7 +124,7 @@ def _default_text(f) -> str:
     if f.required:
         return "required"
     if f.default is None:
-        return "= kernel_size" if f.name == "stride" else "—"
+        return f"= {f.default_text}" if f.default_text else "—"
     if isinstance(f.default, bool):
         return str(f.default).lower()
     return str(f.default)

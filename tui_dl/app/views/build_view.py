@@ -227,7 +227,7 @@ class BuildView(Vertical):
     def action_nest_layer(self) -> None:
         path = self.selection
         if path is None or self.experiment is None or \
-                not (REGISTRY.get(self.experiment.network.get_layer(path).type) or REGISTRY["ReLU"]).container:
+                not getattr(REGISTRY.get(self.experiment.network.get_layer(path).type), "container", False):
             self.notify("Select a Residual block first: n adds a layer inside it.", severity="warning")
             return
         where = path + (len(self.experiment.network.get_layer(path).layers),)

@@ -19,6 +19,7 @@ from tui_dl.core.config import schema as C
 from tui_dl.core.runs.atomic import atomic_write
 from tui_dl.core.config.fields import Field, FieldError, suggest
 from tui_dl.core.model.layers import REGISTRY
+from tui_dl.core.model.shapes import validate_layer
 from tui_dl.core.model.spec import LayerSpec, NetworkSpec
 
 MAX_ALIASES = 64
@@ -297,24 +298,22 @@ def _check_layers(ck: _Checker, items, path: str, at) -> tuple[LayerSpec, ...]:
         if ltype is None:
             ck.add(ipath, "the layer has no 'type' (e.g. type: Conv2d)", getattr(item, "mark", iat))
             continue
+        given = {k: v for k, v in item.items() if k not in ("type", "layers")}
+        # The layer rules (known type, known and valid arguments, required ones, inner layers) are the
+        # summarizer's: validate_layer decides, this adds the file's paths and line numbers.
+        args, problems = validate_layer(LayerSpec(str(ltype), given), (i,), holds_layers="layers" in item)
+        for p in problems:
+            if p.field in ("type", "layers") or p.field in given:
+                ck.add(f"{ipath}.{p.field}", p.short, ck.at(item, p.field))
+            else:  # a missing required argument: the layer's own line
+                ck.add(ipath, p.short, getattr(item, "mark", iat))
         kind = REGISTRY.get(str(ltype))
         if kind is None:
-            hint = suggest(str(ltype), REGISTRY)
-            ck.add(f"{ipath}.type", f"unknown layer type {ltype!r}." + (
-                f" Did you mean {hint!r}?" if hint else " Known types: " + ", ".join(REGISTRY) + "."),
-                ck.at(item, "type"))
             continue
-        params = ck.fields(item, kind.fields, ipath, skip=("type", "layers"))
-        for f in kind.fields:
-            if f.required and f.name not in item:
-                ck.add(ipath, f"{ltype} needs {f.name} ({f.help})", getattr(item, "mark", iat))
+        params = {k: args[k] for k in given} if args is not None else {}  # with problems, nothing is built
         children: tuple[LayerSpec, ...] = ()
-        if "layers" in item:
-            if not kind.container:
-                ck.add(f"{ipath}.layers", f"{ltype} cannot hold inner layers (only Residual can)",
-                       ck.at(item, "layers"))
-            else:
-                children = _check_layers(ck, item["layers"], f"{ipath}.layers", ck.at(item, "layers"))
+        if "layers" in item and kind.container:
+            children = _check_layers(ck, item["layers"], f"{ipath}.layers", ck.at(item, "layers"))
         out.append(LayerSpec(kind.name, params, children))
     return tuple(out)
 
@@ -358,11 +357,14 @@ def _check_train(ck: _Checker, train, path="train") -> C.TrainConfig:
         plain.pop("device")
     elif "device" in plain:
         plain["device"] = plain["device"].strip().lower()
-    loss = _named(ck, train.get("loss"), C.LOSSES, f"{path}.loss", ck.at(train, "loss"), "cross_entropy")
-    opt = _named(ck, train.get("optimizer"), C.OPTIMIZERS, f"{path}.optimizer", ck.at(train, "optimizer"), "adam")
+    loss = _named(ck, train.get("loss"), C.LOSSES, f"{path}.loss", ck.at(train, "loss"), C.DEFAULT_LOSS)
+    opt = _named(ck, train.get("optimizer"), C.OPTIMIZERS, f"{path}.optimizer", ck.at(train, "optimizer"),
+                 C.DEFAULT_OPTIMIZER)
     if "lr" in train:  # a common shorthand: train.lr sets the optimizer's learning rate
         try:
-            lr = C.OPTIMIZERS["adam"][0].coerce(train["lr"])
+            lr_field = next(f for f in C.OPTIMIZERS[opt.name if opt is not None else C.DEFAULT_OPTIMIZER]
+                            if f.name == "lr")
+            lr = lr_field.coerce(train["lr"])
             if opt is not None:
                 opt = C.Named(opt.name, {**opt.params, "lr": lr})
         except FieldError as e:
@@ -440,6 +442,15 @@ def experiment_from_data(data: Any, source: str, warnings: list[str] | None = No
         raise ConfigError(source, ck.problems)
     return Experiment(name=str(name), description=description.strip(), network=NetworkSpec(input_shape, layers),
                       data=dcfg, train=tcfg, source=source, warnings=list(warnings or []))
+
+
+def validate_experiment(exp: Experiment, source: str = "<edit>") -> Experiment:
+    """Check an :class:`Experiment` value against the same rules as the YAML loader, without writing or
+    reading YAML text: the checked experiment, or :class:`ConfigError` with the loader's problems (paths and
+    messages as for a file; no line numbers, since there is no file)."""
+    checked = experiment_from_data(exp.to_dict(), source, exp.warnings)
+    return Experiment(name=exp.name, description=exp.description, network=checked.network, data=checked.data,
+                      train=checked.train, source=exp.source, warnings=list(exp.warnings))
 
 
 def parse_experiment(text: str, source: str = "<text>", overrides: list[str] | None = None) -> Experiment:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 #: A float written the way people write it, including forms YAML 1.1 leaves as strings ("1e-3", "5E4").
@@ -43,6 +43,8 @@ class Field:
     #: Filled in from the incoming shape when omitted (in_channels, in_features, num_features).
     inferred: bool = False
     length: int | None = None  # for ``floats``
+    #: What an omitted value means when the default is worked out rather than fixed (``stride``: "kernel_size").
+    default_text: str = ""
 
     # ------------------------------------------------------------------ coercion
     def coerce(self, value: Any) -> Any:
@@ -220,19 +222,3 @@ def pair(v: Any) -> tuple[int, int]:
     if isinstance(v, (list, tuple)):
         return int(v[0]), int(v[1])
     return int(v), int(v)
-
-
-@dataclass
-class FieldSet:
-    """An ordered set of fields with a lookup by name (a config section or a layer kind's fields)."""
-
-    fields: tuple[Field, ...] = field(default_factory=tuple)
-
-    def __post_init__(self):
-        self._by_name = {f.name: f for f in self.fields}
-
-    def get(self, name: str) -> Field | None:
-        return self._by_name.get(name)
-
-    def names(self) -> list[str]:
-        return [f.name for f in self.fields]

@@ -7,7 +7,7 @@ schemas and reports the file, line and field of every problem; the app builds it
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from tui_dl.core.config.fields import Field
@@ -155,22 +155,32 @@ class Named:
         return {"name": self.name, **self.params} if self.params else self.name
 
 
+def _defaults(fields: tuple[Field, ...]) -> dict[str, Any]:
+    """Each field's default, so the dataclasses below declare none of their own."""
+    return {f.name: f.default for f in fields}
+
+
+_ES, _DATA, _TRAIN = _defaults(EARLY_STOPPING_FIELDS), _defaults(DATA_FIELDS), _defaults(TRAIN_FIELDS)
+#: The loss and optimizer used when ``train:`` names none.
+DEFAULT_LOSS, DEFAULT_OPTIMIZER = "cross_entropy", "adam"
+
+
 @dataclass(frozen=True)
 class EarlyStopping:
-    patience: int = 3
-    monitor: str = "val_loss"
-    min_delta: float = 0.0
-    restore_best: bool = True
+    patience: int = _ES["patience"]
+    monitor: str = _ES["monitor"]
+    min_delta: float = _ES["min_delta"]
+    restore_best: bool = _ES["restore_best"]
 
 
 @dataclass(frozen=True)
 class DataConfig:
-    name: str = "mnist"
-    root: str | None = None
-    download: bool = True
-    val_split: float = 0.1
-    fallback: str | None = None
-    num_samples: int | None = None
+    name: str = _DATA["name"]
+    root: str | None = _DATA["root"]
+    download: bool = _DATA["download"]
+    val_split: float = _DATA["val_split"]
+    fallback: str | None = _DATA["fallback"]
+    num_samples: int | None = _DATA["num_samples"]
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in DATA_FIELDS}
@@ -178,42 +188,33 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 10
-    batch_size: int = 64
-    loss: Named = Named("cross_entropy")
-    optimizer: Named = Named("adam")
-    weight_decay: float = 0.0
+    epochs: int = _TRAIN["epochs"]
+    batch_size: int = _TRAIN["batch_size"]
+    loss: Named = Named(DEFAULT_LOSS)
+    optimizer: Named = Named(DEFAULT_OPTIMIZER)
+    weight_decay: float = _TRAIN["weight_decay"]
     scheduler: Named | None = None
     early_stopping: EarlyStopping | None = None
-    seed: int = 0
-    device: str = "auto"
-    threads: int = 0
-    log_every: int = 10
-    channels_last: bool | None = None
-    split_batch: bool | None = None
-    limit_batches: int | None = None
-    grad_clip: float | None = None
-    checkpoints: bool = True
-
-    @property
-    def lr(self) -> float:
-        return float(self.optimizer.resolved(OPTIMIZERS)["lr"])
+    seed: int = _TRAIN["seed"]
+    device: str = _TRAIN["device"]
+    threads: int = _TRAIN["threads"]
+    log_every: int = _TRAIN["log_every"]
+    channels_last: bool | None = _TRAIN["channels_last"]
+    split_batch: bool | None = _TRAIN["split_batch"]
+    limit_batches: int | None = _TRAIN["limit_batches"]
+    grad_clip: float | None = _TRAIN["grad_clip"]
+    checkpoints: bool = _TRAIN["checkpoints"]
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for f in TRAIN_FIELDS[:2]:
-            out[f.name] = getattr(self, f.name)
-        out["loss"] = self.loss.to_yaml_value()
-        out["optimizer"] = {"name": self.optimizer.name, **self.optimizer.params}
-        for f in TRAIN_FIELDS[2:]:
-            out[f.name] = getattr(self, f.name)
+        """The YAML ``train:`` mapping: epochs and batch size, loss and optimizer, the other plain fields,
+        then scheduler and early stopping."""
+        out: dict[str, Any] = {"epochs": self.epochs, "batch_size": self.batch_size,
+                               "loss": self.loss.to_yaml_value(),
+                               "optimizer": {"name": self.optimizer.name, **self.optimizer.params}}
+        for f in TRAIN_FIELDS:
+            out.setdefault(f.name, getattr(self, f.name))
         out["scheduler"] = self.scheduler.to_yaml_value() if self.scheduler else None
         out["early_stopping"] = (
-            {k: getattr(self.early_stopping, k) for k in ("patience", "monitor", "min_delta", "restore_best")}
+            {f.name: getattr(self.early_stopping, f.name) for f in EARLY_STOPPING_FIELDS}
             if self.early_stopping else None)
         return out
-
-
-def with_changes(cfg, **changes):
-    """``dataclasses.replace`` under a name that reads well at call sites."""
-    return replace(cfg, **changes)

@@ -1,40 +1,20 @@
 """Build the torch model from a network spec, through the registry's builders.
 
-Torch is imported here (and below), never in spec/layers/shapes/config.
+Torch is imported here (and in ``modules``), never in spec/layers/shapes/config. The builder trusts the
+summary: each row carries its validated arguments and what its shape rule worked out for torch.
 """
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from tui_dl.core.model.layers import REGISTRY
-from tui_dl.core.model.shapes import summarize, validate_layer
+from tui_dl.core.model.shapes import Summary, summarize
 from tui_dl.core.model.spec import LayerSpec, NetworkSpec
 
 
 class SpecError(ValueError):
     """The spec has a shape or argument error; ``str(e)`` names the layer."""
-
-
-class Residual(nn.Module):
-    """``y = body(x) + skip(x)``: skip is the identity, or a 1×1 conv / linear projection."""
-
-    def __init__(self, in_shape, out_shape, inner: list[nn.Module], projection: str = "auto"):
-        super().__init__()
-        self.body = nn.Sequential(*inner)
-        self.proj: nn.Module | None = None
-        if tuple(in_shape) != tuple(out_shape) or projection in ("conv", "linear"):
-            if len(in_shape) == 3:
-                (ci, h, w), (co, oh, ow) = in_shape, out_shape
-                sh = next(s for s in range(1, h + 1) if (h - 1) // s + 1 == oh)
-                sw = next(s for s in range(1, w + 1) if (w - 1) // s + 1 == ow)
-                self.proj = nn.Conv2d(ci, co, 1, stride=(sh, sw))
-            else:
-                self.proj = nn.Linear(in_shape[0], out_shape[0])
-
-    def forward(self, x):
-        return self.body(x) + (x if self.proj is None else self.proj(x))
 
 
 def _build_layers(layers: tuple[LayerSpec, ...], in_shape, rows_by_path, prefix=()) -> list[nn.Module]:
@@ -44,24 +24,24 @@ def _build_layers(layers: tuple[LayerSpec, ...], in_shape, rows_by_path, prefix=
         path = prefix + (i,)
         row = rows_by_path[path]
         kind = REGISTRY[layer.type]
-        args, _err, _f, _fix = validate_layer(layer)
+        args = row.args
         if kind.container:
             inner = _build_layers(layer.layers, shape, rows_by_path, path)
-            modules.append(kind.build(shape, args, inner_modules=inner, out_shape=row.out_shape))
+            modules.append(kind.build(shape, args, inner_modules=inner, **row.build_args))
         else:
-            modules.append(kind.build(shape, args))
+            modules.append(kind.build(shape, args, **row.build_args))
         shape = row.out_shape
     return modules
 
 
-def build_model(spec: NetworkSpec) -> nn.Sequential:
-    """The torch model for ``spec`` (freshly initialised by torch's defaults). Raises :class:`SpecError`."""
-    summary = summarize(spec)
+def build_model(spec: NetworkSpec, summary: Summary | None = None) -> nn.Sequential:
+    """The torch model for ``spec`` (freshly initialised by torch's defaults). Raises :class:`SpecError`.
+
+    ``summary`` is ``summarize(spec)`` when the caller already has it (nothing is validated twice)."""
+    if summary is None:
+        summary = summarize(spec)
     if not summary.ok:
-        if summary.errors:
-            raise SpecError(summary.errors[0])
-        row = summary.first_error
-        raise SpecError(f"layer {row.index_text} ({row.type}): {row.error}")
+        raise SpecError(summary.problem_text)
     rows = {r.path: r for r in summary.rows}
     return nn.Sequential(*_build_layers(spec.layers, spec.input_shape, rows))
 
@@ -92,15 +72,3 @@ def pool_before_relu(model: nn.Module) -> int:
 def count_parameters(model: nn.Module) -> tuple[int, int]:
     """(parameters, buffer values) as torch counts them."""
     return (sum(p.numel() for p in model.parameters()), sum(b.numel() for b in model.buffers()))
-
-
-def torch_shapes(model: nn.Sequential, input_shape) -> list[tuple[int, ...]]:
-    """Per-module output shapes (without the batch dim) from a real forward pass of a batch of 2."""
-    out = []
-    x = torch.zeros(2, *input_shape)
-    model.eval()
-    with torch.no_grad():
-        for m in model:
-            x = m(x)
-            out.append(tuple(x.shape[1:]))
-    return out

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 
 from tui_dl.core.config.fields import FieldError, suggest
-from tui_dl.core.model.layers import REGISTRY, Calc, Fix, ShapeError, layer_label
+from tui_dl.core.model.layers import REGISTRY, Calc, Fix, Inner, ShapeError, layer_label
 from tui_dl.core.model.spec import LayerSpec, NetworkSpec
 
 Shape = tuple[int, ...]
@@ -36,6 +36,10 @@ class LayerRow:
     fix: Fix | None = None
     skipped: bool = False
     inferred: dict = field(default_factory=dict)
+    #: The validated arguments, defaults filled in (empty when the layer has an error or was skipped).
+    args: dict = field(default_factory=dict)
+    #: What the shape rule worked out for the torch builder (``Calc.build_args``).
+    build_args: dict = field(default_factory=dict)
 
     @property
     def depth(self) -> int:
@@ -81,44 +85,71 @@ class Summary:
     def first_error(self) -> LayerRow | None:
         return next((r for r in self.rows if r.error), None)
 
+    @property
+    def problem_text(self) -> str | None:
+        """The first problem as one sentence (``layer 2 (Linear): …``, or the network-level one); None if ok."""
+        if self.errors:
+            return self.errors[0]
+        row = self.first_error
+        return None if row is None else f"layer {row.index_text} ({row.type}): {row.error}"
+
     def row(self, path: tuple[int, ...]) -> LayerRow | None:
         return next((r for r in self.rows if r.path == path), None)
 
 
-def validate_layer(layer: LayerSpec) -> tuple[dict | None, str | None, str | None, Fix | None]:
-    """Check a layer's type and arguments. Returns ``(args, error, field, fix)``; args has defaults filled."""
+@dataclass(frozen=True)
+class LayerProblem:
+    """One thing wrong with a layer's type or arguments, found by :func:`validate_layer`."""
+
+    path: tuple[int, ...]  # where the layer sits: its index (nested for the layers of a block)
+    field: str | None  # "type", the argument's name, "layers", or None for the layer as a whole
+    message: str  # the sentence on its own: "Linear needs out_features (number of outputs)."
+    fix: Fix | None = None
+    #: The same problem said where the file path already names the layer and field (the YAML checker's
+    #: ``layers[0].kernel_size: …`` lines); same rule, shorter words.
+    short: str = ""
+
+
+def validate_layer(layer: LayerSpec, path: tuple[int, ...] = (), holds_layers: bool | None = None
+                   ) -> tuple[dict | None, list[LayerProblem]]:
+    """Check a layer's type and arguments: ``(args, [])`` with defaults filled in, or ``(None, problems)``
+    in the order they are met (unknown type; each unknown or bad argument; missing required ones; inner
+    layers in a kind that holds none). ``holds_layers`` says whether inner layers were given (default:
+    ``layer.layers`` is not empty)."""
     kind = REGISTRY.get(layer.type)
     if kind is None:
         hint = suggest(layer.type, REGISTRY)
         msg = f"unknown layer type {layer.type!r}."
-        fix = None
-        if hint:
-            msg += f" Did you mean {hint!r}?"
-        else:
-            msg += " Known types: " + ", ".join(REGISTRY) + "."
-        return None, msg, "type", fix
+        msg += f" Did you mean {hint!r}?" if hint else " Known types: " + ", ".join(REGISTRY) + "."
+        return None, [LayerProblem(path, "type", msg, None, msg)]
+    problems: list[LayerProblem] = []
     clean = {}
     for name, value in layer.params.items():
         f = kind.field(name)
         if f is None:
-            hint = suggest(name, [x.name for x in kind.fields])
+            hint = suggest(str(name), [x.name for x in kind.fields])
             allowed = ", ".join(x.name for x in kind.fields) or "none"
             msg = f"{layer.type} has no argument {name!r}." + (
                 f" Did you mean {hint!r}?" if hint else f" Its arguments: {allowed}.")
+            short = "unknown field." + (f" Did you mean {hint!r}?" if hint else f" Known fields: {allowed}.")
             fix = Fix(f"rename {name} to {hint}", set_params={name: None, hint: value}) if hint else \
                 Fix(f"remove {name}", set_params={name: None})
-            return None, msg, name, fix
+            problems.append(LayerProblem(path, name, msg, fix, short))
+            continue
         try:
             clean[name] = f.coerce(value)
         except FieldError as e:
-            return None, f"{name}: {e}.", name, None
+            problems.append(LayerProblem(path, name, f"{name}: {e}.", None, f"{e}."))
     for f in kind.fields:
-        if f.required and clean.get(f.name) is None:
-            return None, f"{layer.type} needs {f.name} ({f.help}).", f.name, None
-    if layer.layers and not kind.container:
-        return None, f"{layer.type} cannot hold inner layers (only Residual can).", "layers", None
-    args = kind.resolve_args(clean)
-    return args, None, None, None
+        if f.required and f.name not in layer.params:
+            msg = f"{layer.type} needs {f.name} ({f.help})"
+            problems.append(LayerProblem(path, f.name, msg + ".", None, msg))
+    if (bool(layer.layers) if holds_layers is None else holds_layers) and not kind.container:
+        msg = f"{layer.type} cannot hold inner layers (only Residual can)"
+        problems.append(LayerProblem(path, "layers", msg + ".", None, msg))
+    if problems:
+        return None, problems
+    return kind.resolve_args(clean), []
 
 
 def _summarize_layers(layers, in_shape: Shape, prefix: tuple[int, ...], rows: list[LayerRow],
@@ -135,13 +166,15 @@ def _summarize_layers(layers, in_shape: Shape, prefix: tuple[int, ...], rows: li
             if layer.layers:
                 _summarize_layers(layer.layers, None, path, rows, True)
             continue
-        args, err, fld, fix = validate_layer(layer)
-        if err:
-            row.error, row.error_field, row.fix = err, fld, fix
+        args, problems = validate_layer(layer, path)
+        if problems:
+            first = problems[0]
+            row.error, row.error_field, row.fix = first.message, first.field, first.fix
             failed = True
             if layer.layers:
                 _summarize_layers(layer.layers, None, path, rows, True)
             continue
+        row.args = args
         kind = REGISTRY[layer.type]
         try:
             if kind.container:
@@ -150,8 +183,7 @@ def _summarize_layers(layers, in_shape: Shape, prefix: tuple[int, ...], rows: li
                     row.error = "an inner layer of this block has an error (see below)."
                     failed = True
                     continue
-                calc: Calc = kind.infer(shape, {**args, "_has_layers": bool(layer.layers)}, inner=inner_out,
-                                        inner_params=ip, inner_buffers=ib, inner_macs=im)
+                calc: Calc = kind.infer(shape, args, Inner(inner_out, ip, ib, im, len(layer.layers)))
             else:
                 calc = kind.infer(shape, args)
         except ShapeError as e:
@@ -162,6 +194,7 @@ def _summarize_layers(layers, in_shape: Shape, prefix: tuple[int, ...], rows: li
         row.params, row.buffers, row.macs = calc.params, calc.buffers, calc.macs
         row.shape_formula, row.param_formula, row.warnings = calc.shape_formula, calc.param_formula, calc.warnings
         row.inferred = calc.inferred
+        row.build_args = calc.build_args
         row.label = layer_label(layer, calc.inferred)
         shape = calc.out_shape
         total_p += calc.params

@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+#: Layer types that hold inner layers (Residual): filled in by the layer registry as container kinds register,
+#: so this module needs no import of it. An empty container still writes ``layers: []``.
+CONTAINER_TYPES: set[str] = set()
+
 
 @dataclass(frozen=True)
 class LayerSpec:
@@ -35,7 +39,7 @@ class LayerSpec:
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"type": self.type}
         d.update(self.params)
-        if self.layers or self.type == "Residual":
+        if self.layers or self.type in CONTAINER_TYPES:
             d["layers"] = [child.to_dict() for child in self.layers]
         return d
 

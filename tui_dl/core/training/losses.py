@@ -107,7 +107,7 @@ def make_objective(exp, outputs_shape: tuple[int, ...] | None, num_classes: int,
                              f"out_features to 2")
     probs = last == "Sigmoid"
     if name == "cross_entropy":
-        ls = float(params.get("label_smoothing") or 0.0)
+        ls = float(params["label_smoothing"])
         if last == "Softmax":
             notices.append("the network ends with Softmax, but cross_entropy applies log-softmax itself: it still "
                            "trains, but more slowly (the gradients shrink). Remove the final Softmax, or use "
@@ -155,8 +155,8 @@ def make_objective(exp, outputs_shape: tuple[int, ...] | None, num_classes: int,
                 return F.binary_cross_entropy_with_logits(out, _one_hot(y, _k))
         return Objective(name, k, num_classes, loss, None, notices)
     if name == "focal":
-        gamma = float(params.get("gamma", 2.0))
-        alpha = params.get("alpha")
+        gamma = float(params["gamma"])
+        alpha = params["alpha"]
         alpha = None if alpha is None else float(alpha)
         if k == 1:
             inner = _focal_binary(gamma, alpha, probs)

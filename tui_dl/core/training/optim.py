@@ -16,34 +16,35 @@ _FUSED_OK = {"sgd", "momentum", "nesterov", "gd", "adagrad", "adam", "adamw"}
 
 
 def optimizer_kwargs(name: str, params: dict, weight_decay: float) -> tuple[type, dict]:
+    """The torch class and keyword arguments; ``params`` is ``Named.resolved`` (every field filled in)."""
     p = dict(params)
     lr = float(p.pop("lr"))
     wd = float(weight_decay or 0.0)
     if name == "gd":
         return torch.optim.SGD, {"lr": lr, "weight_decay": wd}
     if name == "sgd":
-        return torch.optim.SGD, {"lr": lr, "momentum": float(p.get("momentum", 0.0)),
-                                 "dampening": float(p.get("dampening", 0.0)),
-                                 "nesterov": bool(p.get("nesterov", False)), "weight_decay": wd}
+        return torch.optim.SGD, {"lr": lr, "momentum": float(p["momentum"]),
+                                 "dampening": float(p["dampening"]),
+                                 "nesterov": bool(p["nesterov"]), "weight_decay": wd}
     if name == "momentum":
-        return torch.optim.SGD, {"lr": lr, "momentum": float(p.get("momentum", 0.9)), "weight_decay": wd}
+        return torch.optim.SGD, {"lr": lr, "momentum": float(p["momentum"]), "weight_decay": wd}
     if name == "nesterov":
-        return torch.optim.SGD, {"lr": lr, "momentum": float(p.get("momentum", 0.9)), "nesterov": True,
+        return torch.optim.SGD, {"lr": lr, "momentum": float(p["momentum"]), "nesterov": True,
                                  "weight_decay": wd}
     if name == "adagrad":
-        return torch.optim.Adagrad, {"lr": lr, "lr_decay": float(p.get("lr_decay", 0.0)),
-                                     "eps": float(p.get("eps", 1e-10)),
-                                     "initial_accumulator_value": float(p.get("initial_accumulator_value", 0.0)),
+        return torch.optim.Adagrad, {"lr": lr, "lr_decay": float(p["lr_decay"]),
+                                     "eps": float(p["eps"]),
+                                     "initial_accumulator_value": float(p["initial_accumulator_value"]),
                                      "weight_decay": wd}
     if name == "rmsprop":
-        return torch.optim.RMSprop, {"lr": lr, "alpha": float(p.get("alpha", 0.99)), "eps": float(p.get("eps", 1e-8)),
-                                     "momentum": float(p.get("momentum", 0.0)),
-                                     "centered": bool(p.get("centered", False)), "weight_decay": wd}
+        return torch.optim.RMSprop, {"lr": lr, "alpha": float(p["alpha"]), "eps": float(p["eps"]),
+                                     "momentum": float(p["momentum"]),
+                                     "centered": bool(p["centered"]), "weight_decay": wd}
     if name in ("adam", "adamw"):
         cls = torch.optim.Adam if name == "adam" else torch.optim.AdamW
-        betas = p.get("betas", [0.9, 0.999])
-        return cls, {"lr": lr, "betas": (float(betas[0]), float(betas[1])), "eps": float(p.get("eps", 1e-8)),
-                     "amsgrad": bool(p.get("amsgrad", False)), "weight_decay": wd}
+        betas = p["betas"]
+        return cls, {"lr": lr, "betas": (float(betas[0]), float(betas[1])), "eps": float(p["eps"]),
+                     "amsgrad": bool(p["amsgrad"]), "weight_decay": wd}
     raise ValueError(f"unknown optimizer {name!r}: use one of {', '.join(C.OPTIMIZERS)}")
 
 
@@ -73,13 +74,13 @@ def make_scheduler(optimizer: torch.optim.Optimizer, train_cfg):
     if name == "step":
         return S.StepLR(optimizer, step_size=int(p["step_size"]), gamma=float(p["gamma"]))
     if name == "cosine":
-        t_max = p.get("t_max") or train_cfg.epochs
-        return S.CosineAnnealingLR(optimizer, T_max=int(t_max), eta_min=float(p.get("eta_min", 0.0)))
+        t_max = p["t_max"] or train_cfg.epochs
+        return S.CosineAnnealingLR(optimizer, T_max=int(t_max), eta_min=float(p["eta_min"]))
     if name == "exponential":
         return S.ExponentialLR(optimizer, gamma=float(p["gamma"]))
     if name == "plateau":
         return S.ReduceLROnPlateau(optimizer, mode="min", factor=float(p["factor"]), patience=int(p["patience"]),
-                                   min_lr=float(p.get("min_lr", 0.0)))
+                                   min_lr=float(p["min_lr"]))
     raise ValueError(f"unknown scheduler {name!r}: use one of {', '.join(C.SCHEDULERS)}")
 
 

@@ -1,0 +1,135 @@
+"""Pooling layers: MaxPool2d, AvgPool2d and the adaptive pools."""
+
+from __future__ import annotations
+
+from tui_dl.core.config.fields import Field, pair
+from tui_dl.core.model.layers.base import (
+    Calc, Fix, LayerKind, Shape, ShapeError, _dims_text, _leftover_warning, _need_image, _window_out, register, show,
+)
+
+_KS = Field("kernel_size", "int2", None, "window size: an integer or [height, width]", min=1, required=True)
+_STRIDE = Field("stride", "int2", None, "step of the window (defaults to kernel_size)", min=1, nullable=True,
+                default_text="kernel_size")
+_PAD_POOL = Field("padding", "int2", 0, "zeros added on each side (at most half the window)", min=0)
+_CEIL = Field("ceil_mode", "bool", False, "round the output size up (⌈⌉) instead of down (⌊⌋)")
+MAXPOOL_FIELDS = (_KS, _STRIDE, _PAD_POOL, Field("dilation", "int2", 1, "spacing between window elements", min=1),
+                  _CEIL)
+AVGPOOL_FIELDS = (_KS, _STRIDE, _PAD_POOL, _CEIL,
+                  Field("count_include_pad", "bool", True, "count padded zeros in the average"))
+_OUTPUT_SIZE = Field("output_size", "int2", 1, "output height and width", min=1)
+
+
+def _pool_common(in_shape: Shape, a: dict, name: str, dilation: tuple[int, int]) -> Calc:
+    _need_image(in_shape, name)
+    c, h, w = in_shape
+    kh, kw = pair(a["kernel_size"])
+    stride = a.get("stride")
+    sh, sw = pair(stride) if stride is not None else (kh, kw)
+    ph, pw = pair(a["padding"])
+    dh, dw = dilation
+    for p, k, axis in ((ph, kh, "height"), (pw, kw, "width")):
+        if p > k // 2:  # torch: "pad should be smaller than or equal to half of kernel size"
+            raise ShapeError(
+                f"padding {p} is more than half the {k}-wide window ({axis}); torch allows at most {k // 2}.",
+                field="padding", fix=Fix(f"set padding to {k // 2}", set_params={"padding": k // 2}),
+            )
+    oh, th, lh = _window_out(h, kh, sh, ph, ph, dh, a["ceil_mode"])
+    ow, tw, lw = _window_out(w, kw, sw, pw, pw, dw, a["ceil_mode"])
+    if oh < 1 or ow < 1:
+        raise ShapeError(
+            f"the {h}×{w} input is too small for a {kh}×{kw} window: the output would be {oh}×{ow}. "
+            f"Remove this pooling layer, use a smaller kernel_size, or pad earlier layers.",
+            field="kernel_size",
+        )
+    formula = _dims_text(th, tw)
+    if stride is None:
+        formula.append(f"stride defaults to kernel_size = {kh if kh == kw else (kh, kw)}")
+    formula.append(f"C: unchanged = {c}")
+    warnings = [] if a["ceil_mode"] else _leftover_warning(lh, lw, f"{sh}" if sh == sw else f"{sh}×{sw}")
+    return Calc(out_shape=(c, oh, ow), shape_formula=formula, param_formula="0 (pooling has no weights)",
+                warnings=warnings)
+
+
+def infer_maxpool(in_shape, a):
+    return _pool_common(in_shape, a, "MaxPool2d", pair(a["dilation"]))
+
+
+def infer_avgpool(in_shape, a):
+    return _pool_common(in_shape, a, "AvgPool2d", (1, 1))
+
+
+def build_maxpool(in_shape, a):
+    from torch import nn
+
+    s = a.get("stride")
+    return nn.MaxPool2d(pair(a["kernel_size"]), stride=pair(s) if s is not None else None,
+                        padding=pair(a["padding"]), dilation=pair(a["dilation"]), ceil_mode=a["ceil_mode"])
+
+
+def build_avgpool(in_shape, a):
+    from torch import nn
+
+    s = a.get("stride")
+    return nn.AvgPool2d(pair(a["kernel_size"]), stride=pair(s) if s is not None else None,
+                        padding=pair(a["padding"]), ceil_mode=a["ceil_mode"],
+                        count_include_pad=a["count_include_pad"])
+
+
+def _infer_adaptive(in_shape, a, name):
+    _need_image(in_shape, name)
+    c, h, w = in_shape
+    oh, ow = pair(a["output_size"])
+    return Calc(out_shape=(c, oh, ow), shape_formula=[f"H, W: output_size = {oh}×{ow} (any input size)",
+                                                      f"C: unchanged = {c}"],
+                param_formula="0 (pooling has no weights)")
+
+
+def build_adaptive_avg(in_shape, a):
+    from torch import nn
+
+    return nn.AdaptiveAvgPool2d(pair(a["output_size"]))
+
+
+def build_adaptive_max(in_shape, a):
+    from torch import nn
+
+    return nn.AdaptiveMaxPool2d(pair(a["output_size"]))
+
+
+def _label_pool(layer, inf: dict) -> str:
+    p = layer.params
+    bits = [f"k={show(p.get('kernel_size', '?'))}"]
+    for key, short, default in (("stride", "s", _STRIDE.default), ("padding", "p", _PAD_POOL.default)):
+        if p.get(key) not in (None, default):
+            bits.append(f"{short}={show(p[key])}")
+    return f"{layer.type} {', '.join(bits)}"
+
+
+def _label_adaptive(layer, inf: dict) -> str:
+    return f"{layer.type} {show(layer.params.get('output_size', _OUTPUT_SIZE.default))}"
+
+
+def _starter_pool(in_shape: Shape | None):
+    return {"kernel_size": 2}, ()
+
+
+register(LayerKind(
+    "MaxPool2d", "pooling", "keeps the largest value in each window", MAXPOOL_FIELDS,
+    infer_maxpool, build_maxpool, math="out = max over the window;  H' = ⌊(H + 2p − k)/s⌋ + 1",
+    label=_label_pool, starter=_starter_pool,
+))
+register(LayerKind(
+    "AvgPool2d", "pooling", "averages each window", AVGPOOL_FIELDS,
+    infer_avgpool, build_avgpool, math="out = mean over the window;  H' = ⌊(H + 2p − k)/s⌋ + 1",
+    label=_label_pool, starter=_starter_pool,
+))
+register(LayerKind(
+    "AdaptiveAvgPool2d", "pooling", "averages down to a fixed output size, whatever the input size",
+    (_OUTPUT_SIZE,), lambda s, a: _infer_adaptive(s, a, "AdaptiveAvgPool2d"), build_adaptive_avg,
+    math="out = mean over adaptive windows (global average pooling when output_size = 1)", label=_label_adaptive,
+))
+register(LayerKind(
+    "AdaptiveMaxPool2d", "pooling", "max-pools down to a fixed output size, whatever the input size",
+    (_OUTPUT_SIZE,), lambda s, a: _infer_adaptive(s, a, "AdaptiveMaxPool2d"), build_adaptive_max,
+    math="out = max over adaptive windows", label=_label_adaptive,
+))
