@@ -248,9 +248,7 @@ class _Trainer:
         exp, cfg = self.exp, self.cfg
         summary = summarize(exp.network)
         if not summary.ok:
-            row = summary.first_error
-            msg = summary.errors[0] if summary.errors else f"layer {row.index_text} ({row.type}): {row.error}"
-            raise SetupError(f"the network is not valid: {msg}")
+            raise SetupError(f"the network is not valid: {summary.problem_text}")
         try:
             self.device = resolve_device(cfg.device)
         except ValueError as e:
@@ -280,7 +278,7 @@ class _Trainer:
         # model (seeded: the same seed gives the same initial weights)
         seed_everything(cfg.seed)
         try:
-            model = build_model(exp.network)
+            model = build_model(exp.network, summary=summary)
         except SpecError as e:
             raise SetupError(f"the network is not valid: {e}") from None
         if POOL_BEFORE_RELU:
