@@ -472,3 +472,41 @@ def test_softplus_is_one_registry_entry():
     assert isinstance(model[0], nn.Softplus) and model[0].beta == 2.0 and model[0].threshold == 20.0
     x = torch.linspace(-3, 3, 8).reshape(2, 4)
     assert torch.allclose(model(x), nn.functional.softplus(x, beta=2.0))
+
+
+def test_no_warning_when_only_padding_is_left_over():
+    """The standard 3×3 / stride 2 / padding 1 downsampling conv leaves a padding row uncovered, no pixel."""
+    s = summarize(NetworkSpec((1, 28, 28), (L("Conv2d", {"out_channels": 4, "kernel_size": 3, "stride": 2,
+                                                        "padding": 1}),)))
+    assert s.ok and s.rows[0].out_shape == (4, 14, 14) and s.rows[0].warnings == []
+
+
+def _uncovered_rows_by_torch(n, k, s, p, d):
+    """Input rows (of n) that get no gradient through a Conv2d: rows the windows never reach (torch's own count)."""
+    import torch
+    x = torch.zeros(1, 1, n, 3, requires_grad=True)
+    conv = torch.nn.Conv2d(1, 1, (k, 1), stride=(s, 1), padding=(p, 0), dilation=(d, 1), bias=False)
+    torch.nn.init.ones_(conv.weight)
+    conv(x).sum().backward()
+    covered = x.grad[0, 0, :, 0] != 0
+    last = int(covered.nonzero().max()) if covered.any() else -1
+    return n - 1 - last
+
+
+def test_dropped_rows_agree_with_torch():
+    """The leftover the warning names is exactly the rows at the end of the input that torch's conv never reads.
+    (Windows at least as long as the stride, so no rows are skipped between windows; a dilated window spans
+    d·(k−1)+1 rows, which the formula treats as one window of that length.)"""
+    from tui_dl.core.model.layers.base import _window_out
+    checked = 0
+    for n in (7, 8, 13, 28):
+        for k in (1, 2, 3, 5):
+            for s in (1, 2, 3):
+                for p in (0, 1, 2):
+                    for d in (1,):
+                        if n + 2 * p < k or p > k // 2 or k < s:
+                            continue
+                        _, _, leftover = _window_out(n, k, s, p, p, d, False)
+                        assert leftover == _uncovered_rows_by_torch(n, k, s, p, d), (n, k, s, p, d)
+                        checked += 1
+    assert checked > 50

@@ -152,7 +152,9 @@ def _need_image(in_shape: Shape, name: str) -> None:
 
 
 def _window_out(n: int, k: int, s: int, pl: int, pr: int, d: int, ceil_mode: bool) -> tuple[int, str, int]:
-    """Output length of a sliding window, the formula text, and the leftover (rows never covered)."""
+    """Output length of a sliding window, the formula text, and the leftover: the rows of the *input* (not its
+    padding) that no window covers. A 3×3/stride-2/pad-1 conv on 28 rows leaves one padding row uncovered and
+    drops no pixel, so its leftover is 0."""
     span = n + pl + pr - d * (k - 1) - 1
     if ceil_mode:  # torch's pooling_output_shape: round up, but the last window must start inside the input
         out = (span + s - 1) // s + 1
@@ -167,8 +169,8 @@ def _window_out(n: int, k: int, s: int, pl: int, pr: int, d: int, ceil_mode: boo
         inner = f"{n}+{pad}−{k}"
     br = ("⌈", "⌉") if ceil_mode else ("⌊", "⌋")
     text = f"{br[0]}({inner})/{s}{br[1]}+1 = {out}"
-    leftover = (n + pl + pr - (d * (k - 1) + 1)) % s if span >= 0 else 0
-    return out, text, leftover
+    uncovered = (n + pl + pr - (d * (k - 1) + 1)) % s if span >= 0 else 0  # last rows of the padded input
+    return out, text, max(0, uncovered - pr)
 
 
 def _leftover_warning(leftover_h: int, leftover_w: int, s_txt: str) -> list[str]:
@@ -181,7 +183,7 @@ def _leftover_warning(leftover_h: int, leftover_w: int, s_txt: str) -> list[str]
             parts.append(f"{leftover_w} column{'s' if leftover_w > 1 else ''}")
         out.append(
             f"the window does not divide evenly (stride {s_txt}): the last {' and '.join(parts)} of the "
-            f"padded input are never covered, so ⌊…⌋ drops them"
+            f"input are never covered, so ⌊…⌋ drops them"
         )
     return out
 
