@@ -222,3 +222,15 @@ def test_config_dataclass_defaults_are_the_fields_defaults():
     keys = list(C.TrainConfig().to_dict())
     assert keys[:4] == ["epochs", "batch_size", "loss", "optimizer"] and keys[-2:] == ["scheduler", "early_stopping"]
     assert set(keys) == {f.name for f in C.TRAIN_FIELDS} | {"loss", "optimizer", "scheduler", "early_stopping"}
+
+
+def test_unknown_train_field_lists_and_suggests_every_train_key():
+    """train: also takes loss, optimizer, scheduler, early_stopping and lr; the message names them."""
+    probs, _ = problems(GOOD + "train:\n  bogus: 1\n")
+    assert probs[0].path == "train.bogus"
+    for name in ("epochs", "batch_size", "loss", "optimizer", "scheduler", "early_stopping", "lr"):
+        assert name in probs[0].message, name
+    probs, _ = problems(GOOD + "train:\n  optimiser: adam\n")
+    assert "Did you mean 'optimizer'" in probs[0].message
+    probs, _ = problems(GOOD + "train:\n  early_stoping: true\n")
+    assert "Did you mean 'early_stopping'" in probs[0].message

@@ -244,14 +244,16 @@ class _Checker:
     def fields(self, mapping, fields: tuple[Field, ...], path: str, skip=()) -> dict[str, Any]:
         """Validate a mapping against fields; return the given (coerced) values only."""
         by_name = {f.name: f for f in fields}
+        # the skipped keys are checked by the caller, but they are fields too: hints and the list name them
+        names = [*by_name, *(k for k in skip if k not in by_name)]
         out = {}
         for key, value in mapping.items():
             if key in skip:
                 continue
             f = by_name.get(key)
             if f is None:
-                hint = suggest(str(key), by_name)
-                known = ", ".join(by_name) or "none"
+                hint = suggest(str(key), names)
+                known = ", ".join(names) or "none"
                 self.add(f"{path}.{key}" if path else str(key),
                          f"unknown field." + (f" Did you mean {hint!r}?" if hint else f" Known fields: {known}."),
                          self.at(mapping, key))
