@@ -2,8 +2,8 @@
 
 ``load_dataset(name, ...)`` returns a :class:`LoadedData` holding whole splits as tensors:
 images stay ``uint8`` (N, C, H, W) and are normalised per batch with :func:`normalize_batch`
-(decoding once into memory is the big speed win for small images, see
-docs/design/performance.md); toy 2-D sets are ``float32`` (N, 2).
+(decoding once into memory is the big speed win for small images, see the README, sections
+"Speed" and "Performance"); toy 2-D sets are ``float32`` (N, 2).
 
 Sources
     mnist, fashion-mnist, kmnist  IDX files read by our own reader (numpy.frombuffer), found in
