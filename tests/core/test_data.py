@@ -9,6 +9,8 @@ import hashlib
 import os
 import pathlib
 import struct
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 
@@ -468,6 +470,29 @@ def test_describe_and_names():
     assert set(data.TOY_DATASETS) <= set(data.DATASET_NAMES)
     with pytest.raises(DataError):
         data.describe("nope")
+
+
+def test_dataset_names_come_from_the_catalogue_only():
+    """The config's choices, the toy list the app uses and the package's names are the catalogue's keys."""
+    from tui_dl.core.config import schema
+
+    assert data.DATASET_NAMES == tuple(base._DATASETS) == (
+        "mnist", "fashion-mnist", "kmnist", "cifar10", "image-folder", "idx", "synthetic-digits",
+        "spirals", "moons", "circles", "xor", "gaussians")
+    assert data.TOY_DATASETS == ("spirals", "moons", "circles", "xor", "gaussians")
+    assert schema.DATASETS is data.DATASET_NAMES and schema.TOY_DATASETS is data.TOY_DATASETS
+    fields = {f.name: f for f in schema.DATA_FIELDS}
+    assert fields["name"].choices == fields["fallback"].choices == data.DATASET_NAMES
+
+
+def test_catalogue_and_config_load_no_torch():
+    """The config schema takes its dataset names from the data package, so importing that must stay cheap."""
+    code = ("import sys, tui_dl.core.config.schema, tui_dl.core.data\n"
+            "from tui_dl.core.data import DataError, LoadedData, describe\n"
+            "describe('mnist')\n"
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out
 
 
 def test_default_root(monkeypatch, tmp_path):

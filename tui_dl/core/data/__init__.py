@@ -27,14 +27,24 @@ Modules
     loader        load_dataset: dispatch by source, validation split, shape check, fallback
     idx, download, cifar, image_folder, synthetic, toy   one data source each
     normalize     normalize_batch (used per batch by the trainer) and per-channel statistics
+
+Importing this package loads no torch: the catalogue and the records come from ``base`` (plain Python,
+so the config schema can take its dataset names from here), and the torch-backed functions load on
+first use (``from tui_dl.core.data import load_dataset`` works as usual).
 """
 
-from tui_dl.core.data.base import (DATASET_NAMES, TOY_DATASETS, DataError, LoadedData, Progress, TensorSplit,
-                                   default_root, describe)
-from tui_dl.core.data.loader import load_dataset
-from tui_dl.core.data.normalize import normalize_batch
-from tui_dl.core.data.synthetic import synthesize_digits
-from tui_dl.core.data.toy import make_toy
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tui_dl.core.data.base import (DATASET_NAMES, TOY_DATASETS, DataError, LoadedData, Progress,  # noqa: F401
+                                   TensorSplit, default_root, describe)
+
+if TYPE_CHECKING:
+    from tui_dl.core.data.loader import load_dataset
+    from tui_dl.core.data.normalize import normalize_batch
+    from tui_dl.core.data.synthetic import synthesize_digits
+    from tui_dl.core.data.toy import make_toy
 
 __all__ = [
     "DATASET_NAMES",
@@ -47,3 +57,25 @@ __all__ = [
     "load_dataset",
     "normalize_batch",
 ]
+
+_TORCH_NAMES = ("load_dataset", "normalize_batch", "synthesize_digits", "make_toy")
+
+
+def __getattr__(name: str) -> Any:
+    """The torch-backed names, imported on first use and then kept as ordinary module attributes."""
+    if name == "load_dataset":
+        from tui_dl.core.data.loader import load_dataset as value
+    elif name == "normalize_batch":
+        from tui_dl.core.data.normalize import normalize_batch as value
+    elif name == "synthesize_digits":
+        from tui_dl.core.data.synthetic import synthesize_digits as value
+    elif name == "make_toy":
+        from tui_dl.core.data.toy import make_toy as value
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_TORCH_NAMES))
