@@ -170,6 +170,23 @@ def test_val_split_out_of_range(tmp_path, bad):
         load_dataset("mnist", root=tmp_path, download=False, val_split=bad)
 
 
+def test_data_limits_are_the_config_fields():
+    """A direct call is held to the config schema's own limits (declared once, in DATA_FIELDS)."""
+    from tui_dl.core.config.schema import DATA_FIELDS
+
+    fields = {f.name: f for f in DATA_FIELDS}
+    top = fields["val_split"].max
+    assert load_dataset("moons", num_samples=50, val_split=top).val is not None
+    with pytest.raises(DataError, match=f"val_split: must be at most {top:g}"):
+        load_dataset("moons", num_samples=50, val_split=top + 0.05)
+    low, high = int(fields["num_samples"].min), int(fields["num_samples"].max)
+    assert len(load_dataset("moons", num_samples=low, val_split=0).train) == 8
+    with pytest.raises(DataError, match=f"num_samples for moons: must be at least {low}"):
+        load_dataset("moons", num_samples=low - 1)
+    with pytest.raises(DataError, match="num_samples for synthetic-digits: must be at most"):
+        load_dataset("synthetic-digits", num_samples=high + 1)
+
+
 def test_progress_reports(tmp_path):
     make_idx_folder(tmp_path)
     calls = []

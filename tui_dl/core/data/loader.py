@@ -12,6 +12,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from tui_dl.core.config.fields import FieldError
+from tui_dl.core.config.schema import DATA_FIELDS
 from tui_dl.core.data.base import (_DATASETS, _FALLBACK_ADVICE, SYNTHETIC_TRAIN_DEFAULT, TOY_POINTS_DEFAULT,
                                    DataError, LoadedData, Progress, TensorSplit, _canonical, _fmt_list,
                                    _fmt_shape, _report)
@@ -21,6 +23,8 @@ from tui_dl.core.data.image_folder import _load_image_folder
 from tui_dl.core.data.normalize import _channel_stats
 from tui_dl.core.data.synthetic import synthesize_digits
 from tui_dl.core.data.toy import make_toy
+
+_DATA_FIELDS = {f.name: f for f in DATA_FIELDS}
 
 
 def load_dataset(
@@ -46,13 +50,8 @@ def load_dataset(
     """
     key = _canonical(name)
     want = _check_input_shape(input_shape)
-    try:
-        val_split = float(val_split)
-    except (TypeError, ValueError):
-        raise DataError(f"val_split must be a number between 0 and 1 (got {val_split!r}).") from None
-    if not 0.0 <= val_split < 1.0:
-        raise DataError(f"val_split must be at least 0 and below 1 (got {val_split}); "
-                        "0.1 keeps 10 % of the training data for validation.")
+    val_split = float(_checked("val_split", val_split, "val_split",
+                               "0.1 keeps 10 % of the training data for validation."))
     fb_key = _canonical(fallback) if fallback else None
     try:
         return _load(key, root=root, download=download, val_split=val_split, seed=seed, want=want,
@@ -142,9 +141,18 @@ def _need_root(root, what: str, expected: str) -> pathlib.Path:
 
 
 def _check_count(n: object, key: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or int(n) < 10:
-        raise DataError(f"num_samples for {key} must be a whole number of at least 10 (got {n!r}).")
-    return int(n)
+    if isinstance(n, np.integer):
+        n = int(n)
+    return int(_checked("num_samples", n, f"num_samples for {key}"))
+
+
+def _checked(name: str, value: object, what: str, advice: str = "") -> object:
+    """``value`` checked against the config schema's own Field, for callers that bypass the YAML loader;
+    the limits (val_split 0 to 0.9, num_samples 10 to 2,000,000) are declared there only."""
+    try:
+        return _DATA_FIELDS[name].coerce(value)
+    except FieldError as e:
+        raise DataError(f"{what}: {e}." + (f" {advice}" if advice else "")) from None
 
 
 def _check_input_shape(input_shape) -> tuple[int, ...] | None:
