@@ -1,20 +1,25 @@
 """Tests for tui_dl.core.data. No network: every test either uses download=False or replaces
-data._urlopen (a test fixture makes any real network attempt fail loudly)."""
+tui_dl.core.data.download._urlopen (a test fixture makes any real network attempt fail loudly)."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import os
 import pathlib
 import struct
+import subprocess
+import sys
 import urllib.error
+import urllib.request
 
 import numpy as np
 import pytest
 import torch
 
 from tui_dl.core import data
+from tui_dl.core.data import base, cifar, download
 from tui_dl.core.data import DataError, load_dataset, normalize_batch
 
 
@@ -38,10 +43,10 @@ def no_network(monkeypatch):
     def forbidden(*args, **kwargs):  # pragma: no cover - only runs when a test is wrong
         raise AssertionError("test tried to use the network")
 
-    monkeypatch.setattr(data, "_urlopen", forbidden)
+    monkeypatch.setattr(download, "_urlopen", forbidden)
     # keep the real Fashion-MNIST of the Debian package out of unrelated tests
-    monkeypatch.setitem(data._DATASETS, "fashion-mnist",
-                        data.dataclasses.replace(data._DATASETS["fashion-mnist"], system_dirs=()))
+    monkeypatch.setitem(base._DATASETS, "fashion-mnist",
+                        dataclasses.replace(base._DATASETS["fashion-mnist"], system_dirs=()))
 
 
 def idx_bytes(arr: np.ndarray) -> bytes:
@@ -125,9 +130,9 @@ def test_uncompressed_file_preferred_over_gz(tmp_path):
 def test_system_dir_used_when_root_empty(tmp_path, monkeypatch):
     system = tmp_path / "usr-share"
     make_idx_folder(system, gz=True, n_train=20, n_test=10)
-    spec = data._DATASETS["fashion-mnist"]
-    monkeypatch.setitem(data._DATASETS, "fashion-mnist",
-                        data.dataclasses.replace(spec, system_dirs=(str(system),)))
+    spec = base._DATASETS["fashion-mnist"]
+    monkeypatch.setitem(base._DATASETS, "fashion-mnist",
+                        dataclasses.replace(spec, system_dirs=(str(system),)))
     d = load_dataset("fashion-mnist", root=tmp_path / "empty", download=False, val_split=0)
     assert d.train.x.shape == (20, 1, 28, 28)
     assert str(system) in d.source
@@ -163,6 +168,23 @@ def test_val_split_out_of_range(tmp_path, bad):
     make_idx_folder(tmp_path)
     with pytest.raises(DataError, match="val_split"):
         load_dataset("mnist", root=tmp_path, download=False, val_split=bad)
+
+
+def test_data_limits_are_the_config_fields():
+    """A direct call is held to the config schema's own limits (declared once, in DATA_FIELDS)."""
+    from tui_dl.core.config.schema import DATA_FIELDS
+
+    fields = {f.name: f for f in DATA_FIELDS}
+    top = fields["val_split"].max
+    assert load_dataset("moons", num_samples=50, val_split=top).val is not None
+    with pytest.raises(DataError, match=f"val_split: must be at most {top:g}"):
+        load_dataset("moons", num_samples=50, val_split=top + 0.05)
+    low, high = int(fields["num_samples"].min), int(fields["num_samples"].max)
+    assert len(load_dataset("moons", num_samples=low, val_split=0).train) == 8
+    with pytest.raises(DataError, match=f"num_samples for moons: must be at least {low}"):
+        load_dataset("moons", num_samples=low - 1)
+    with pytest.raises(DataError, match="num_samples for synthetic-digits: must be at most"):
+        load_dataset("synthetic-digits", num_samples=high + 1)
 
 
 def test_progress_reports(tmp_path):
@@ -278,10 +300,10 @@ def test_partial_files_are_mentioned(tmp_path):
 
 def test_download_failure_is_one_paragraph(tmp_path, monkeypatch):
     def offline(request, timeout=None):
-        assert timeout == data._DOWNLOAD_TIMEOUT_S
+        assert timeout == download._DOWNLOAD_TIMEOUT_S
         raise urllib.error.URLError("[Errno -2] Name or service not known")
 
-    monkeypatch.setattr(data, "_urlopen", offline)
+    monkeypatch.setattr(download, "_urlopen", offline)
     with pytest.raises(DataError) as info:
         load_dataset("kmnist", root=tmp_path, download=True)
     msg = str(info.value)
@@ -293,11 +315,11 @@ def test_download_failure_is_one_paragraph(tmp_path, monkeypatch):
 
 def _serve_from(monkeypatch, name, src: pathlib.Path, md5_override=None):
     """Point a dataset's mirror at a local file:// folder with correct (or given) md5 sums."""
-    spec = data._DATASETS[name]
+    spec = base._DATASETS[name]
     files = tuple((f, md5_override or hashlib.md5((src / f).read_bytes()).hexdigest()) for f, _ in spec.files)
-    monkeypatch.setitem(data._DATASETS, name, data.dataclasses.replace(
+    monkeypatch.setitem(base._DATASETS, name, dataclasses.replace(
         spec, mirrors=(src.as_uri() + "/",), files=files))
-    monkeypatch.setattr(data, "_urlopen", data.urllib.request.urlopen)
+    monkeypatch.setattr(download, "_urlopen", urllib.request.urlopen)
 
 
 def test_download_from_mirror(tmp_path, monkeypatch):
@@ -308,7 +330,7 @@ def test_download_from_mirror(tmp_path, monkeypatch):
                      progress=lambda m, f: calls.append((m, f)))
     assert torch.equal(d.test.x[:, 0], torch.from_numpy(arrays["t10k-images"]))
     assert sorted(p.name for p in (tmp_path / "cache" / "MNIST" / "raw").iterdir()) == sorted(
-        f for f, _ in data._DATASETS["mnist"].files)
+        f for f, _ in base._DATASETS["mnist"].files)
     assert any(m.startswith("Downloading") and f == 1.0 for m, f in calls)
     assert "downloaded" in d.source
 
@@ -361,7 +383,7 @@ def test_cifar_offline_and_damaged(tmp_path):
     assert "cifar-10-python.tar.gz" in msg and str(tmp_path) in msg and "fallback" in msg
     folder = tmp_path / "cifar-10-batches-py"
     folder.mkdir()
-    for f in data._CIFAR_FILES:
+    for f in cifar._CIFAR_FILES:
         (folder / f).write_bytes(b"not a pickle")
     with pytest.raises(DataError) as info:
         load_dataset("cifar10", root=tmp_path, download=False)
@@ -377,13 +399,13 @@ def _fake_cifar(folder: pathlib.Path, monkeypatch, per_batch=4):
     folder.mkdir(parents=True)
     rng = np.random.default_rng(0)
     images, md5 = {}, {}
-    for i, name in enumerate(data._CIFAR_FILES[:-1]):
+    for i, name in enumerate(cifar._CIFAR_FILES[:-1]):
         chw = rng.integers(0, 256, (per_batch, 3, 32, 32), dtype=np.uint8)
         images[name] = chw
         blob = pickle.dumps({"data": chw.reshape(per_batch, 3072), "labels": [(i + k) % 10 for k in range(per_batch)]})
         (folder / name).write_bytes(blob)
         md5[name] = hashlib.md5(blob).hexdigest()
-    meta = pickle.dumps({"label_names": list(data._DATASETS["cifar10"].classes)})
+    meta = pickle.dumps({"label_names": list(base._DATASETS["cifar10"].classes)})
     (folder / "batches.meta").write_bytes(meta)
     monkeypatch.setattr(datasets.CIFAR10, "train_list", [[f"data_batch_{i}", md5[f"data_batch_{i}"]] for i in range(1, 6)])
     monkeypatch.setattr(datasets.CIFAR10, "test_list", [["test_batch", md5["test_batch"]]])
@@ -465,6 +487,29 @@ def test_describe_and_names():
     assert set(data.TOY_DATASETS) <= set(data.DATASET_NAMES)
     with pytest.raises(DataError):
         data.describe("nope")
+
+
+def test_dataset_names_come_from_the_catalogue_only():
+    """The config's choices, the toy list the app uses and the package's names are the catalogue's keys."""
+    from tui_dl.core.config import schema
+
+    assert data.DATASET_NAMES == tuple(base._DATASETS) == (
+        "mnist", "fashion-mnist", "kmnist", "cifar10", "image-folder", "idx", "synthetic-digits",
+        "spirals", "moons", "circles", "xor", "gaussians")
+    assert data.TOY_DATASETS == ("spirals", "moons", "circles", "xor", "gaussians")
+    assert schema.DATASETS is data.DATASET_NAMES and schema.TOY_DATASETS is data.TOY_DATASETS
+    fields = {f.name: f for f in schema.DATA_FIELDS}
+    assert fields["name"].choices == fields["fallback"].choices == data.DATASET_NAMES
+
+
+def test_catalogue_and_config_load_no_torch():
+    """The config schema takes its dataset names from the data package, so importing that must stay cheap."""
+    code = ("import sys, tui_dl.core.config.schema, tui_dl.core.data\n"
+            "from tui_dl.core.data import DataError, LoadedData, describe\n"
+            "describe('mnist')\n"
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out
 
 
 def test_default_root(monkeypatch, tmp_path):

@@ -205,7 +205,7 @@ def experiment(data: str, input_shape="[1, 28, 28]", classes=10) -> str:
 
 @pytest.mark.parametrize("name", list(FAULTS_BY_NAME))
 def test_data_fault_exits_2_naming_the_file(name, tmp_path, monkeypatch):
-    import tui_dl.core.data as D
+    import tui_dl.core.data.download as D
 
     def no_network(*a, **k):  # pragma: no cover - a test that reaches the network is wrong
         raise AssertionError("tried to use the network")

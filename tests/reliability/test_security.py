@@ -239,7 +239,7 @@ def test_tampered_checkpoint_contents_are_validated(good_run, tmp_path):
 ])
 @pytest.mark.parametrize("dataset", ["idx", "image-folder", "mnist"])
 def test_data_root_is_a_literal_path_never_a_command(root, dataset, tmp_path, monkeypatch):
-    import tui_dl.core.data as D
+    import tui_dl.core.data.download as D
 
     def offline(*a, **k):
         raise OSError("network is unreachable (test)")

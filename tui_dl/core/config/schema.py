@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui_dl.core.config.fields import Field
+from tui_dl.core.data.base import DATASET_NAMES, TOY_DATASETS  # noqa: F401 - TOY_DATASETS is used by the app
 
-DATASETS = ("mnist", "fashion-mnist", "kmnist", "cifar10", "image-folder", "idx", "synthetic-digits",
-            "spirals", "moons", "circles", "xor", "gaussians")
-TOY_DATASETS = ("spirals", "moons", "circles", "xor", "gaussians")
+#: The dataset names, taken from the data catalogue (which loads no torch), not listed again here.
+DATASETS = DATASET_NAMES
 
 DATA_FIELDS: tuple[Field, ...] = (
     Field("name", "choice", "mnist", "which dataset to train on", choices=DATASETS),

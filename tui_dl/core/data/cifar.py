@@ -1,0 +1,89 @@
+"""CIFAR-10: the python-pickle archive, downloaded and unpacked into torchvision's layout, then read
+with torchvision's ``CIFAR10(root, download=False)`` (``ds.data`` is used). torchvision is imported lazily."""
+
+from __future__ import annotations
+
+import pathlib
+import tarfile
+import zlib
+
+import numpy as np
+import torch
+
+from tui_dl.core.data.base import DataError, Progress, TensorSplit, _report, _Spec, default_root
+from tui_dl.core.data.download import _download_any, _DownloadFailed
+
+_CIFAR_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch",
+                "batches.meta")
+
+
+def _load_cifar(spec: _Spec, root, download: bool, progress: Progress | None) -> tuple[TensorSplit, TensorSplit, str]:
+    base = pathlib.Path(root).expanduser() if root is not None else default_root()
+    # torchvision wants the folder that *contains* cifar-10-batches-py
+    if base.name == spec.folder and not (base / spec.folder).is_dir():
+        base = base.parent
+    folder = base / spec.folder
+    tar_name, md5 = spec.files[0]
+    archive = base / tar_name
+    reason = ""
+    if not _cifar_complete(folder):
+        if not archive.is_file() and download:
+            try:
+                base.mkdir(parents=True, exist_ok=True)
+                _download_any(spec.mirrors, tar_name, archive, md5, progress, f"{spec.title} {tar_name}")
+            except _DownloadFailed as e:
+                reason = f"download failed: {e}"
+            except OSError as e:
+                reason = f"could not create {base}: {e.strerror or e}"
+        elif not archive.is_file():
+            reason = "downloading is switched off"
+        if archive.is_file() and not reason:
+            _report(progress, f"Unpacking {archive.name}", None)
+            _extract_tar(archive, base)
+            if not _cifar_complete(folder):
+                raise DataError(f"{archive} did not contain the CIFAR-10 batches ({', '.join(_CIFAR_FILES)} in "
+                                f"{spec.folder}/). Delete it and download it again.", recoverable=True)
+    if not _cifar_complete(folder):
+        raise DataError(
+            f"CIFAR-10 is not on this computer and could not be downloaded ({reason}). Download "
+            f"{spec.mirrors[0]}{tar_name} and put it into the folder {base} (tui-dl unpacks it there), or "
+            f"unpack it yourself so that {folder / 'data_batch_1'} exists; or run once with downloading "
+            "enabled on a computer with internet access. To train without it now, set "
+            "`fallback: synthetic-digits` in the data section of the YAML (its images are 1×28×28, so the "
+            "network's input must then be [1, 28, 28]).", recoverable=True)
+    _report(progress, f"Reading {folder}", None)
+    from torchvision import datasets  # lazy: importing torchvision takes seconds
+
+    out = []
+    for train in (True, False):
+        try:
+            ds = datasets.CIFAR10(str(base), train=train, download=False)
+            x = torch.from_numpy(np.ascontiguousarray(ds.data)).permute(0, 3, 1, 2).contiguous()
+            y = torch.as_tensor(ds.targets, dtype=torch.int64)
+        except (RuntimeError, OSError, EOFError, ValueError, KeyError, TypeError) as e:
+            raise DataError(f"The CIFAR-10 files in {folder} are damaged or incomplete ({e}). Delete the folder "
+                            f"and download {tar_name} again.", recoverable=True) from None
+        except Exception as e:  # unpickling garbage can raise almost anything
+            raise DataError(f"The CIFAR-10 files in {folder} could not be read ({type(e).__name__}: {e}). "
+                            f"Delete the folder and download {tar_name} again.", recoverable=True) from None
+        out.append(TensorSplit(x, y))
+    return out[0], out[1], f"{folder}"
+
+
+def _cifar_complete(folder: pathlib.Path) -> bool:
+    return all((folder / f).is_file() for f in _CIFAR_FILES)
+
+
+def _extract_tar(archive: pathlib.Path, dest: pathlib.Path) -> None:
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            try:
+                tar.extractall(dest, filter="data")
+            except TypeError:  # Python without extraction filters
+                for member in tar.getmembers():
+                    if member.name.startswith(("/", "..")) or ".." in pathlib.PurePosixPath(member.name).parts:
+                        raise tarfile.TarError(f"unsafe path {member.name}")
+                tar.extractall(dest)
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
+        raise DataError(f"Could not unpack {archive} ({e}); it is probably damaged. Delete it and download it "
+                        "again.", recoverable=True) from None

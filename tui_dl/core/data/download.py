@@ -1,0 +1,64 @@
+"""Downloading a dataset file from its mirrors, checking its md5 sum; no prints, a timeout per connection."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import pathlib
+import urllib.request
+from typing import Sequence
+
+from tui_dl.core.data.base import Progress, _report
+
+_DOWNLOAD_TIMEOUT_S = 20.0
+
+# urlopen is looked up through the module so tests can forbid or fake network access.
+_urlopen = urllib.request.urlopen
+
+
+class _DownloadFailed(Exception):
+    pass
+
+
+def _download_any(mirrors: Sequence[str], fname: str, dest: pathlib.Path, md5: str,
+                  progress: Progress | None, label: str) -> None:
+    errors = []
+    for mirror in mirrors:
+        url = mirror + fname
+        try:
+            _download(url, dest, md5, progress, label)
+            return
+        except (OSError, http.client.HTTPException, ValueError) as e:
+            text = str(getattr(e, "reason", None) or e)
+            errors.append(f"{url}: {text[:200]}")
+    raise _DownloadFailed("; ".join(errors))
+
+
+def _download(url: str, dest: pathlib.Path, md5: str, progress: Progress | None, label: str) -> None:
+    """Download ``url`` to ``dest`` (via dest.part), checking the md5; no prints, no global timeout."""
+    part = dest.with_name(dest.name + ".part")
+    digest = hashlib.md5()
+    done = 0
+    _report(progress, f"Downloading {label}", None)
+    request = urllib.request.Request(url, headers={"User-Agent": "tui-dl"})
+    try:
+        with _urlopen(request, timeout=_DOWNLOAD_TIMEOUT_S) as response, open(part, "wb") as out:
+            total = int(response.headers.get("Content-Length") or 0) if response.headers else 0
+            while True:
+                chunk = response.read(1 << 16)
+                if not chunk:
+                    break
+                out.write(chunk)
+                digest.update(chunk)
+                done += len(chunk)
+                _report(progress, f"Downloading {label}", min(done / total, 1.0) if total else None)
+        if md5 and digest.hexdigest() != md5:
+            raise ValueError(f"checksum mismatch (got md5 {digest.hexdigest()}, expected {md5})")
+        os.replace(part, dest)
+    finally:
+        if part.exists():
+            try:
+                part.unlink()
+            except OSError:
+                pass

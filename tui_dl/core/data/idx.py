@@ -1,0 +1,223 @@
+"""MNIST-format (IDX) datasets: our own reader for unsigned-byte IDX files (numpy.frombuffer), gzipped or not.
+
+Two sources use it: the mnist / fashion-mnist / kmnist family (found in ``root``, torchvision's
+``root/<MNIST|FashionMNIST|KMNIST>/raw`` layout or a system folder, else downloaded from the mirrors in
+the catalogue) and the ``idx`` dataset (a folder with the four IDX files of any MNIST-like dataset).
+"""
+
+from __future__ import annotations
+
+import collections
+import gzip
+import math
+import os
+import pathlib
+import re
+import zlib
+
+import numpy as np
+import torch
+
+from tui_dl.core.data.base import (_FALLBACK_ADVICE, _IDX_ROLES, DataError, Progress, TensorSplit, _fmt_shape,
+                                   _report, _Spec, default_root)
+from tui_dl.core.data.download import _download_any, _DownloadFailed
+
+_IDX_NAME = re.compile(r"^(?:.*[-.])?(train|t10k|test)-(images|labels)-idx([13])-ubyte$")
+
+
+def _idx_role(filename: str) -> str | None:
+    base = filename.lower()
+    if base.endswith(".gz"):
+        base = base[:-3]
+    base = re.sub(r"[._]", "-", base)
+    m = _IDX_NAME.match(base)
+    if not m:
+        return None
+    split, kind, ndim = m.groups()
+    if (kind == "images") != (ndim == "3"):
+        return None
+    return f"{'train' if split == 'train' else 't10k'}-{kind}"
+
+
+def _find_idx_files(folder: pathlib.Path) -> dict[str, pathlib.Path]:
+    """The IDX files in ``folder`` by role (train-images, ...); uncompressed files win over .gz."""
+    found: dict[str, list[pathlib.Path]] = collections.defaultdict(list)
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return {}
+    for entry in entries:
+        try:
+            if not entry.is_file():
+                continue
+        except OSError:
+            continue
+        role = _idx_role(entry.name)
+        if role:
+            found[role].append(pathlib.Path(entry.path))
+    return {role: sorted(paths, key=lambda p: (p.name.lower().endswith(".gz"), len(p.name), p.name))[0]
+            for role, paths in found.items()}
+
+
+def _read_bytes(path: pathlib.Path) -> tuple[bytes, bool]:
+    """The file's bytes, gunzipped when they start with the gzip magic 1f 8b; and whether they did."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise DataError(f"Could not read {path}: {e.strerror or e}.", recoverable=True) from None
+    if data[:2] != b"\x1f\x8b":
+        return data, False
+    try:
+        return gzip.decompress(data), True
+    except EOFError:
+        raise DataError(f"{path} is a damaged gzip file: it ends too early (an interrupted download?). "
+                        "Delete it and download it again.", recoverable=True) from None
+    except (OSError, zlib.error, ValueError) as e:
+        raise DataError(f"{path} is a damaged gzip file ({e}). Delete it and download it again.",
+                        recoverable=True) from None
+
+
+def _read_idx(path: pathlib.Path, kind: str) -> np.ndarray:
+    """Read an unsigned-byte IDX file. ``kind`` is "images" (magic 2051) or "labels" (2049)."""
+    data, was_gz = _read_bytes(path)
+    expect = 2051 if kind == "images" else 2049
+    ndim = 3 if kind == "images" else 1
+    gz_name = path.name.lower().endswith(".gz") and not was_gz
+    if len(data) < 4:
+        raise DataError(f"{path} is {'empty' if not data else 'too short'} ({len(data)} bytes); an IDX "
+                        f"{kind} file starts with the magic number {expect}. Download it again.",
+                        recoverable=True)
+    magic = int.from_bytes(data[:4], "big")
+    if magic != expect:
+        other = {2051: "an image file", 2049: "a label file"}.get(magic)
+        if other:
+            hint = f" It is {other}: the image and label files seem to be swapped or misnamed."
+        elif data[:1] in (b"<", b"{") or data[:5].lower() == b"<!doc":
+            hint = " It looks like a web page or text: the download probably saved an error page."
+        elif gz_name:
+            hint = " The name ends in .gz but the file is not gzip-compressed, and it is not an IDX file either."
+        elif data[:2] == b"\x00\x00" and data[2] != 0x08:
+            hint = (f" Its values are stored with IDX type code 0x{data[2]:02x}; tui-dl reads only "
+                    "unsigned-byte IDX files (type 0x08).")
+        else:
+            hint = ""
+        raise DataError(f"{path} is not an IDX {kind} file: it starts with 0x{data[:4].hex()} instead of "
+                        f"the magic number {expect} (0x{expect:08x}).{hint} Replace it with the right file.",
+                        recoverable=True)
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise DataError(f"{path} is truncated: it ends inside its header. Delete it and download it again.",
+                        recoverable=True)
+    dims = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    need = math.prod(dims)
+    have = len(data) - header
+    what = f"{dims[0]:,} {kind}" + (f" of {dims[1]}×{dims[2]} pixels" if ndim == 3 else "")
+    if have < need:
+        raise DataError(f"{path} is truncated: its header promises {what} ({header + need:,} bytes) but the "
+                        f"{'unpacked ' if was_gz else ''}file has only "
+                        f"{len(data):,} bytes. Delete it and download it again.", recoverable=True)
+    if have > need:
+        raise DataError(f"{path} is {have - need:,} bytes longer than its header ({what}) allows; it is not "
+                        "a valid IDX file. Replace it with the original file.", recoverable=True)
+    arr = np.frombuffer(data, dtype=np.uint8, count=need, offset=header)
+    return arr.reshape(dims).copy()
+
+
+def _read_idx_pair(images: pathlib.Path, labels: pathlib.Path, num_classes: int | None,
+                   title: str) -> TensorSplit:
+    x = _read_idx(images, "images")
+    y = _read_idx(labels, "labels")
+    if x.shape[0] != y.shape[0]:
+        raise DataError(f"{images} holds {x.shape[0]:,} images but {labels} holds {y.shape[0]:,} labels; "
+                        "they must match. Are both files from the same dataset and split?", recoverable=True)
+    if num_classes is not None and y.size and int(y.max()) >= num_classes:
+        pos = int(np.argmax(y >= num_classes))
+        raise DataError(f"{labels} contains the label {int(y[pos])} (at position {pos:,}) but {title} has only "
+                        f"{num_classes} classes (0–{num_classes - 1}). The file probably belongs to another "
+                        "dataset; replace it with the right one.", recoverable=True)
+    xt = torch.from_numpy(x).unsqueeze(1)  # (N, 1, H, W), contiguous
+    return TensorSplit(xt, torch.from_numpy(y.astype(np.int64)))
+
+
+def _read_idx_set(files: dict[str, pathlib.Path], num_classes: int | None, title: str,
+                  progress: Progress | None) -> tuple[TensorSplit, TensorSplit]:
+    splits = []
+    for i, split in enumerate(("train", "t10k")):
+        img, lab = files[f"{split}-images"], files[f"{split}-labels"]
+        _report(progress, f"Reading {img.name}", i / 2)
+        splits.append(_read_idx_pair(img, lab, num_classes, title))
+    train, test = splits
+    if train.x.shape[1:] != test.x.shape[1:]:
+        raise DataError(f"{files['train-images']} has {_fmt_shape(train.x.shape[2:])} images but "
+                        f"{files['t10k-images']} has {_fmt_shape(test.x.shape[2:])} images; both must have "
+                        "the same size.", recoverable=True)
+    return train, test
+
+
+def _describe_partial(folder: pathlib.Path, files: dict[str, pathlib.Path]) -> str:
+    missing = [r for r in _IDX_ROLES if r not in files]
+    return (f"{folder} has {', '.join(p.name for p in files.values())} but lacks the "
+            f"{', '.join(missing)} file{'s' if len(missing) > 1 else ''}.")
+
+
+def _load_idx_family(key: str, spec: _Spec, root, download: bool,
+                     progress: Progress | None) -> tuple[TensorSplit, TensorSplit, str]:
+    base = pathlib.Path(root).expanduser() if root is not None else default_root()
+    target = base / spec.folder / "raw"
+    candidates = [base, target, base / spec.folder] + [pathlib.Path(d) for d in spec.system_dirs]
+    partial: list[str] = []
+    seen: set[pathlib.Path] = set()
+    for folder in candidates:
+        if folder in seen:
+            continue
+        seen.add(folder)
+        files = _find_idx_files(folder)
+        if len(files) == 4:
+            train, test = _read_idx_set(files, len(spec.classes), spec.title, progress)
+            return train, test, f"{folder} (IDX files)"
+        if files:
+            partial.append(_describe_partial(folder, files))
+
+    if not download:
+        reason = "downloading is switched off"
+    else:
+        have = _find_idx_files(target)
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            for i, (fname, md5) in enumerate(spec.files):
+                role = _IDX_ROLES[i]
+                if role in have:
+                    continue
+                _download_any(spec.mirrors, fname, target / fname, md5, progress, f"{spec.title} {fname}")
+            reason = ""
+        except _DownloadFailed as e:
+            reason = f"download failed: {e}"
+        except OSError as e:
+            reason = f"could not create {target}: {e.strerror or e}"
+        if not reason:
+            files = _find_idx_files(target)
+            train, test = _read_idx_set(files, len(spec.classes), spec.title, progress)
+            return train, test, f"{target} (downloaded from {spec.mirrors[0]})"
+
+    names = ", ".join(f for f, _ in spec.files)
+    family = spec.mirrors[0] + (" (or its mirrors)" if len(spec.mirrors) > 1 else "")
+    msg = (f"{spec.title} is not on this computer and could not be downloaded ({reason}). "
+           f"Put the four files {names} (gzipped or not) into the folder {target} — they are published at "
+           f"{family} — or run once with downloading enabled on a computer with internet access. ")
+    if partial:
+        msg += " ".join(partial) + " "
+    msg += _FALLBACK_ADVICE
+    raise DataError(msg, recoverable=True)
+
+
+def _load_idx_folder(folder: pathlib.Path, progress: Progress | None) -> tuple[TensorSplit, TensorSplit, str]:
+    for cand in (folder, folder / "raw"):
+        files = _find_idx_files(cand)
+        if len(files) == 4:
+            train, test = _read_idx_set(files, None, "The dataset", progress)
+            return train, test, f"{cand} (IDX files)"
+    files = _find_idx_files(folder)
+    have = _describe_partial(folder, files) if files else f"{folder} holds no IDX files."
+    raise DataError(f"{have} The idx dataset needs four files: train-images-idx3-ubyte, "
+                    "train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte "
+                    "(gzipped or not; names like train-images.idx3-ubyte also work).", recoverable=True)

@@ -1,0 +1,139 @@
+"""Your own pictures: ``root/<class>/*.png`` (optionally ``root/train`` + ``root/test``), decoded with PIL
+(imported lazily) and resized to the network's input."""
+
+from __future__ import annotations
+
+import collections
+import os
+import pathlib
+
+import numpy as np
+import torch
+
+from tui_dl.core.data.base import DataError, Progress, TensorSplit, _fmt_list, _report
+
+_IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+_GRAY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+
+
+def _class_dirs(folder: pathlib.Path) -> list[pathlib.Path]:
+    try:
+        subdirs = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))]
+    except OSError as e:
+        raise DataError(f"Could not list the folder {folder}: {e.strerror or e}.", recoverable=True) from None
+    return sorted(subdirs, key=lambda p: p.name)
+
+
+def _images_in(class_dir: pathlib.Path) -> list[pathlib.Path]:
+    files = []
+    for dirpath, dirnames, filenames in os.walk(class_dir):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for f in sorted(filenames):
+            if f.lower().endswith(_IMAGE_EXTS) and not f.startswith("."):
+                files.append(pathlib.Path(dirpath) / f)
+    if not files:
+        raise DataError(f"The class folder {class_dir} contains no images ({', '.join(_IMAGE_EXTS)}). Add "
+                        "images to it or delete the folder.", recoverable=True)
+    return files
+
+
+def _load_image_folder(folder: pathlib.Path, want: tuple[int, ...] | None, seed: int,
+                       progress: Progress | None) -> tuple[TensorSplit, TensorSplit, list[str], str]:
+    test_dir = next((folder / n for n in ("test", "val", "valid", "validation") if (folder / n).is_dir()), None)
+    split_layout = (folder / "train").is_dir() and test_dir is not None
+    train_root = folder / "train" if split_layout else folder
+    class_dirs = _class_dirs(train_root)
+    if not class_dirs:
+        raise DataError(f"No class folders found in {train_root}. An image folder needs one sub-folder per "
+                        f"class, e.g. {train_root / 'cat' / 'img001.png'} and {train_root / 'dog' / 'img002.png'}.",
+                        recoverable=True)
+    if len(class_dirs) == 1:
+        raise DataError(f"{train_root} has only one class folder ({class_dirs[0].name}); at least two classes are "
+                        "needed. Is `root:` pointing one level too deep?", recoverable=True)
+    classes = [p.name for p in class_dirs]
+    train_items = [(p, c) for c, d in enumerate(class_dirs) for p in _images_in(d)]
+    if split_layout:
+        assert test_dir is not None
+        test_items = []
+        for d in _class_dirs(test_dir):
+            if d.name not in classes:
+                raise DataError(f"The test class folder {d} has no matching folder in {train_root} (classes there: "
+                                f"{', '.join(classes)}).", recoverable=True)
+            test_items += [(p, classes.index(d.name)) for p in _images_in(d)]
+        if not test_items:
+            raise DataError(f"{test_dir} has no class folders with images.", recoverable=True)
+    else:
+        gen = torch.Generator().manual_seed(int(seed))
+        by_class: dict[int, list] = collections.defaultdict(list)
+        for item in train_items:
+            by_class[item[1]].append(item)
+        train_items, test_items = [], []
+        for c in range(len(classes)):
+            items = by_class[c]
+            n_test = int(round(0.2 * len(items)))
+            if n_test == 0 and len(items) >= 2:
+                n_test = 1
+            perm = torch.randperm(len(items), generator=gen).tolist()
+            test_items += [items[i] for i in sorted(perm[:n_test])]
+            train_items += [items[i] for i in sorted(perm[n_test:])]
+        if not test_items:
+            raise DataError(f"{folder} has too few images to split off a test set; add more images per class.",
+                            recoverable=True)
+
+    from PIL import Image  # lazy: only image folders need PIL
+
+    if want is not None:
+        if len(want) != 3 or want[0] not in (1, 3):
+            raise DataError(f"image-folder makes images, so the network's input must look like [1, H, W] "
+                            f"(grey) or [3, H, W] (colour), but it is {_fmt_list(want)}.")
+        channels, size = want[0], (want[2], want[1])
+    else:
+        modes, sizes = set(), collections.Counter()
+        for path, _ in train_items + test_items:
+            with _open_image(Image, path) as im:
+                modes.add(im.mode)
+                sizes[im.size] += 1
+        channels = 1 if modes <= _GRAY_MODES else 3
+        size = sizes.most_common(1)[0][0]
+    mode = "L" if channels == 1 else "RGB"
+
+    splits = []
+    total = len(train_items) + len(test_items)
+    done = 0
+    for items in (train_items, test_items):
+        arrays = []
+        for path, _ in items:
+            if done % 64 == 0:
+                _report(progress, f"Decoding images in {folder}", done / total)
+            arrays.append(_decode_image(Image, path, mode, size))
+            done += 1
+        x = torch.from_numpy(np.stack(arrays))
+        x = x.unsqueeze(1) if channels == 1 else x.permute(0, 3, 1, 2)
+        y = torch.tensor([c for _, c in items], dtype=torch.int64)
+        splits.append(TensorSplit(x.contiguous(), y))
+    layout = f"train/{test_dir.name} sub-folders" if split_layout else "test = seeded 20 % per class"
+    return splits[0], splits[1], classes, f"{folder} ({total:,} images, {layout})"
+
+
+def _open_image(Image, path: pathlib.Path):
+    try:
+        return Image.open(path)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
+        raise DataError(f"Could not read the image {path} ({e}). Delete or replace the file.",
+                        recoverable=True) from None
+
+
+def _decode_image(Image, path: pathlib.Path, mode: str, size: tuple[int, int]) -> np.ndarray:
+    try:
+        with Image.open(path) as im:
+            try:
+                im.draft(mode, size)  # lets JPEG decode at reduced size; a no-op for other formats
+            except (OSError, ValueError):
+                pass
+            im = im.convert(mode)
+            if im.size != size:
+                im = im.resize(size, Image.Resampling.BILINEAR, reducing_gap=3.0)
+            return np.asarray(im, dtype=np.uint8)
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as e:
+        raise DataError(f"Could not read the image {path} ({e}). Delete or replace the file.",
+                        recoverable=True) from None
