@@ -11,23 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui_dl.core.config.fields import Field
-from tui_dl.core.data.base import DATASET_NAMES, TOY_DATASETS  # noqa: F401 - TOY_DATASETS is used by the app
+# The data section's fields are declared by the data layer beside its catalogue (plain Python, no torch), so the
+# loader checks direct callers with the same Fields and needs nothing from here; TOY_DATASETS is used by the app.
+from tui_dl.core.data.base import DATA_FIELDS, DATASET_NAMES, TOY_DATASETS  # noqa: F401
 
-#: The dataset names, taken from the data catalogue (which loads no torch), not listed again here.
+#: The dataset names, taken from the data catalogue, not listed again here.
 DATASETS = DATASET_NAMES
 
-DATA_FIELDS: tuple[Field, ...] = (
-    Field("name", "choice", "mnist", "which dataset to train on", choices=DATASETS),
-    Field("root", "str", None, "folder that holds (or will hold) the files; default ~/.cache/tui-dl/datasets",
-          nullable=True),
-    Field("download", "bool", True, "download torchvision datasets when they are not in root"),
-    Field("val_split", "float", 0.1, "share of the training set held out for validation (seeded)", min=0,
-          max=0.9),
-    Field("fallback", "choice", None, "dataset used, loudly, only when the named one cannot be had",
-          choices=DATASETS, nullable=True),
-    Field("num_samples", "int", None, "size of generated datasets (synthetic-digits, toy sets); default per set",
-          min=10, max=2_000_000, nullable=True),
-)
 
 #: Optimizers and their own fields. ``gd`` is full-batch gradient descent (the whole training set per step).
 OPTIMIZERS: dict[str, tuple[Field, ...]] = {

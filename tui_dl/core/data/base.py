@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from tui_dl.core.config.fields import Field
+
 if TYPE_CHECKING:
     import torch
 
@@ -147,6 +149,21 @@ _DATASETS: dict[str, _Spec] = {
 #: The dataset names, in catalogue order: the one list the config schema, the app and the README use.
 DATASET_NAMES: tuple[str, ...] = tuple(_DATASETS)
 TOY_DATASETS: tuple[str, ...] = tuple(k for k, spec in _DATASETS.items() if spec.kind == "toy")
+
+#: The ``data:`` section of an experiment file (the config schema takes them from here; the loader checks direct
+#: callers with them, so each limit is declared once).
+DATA_FIELDS: tuple[Field, ...] = (
+    Field("name", "choice", "mnist", "which dataset to train on", choices=DATASET_NAMES),
+    Field("root", "str", None, "folder that holds (or will hold) the files; default ~/.cache/tui-dl/datasets",
+          nullable=True),
+    Field("download", "bool", True, "download torchvision datasets when they are not in root"),
+    Field("val_split", "float", 0.1, "share of the training set held out for validation (seeded)", min=0,
+          max=0.9),
+    Field("fallback", "choice", None, "dataset used, loudly, only when the named one cannot be had",
+          choices=DATASET_NAMES, nullable=True),
+    Field("num_samples", "int", None, "size of generated datasets (synthetic-digits, toy sets); default per set",
+          min=10, max=2_000_000, nullable=True),
+)
 
 _FALLBACK_ADVICE = "To train without it now, set `fallback: synthetic-digits` in the data section of the YAML."
 

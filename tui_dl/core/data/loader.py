@@ -13,8 +13,7 @@ import numpy as np
 import torch
 
 from tui_dl.core.config.fields import FieldError
-from tui_dl.core.config.schema import DATA_FIELDS
-from tui_dl.core.data.base import (_DATASETS, _FALLBACK_ADVICE, SYNTHETIC_TRAIN_DEFAULT, TOY_POINTS_DEFAULT,
+from tui_dl.core.data.base import (DATA_FIELDS, _DATASETS, _FALLBACK_ADVICE, SYNTHETIC_TRAIN_DEFAULT, TOY_POINTS_DEFAULT,
                                    DataError, LoadedData, Progress, TensorSplit, _canonical, _fmt_list,
                                    _fmt_shape, _report)
 from tui_dl.core.data.cifar import _load_cifar
