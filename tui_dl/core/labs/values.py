@@ -41,8 +41,10 @@ def parse_number(token: str, field: str | None = None) -> Number:
 
 
 def parse_vector(text: str | list | tuple, field: str | None = None) -> list[Number]:
-    """``"1 2 3"`` or ``"1,2,3"`` (or a list of numbers) → ``[1, 2, 3]``; at least one number."""
-    if isinstance(text, (list, tuple)):
+    """``"1 2 3"`` or ``"1,2,3"`` (or a list of numbers, or one number) → ``[1, 2, 3]``; at least one number."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        values = [_check_number(text, field)]
+    elif isinstance(text, (list, tuple)):
         values = [_check_number(v, field) for v in text]
     else:
         tokens = [t for t in re.split(r"[\s,]+", text.strip()) if t]
