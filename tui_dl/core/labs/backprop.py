@@ -159,8 +159,11 @@ def backprop(x=None, target=None, *, W1=None, b1=None, W2=None, b2=None, seed: i
     loss = {"ce": "bce"}.get(loss.lower(), loss.lower())
     if loss not in LOSSES:
         raise LabError(f"unknown loss {loss!r}: use mse or bce", "loss")
-    act = resolve(activation)
-    ap = params_for(act, act_params)
+    try:
+        act = resolve(activation)
+        ap = params_for(act, act_params)
+    except LabError as e:
+        raise LabError(e.message, "activation") from None
     if output not in (None, "same", "linear"):
         raise LabError(f"unknown output {output!r}: leave it out (the output unit uses the hidden activation) or "
                        f"use linear", "output")

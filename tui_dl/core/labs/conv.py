@@ -69,9 +69,10 @@ class Axis:
 def _axis(name: str, m: int, k: int, s: int, pb: int, pa: int, d: int, field: str) -> Axis:
     span = d * (k - 1) + 1
     if span > m + pb + pa:
-        what = f"{k}" + (f" (dilated: {span})" if d > 1 else "")
-        raise LabError(f"the window ({what} {name}) is larger than the padded input ({m} + {pb + pa} = "
-                       f"{m + pb + pa} {name}): use a smaller window, more padding or less dilation", field)
+        what = f"{k}" + (f", dilated to {span}," if d > 1 else "")
+        label = "kernel" if field == "kernel" else "pooling window"
+        raise LabError(f"the {label} ({what} {name}) is larger than the padded input ({m} + {pb + pa} = "
+                       f"{m + pb + pa} {name}): use a smaller {label}, more padding or less dilation", field)
     out = (m + pb + pa - span) // s + 1
     pad = f"2×{pb}" if pb == pa else f"{pb} + {pa}"
     padsym = "2P" if pb == pa else "P₁ + P₂"
