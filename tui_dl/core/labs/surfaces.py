@@ -86,7 +86,8 @@ SURFACES: dict[str, Surface] = {s.name: s for s in (
             ((0.0, 1.0), (0.0, -1.0)), (-1.5, 0.01), (-2.0, 2.0, -1.6, 1.6),
             {"gd": 0.1, "sgd": 0.05, "momentum": 0.05, "adagrad": 0.5, "rmsprop": 0.05, "adam": 0.1},
             "(0, 0) is a saddle point (the gradient is 0, f curves up along x and down along y); starting just "
-            "off y = 0, plain GD lingers near it while adaptive methods escape"),
+            "off y = 0, GD and momentum linger near it longer than the adaptive methods, which scale the tiny "
+            "y-gradient up"),
     Surface("minima", "Himmelblau's function: four minima", "f(x, y) = (x² + y − 11)² + (x + y² − 7)²",
             _himmelblau, _himmelblau_grad,
             ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)), (-0.27, -0.92),
