@@ -18,7 +18,7 @@ import math
 import random
 from dataclasses import dataclass, field, replace
 
-from tui_dl.core.labs.activations import ELEMENTWISE, params_for, resolve, sigmoid
+from tui_dl.core.labs.activations import ELEMENTWISE, params_for, resolve
 from tui_dl.core.labs.values import LabError, factor, num, parse_matrix, parse_vector
 
 LOSSES = ("mse", "bce")

@@ -117,10 +117,6 @@ def _padding(padding, kh: int, kw: int, dil: tuple[int, int], stride: tuple[int,
     return ph, ph, pw, pw
 
 
-def _channels(x, field: str) -> list[Matrix]:
-    return parse_channels(x, field)
-
-
 def _depth(x) -> int:
     d = 0
     while isinstance(x, list) and x:
@@ -135,9 +131,7 @@ def _filters(kernel, c_in: int) -> list[list[Matrix]]:
         filters = [parse_channels(f, "kernel") for f in kernel.split("||")]
     elif _depth(kernel) == 4:
         filters = [parse_channels(f, "kernel") for f in kernel]
-    elif _depth(kernel) == 3:
-        filters = [parse_channels(kernel, "kernel")]
-    else:
+    else:  # one filter: a matrix, or its channels
         filters = [parse_channels(kernel, "kernel")]
     shape = (len(filters[0][0]), len(filters[0][0][0]))
     for o, f in enumerate(filters):
@@ -259,7 +253,7 @@ def _axes(h: int, w: int, kh: int, kw: int, stride, padding, dilation, kernel_fi
 def conv2d(input, kernel, *, stride=1, padding=0, dilation=1, bias=None) -> SlideResult:
     """Cross-correlation of ``input`` (a matrix, channels, or their text ``"0 1; 2 3 | 4 5; 6 7"``) with ``kernel``
     (a matrix, a filter's channels, a list of filters, or text: channels split by ``|``, filters by ``||``)."""
-    chans = _channels(input, "input")
+    chans = parse_channels(input, "input")
     filters = _filters(kernel, len(chans))
     if bias is not None:
         bias = list(bias) if isinstance(bias, (list, tuple)) else [bias]
@@ -300,7 +294,7 @@ def pool2d(input, size=2, *, stride=None, padding=0, dilation=1, mode="max") -> 
     with zeros and divides by the full window, ``count_include_pad=True``)."""
     if mode not in ("max", "avg"):
         raise LabError(f"unknown pooling mode {mode!r}: use max or avg", "mode")
-    chans = _channels(input, "input")
+    chans = parse_channels(input, "input")
     kh, kw = _pair(size, "size", "the pooling size", 1)
     rows, cols = _axes(len(chans[0]), len(chans[0][0]), kh, kw, (kh, kw) if stride is None else stride, padding,
                        dilation, "size")
@@ -374,7 +368,7 @@ def pool_backward(result: SlideResult, grad_output=None) -> PoolBackward:
     if grad_output is None:
         g = [[[1] * shape[2] for _ in range(shape[1])] for _ in range(shape[0])]
     else:
-        g = _channels(grad_output, "grad")
+        g = parse_channels(grad_output, "grad")
         if (len(g), len(g[0]), len(g[0][0])) != shape:
             raise LabError(f"the output gradient is {len(g)}×{len(g[0])}×{len(g[0][0])} but the output is "
                            f"{shape[0]}×{shape[1]}×{shape[2]}: give one value per output", "grad")

@@ -118,23 +118,6 @@ def factor(v: Number, digits: int = 4) -> str:
     return f"({s})" if s.startswith("-") else s
 
 
-def signed_terms(terms: list[str]) -> str:
-    """``["a", "-b", "c"]`` → ``"a - b + c"`` (a leading minus stays on the first term)."""
-    out = ""
-    for i, t in enumerate(terms):
-        if i == 0:
-            out = t
-        elif t.startswith("-"):
-            out += f" - {t[1:]}"
-        else:
-            out += f" + {t}"
-    return out
-
-
-def shape_text(m: Matrix) -> str:
-    return f"{len(m)}×{len(m[0]) if m else 0}"
-
-
 def matrix_text(m: Matrix, digits: int = 4) -> list[str]:
     """Rows of a matrix as right-aligned text lines."""
     cells = [[num(v, digits) for v in row] for row in m]
