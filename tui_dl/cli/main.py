@@ -1,5 +1,6 @@
 """Command line: ``tui-dl [FILE]`` opens the app, ``tui-dl --batch FILE`` trains headless,
-``tui-dl summary FILE`` prints the layer table.
+``tui-dl summary FILE`` prints the layer table,
+``tui-dl lab NAME`` runs a Learn lab headless.
 
 Textual is imported only when the app opens; torch only when training starts.
 """
@@ -23,7 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tui-dl",
         description="A deep-learning trainer that lives in the terminal. Without --batch, opens the app.",
-        epilog="Subcommand: tui-dl summary FILE [--json] prints the layer table. "
+        epilog="Subcommands: tui-dl summary FILE [--json] prints the layer table; tui-dl lab NAME [--json] runs a "
+               "Learn lab (activations, softmax, conv, pool, backprop, losses, optimizers). "
                "Exit codes: 0 ok, 1 training failed (diverged), 2 bad config or data, 130 interrupted.",
     )
     p.add_argument("file", nargs="?", help="experiment YAML to open or run (e.g. presets/lenet5.yaml)")
@@ -62,6 +64,10 @@ def _main(argv: list[str] | None = None) -> int:
         from tui_dl.cli.summary import summary_main
 
         return summary_main(argv[1:])
+    if argv and argv[0] == "lab":
+        from tui_dl.cli.lab import lab_main
+
+        return lab_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.epochs is not None:
         args.overrides.append(f"train.epochs={args.epochs}")
