@@ -126,8 +126,8 @@ def sigint_when(monkeypatch, predicate):
     real = T.build_model
     state = {"train": 0, "eval": 0, "fired": False}
 
-    def build(spec):
-        model = real(spec)
+    def build(spec, **kw):
+        model = real(spec, **kw)
 
         def hook(module, inputs, output):
             key = "train" if module.training else "eval"
