@@ -12,7 +12,7 @@ import torch
 import tui_dl.core.device as device_module
 import tui_dl.core.training.plan as P
 from tests.core.test_train import LENET, MLP2, make_exp
-from tui_dl.core.data import TensorSplit, load_dataset
+from tui_dl.core.data import load_dataset
 from tui_dl.core.model.build import build_model
 from tui_dl.core.model.shapes import summarize
 from tui_dl.core.training.errors import SetupError
@@ -213,7 +213,8 @@ def test_a_loss_that_does_not_fit_the_output_is_a_setup_error(digits):
 
 
 def test_an_empty_training_split_is_a_setup_error(moons):
-    empty = dataclasses.replace(moons, train=TensorSplit(moons.train.x[:0], moons.train.y[:0]))
+    no_rows = dataclasses.replace(moons.train, x=moons.train.x[:0], y=moons.train.y[:0])
+    empty = dataclasses.replace(moons, train=no_rows)
     with pytest.raises(SetupError, match="the training split of moons is empty"):
         quiet(mlp(), empty, device=CPU)
 

@@ -29,13 +29,13 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 import torch
 
 from tui_dl.core.config.experiment import Experiment
-from tui_dl.core.data import LoadedData, load_dataset
+from tui_dl.core.data import load_dataset
 from tui_dl.core.device import describe_device, set_threads
 from tui_dl.core.model.build import SpecError, build_model, count_parameters, pool_before_relu
 from tui_dl.core.model.shapes import Summary
@@ -51,6 +51,9 @@ from tui_dl.core.training.plan import (RunPlan, check_network, data_request, mer
 from tui_dl.core.training.state import Best, EpochProgress, Parts, TrainState
 from tui_dl.core.training.steps import Batcher, Step, evaluate, make_step
 from tui_dl.core.training.summary import run_summary, versions
+
+if TYPE_CHECKING:
+    from tui_dl.core.data import LoadedData
 
 __all__ = ["iter_training", "prepare", "Engine", "training_thread", "TrainError", "SetupError", "evaluate",
            "seed_everything", "EXPLODE_FACTOR", "EXPLODE_FLOOR"]
@@ -161,8 +164,7 @@ class _Trainer:
     ``summary.json``; every event is logged to the run folder as it is yielded."""
 
     def __init__(self, exp: Experiment | None, *, run_dir, runs_dir, resume, should_stop, data, ui_thread):
-        self.should_stop = should_stop
-        self.ui_thread = ui_thread
+        self.should_stop, self.ui_thread = should_stop, ui_thread
         self.notices: list[Notice] = []
         self.ckpt: dict[str, Any] | None = None
         self.resume_path: Path | None = None
@@ -175,8 +177,7 @@ class _Trainer:
         if exp is None:
             raise SetupError("iter_training needs an experiment (or resume=RUN_DIR)")
         self.exp, self.cfg = exp, exp.train
-        self.run_dir_arg, self.runs_dir = run_dir, runs_dir
-        self.data = data
+        self.run_dir_arg, self.runs_dir, self.data = run_dir, runs_dir, data
         self.engine: Engine | None = None
 
     # -- setup ----------------------------------------------------------------------------------
@@ -226,11 +227,9 @@ class _Trainer:
         ev = CheckpointSaved(str(path), self.state.epoch, self.state.step, "interrupted")
         if yield_events:
             yield self._emit(ev)
-        else:
-            try:
-                self.writer.log(ev)
-            except OSError:
-                pass
+            return
+        with contextlib.suppress(OSError):
+            self.writer.log(ev)
 
     def _emit(self, event):
         try:
