@@ -376,18 +376,11 @@ def _jsonl_ips(stdout: str, warmup_steps: int = 20) -> float | None:
 
 def batch_memory(preset: str, sets: list[str], timeout: float = 900.0) -> dict:
     """Peak RSS (MiB) of ``tui-dl --batch PRESET --jsonl`` (os.wait4 of that child), and its training img/s from
-    the events. Falls back to :mod:`benchmarks.headless_child` (iter_training printed as JSON lines) when this
-    checkout has no ``tui_dl.cli.batch`` yet."""
+    the events."""
     with tempfile.TemporaryDirectory(prefix="tui-dl-bench-batchmem-") as tmp:
-        set_args = [x for s in sets for x in ("--set", s)]
-        argv = _cli() + ["--batch", preset, "--jsonl", "--runs-dir", tmp] + set_args
-        how = "tui-dl --batch"
+        argv = _cli() + ["--batch", preset, "--jsonl", "--runs-dir", tmp] + [x for s in sets for x in ("--set", s)]
         rc, rss, out, err = run_peak_rss(argv, timeout)
-        if rc != 0 and "tui_dl.cli.batch" in err:
-            how = "iter_training in a child (no tui_dl.cli.batch yet)"
-            argv = [sys.executable, "-m", "benchmarks.headless_child", preset, "--runs-dir", tmp] + set_args
-            rc, rss, out, err = run_peak_rss(argv, timeout)
-    return {"rc": rc, "how": how, "maxrss_mib": rss, "ips": _jsonl_ips(out),
+    return {"rc": rc, "how": "tui-dl --batch", "maxrss_mib": rss, "ips": _jsonl_ips(out),
             "stderr_tail": err[-2000:] if rc else ""}
 
 

@@ -7,7 +7,6 @@ Why a launcher: on Linux a process's ru_maxrss also counts the memory of the pro
 interpreter; its child's peak is its own.
 """
 
-import os
 import resource
 import subprocess
 import sys

@@ -14,12 +14,8 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
-import os
-import re
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path

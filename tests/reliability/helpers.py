@@ -173,8 +173,8 @@ def inject_forward(monkeypatch, *, at_step: int, action, train_only: bool = True
     real = T.build_model
     state = {"calls": 0, "fired": 0}
 
-    def build(spec):
-        model = real(spec)
+    def build(spec, **kw):
+        model = real(spec, **kw)
 
         def hook(module, inputs, output):
             if train_only and not module.training:

@@ -126,8 +126,8 @@ def sigint_when(monkeypatch, predicate):
     real = T.build_model
     state = {"train": 0, "eval": 0, "fired": False}
 
-    def build(spec):
-        model = real(spec)
+    def build(spec, **kw):
+        model = real(spec, **kw)
 
         def hook(module, inputs, output):
             key = "train" if module.training else "eval"
@@ -159,9 +159,9 @@ PHASES = {  # phase: (when to raise SIGINT, (epoch, batch) of the saved position
 
 @pytest.mark.parametrize("phase", list(PHASES))
 def test_sigint_at_any_phase_then_resume_matches_an_uninterrupted_run(phase, tmp_path, monkeypatch):
-    import tui_dl.core.training.loop as T
+    import tui_dl.core.training.plan as P
 
-    monkeypatch.setattr(T, "EVAL_BATCH_FLAT", 8)
+    monkeypatch.setattr(P, "EVAL_BATCH_FLAT", 8)
     f = write(tmp_path / "exp.yaml", moons_yaml("epochs: 3, log_every: 3"))
     rc, _, err = cli("--batch", f, "--out", tmp_path / "ref", "--quiet")
     assert rc == 0, err
@@ -177,7 +177,7 @@ def test_sigint_at_any_phase_then_resume_matches_an_uninterrupted_run(phase, tmp
     ck = checkpoint_ok(tmp_path / "run")
     assert (ck["position"]["epoch"], ck["position"]["batch"]) == position and ck["status"] == status, ck["position"]
     monkeypatch.undo()  # the resumed session runs without the interrupting hook
-    monkeypatch.setattr(T, "EVAL_BATCH_FLAT", 8)
+    monkeypatch.setattr(P, "EVAL_BATCH_FLAT", 8)
     rc, out, err = cli("--batch", "--resume", tmp_path / "run", "--quiet")
     assert rc == 0 and out.startswith("completed"), err
     same_run(tmp_path / "run", tmp_path / "ref")

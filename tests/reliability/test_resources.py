@@ -219,8 +219,8 @@ def test_disk_full_while_saving_the_interrupted_checkpoint(tmp_path, monkeypatch
     real = T.build_model
     calls = {"n": 0}
 
-    def build(spec):
-        model = real(spec)
+    def build(spec, **kw):
+        model = real(spec, **kw)
 
         def hook(module, inputs, output):
             if module.training:

@@ -11,7 +11,7 @@ import math
 from tui_dl.core.training.events import EpochDone, StepDone, TrainEvent
 
 #: A logged training loss this many times the run's first one is reported as "rising" (the trainer itself stops
-#: a run only at 1000× and above 10,000: see ``tui_dl.core.training.loop.EXPLODE_FACTOR``).
+#: a run only at 1000× and above 10,000: see ``tui_dl.core.training.divergence``).
 RISING_FACTOR = 10.0
 
 SHORT = {

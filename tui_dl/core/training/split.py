@@ -20,7 +20,7 @@ draws from the global generator, which two threads would consume in a varying or
 from __future__ import annotations
 
 import threading
-from typing import Callable, Sequence
+from typing import Callable
 
 import torch
 

@@ -1,0 +1,79 @@
+"""The divergence rule, in one place: when a run's loss has blown up, and the advice the student gets.
+
+A step's loss that is NaN or infinite, or above both :data:`EXPLODE_FACTOR` × the run's first step loss and
+:data:`EXPLODE_FLOOR`, ends the run as "diverged". Healthy training never goes 1000× above its starting loss;
+the absolute floor keeps tiny starting losses (e.g. 0.001) from making 1.0 look like an explosion.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from tui_dl.core.training.events import Diverged
+
+__all__ = ["EXPLODE_FACTOR", "EXPLODE_FLOOR", "ACCEL_CHECK_EVERY", "DivergenceGuard", "explode_threshold"]
+
+EXPLODE_FACTOR = 1e3
+EXPLODE_FLOOR = 1e4
+#: On an accelerator the loss check is batched: the per-step losses stay on the device and are checked with
+#: one sync every this many steps (or at each StepDone, if sooner). On the CPU every step is checked (a CPU
+#: tensor read costs nothing).
+ACCEL_CHECK_EVERY = 8
+
+
+def explode_threshold(first_loss: float) -> float:
+    """The highest good loss of a run whose first step's loss was ``first_loss`` (-inf when that one was not
+    finite: then every loss is bad)."""
+    if not math.isfinite(first_loss):
+        return -math.inf
+    return max(EXPLODE_FACTOR * abs(first_loss), EXPLODE_FLOOR)
+
+
+class DivergenceGuard:
+    """Watches the per-step losses of a run. The first loss ever seen (``ref_loss``, kept in checkpoints) sets
+    the scale; :meth:`check` looks at the steps not yet checked, every ``check_every`` steps."""
+
+    def __init__(self, ref_loss: float | None = None, check_every: int = 1):
+        self.ref_loss = ref_loss
+        self.check_every = check_every
+        self.threshold = None if ref_loss is None else explode_threshold(ref_loss)
+        self.checked = 0    # steps of the current epoch already checked
+
+    def start_epoch(self, batch: int) -> None:
+        """The epoch goes on from its step ``batch`` (0, or later when resumed mid-epoch)."""
+        self.checked = batch
+
+    def check(self, losses: torch.Tensor, done: int, last: bool) -> int | None:
+        """After the epoch's step ``done`` (1-based; ``losses[:done]`` hold the epoch's losses so far): the
+        index of the first bad step, or None. ``last``: the epoch's final step (always checked)."""
+        if self.threshold is None:
+            self.ref_loss = float(losses[done - 1])
+            self.threshold = explode_threshold(self.ref_loss)
+        if done - self.checked < self.check_every and not last:
+            return None
+        start, self.checked = self.checked, done
+        if self.check_every == 1:  # one step: a plain float compare
+            return None if float(losses[start]) <= self.threshold else start
+        bad = ~(losses[start:done] <= self.threshold)
+        return start + int(bad.nonzero()[0, 0]) if bool(bad.any()) else None
+
+    @staticmethod
+    def epoch_diverged(train_loss: float) -> bool:
+        """The epoch's mean loss is not a number (its steps were each checked; this catches what they sum to)."""
+        return not math.isfinite(train_loss)
+
+    def event(self, loss: float, *, epoch: int, step: int, lr: float, grad_clip: float | None) -> Diverged:
+        """The Diverged event for a bad ``loss`` at global step ``step``, with the advice to give."""
+        reason = "nan" if math.isnan(loss) else ("inf" if math.isinf(loss) else "exploded")
+        if reason == "exploded":
+            what = f"the loss exploded to {loss:.3g} (it started at {self.ref_loss:.3g})"
+        else:
+            what = "the loss became NaN (not a number)" if reason == "nan" else "the loss became infinite"
+        advice = (f"learning rate too high: try lr={lr / 10:g}"
+                  + ("" if grad_clip else " (or set train.grad_clip, e.g. 1.0)")
+                  + f". {what[0].upper() + what[1:]} at step {step}; the last good checkpoint is kept.")
+        return Diverged(epoch=epoch, step=step, loss=loss,
+                        first_loss=float(self.ref_loss if self.ref_loss is not None else loss),
+                        reason=reason, advice=advice)

@@ -1,0 +1,52 @@
+"""``summary.json``: the run's final record, built from its ``Finished`` and ``RunStarted`` events plus the
+few facts no event carries (the epoch history, what early stopping watched, the engine's choices)."""
+
+from __future__ import annotations
+
+import platform
+from typing import Any
+
+import torch
+
+from tui_dl import __version__
+from tui_dl.core.training.events import Finished, RunStarted
+
+__all__ = ["run_summary", "versions"]
+
+_EPOCH_KEYS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
+
+
+def versions() -> dict[str, str]:
+    """Python, torch, torchvision and tui-dl versions (torchvision's empty when it is not installed)."""
+    try:
+        import torchvision  # noqa: F401 - only its version string
+
+        tv = torchvision.__version__
+    except Exception:  # noqa: BLE001
+        tv = ""
+    return {"python": platform.python_version(), "torch": torch.__version__, "torchvision": tv,
+            "tui_dl": __version__}
+
+
+def run_summary(fin: Finished, started: RunStarted, *, history: list[dict[str, Any]], monitor: str,
+                monitor_value: float | None, train_seconds: float, lanes: int, optimizer_impl: str,
+                channels_last: bool, dataset_source: str, versions: dict[str, str]) -> dict[str, Any]:
+    """The ``summary.json`` record of a run that ended with ``fin`` (``started``: this session's RunStarted;
+    ``history``: every epoch record; ``monitor``/``monitor_value``: the best epoch's watched value)."""
+    best = next((h for h in history if h["epoch"] == fin.best_epoch), None)
+    last = history[-1] if history else {}
+    return {
+        "status": fin.status, "name": started.name, "run_dir": fin.run_dir,
+        "final": {k: last.get(k) for k in ("epoch", *_EPOCH_KEYS, "lr")},
+        "best": {"epoch": fin.best_epoch, "monitor": monitor, "value": monitor_value,
+                 **({k: best.get(k) for k in _EPOCH_KEYS} if best else {})},
+        "test_loss": fin.test_loss, "test_accuracy": fin.test_accuracy, "per_class_accuracy": fin.per_class_accuracy,
+        "confusion": fin.confusion, "classes": fin.classes, "epochs_run": fin.epochs_run,
+        "steps": fin.steps, "seconds": fin.seconds, "train_seconds": train_seconds,
+        "train_images_per_second": fin.train_images_per_second,
+        "device": started.device, "device_name": started.device_name, "threads": started.threads,
+        "split_batch_lanes": lanes, "optimizer_impl": optimizer_impl, "channels_last": channels_last,
+        "dataset": started.dataset, "dataset_source": dataset_source, "fallback_reason": started.fallback_reason,
+        "train_size": started.train_size, "val_size": started.val_size, "test_size": started.test_size,
+        "params": started.params, "history": history, "versions": versions,
+    }
