@@ -122,3 +122,34 @@ def test_out_into_an_empty_or_new_folder_just_works(tmp_path):
         r = run(["--batch", write(tmp_path), "--out", out, "--quiet"])
         assert r.returncode == 0, r.stderr
         assert (out / "summary.json").is_file()
+
+
+def _hold_lock(folder):
+    """A child process that holds ``folder``'s run lock until killed (as a training run in progress would)."""
+    code = ("import sys, time; from tui_dl.core.runs.lock import RunLock; RunLock(sys.argv[1]).acquire(); "
+            "print('held', flush=True); time.sleep(120)")
+    child = subprocess.Popen([sys.executable, "-c", code, str(folder)], stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "held"
+    return child
+
+
+def test_two_runs_cannot_write_one_folder(tmp_path):
+    """--resume into a folder another process is training into is refused before any file is touched."""
+    out = tmp_path / "run"
+    assert run(["--batch", write(tmp_path), "--out", out]).returncode == 0
+    before = {f.name: f.read_bytes() for f in out.iterdir()}
+    child = _hold_lock(out)
+    try:
+        for extra in (["--resume", str(out), "--epochs", "3"], ["--overwrite"]):
+            r = run(["--batch", write(tmp_path), "--out", out, *extra])
+            assert r.returncode == 2, r.stderr
+            assert f"the run folder {out} is in use: process {child.pid}" in r.stderr
+            assert "Traceback" not in r.stderr
+            now = {f.name: f.read_bytes() for f in out.iterdir() if f.name != ".tui-dl.lock"}
+            assert now == before
+    finally:
+        child.kill()
+        child.wait(10)
+    r = run(["--batch", write(tmp_path), "--out", out, "--resume", str(out), "--epochs", "3", "--quiet"])
+    assert r.returncode == 0, r.stderr  # the holder is gone: no stale lock is left behind
+    assert not (out / ".tui-dl.lock").exists()

@@ -26,6 +26,7 @@ import threading
 from pathlib import Path
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from tui_dl.core.runs.lock import LOCK_NAME, RunFolderBusy, RunLock
 
 _BOLD, _RED, _YELLOW, _GREEN, _DIM, _RESET = "\x1b[1m", "\x1b[31m", "\x1b[33m", "\x1b[32m", "\x1b[2m", "\x1b[0m"
 
@@ -229,7 +230,7 @@ def prepare_out_folder(out: Path, *, overwrite: bool) -> str | None:
     run in it; otherwise the message that says what to do. A new run never appends to an old one's metrics."""
     if out.exists() and not out.is_dir():
         return f"--out {out} is a file, not a folder: give a folder for the run"
-    if not out.is_dir() or not any(out.iterdir()):
+    if not out.is_dir() or not any(p.name != LOCK_NAME for p in out.iterdir()):
         return None
     run_files = [f for f in RUN_FILES if (out / f).exists()]
     others = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES and not p.name.startswith("."))
@@ -242,6 +243,11 @@ def prepare_out_folder(out: Path, *, overwrite: bool) -> str | None:
     if others:
         return (f"--out {out} holds files that are not part of a run ({', '.join(others[:3])}"
                 f"{'...' if len(others) > 3 else ''}): --overwrite replaces only a run folder; move them first")
+    try:  # never delete the files of a run that another process is writing
+        with RunLock(out):
+            pass
+    except RunFolderBusy as e:
+        return str(e)
     for f in run_files:
         try:
             (out / f).unlink()

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_dl.core.runs.atomic import atomic_write
+from tui_dl.core.runs.lock import RunLock
 from tui_dl.core.training.events import EpochDone, event_to_dict
 
 CSV_COLUMNS = ("epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds",
@@ -72,11 +73,23 @@ class RunWriter:
     ``resume_step``: when continuing a run, step/epoch rows after this global step are dropped first (they
     were logged after the checkpoint was taken and will be produced again), so the files read as if the run
     had never stopped.
+
+    The writer holds the folder's :class:`~tui_dl.core.runs.lock.RunLock` from its creation to :meth:`close`, so
+    two runs (two ``--batch`` processes, or the app and a ``--batch``) never write one folder at the same time:
+    the second gets :class:`~tui_dl.core.runs.lock.RunFolderBusy` before it has touched a file.
     """
 
     def __init__(self, run_dir: str | os.PathLike, resume_step: int | None = None):
         self.dir = Path(run_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
+        self._lock = RunLock(self.dir).acquire()
+        try:
+            self._open(resume_step)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _open(self, resume_step: int | None) -> None:
         self.jsonl_path = self.dir / "metrics.jsonl"
         self.csv_path = self.dir / "metrics.csv"
         if resume_step is not None:
@@ -137,6 +150,7 @@ class RunWriter:
                 f.close()
             except OSError:
                 pass
+        self._lock.release()
 
 
 def _csv_value(v: Any) -> Any:

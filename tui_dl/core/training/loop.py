@@ -41,6 +41,7 @@ from tui_dl.core.model.build import SpecError, build_model, count_parameters, po
 from tui_dl.core.model.shapes import Summary
 from tui_dl.core.runs.checkpoint import atomic_save, load_checkpoint, resolve_checkpoint_path
 from tui_dl.core.runs.folder import RunWriter, new_run_dir
+from tui_dl.core.runs.lock import RunFolderBusy
 from tui_dl.core.training.divergence import EXPLODE_FACTOR, EXPLODE_FLOOR, DivergenceGuard
 from tui_dl.core.training.errors import SetupError, TrainError, is_oom, oom_error
 from tui_dl.core.training.events import (CheckpointSaved, EarlyStopped, EpochDone, Finished, Notice, RunStarted,
@@ -263,6 +264,8 @@ class _Trainer:
                 self.run_dir = Path(self.run_dir_arg) if self.run_dir_arg else new_run_dir(self.runs_dir, self.exp.name)
                 self.writer = RunWriter(self.run_dir)
                 self.writer.write_config(self.exp.to_yaml())
+        except RunFolderBusy as e:
+            raise SetupError(str(e)) from None
         except OSError as e:
             raise SetupError(f"cannot write the run folder: {e}") from None
         self.finished_status: str | None = None
