@@ -125,6 +125,9 @@ class TuiDL(TrainingMixin, FilesMixin, App):
         self.on_ready = on_ready
         self.current_view = "build"
         self._exit_waits = self._shutdown_waits = 0  # 50 ms waits for views still mounting (see exit())
+        #: The device probe's subprocess while it runs. Shared state: the probe worker thread sets and clears it,
+        #: exit() on the UI thread reads it to kill a probe still running. Plain attribute writes, no lock needed.
+        self._probe_proc: subprocess.Popen | None = None
         self._init_training()
         self._init_files()
         if load_error is not None and load_error.source:
@@ -397,7 +400,7 @@ class TuiDL(TrainingMixin, FilesMixin, App):
             self._exit_waits += 1
             self.set_timer(0.05, lambda: self.exit(*args, **kwargs))
             return
-        proc = getattr(self, "_probe_proc", None)
+        proc = self._probe_proc
         if proc is not None and proc.poll() is None:
             proc.kill()  # else the probe's torch import would hold the process open after quitting
         super().exit(*args, **kwargs)
@@ -408,47 +411,15 @@ class TuiDL(TrainingMixin, FilesMixin, App):
 
     @work(thread=True, group="probe", exit_on_error=False)
     def _probe_worker(self) -> None:
-        """Detect the device (and read dataset descriptions) in a subprocess: torch's 3–6 s import
-        then runs on another core instead of competing with the UI for this process's GIL."""
-        code = (
-            "import json, os\n"
-            "out = {'device': '', 'datasets': {}}\n"
-            "try:\n"
-            "    from tui_dl.core import device as D\n"
-            "    try:\n"
-            "        out['device'] = str(D.describe_device())\n"
-            "    except TypeError:\n"
-            "        out['device'] = str(D.describe_device(D.resolve_device('auto')))\n"
-            "except Exception:\n"
-            "    try:\n"
-            "        import torch\n"
-            "        if torch.cuda.is_available():\n"
-            "            out['device'] = 'cuda: ' + torch.cuda.get_device_name(0)\n"
-            "        elif getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available():\n"
-            "            out['device'] = 'mps: Apple GPU'\n"
-            "        else:\n"
-            "            out['device'] = f'cpu: {os.cpu_count()} cores, no GPU found'\n"
-            "    except Exception as e:\n"
-            "        out['device'] = f'torch not available ({type(e).__name__})'\n"
-            "try:\n"
-            "    from tui_dl.core import data\n"
-            "    from tui_dl.core.config.schema import DATASETS\n"
-            "    for n in DATASETS:\n"
-            "        try:\n"
-            "            out['datasets'][n] = str(data.describe(n))\n"
-            "        except Exception:\n"
-            "            pass\n"
-            "except Exception:\n"
-            "    pass\n"
-            "print(json.dumps(out))\n"
-        )
+        """Detect the device (and read dataset descriptions) in a subprocess, ``python -m tui_dl.core.device``:
+        torch's 3–6 s import then runs on another core instead of competing with the UI for this process's GIL."""
         env = dict(os.environ)
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
         try:
-            proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                    stdin=subprocess.DEVNULL, text=True, env=env)
-            self._probe_proc = proc
+            proc = subprocess.Popen([sys.executable, "-m", "tui_dl.core.device"], stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True, env=env)
+            self._probe_proc = proc  # shared with exit(): see __init__
             out, _err = proc.communicate(timeout=120)
             info = json.loads(out.strip().splitlines()[-1])
         except (OSError, subprocess.SubprocessError, ValueError, IndexError):
