@@ -3,13 +3,12 @@ core's field schemas (so the app refuses exactly what the YAML loader refuses)."
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
+from tui_dl.app.editing import set_setting
 from tui_dl.app.widgets.field_form import FieldForm
 from tui_dl.core.config import schema as C
 from tui_dl.core.config.experiment import Experiment
@@ -173,52 +172,7 @@ class SettingsView(VerticalScroll):
         if exp is None or event.form.id is None:
             return
         section = event.form.id.removeprefix("form-")
-        name, value = event.name, event.value
-        d, t = exp.data, exp.train
-        new = exp
-        if section == "data":
-            f = next(f for f in C.DATA_FIELDS if f.name == name)
-            new = replace(exp, data=replace(d, **{name: f.default if value is None and not f.nullable else value}))
-        elif section in ("loss", "optimizer"):
-            table = C.LOSSES if section == "loss" else C.OPTIMIZERS
-            named = t.loss if section == "loss" else t.optimizer
-            if name == "weight_decay":
-                new = replace(exp, train=replace(t, weight_decay=0.0 if value is None else value))
-            elif name == section:
-                if value is None or value == named.name:
-                    return
-                keep = {f.name for f in table[value]}
-                named = C.Named(value, {k: v for k, v in named.params.items() if k in keep})
-                new = replace(exp, train=replace(t, **{section: named}))
-            else:
-                params = dict(named.params)
-                if value is None:
-                    params.pop(name, None)
-                else:
-                    params[name] = value
-                new = replace(exp, train=replace(t, **{section: C.Named(named.name, params)}))
-        elif section == "training":
-            if name == "device":
-                new = replace(exp, train=replace(t, device=value or "auto"))
-            else:
-                f = _train_field(name)
-                new = replace(exp, train=replace(t, **{name: f.default if value is None else value}))
-        elif section == "scheduler":
-            if name == "scheduler":
-                sched = None if value is None else C.Named(value)
-                new = replace(exp, train=replace(t, scheduler=sched))
-            elif t.scheduler is not None:
-                params = dict(t.scheduler.params)
-                if value is None:
-                    params.pop(name, None)
-                else:
-                    params[name] = value
-                new = replace(exp, train=replace(t, scheduler=C.Named(t.scheduler.name, params)))
-        elif section == "early":
-            if name == "enabled":
-                new = replace(exp, train=replace(t, early_stopping=C.EarlyStopping() if value else None))
-            elif t.early_stopping is not None:
-                f = next(f for f in C.EARLY_STOPPING_FIELDS if f.name == name)
-                new = replace(exp, train=replace(t, early_stopping=replace(
-                    t.early_stopping, **{name: f.default if value is None else value})))
-        self.app.apply_edit(new, key=("setting", section, name))
+        new = set_setting(exp, section, event.name, event.value)
+        if new is exp:
+            return
+        self.app.apply_edit(new, key=("setting", section, event.name))
