@@ -32,7 +32,7 @@ from tui_dl.app.views.runs_view import RunsView
 from tui_dl.app.views.settings_view import SettingsView
 from tui_dl.app.widgets.colors import palette
 from tui_dl.app.widgets.status_bar import StatusBar
-from tui_dl.core.config.experiment import ConfigError, Experiment, parse_experiment
+from tui_dl.core.config.experiment import ConfigError, Experiment, validate_experiment
 from tui_dl.core.model.shapes import summarize
 
 if TYPE_CHECKING:
@@ -215,10 +215,10 @@ class TuiDL(TrainingMixin, FilesMixin, App):
     # ------------------------------------------------------------------ the document
     def apply_edit(self, new: Experiment, *, key=None, selection=...) -> bool:
         """Record an edit (undoable) and refresh every view. Settings that the YAML loader would refuse
-        are refused here too, with its message."""
+        are refused here too, with its message (checked on the value: no YAML is written or read)."""
         if key is not None and key[0] == "setting":
             try:
-                parse_experiment(new.to_yaml(), "<edit>")
+                validate_experiment(new, source="<edit>")
             except ConfigError as e:
                 self.notify("; ".join(f"{p.path}: {p.message}" for p in e.problems), title="Not accepted",
                             severity="error", timeout=6)
