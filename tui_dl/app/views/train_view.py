@@ -10,6 +10,7 @@ from textual.widgets import Log, Static
 
 from tui_dl.core.training.diagnosis import SHORT
 from tui_dl.app.logfmt import fallback_short
+from tui_dl.app.messages import ViewMounted
 from tui_dl.app.session import RunRecord, downsample
 from tui_dl.app.widgets.colors import palette
 from tui_dl.app.widgets.plots import CurvePlot, Series
@@ -94,9 +95,7 @@ class TrainView(Vertical):
 
     def on_mount(self) -> None:
         self.ready = True
-        if self.app.current_view == "train":
-            self.call_after_refresh(self.app._focus_view, "train")
-        self.app.show_current_run()
+        self.post_message(ViewMounted("train"))  # the app shows the current run
 
     # ------------------------------------------------------------------ showing a run
     def show_run(self, rec: RunRecord | None, overlays: list[RunRecord]) -> None:
