@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Callable
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
 from textual.worker import Worker, get_current_worker
@@ -33,6 +32,7 @@ from textual.widgets import Footer, TabbedContent, TabPane
 
 from tui_dl.app.document import Document
 from tui_dl.app.file_controller import FileController, problems_text
+from tui_dl.app.keys import APP_SCOPES, bindings, commands
 from tui_dl.app.messages import DeviceDetected, EditRequested, TrainingEvents, TrainingProgress, ViewMounted
 from tui_dl.app.session import RunRecord
 from tui_dl.app.train_controller import PLOT_INTERVAL, WORKER_GROUP, TrainController
@@ -54,31 +54,8 @@ VIEWS = ("build", "setup", "train", "runs")
 EXIT_WAIT_TRIES = 40
 
 
-#: (title, help, action) for the command palette; the keys are in the help text.
-COMMANDS = (
-    ("Train: start / stop", "Start training the current experiment, or stop it (ctrl+r)", "toggle_training"),
-    ("Train: pause / resume", "Pause or resume the running training (p)", "pause_training"),
-    ("File: open", "Open a preset, a YAML file or a run folder (ctrl+o)", "open"),
-    ("File: save", "Save the experiment as YAML (ctrl+s)", "save"),
-    ("File: reload", "Read the file again from disk (ctrl+l)", "reload"),
-    ("Edit: undo", "Undo the last edit (ctrl+z)", "undo"),
-    ("Edit: redo", "Redo (ctrl+y)", "redo"),
-    ("Build: add layer", "Add a layer after the selected one (a)", "build_action('add_layer')"),
-    ("Build: insert layer", "Insert a layer before the selected one (i)", "build_action('insert_layer')"),
-    ("Build: add inside block", "Add a layer inside the selected Residual block (n)", "build_action('nest_layer')"),
-    ("Build: delete layer", "Delete the selected layer (d)", "build_action('delete_layer')"),
-    ("Build: duplicate layer", "Duplicate the selected layer (c)", "build_action('duplicate_layer')"),
-    ("Build: move layer up", "Move the selected layer up (shift+up)", "build_action('move_layer(-1)')"),
-    ("Build: move layer down", "Move the selected layer down (shift+down)", "build_action('move_layer(1)')"),
-    ("Build: apply fix", "Apply the suggested fix for a layer error (f)", "build_action('apply_fix')"),
-    ("View: Build", "Layers, shapes and formulas (F2 or 1)", "show_view('build')"),
-    ("View: Setup", "Data, loss, optimizer and training settings (F3 or 2)", "show_view('setup')"),
-    ("View: Train", "Plots, log and results (F4 or 3)", "show_view('train')"),
-    ("View: Runs", "Runs of this session; overlay curves (F5 or 4)", "show_view('runs')"),
-    ("Train: resume the shown run", "Continue a stopped run from its checkpoint (r in Runs)", "resume_run"),
-    ("View: toggle dark / light", "Switch between the dark and light theme (ctrl+t)", "toggle_dark"),
-    ("Help", "Keys and views (? or F1)", "help"),
-)
+#: (title, help, action) of the command palette, from the one table of keys.
+COMMANDS = commands()
 
 
 class TuiDL(App):
@@ -86,22 +63,7 @@ class TuiDL(App):
     TITLE = "tui-dl"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-medium"), (120, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
-    BINDINGS = [
-        Binding("ctrl+r", "toggle_training", "Train", id="train.start", priority=True),
-        Binding("p", "pause_training", "Pause", id="train.pause"),
-        Binding("ctrl+s", "save", "Save", id="file.save", priority=True),
-        Binding("ctrl+o", "open", "Open", id="file.open", priority=True),
-        Binding("ctrl+l", "reload", "Reload", id="file.reload", show=False),
-        Binding("ctrl+z", "undo", "Undo", id="edit.undo", priority=True),
-        Binding("ctrl+y", "redo", "Redo", id="edit.redo", show=False, priority=True),
-        Binding("f2,1", "show_view('build')", "Build", id="view.build", show=False),
-        Binding("f3,2", "show_view('setup')", "Setup", id="view.setup", show=False),
-        Binding("f4,3", "show_view('train')", "Train view", id="view.train", show=False),
-        Binding("f5,4", "show_view('runs')", "Runs", id="view.runs", show=False),
-        Binding("ctrl+t", "toggle_dark", "Theme", id="view.theme", show=False),
-        Binding("question_mark,f1", "help", "Help", id="app.help"),
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
-    ]
+    BINDINGS = bindings(*APP_SCOPES)  # see tui_dl.app.keys: also the views', the palette's, the help's
 
     def __init__(self, experiment: Experiment | None = None, path: str | Path | None = None, *,
                  runs_dir: str | Path = "runs", trainer: Callable | None = None,

@@ -12,13 +12,13 @@ from dataclasses import dataclass, replace
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
 from tui_dl.app.editing import (INPUT_FIELD, after, apply_fix, change_type, clamp_path, fix_for, new_layer,
                                 path_text)
+from tui_dl.app.keys import bindings
 from tui_dl.app.messages import EditRequested
 from tui_dl.app.widgets.colors import palette
 from tui_dl.app.widgets.detail_pane import DetailPane, TotalsBar, explain_input, explain_layer
@@ -47,18 +47,7 @@ def incoming_shape(summary: Summary, path: Path):
 
 
 class BuildView(Vertical):
-    BINDINGS = [
-        Binding("a", "add_layer", "Add layer", id="build.add"),
-        Binding("i", "insert_layer", "Insert before", id="build.insert", show=False),
-        Binding("n", "nest_layer", "Add inside block", id="build.nest", show=False),
-        Binding("d,delete", "delete_layer", "Delete", id="build.delete"),
-        Binding("c", "duplicate_layer", "Duplicate", id="build.duplicate", show=False),
-        Binding("shift+up", "move_layer(-1)", "Move up", id="build.move-up", show=False),
-        Binding("shift+down", "move_layer(1)", "Move down", id="build.move-down", show=False),
-        Binding("f", "apply_fix", "Fix", id="build.fix"),
-        Binding("e", "edit_selected", "Edit", id="build.edit", show=False),
-        Binding("escape", "focus_stack", "Back to layers", id="build.back", show=False),
-    ]
+    BINDINGS = bindings("Build")  # see tui_dl.app.keys
 
     @dataclass
     class SelectionChanged(Message):

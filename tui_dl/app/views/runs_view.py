@@ -7,25 +7,19 @@ from dataclasses import dataclass
 from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from tui_dl.app.logfmt import pct
+from tui_dl.app.keys import bindings
 from tui_dl.app.messages import ViewMounted
 from tui_dl.app.session import RunRecord, describe_config
 from tui_dl.app.widgets.colors import palette
 
 
 class RunsView(Vertical):
-    BINDINGS = [
-        Binding("space", "toggle_overlay", "Overlay", id="runs.overlay"),
-        Binding("enter", "show_run", "Show", id="runs.show"),
-        Binding("o", "app.open", "Open run folder", id="runs.open"),
-        Binding("r", "resume_run", "Resume", id="runs.resume"),
-        Binding("x", "clear_overlays", "Clear overlays", id="runs.clear", show=False),
-    ]
+    BINDINGS = bindings("Runs")  # see tui_dl.app.keys
 
     @dataclass
     class ToggleOverlay(Message):
