@@ -34,18 +34,6 @@ from tui_dl.core.model.shapes import Summary, summarize
 Path = tuple[int, ...]
 
 
-def incoming_shape(summary: Summary, path: Path):
-    """The shape that would arrive at a layer inserted at ``path``."""
-    rows = {r.path: r for r in summary.rows}
-    if path in rows:
-        return rows[path].in_shape
-    if path[-1] > 0 and path[:-1] + (path[-1] - 1,) in rows:
-        return rows[path[:-1] + (path[-1] - 1,)].out_shape
-    if len(path) > 1 and path[:-1] in rows:
-        return rows[path[:-1]].in_shape
-    return tuple(summary.input_shape)
-
-
 class BuildView(Vertical):
     BINDINGS = bindings("Build")  # see tui_dl.app.keys
 
@@ -206,7 +194,7 @@ class BuildView(Vertical):
     def insert(self, kind: str, path: Path) -> None:
         if self.summary is None or self.experiment is None:
             return
-        layer = new_layer(kind, incoming_shape(self.summary, path))
+        layer = new_layer(kind, self.summary.incoming_shape(path))
         self._commit(self.experiment.network.insert_layer(path, layer), selection=path)
 
     def _pick_then(self, title: str, then) -> None:
