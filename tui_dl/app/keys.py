@@ -190,7 +190,8 @@ def rows() -> list[Row]:
     for k in KEYS:
         if k.joins:
             continue
-        cell = k.shown or " / ".join(f"`{name}`" for member in (k, *joined.get(k.id, ())) for name in _alternatives(member))
+        names = [name for member in (k, *joined.get(k.id, ())) for name in _alternatives(member)]
+        cell = k.shown or " / ".join(f"`{name}`" for name in names)
         out.append(Row(cell, k.where, k.help, k.doc or k.help))
     return out
 
