@@ -65,9 +65,9 @@ async def train_views(runs_dir: str):
         app.apply_edit(replace(app.document.experiment, train=replace(t, optimizer=C.Named("sgd", {"lr": 0.01}))))
         await pilot.press("ctrl+r")
         await wait_training_done(pilot, timeout=900)
-        app.overlay_ids = {app.session_runs[0].id}
-        app.refresh_runs()
-        app._plots_dirty = True
+        app.training.overlay_ids = {app.session_runs[0].id}
+        app.training.refresh_runs()
+        app.training.plots_dirty = True
         await pilot.pause(1.0)
         app.clear_notifications()
         await pilot.pause()

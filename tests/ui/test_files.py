@@ -62,7 +62,7 @@ def test_every_preset_round_trips_through_the_app(tmp_path):
             async with app.run_test(size=(100, 30)) as pilot:
                 await pilot.pause()
                 out = tmp_path / preset.name
-                assert app.save_to(out)
+                assert app.files.save_to(out)
                 assert load_experiment(out).to_dict() == exp.to_dict()
             break  # the first preset through the UI; the rest below without a UI
     run(body())

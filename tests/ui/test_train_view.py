@@ -68,7 +68,7 @@ def test_pause_and_resume(runs_dir):
             await pilot.press("ctrl+r")
             await wait_until(pilot, lambda: trainer.calls and trainer.calls[0]["steps"] > 20)
             await pilot.press("p")
-            assert app.control.paused
+            assert app.training.control.paused
             await pilot.pause(0.3)
             held = trainer.calls[0]["steps"]
             await pilot.pause(0.5)
@@ -76,7 +76,7 @@ def test_pause_and_resume(runs_dir):
             assert trainer.calls[0]["steps"] - held <= 5
             assert "paused" in str(app.status_bar.render())
             await pilot.press("p")
-            assert not app.control.paused
+            assert not app.training.control.paused
             await wait_training_done(pilot)
             assert app.session_runs[0].status == "completed"
             assert trainer.calls[0]["steps"] == 400
@@ -260,7 +260,8 @@ def test_two_runs_overlay_in_the_plots(runs_dir):
             await wait_training_done(pilot)
             # change the optimizer in the Setup view, train again
             await pilot.press("f3")
-            await wait_until(pilot, lambda: app.settings_view.activated and app.query("#form-optimizer Select"))
+            await wait_until(pilot, lambda: app.settings_view and app.settings_view.activated
+                             and app.query("#form-optimizer Select"))
             select = app.query_one("#form-optimizer").editor("optimizer")
             select.value = "sgd"
             await pilot.pause()
@@ -275,7 +276,7 @@ def test_two_runs_overlay_in_the_plots(runs_dir):
             table.move_cursor(row=0)
             await pilot.press("space")
             await pilot.pause()
-            assert app.overlay_ids == {1}
+            assert app.training.overlay_ids == {1}
             await pilot.press("f4")
             await pilot.pause(0.5)
             loss = app.query_one("#loss-plot", CurvePlot)
@@ -315,11 +316,11 @@ def test_a_plot_redraw_while_the_plots_are_gone_is_skipped(runs_dir):
             await pilot.pause()
             await pilot.press("ctrl+r")
             await wait_training_done(pilot)
-            before = app.plot_redraws
+            before = app.training.plot_redraws
             await app.query_one("#loss-plot").remove()
-            app._plots_dirty = True
-            app.redraw_plots_if_dirty()
-            assert app.plot_redraws == before + 1 and app.current_view == "train"
+            app.training.plots_dirty = True
+            app.training.redraw_plots_if_dirty()
+            assert app.training.plot_redraws == before + 1 and app.current_view == "train"
             await pilot.pause()
             assert app.is_running
     run(body())
@@ -331,8 +332,8 @@ def test_the_setup_forms_are_built_in_the_background_unless_a_run_has_started(ru
     async def idle():
         app = new_app(runs_dir=runs_dir)
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_until(pilot, lambda: app.settings_view.activated and not app.settings_view.building,
-                             timeout=settings_view.PREBUILD_AFTER_S + 10)
+            await wait_until(pilot, lambda: app.settings_view and app.settings_view.activated
+                             and not app.settings_view.building, timeout=settings_view.PREBUILD_AFTER_S + 10)
             assert app.current_view == "build"  # built without a visit
             assert app.query("#form-optimizer Select")
 
@@ -344,7 +345,8 @@ def test_the_setup_forms_are_built_in_the_background_unless_a_run_has_started(ru
             await pilot.pause(settings_view.PREBUILD_AFTER_S + 0.5)
             assert app.is_training and not app.settings_view.activated  # the CPU is left to the run
             await pilot.press("f3")
-            await wait_until(pilot, lambda: app.settings_view.activated and not app.settings_view.building)
+            await wait_until(pilot, lambda: app.settings_view and app.settings_view.activated
+                             and not app.settings_view.building)
             gate.set()
             await wait_training_done(pilot)
 
@@ -386,7 +388,8 @@ def test_channels_last_shows_auto_until_the_student_picks_true_or_false(runs_dir
         app = new_app(runs_dir=runs_dir)
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("f3")
-            await wait_until(pilot, lambda: app.settings_view.activated and not app.settings_view.building)
+            await wait_until(pilot, lambda: app.settings_view and app.settings_view.activated
+                             and not app.settings_view.building)
             sel = app.query_one("#form-training").editor("channels_last")
             assert isinstance(sel, Select) and sel.value is Select.NULL
             assert "auto (on for CPU convs)" in str(sel.query_one("SelectCurrent #label").render())

@@ -52,8 +52,8 @@ def run_app(args) -> int:
 
         def start(app) -> None:
             if (folder / "metrics.jsonl").is_file():
-                app.open_run_folder(folder)
-            app.resume_run(str(resume), None)
+                app.files.open_run_folder(folder)
+            app.training.resume_run(str(resume), None)
 
         app = make_app(runs_dir=runs_dir, on_ready=start)
         app.run()
@@ -61,7 +61,7 @@ def run_app(args) -> int:
     if file:
         path = Path(file)
         if path.is_dir() and (path / "metrics.jsonl").is_file():
-            app = make_app(runs_dir=runs_dir, on_ready=lambda a: a.open_run_folder(path))
+            app = make_app(runs_dir=runs_dir, on_ready=lambda a: a.files.open_run_folder(path))
             app.run()
             return app.return_code or 0
         try:

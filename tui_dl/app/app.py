@@ -1,8 +1,16 @@
 """The tui-dl app: four views in tabs (Build, Setup, Train, Runs), a status bar and the footer.
 
-The app holds the document (the experiment and its undo history) and the session's runs; the
-views render them and hand edits back through :meth:`TuiDL.apply_edit`. Training and file
-handling live in the mixins of :mod:`train_controller` and :mod:`file_controller`.
+Who holds what:
+
+- the app: the document (the experiment and its undo history, :mod:`tui_dl.app.document`), which view is
+  shown, the device probe and quitting;
+- ``app.training`` (:class:`~tui_dl.app.train_controller.TrainController`): the session's runs and training;
+- ``app.files`` (:class:`~tui_dl.app.file_controller.FileController`): opening, saving and reloading files.
+
+The views show what they are handed, and tell the app what the student did by posting messages
+(:mod:`tui_dl.app.messages` and the views' own, such as ``RunsView.ShowRun``); the handlers below route each
+one. The Setup, Train and Runs views are mounted just after the first frame: until then the app's
+``settings_view``, ``train_view`` and ``runs_view`` are ``None``, and every caller checks.
 """
 
 from __future__ import annotations
@@ -17,22 +25,23 @@ from typing import TYPE_CHECKING, Callable
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from tui_dl.app.document import Document
-from tui_dl.app.file_controller import FilesMixin, problems_text
-from tui_dl.app.messages import DeviceDetected
-from tui_dl.app.train_controller import PLOT_INTERVAL, TrainingMixin
+from tui_dl.app.file_controller import FileController, problems_text
+from tui_dl.app.keys import APP_SCOPES, bindings, commands
+from tui_dl.app.messages import DeviceDetected, EditRequested, TrainingEvents, TrainingProgress, ViewMounted
+from tui_dl.app.session import RunRecord
+from tui_dl.app.train_controller import PLOT_INTERVAL, WORKER_GROUP, TrainController
 from tui_dl.app.views.build_view import BuildView
 from tui_dl.app.views.runs_view import RunsView
-from tui_dl.app.views.settings_view import SettingsView
+from tui_dl.app.views.settings_view import PREBUILD_AFTER_S, SettingsView
 from tui_dl.app.widgets.colors import palette
 from tui_dl.app.widgets.status_bar import StatusBar
-from tui_dl.core.config.experiment import ConfigError, Experiment, parse_experiment
+from tui_dl.core.config.experiment import ConfigError, Experiment, validate_experiment
 from tui_dl.core.model.shapes import summarize
 
 if TYPE_CHECKING:
@@ -45,66 +54,16 @@ VIEWS = ("build", "setup", "train", "runs")
 EXIT_WAIT_TRIES = 40
 
 
-class _NotMounted:
-    """Stands in for a lazily mounted view: every method call does nothing."""
-
-    def __getattr__(self, name):
-        return lambda *args, **kwargs: None
-
-    def __bool__(self) -> bool:
-        return False
+#: (title, help, action) of the command palette, from the one table of keys.
+COMMANDS = commands()
 
 
-_NOT_MOUNTED = _NotMounted()
-
-#: (title, help, action) for the command palette; the keys are in the help text.
-COMMANDS = (
-    ("Train: start / stop", "Start training the current experiment, or stop it (ctrl+r)", "toggle_training"),
-    ("Train: pause / resume", "Pause or resume the running training (p)", "pause_training"),
-    ("File: open", "Open a preset, a YAML file or a run folder (ctrl+o)", "open"),
-    ("File: save", "Save the experiment as YAML (ctrl+s)", "save"),
-    ("File: reload", "Read the file again from disk (ctrl+l)", "reload"),
-    ("Edit: undo", "Undo the last edit (ctrl+z)", "undo"),
-    ("Edit: redo", "Redo (ctrl+y)", "redo"),
-    ("Build: add layer", "Add a layer after the selected one (a)", "build_action('add_layer')"),
-    ("Build: insert layer", "Insert a layer before the selected one (i)", "build_action('insert_layer')"),
-    ("Build: add inside block", "Add a layer inside the selected Residual block (n)", "build_action('nest_layer')"),
-    ("Build: delete layer", "Delete the selected layer (d)", "build_action('delete_layer')"),
-    ("Build: duplicate layer", "Duplicate the selected layer (c)", "build_action('duplicate_layer')"),
-    ("Build: move layer up", "Move the selected layer up (shift+up)", "build_action('move_layer(-1)')"),
-    ("Build: move layer down", "Move the selected layer down (shift+down)", "build_action('move_layer(1)')"),
-    ("Build: apply fix", "Apply the suggested fix for a layer error (f)", "build_action('apply_fix')"),
-    ("View: Build", "Layers, shapes and formulas (F2 or 1)", "show_view('build')"),
-    ("View: Setup", "Data, loss, optimizer and training settings (F3 or 2)", "show_view('setup')"),
-    ("View: Train", "Plots, log and results (F4 or 3)", "show_view('train')"),
-    ("View: Runs", "Runs of this session; overlay curves (F5 or 4)", "show_view('runs')"),
-    ("Train: resume the shown run", "Continue a stopped run from its checkpoint (r in Runs)", "resume_run"),
-    ("View: toggle dark / light", "Switch between the dark and light theme (ctrl+t)", "toggle_dark"),
-    ("Help", "Keys and views (? or F1)", "help"),
-)
-
-
-class TuiDL(TrainingMixin, FilesMixin, App):
+class TuiDL(App):
     CSS_PATH = "app.tcss"
     TITLE = "tui-dl"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-medium"), (120, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
-    BINDINGS = [
-        Binding("ctrl+r", "toggle_training", "Train", id="train.start", priority=True),
-        Binding("p", "pause_training", "Pause", id="train.pause"),
-        Binding("ctrl+s", "save", "Save", id="file.save", priority=True),
-        Binding("ctrl+o", "open", "Open", id="file.open", priority=True),
-        Binding("ctrl+l", "reload", "Reload", id="file.reload", show=False),
-        Binding("ctrl+z", "undo", "Undo", id="edit.undo", priority=True),
-        Binding("ctrl+y", "redo", "Redo", id="edit.redo", show=False, priority=True),
-        Binding("f2,1", "show_view('build')", "Build", id="view.build", show=False),
-        Binding("f3,2", "show_view('setup')", "Setup", id="view.setup", show=False),
-        Binding("f4,3", "show_view('train')", "Train view", id="view.train", show=False),
-        Binding("f5,4", "show_view('runs')", "Runs", id="view.runs", show=False),
-        Binding("ctrl+t", "toggle_dark", "Theme", id="view.theme", show=False),
-        Binding("question_mark,f1", "help", "Help", id="app.help"),
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
-    ]
+    BINDINGS = bindings(*APP_SCOPES)  # see tui_dl.app.keys: also the views', the palette's, the help's
 
     def __init__(self, experiment: Experiment | None = None, path: str | Path | None = None, *,
                  runs_dir: str | Path = "runs", trainer: Callable | None = None,
@@ -125,10 +84,13 @@ class TuiDL(TrainingMixin, FilesMixin, App):
         self.on_ready = on_ready
         self.current_view = "build"
         self._exit_waits = self._shutdown_waits = 0  # 50 ms waits for views still mounting (see exit())
-        self._init_training()
-        self._init_files()
+        #: The device probe's subprocess while it runs. Shared state: the probe worker thread sets and clears it,
+        #: exit() on the UI thread reads it to kill a probe still running. Plain attribute writes, no lock needed.
+        self._probe_proc: subprocess.Popen | None = None
+        self.training = TrainController(self)
+        self.files = FileController(self)
         if load_error is not None and load_error.source:
-            self.failed_path = Path(load_error.source)
+            self.files.failed_path = Path(load_error.source)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -152,24 +114,26 @@ class TuiDL(TrainingMixin, FilesMixin, App):
         return self.query_one(BuildView)
 
     @property
-    def settings_view(self) -> SettingsView:
-        return self._lazy_view(SettingsView)
+    def settings_view(self) -> SettingsView | None:
+        """The Setup view, or None while it is not mounted yet (or any more)."""
+        return self._mounted(SettingsView)
 
     @property
-    def train_view(self) -> "TrainView":
-        return self._lazy_view("#train-view")
+    def train_view(self) -> "TrainView | None":
+        """The Train view, or None while it is not mounted yet (or any more)."""
+        return self._mounted("#train-view")
 
     @property
-    def runs_view(self) -> RunsView:
-        return self._lazy_view(RunsView)
+    def runs_view(self) -> RunsView | None:
+        """The Runs view, or None while it is not mounted yet (or any more)."""
+        return self._mounted(RunsView)
 
-    def _lazy_view(self, cls):
-        """The view (a class or a selector), or a stand-in that ignores calls while the (lazy) view is not
-        mounted yet."""
-        found = self.query(cls)
+    def _mounted(self, selector):
+        """The view (a class or a selector) once it is mounted and ready, else None."""
+        found = self.query(selector)
         view = found.first() if found else None
-        if view is None or not getattr(view, "ready", False) or not view.is_attached:
-            return _NOT_MOUNTED
+        if view is None or not view.ready or not view.is_attached:
+            return None
         return view
 
     @property
@@ -186,11 +150,10 @@ class TuiDL(TrainingMixin, FilesMixin, App):
             self.build_view.show_problems(problems_text(self.load_error, palette(self),
                                                         self.document.experiment.name))
         if self.device_text is not None:
-            self.status_bar.set(device=self.device_text)
-            self.settings_view.set_probe(self.device_text, self.datasets)
+            self.status_bar.set(device=self.device_text)  # the Setup view gets it when it is mounted
         else:
             self.set_timer(0.5, self._probe)
-        self.set_interval(PLOT_INTERVAL, self.redraw_plots_if_dirty)
+        self.set_interval(PLOT_INTERVAL, self.training.redraw_plots_if_dirty)
         self.theme_changed_signal.subscribe(self, lambda _theme: self._theme_changed())
         self.query_one("#layer-stack").focus()
         if self.on_ready is not None:
@@ -206,20 +169,68 @@ class TuiDL(TrainingMixin, FilesMixin, App):
 
     def _theme_changed(self) -> None:
         self.refresh_views()
-        self.refresh_runs()
-        self.show_current_run()
+        self.training.refresh_runs()
+        self.training.show_current_run()
+
+    @on(ViewMounted)
+    def _view_mounted(self, message: ViewMounted) -> None:
+        """A view mounted after the first frame: hand it the state it shows (and the focus, if it is shown)."""
+        view = message.view
+        if view == self.current_view:
+            self.call_after_refresh(self._focus_view, view)
+        if view == "setup" and (setup := self.settings_view) is not None:
+            setup.show(self.document.experiment)  # remembered: the forms are built when the view is activated
+            if self.device_text is not None:
+                setup.set_probe(self.device_text, self.datasets)
+            if self.current_view == "setup":
+                setup.activate()
+            else:
+                self.set_timer(PREBUILD_AFTER_S, self._prebuild_setup)
+        elif view == "train":
+            self.training.show_current_run()
+        elif view == "runs":
+            self.training.refresh_runs()
+
+    def _prebuild_setup(self) -> None:
+        """Build the Setup forms in the background (see SettingsView.activated), unless a run has started (the
+        CPU is left to it: they are built at the first visit) or the app is quitting (mounting now would race
+        the teardown)."""
+        if self.training.is_training or not self.is_running or self.closing_down:
+            return
+        if (setup := self.settings_view) is not None:
+            setup.activate()
+
+    # ------------------------------------------------------------------ what the CLI, tests and benchmarks read
+    @property
+    def is_training(self) -> bool:
+        return self.training.is_training
+
+    @property
+    def session_runs(self) -> list[RunRecord]:
+        """Every run of this session (held by the train controller)."""
+        return self.training.runs
+
+    def open_path(self, path: str) -> None:
+        """Open an experiment file or a run folder, as ctrl+o does."""
+        self.files.open_path(path)
+
+    @property
+    def closing_down(self) -> bool:
+        """True once the app is quitting: its widgets may already be gone, so late messages are dropped."""
+        return bool(getattr(self, "_exit", False) or getattr(self, "_closing", False))
 
     # ------------------------------------------------------------------ the document
     def apply_edit(self, new: Experiment, *, key=None, selection=...) -> bool:
         """Record an edit (undoable) and refresh every view. Settings that the YAML loader would refuse
-        are refused here too, with its message."""
+        are refused here too, with its message (checked on the value: no YAML is written or read)."""
         if key is not None and key[0] == "setting":
             try:
-                parse_experiment(new.to_yaml(), "<edit>")
+                validate_experiment(new, source="<edit>")
             except ConfigError as e:
                 self.notify("; ".join(f"{p.path}: {p.message}" for p in e.problems), title="Not accepted",
                             severity="error", timeout=6)
-                self.settings_view.show(self.document.experiment)
+                if (setup := self.settings_view) is not None:
+                    setup.show(self.document.experiment)  # the form shows the value that stays
                 return False
         changed = self.document.edit(new, key=key,
                                      selection=self.document.selection if selection is ... else selection)
@@ -235,10 +246,20 @@ class TuiDL(TrainingMixin, FilesMixin, App):
         with self.batch_update():
             self.build_view.show(exp, summary, doc.selection)
             doc.selection = self.build_view.selection
-            self.settings_view.show(exp)
+            if (setup := self.settings_view) is not None:
+                setup.show(exp)
             where = str(doc.path) if doc.path else "not saved yet"
             self.status_bar.set(doc_text=f"{exp.name} · {where}", modified=doc.modified)
         self.sub_title = exp.name
+
+    @on(EditRequested)
+    def _edit_requested(self, message: EditRequested) -> None:
+        self.apply_edit(message.experiment, key=message.key, selection=message.selection)
+
+    @on(BuildView.SelectionChanged)
+    def _selection_changed(self, message: BuildView.SelectionChanged) -> None:
+        self.document.selection = message.path
+        self.document.end_coalescing()  # typing into a layer after coming back to it is a new undo step
 
     def action_undo(self) -> None:
         if not self.document.undo():
@@ -276,7 +297,8 @@ class TuiDL(TrainingMixin, FilesMixin, App):
             return
         target = found.first()
         if view == "setup":
-            self.settings_view.activate()
+            if (setup := self.settings_view) is not None:
+                setup.activate()
             editors = target.query("Input, Select, Checkbox")
             if editors:
                 editors.first().focus(scroll_visible=False)
@@ -287,14 +309,14 @@ class TuiDL(TrainingMixin, FilesMixin, App):
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.tabbed_content.id != "views":
             return
-        if self._closing_down() or not self.screen_stack:
+        if self.closing_down or not self.screen_stack:
             return  # a late tab message while the app quits: there is no screen to focus any more
         self.current_view = event.pane.id or "build"
-        if self.current_view == "setup":
-            self.settings_view.activate()
+        if self.current_view == "setup" and (setup := self.settings_view) is not None:
+            setup.activate()
         if self.current_view == "train":
-            self._plots_dirty = True
-            self.redraw_plots_if_dirty()
+            self.training.plots_dirty = True
+            self.training.redraw_plots_if_dirty()
         if self.is_running and self.screen_stack:
             self.refresh_bindings()
         focused = self.focused
@@ -316,32 +338,57 @@ class TuiDL(TrainingMixin, FilesMixin, App):
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "pause_training":
-            return True if self.is_training else False
+            return True if self.training.is_training else False
         return True
+
+    # ------------------------------------------------------------------ training and files (the controllers do it)
+    def action_toggle_training(self) -> None:
+        self.training.toggle()
+
+    def action_pause_training(self) -> None:
+        self.training.pause_or_resume()
+
+    def action_resume_run(self) -> None:
+        self.training.resume_shown_run()
+
+    def action_open(self) -> None:
+        self.files.choose_and_open()
+
+    def action_save(self) -> None:
+        self.files.choose_and_save()
+
+    def action_reload(self) -> None:
+        self.files.reload()
+
+    # The worker's messages. Named on_<message> (Textual's naming) and called directly by the reliability tests,
+    # which deliver messages after the app has closed.
+    def on_training_events(self, message: TrainingEvents) -> None:
+        self.training.events_arrived(message)
+
+    def on_training_progress(self, message: TrainingProgress) -> None:
+        self.training.progress(message)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == WORKER_GROUP:
+            self.training.worker_changed(event)
 
     # ------------------------------------------------------------------ runs view messages
     @on(RunsView.ToggleOverlay)
     def _toggle_overlay(self, message: RunsView.ToggleOverlay) -> None:
-        self.overlay_ids ^= {message.run_id}
-        self._plots_dirty = True
-        self.refresh_runs()
-        rec = self.run_by_id(message.run_id)
-        if rec is not None:
-            ticked = message.run_id in self.overlay_ids
-            self.notify(f"{rec.label} {'overlaid on' if ticked else 'removed from'} the Train plots", timeout=2)
+        self.training.toggle_overlay(message.run_id)
 
     @on(RunsView.ShowRun)
     def _show_run(self, message: RunsView.ShowRun) -> None:
-        self.shown_run_id = message.run_id
-        self.show_current_run()
-        self.refresh_runs()
+        self.training.show_run(message.run_id)
         self.action_show_view("train")
 
     @on(RunsView.ClearOverlays)
     def _clear_overlays(self) -> None:
-        self.overlay_ids.clear()
-        self._plots_dirty = True
-        self.refresh_runs()
+        self.training.clear_overlays()
+
+    @on(RunsView.ResumeRun)
+    def _resume_run(self, message: RunsView.ResumeRun) -> None:
+        self.training.resume_run_by_id(message.run_id)
 
     # ------------------------------------------------------------------ command palette
     def get_system_commands(self, screen: Screen):
@@ -353,14 +400,14 @@ class TuiDL(TrainingMixin, FilesMixin, App):
     async def action_quit(self) -> None:
         from tui_dl.app.screens.confirm_modal import ConfirmModal
 
-        if self.is_training:
+        if self.training.is_training:
             def answer(ok: bool | None) -> None:
                 if ok:
-                    if not self.is_training:  # the run ended while the question was open
+                    if not self.training.is_training:  # the run ended while the question was open
                         self.exit()
                         return
-                    self._quit_when_stopped = True
-                    self.action_stop_training()
+                    self.training.quit_when_stopped = True
+                    self.training.stop()
                     self.set_timer(30, self.exit)  # the trainer ignored the stop request: leave anyway
 
             self.push_screen(ConfirmModal("Training is running. Stop it and quit?",
@@ -397,7 +444,7 @@ class TuiDL(TrainingMixin, FilesMixin, App):
             self._exit_waits += 1
             self.set_timer(0.05, lambda: self.exit(*args, **kwargs))
             return
-        proc = getattr(self, "_probe_proc", None)
+        proc = self._probe_proc
         if proc is not None and proc.poll() is None:
             proc.kill()  # else the probe's torch import would hold the process open after quitting
         super().exit(*args, **kwargs)
@@ -408,47 +455,15 @@ class TuiDL(TrainingMixin, FilesMixin, App):
 
     @work(thread=True, group="probe", exit_on_error=False)
     def _probe_worker(self) -> None:
-        """Detect the device (and read dataset descriptions) in a subprocess: torch's 3–6 s import
-        then runs on another core instead of competing with the UI for this process's GIL."""
-        code = (
-            "import json, os\n"
-            "out = {'device': '', 'datasets': {}}\n"
-            "try:\n"
-            "    from tui_dl.core import device as D\n"
-            "    try:\n"
-            "        out['device'] = str(D.describe_device())\n"
-            "    except TypeError:\n"
-            "        out['device'] = str(D.describe_device(D.resolve_device('auto')))\n"
-            "except Exception:\n"
-            "    try:\n"
-            "        import torch\n"
-            "        if torch.cuda.is_available():\n"
-            "            out['device'] = 'cuda: ' + torch.cuda.get_device_name(0)\n"
-            "        elif getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available():\n"
-            "            out['device'] = 'mps: Apple GPU'\n"
-            "        else:\n"
-            "            out['device'] = f'cpu: {os.cpu_count()} cores, no GPU found'\n"
-            "    except Exception as e:\n"
-            "        out['device'] = f'torch not available ({type(e).__name__})'\n"
-            "try:\n"
-            "    from tui_dl.core import data\n"
-            "    from tui_dl.core.config.schema import DATASETS\n"
-            "    for n in DATASETS:\n"
-            "        try:\n"
-            "            out['datasets'][n] = str(data.describe(n))\n"
-            "        except Exception:\n"
-            "            pass\n"
-            "except Exception:\n"
-            "    pass\n"
-            "print(json.dumps(out))\n"
-        )
+        """Detect the device (and read dataset descriptions) in a subprocess, ``python -m tui_dl.core.device``:
+        torch's 3–6 s import then runs on another core instead of competing with the UI for this process's GIL."""
         env = dict(os.environ)
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
         try:
-            proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                    stdin=subprocess.DEVNULL, text=True, env=env)
-            self._probe_proc = proc
+            proc = subprocess.Popen([sys.executable, "-m", "tui_dl.core.device"], stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True, env=env)
+            self._probe_proc = proc  # shared with exit(): see __init__
             out, _err = proc.communicate(timeout=120)
             info = json.loads(out.strip().splitlines()[-1])
         except (OSError, subprocess.SubprocessError, ValueError, IndexError):
@@ -463,6 +478,7 @@ class TuiDL(TrainingMixin, FilesMixin, App):
     def _device_detected(self, message: DeviceDetected) -> None:
         self.device_text = message.text
         self.datasets = message.datasets
-        if not self.is_training:
+        if not self.training.is_training:
             self.status_bar.set(device=message.text)
-        self.settings_view.set_probe(message.text, message.datasets)
+        if (setup := self.settings_view) is not None:
+            setup.set_probe(message.text, message.datasets)

@@ -69,10 +69,6 @@ class Document:
         return True
 
     @property
-    def can_undo(self) -> bool:
-        return bool(self._undo)
-
-    @property
     def can_redo(self) -> bool:
         return bool(self._redo)
 
@@ -91,10 +87,6 @@ class Document:
         self.path = path
         self._saved = self.experiment.to_dict()
         self._last_key = None
-
-    @property
-    def dirty(self) -> bool:
-        return self._saved is None or self.experiment.to_dict() != self._saved
 
     @property
     def modified(self) -> bool:

@@ -1,5 +1,5 @@
-"""Spec edits the builder offers, in plain Python (no Textual): new layers with sensible arguments,
-text ↔ field-value conversion for the inputs, and applying a row's one-key fix.
+"""Edits the app offers, in plain Python (no Textual): new layers with sensible arguments, text ↔ field-value
+conversion for the inputs, applying a row's one-key fix, and a Setup form's change as an experiment edit.
 
 Every function returns new values; nothing here keeps state.
 """
@@ -7,8 +7,11 @@ Every function returns new values; nothing here keeps state.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
+from tui_dl.core.config import schema as C
+from tui_dl.core.config.experiment import Experiment
 from tui_dl.core.config.fields import Field, FieldError
 from tui_dl.core.model.layers import REGISTRY, Fix
 from tui_dl.core.model.shapes import LayerRow
@@ -148,3 +151,63 @@ def after(path: tuple[int, ...] | None) -> tuple[int, ...]:
     if path is None:
         return (0,)
     return path[:-1] + (path[-1] + 1,)
+
+
+def _default(fields, name: str, value: Any) -> Any:
+    """``value``, or the field's default for a cleared input (``None``)."""
+    return next(f for f in fields if f.name == name).default if value is None else value
+
+
+def _with_param(named: C.Named, name: str, value: Any) -> C.Named:
+    """``named`` with one parameter set, or removed (``None``: back to its default)."""
+    params = dict(named.params)
+    if value is None:
+        params.pop(name, None)
+    else:
+        params[name] = value
+    return C.Named(named.name, params)
+
+
+def set_setting(exp: Experiment, section: str, name: str, value: Any) -> Experiment:
+    """The experiment with one Setup-form value changed: ``section`` is the form (data, loss, optimizer,
+    training, scheduler, early), ``name`` the field, ``value`` the coerced value (``None``: the input was
+    cleared, so the default applies). Returns ``exp`` itself when the change is no edit: choosing the loss or
+    optimizer already chosen (or none), or a parameter of a schedule or early stopping that is off.
+
+    Switching the loss or optimizer keeps the parameters the new one also has. The result is not validated
+    here: the app checks it with the YAML loader's rules before recording it.
+    """
+    d, t = exp.data, exp.train
+    if section == "data":
+        f = next(f for f in C.DATA_FIELDS if f.name == name)
+        return replace(exp, data=replace(d, **{name: f.default if value is None and not f.nullable else value}))
+    if section in ("loss", "optimizer"):
+        table = C.LOSSES if section == "loss" else C.OPTIMIZERS
+        named = t.loss if section == "loss" else t.optimizer
+        if name == "weight_decay":
+            return replace(exp, train=replace(t, weight_decay=0.0 if value is None else value))
+        if name == section:
+            if value is None or value == named.name:
+                return exp
+            keep = {f.name for f in table[value]}
+            return replace(exp, train=replace(t, **{section: C.Named(value, {k: v for k, v in named.params.items()
+                                                                           if k in keep})}))
+        return replace(exp, train=replace(t, **{section: _with_param(named, name, value)}))
+    if section == "training":
+        if name == "device":
+            return replace(exp, train=replace(t, device=value or "auto"))
+        return replace(exp, train=replace(t, **{name: _default(C.TRAIN_FIELDS, name, value)}))
+    if section == "scheduler":
+        if name == "scheduler":
+            return replace(exp, train=replace(t, scheduler=None if value is None else C.Named(value)))
+        if t.scheduler is None:
+            return exp
+        return replace(exp, train=replace(t, scheduler=_with_param(t.scheduler, name, value)))
+    if section == "early":
+        if name == "enabled":
+            return replace(exp, train=replace(t, early_stopping=C.EarlyStopping() if value else None))
+        if t.early_stopping is None:
+            return exp
+        return replace(exp, train=replace(t, early_stopping=replace(
+            t.early_stopping, **{name: _default(C.EARLY_STOPPING_FIELDS, name, value)})))
+    raise ValueError(f"unknown settings section {section!r}")

@@ -1,8 +1,10 @@
-"""App-level messages. The training worker posts only these (``post_message`` is thread-safe)."""
+"""App-level messages: what the training worker posts (``post_message`` is thread-safe), and what views tell
+the app. A message that only one view sends is declared on that view (``RunsView.ShowRun``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from textual.message import Message
 
@@ -42,3 +44,23 @@ class DeviceDetected(Message):
 
     text: str
     datasets: dict
+
+
+@dataclass
+class EditRequested(Message):
+    """A view's edit: the whole new experiment, for the app to check, record (undoable) and show everywhere."""
+
+    experiment: Any
+    #: Consecutive edits with the same key (typing into one input) make one undo step; ``("setting", …)`` keys
+    #: are checked with the YAML loader's rules first.
+    key: Any = None
+    #: The layer path to select after the edit (``None``: the input row); ``...`` keeps the selection.
+    selection: Any = ...
+
+
+@dataclass
+class ViewMounted(Message):
+    """A view mounted after the first frame (``"setup"``, ``"train"`` or ``"runs"``) is ready to be shown
+    the app's state."""
+
+    view: str

@@ -138,6 +138,11 @@ class RunRecord:
     def running(self) -> bool:
         return self.status in ("starting", "running", "paused", "stopping")
 
+    @property
+    def resumable(self) -> bool:
+        """A stopped or unfinished run with a folder: training can continue from its last checkpoint."""
+        return bool(self.run_dir) and self.status in ("stopped", "incomplete", "failed")
+
     def epoch_series(self, attr: str) -> tuple[list[float], list[float]]:
         xs, ys = [], []
         for e in self.epochs:

@@ -1,25 +1,38 @@
-"""Training from the app: start / pause / stop, the worker thread, and the UI side of its messages.
+"""Training from the app, and the session's runs: start / pause / stop / resume, the worker thread, what the
+worker's messages change on screen, and which runs the Train plots show.
 
-The worker iterates the same ``iter_training`` generator as ``--batch`` (``ui_thread=True``) and only
-posts messages (see :mod:`tui_dl.app.training`). Torch and the trainer are imported inside the worker,
-so the app starts without them.
+:class:`TrainController` is a plain object the app owns (``app.training``): the app forwards its key actions,
+the worker's messages and the Runs view's messages to it (the routes are in :mod:`tui_dl.app.app`). It keeps
+every piece of training state; the views only show what it hands them.
+
+The worker iterates the same ``iter_training`` generator as ``--batch`` (``ui_thread=True``) and only posts
+messages (see :mod:`tui_dl.app.training`). Torch and the trainer are imported inside the worker, so the app
+starts without them.
 """
 
 from __future__ import annotations
 
-from textual import work
+from functools import partial
+from typing import TYPE_CHECKING
+
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_dl.app.logfmt import fallback_short
 from tui_dl.app.messages import TrainingEnded, TrainingEvents, TrainingProgress
 from tui_dl.app.session import RunRecord, describe_difference
 from tui_dl.app.training import TrainingControl, pump_events
-from tui_dl.core.training import events as E
 from tui_dl.core.model.shapes import summarize
+from tui_dl.core.training import events as E
+
+if TYPE_CHECKING:
+    from tui_dl.app.app import TuiDL
 
 #: Seconds between plot redraws while data arrives. Every UI-thread millisecond is taken from training (the
 #: UI thread and the trainer share the GIL and, on 2 cores, the CPU): see the README's Performance section.
 PLOT_INTERVAL = 1.0
+
+#: The worker group of training runs (one at a time).
+WORKER_GROUP = "training"
 
 
 def real_trainer():
@@ -28,19 +41,24 @@ def real_trainer():
     return iter_training
 
 
-class TrainingMixin:
-    """Mixed into :class:`tui_dl.app.app.TuiDL`."""
+class TrainController:
+    """The session's runs and the one training run at a time."""
 
-    def _init_training(self) -> None:
-        self.session_runs: list[RunRecord] = []
+    def __init__(self, app: "TuiDL") -> None:
+        self.app = app
+        self.runs: list[RunRecord] = []
+        #: Runs ticked in the Runs view: their curves are overlaid on the Train plots.
         self.overlay_ids: set[int] = set()
+        #: The run the Train view shows.
         self.shown_run_id: int | None = None
+        #: The running training's flags (None when idle); shared with the worker thread.
         self.control: TrainingControl | None = None
         self.active_run_id: int | None = None
-        self._plots_dirty = False
-        self._runs_dirty = False
-        self._quit_when_stopped = False
+        #: The plots are behind the runs' data: the next redraw (timer, epoch end, tab switch) draws them.
+        self.plots_dirty = False
         self.plot_redraws = 0
+        #: ctrl+q was answered "stop and quit": the app exits when the worker has returned.
+        self.quit_when_stopped = False
 
     # ------------------------------------------------------------------ state
     @property
@@ -48,55 +66,50 @@ class TrainingMixin:
         return self.control is not None
 
     def run_by_id(self, run_id: int | None) -> RunRecord | None:
-        return next((r for r in self.session_runs if r.id == run_id), None)
+        return next((r for r in self.runs if r.id == run_id), None)
 
     def next_run_id(self) -> int:
-        return max((r.id for r in self.session_runs), default=0) + 1
+        return max((r.id for r in self.runs), default=0) + 1
 
     def add_run(self, rec: RunRecord, show: bool = True) -> None:
-        self.session_runs.append(rec)
+        self.runs.append(rec)
         if show:
             self.shown_run_id = rec.id
         self.refresh_runs()
         self.show_current_run()
 
     # ------------------------------------------------------------------ actions
-    def action_toggle_training(self) -> None:
+    def toggle(self) -> None:
         if self.is_training:
-            self.action_stop_training()
+            self.stop()
         else:
-            self.action_start_training()
+            self.start()
 
-    def action_start_training(self) -> None:
+    def start(self) -> None:
+        app = self.app
         if self.is_training:
-            self.notify("Training is already running (ctrl+r stops it).")
+            app.notify("Training is already running (ctrl+r stops it).")
             return
-        exp = self.document.experiment
-        summary = summarize(exp.network)
-        if not summary.ok:
-            first = summary.first_error
-            where = f"layer {first.index_text} ({first.type}): {first.error}" if first else summary.errors[0]
-            self.notify(f"The network cannot train yet. Fix {where}", title="Cannot start", severity="error",
-                        timeout=8)
-            self.action_show_view("build")
+        exp = app.document.experiment
+        problem = summarize(exp.network).problem_text
+        if problem is not None:
+            app.notify(f"The network cannot train yet. Fix {problem}", title="Cannot start", severity="error",
+                       timeout=8)
+            app.action_show_view("build")
             return
-        previous = self.session_runs[-1].experiment if self.session_runs else None
+        previous = self.runs[-1].experiment if self.runs else None
         rec = RunRecord(id=self.next_run_id(), name=exp.name, experiment=exp,
                         tag=describe_difference(exp, previous), status="starting")
         rec.log.append(f"◌ starting {exp.name}: loading torch and the {exp.data.name} data…")
-        self.control = TrainingControl()
-        self.active_run_id = rec.id
-        self.add_run(rec)
-        self.status_bar.set(state="starting", epochs=exp.train.epochs, step=None,
-                            state_detail=f"run #{rec.id}: loading torch and data…")
-        self.action_show_view("train")
-        self.refresh_bindings()
-        self._train(rec.id, exp, self.control)
+        self._begin(rec)
+        app.status_bar.set(state="starting", epochs=exp.train.epochs, step=None,
+                           state_detail=f"run #{rec.id}: loading torch and data…")
+        self._after_begin(rec, exp)
 
     def resume_run(self, run_dir: str, experiment=None) -> None:
         """Continue a stopped run from its last checkpoint (the trainer reuses its folder)."""
         if self.is_training:
-            self.notify("Training is already running (ctrl+r stops it).")
+            self.app.notify("Training is already running (ctrl+r stops it).")
             return
         previous = self.run_by_id(self.shown_run_id)
         rec = RunRecord(id=self.next_run_id(), name=(experiment.name if experiment else "resumed run"),
@@ -108,76 +121,85 @@ class TrainingMixin:
                 list(previous.smooth)
             rec.epochs = list(previous.epochs)
         rec.log.append(f"◌ resuming {run_dir} from its last checkpoint…")
-        self.control = TrainingControl()
-        self.active_run_id = rec.id
-        self.add_run(rec)
-        self.status_bar.set(state="starting", step=None, state_detail=f"run #{rec.id}: resuming…")
-        self.action_show_view("train")
-        self.refresh_bindings()
-        self._train(rec.id, experiment, self.control, resume=run_dir)
+        self._begin(rec)
+        self.app.status_bar.set(state="starting", step=None, state_detail=f"run #{rec.id}: resuming…")
+        self._after_begin(rec, experiment, resume=run_dir)
 
-    def action_resume_run(self) -> None:
+    def resume_shown_run(self) -> None:
         rec = self.run_by_id(self.shown_run_id)
-        if rec is None or not rec.run_dir or rec.status not in ("stopped", "incomplete", "failed"):
-            self.notify("Show a stopped run first (Runs view, enter); r continues it from its checkpoint.",
-                        severity="warning")
+        if rec is None or not rec.resumable:
+            self.app.notify("Show a stopped run first (Runs view, enter); r continues it from its checkpoint.",
+                            severity="warning")
             return
         self.resume_run(rec.run_dir, None)
 
-    def action_stop_training(self) -> None:
+    def resume_run_by_id(self, run_id: int) -> None:
+        """``r`` in the Runs view (the view has checked that the run can be resumed)."""
+        rec = self.run_by_id(run_id)
+        if rec is not None and rec.run_dir:
+            self.resume_run(rec.run_dir, None)
+
+    def _begin(self, rec: RunRecord) -> None:
+        self.control = TrainingControl()
+        self.active_run_id = rec.id
+        self.add_run(rec)
+
+    def _after_begin(self, rec: RunRecord, exp, resume: str | None = None) -> None:
+        self.app.action_show_view("train")
+        self.app.refresh_bindings()
+        self.app.run_worker(partial(self._train, rec.id, exp, self.control, resume), thread=True, exclusive=True,
+                            group=WORKER_GROUP, exit_on_error=False)
+
+    def stop(self) -> None:
         if self.control is None:
             return
         self.control.request_stop()
         rec = self.run_by_id(self.active_run_id)
         if rec is not None:
             rec.status = "stopping"
-        self.status_bar.set(state="stopping")
-        self.notify("Stopping after the current step; the trainer saves a checkpoint.", timeout=4)
+        self.app.status_bar.set(state="stopping")
+        self.app.notify("Stopping after the current step; the trainer saves a checkpoint.", timeout=4)
         self.refresh_runs()
 
-    def action_pause_training(self) -> None:
+    def pause_or_resume(self) -> None:
         if self.control is None:
-            self.notify("Nothing to pause: no training is running.")
+            self.app.notify("Nothing to pause: no training is running.")
             return
         rec = self.run_by_id(self.active_run_id)
         if self.control.paused:
             self.control.resume()
-            self.status_bar.set(state="running")
+            self.app.status_bar.set(state="running")
             if rec is not None and rec.status == "paused":
                 rec.status = "running"
         else:
             self.control.pause()
-            self.status_bar.set(state="paused")
+            self.app.status_bar.set(state="paused")
             if rec is not None:
                 rec.status = "paused"
         self.refresh_runs()
 
-    # ------------------------------------------------------------------ worker (thread)
-    @work(thread=True, exclusive=True, group="training", exit_on_error=False)
+    # ------------------------------------------------------------------ the worker (its own thread)
     def _train(self, run_id: int, exp, control: TrainingControl, resume: str | None = None) -> int:
         worker = get_current_worker()
-        trainer = self.trainer or real_trainer()
+        app = self.app
+        trainer = app.trainer or real_trainer()
         kwargs = {"resume": resume} if resume else {}
-        events = trainer(exp, runs_dir=self.runs_dir, should_stop=control.stop, ui_thread=True, **kwargs)
+        events = trainer(exp, runs_dir=app.runs_dir, should_stop=control.stop, ui_thread=True, **kwargs)
         return pump_events(
             events,
-            lambda batch: self.post_message(TrainingEvents(run_id, tuple(batch))),
-            lambda step: self.post_message(TrainingProgress(run_id, step)),
+            lambda batch: app.post_message(TrainingEvents(run_id, tuple(batch))),
+            lambda step: app.post_message(TrainingProgress(run_id, step)),
             control,
             is_cancelled=lambda: worker.is_cancelled,
         )
 
-    # ------------------------------------------------------------------ messages (UI thread)
-    # Handlers use the on_<message> naming (not @on): Textual collects @on handlers only from
-    # MessagePump subclasses, and this is a mixin.
-    def _closing_down(self) -> bool:
-        """True once the app is quitting: its widgets may already be gone, so late worker messages are
-        dropped (the trainer is stopped by the worker's cancellation and saves its own checkpoint)."""
-        return bool(getattr(self, "_exit", False) or getattr(self, "_closing", False))
-
-    def on_training_events(self, message: TrainingEvents) -> None:
+    # ------------------------------------------------------------------ the worker's messages (UI thread)
+    # Late messages can arrive while the app quits and its widgets are gone: they are dropped (the trainer is
+    # stopped by the worker's cancellation and saves its own checkpoint).
+    def events_arrived(self, message: TrainingEvents) -> None:
+        app = self.app
         rec = self.run_by_id(message.run_id)
-        if rec is None or self._closing_down():
+        if rec is None or app.closing_down:
             return
         was_paused = rec.status == "paused"
         lines: list[str] = []
@@ -188,58 +210,59 @@ class TrainingMixin:
             important = important or len(rec.findings) > found  # a new diagnosis goes on the banner now
             if isinstance(ev, E.RunStarted):
                 important = True
-                self.status_bar.set(state="running", device=ev.device_name or ev.device, state_detail="",
-                                    epochs=ev.epochs)
+                app.status_bar.set(state="running", device=ev.device_name or ev.device, state_detail="",
+                                   epochs=ev.epochs)
                 rec.name = ev.name or rec.name
                 if ev.fallback_reason:
                     # short: the banner keeps saying it, and the log has the whole reason with what to do
-                    self.notify(f"{fallback_short(ev.fallback_reason)}. The log says how to get the real data.",
-                                title=f"Using {ev.dataset} instead", severity="warning", timeout=8)
+                    app.notify(f"{fallback_short(ev.fallback_reason)}. The log says how to get the real data.",
+                               title=f"Using {ev.dataset} instead", severity="warning", timeout=8)
             elif isinstance(ev, E.EpochDone):
                 important = True
             elif isinstance(ev, E.Diverged):
                 important = True
-                self.notify(ev.advice, title=f"Diverged (loss {ev.loss:.3g})", severity="error", timeout=12)
+                app.notify(ev.advice, title=f"Diverged (loss {ev.loss:.3g})", severity="error", timeout=12)
             elif isinstance(ev, E.EarlyStopped):
                 important = True
-                self.notify(f"best {ev.monitor} {ev.best_value:.4f} at epoch {ev.best_epoch}",
-                            title=f"Early stop after epoch {ev.epoch}", timeout=8)
+                app.notify(f"best {ev.monitor} {ev.best_value:.4f} at epoch {ev.best_epoch}",
+                           title=f"Early stop after epoch {ev.epoch}", timeout=8)
             elif isinstance(ev, E.Notice):
                 important = True
                 if ev.level in ("warning", "error"):
-                    self.notify(ev.message, severity="warning" if ev.level == "warning" else "error", timeout=8)
+                    app.notify(ev.message, severity="warning" if ev.level == "warning" else "error", timeout=8)
             elif isinstance(ev, E.Finished):
                 important = True
                 acc = f", test accuracy {100 * ev.test_accuracy:.2f}%" if ev.test_accuracy is not None else ""
-                self.notify(f"{ev.status.replace('_', ' ')}{acc}", title=f"Run #{rec.id} finished", timeout=8)
+                app.notify(f"{ev.status.replace('_', ' ')}{acc}", title=f"Run #{rec.id} finished", timeout=8)
         if was_paused and rec.status == "running":
             rec.status = "paused"
         shown = rec.id == self.shown_run_id
-        train = self.train_view
-        if shown:
+        train = app.train_view
+        if shown and train is not None:
             train.append_log(lines)
             if important:
                 train.update_banner(rec)
                 train.show_result(rec)
-        self._plots_dirty = self._plots_dirty or shown or rec.id in self.overlay_ids
+        self.plots_dirty = self.plots_dirty or shown or rec.id in self.overlay_ids
         if any(isinstance(ev, (E.EpochDone, E.Finished)) for ev in message.events):
             self.redraw_plots_if_dirty()  # an epoch's validation point or the final curve: draw it now
         if important:
             self.refresh_runs()
 
-    def on_training_progress(self, message: TrainingProgress) -> None:
-        if self._closing_down():
+    def progress(self, message: TrainingProgress) -> None:
+        if self.app.closing_down:
             return
         if message.run_id == self.active_run_id and self.control is not None:
-            self.status_bar.set(step=message.step, state="paused" if self.control.paused else (
+            self.app.status_bar.set(step=message.step, state="paused" if self.control.paused else (
                 "stopping" if self.control.stop.is_set() else "running"))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+    def worker_changed(self, event: Worker.StateChanged) -> None:
+        """The training worker's state: when it has returned, failed or been cancelled, the run ends here."""
         worker = event.worker
-        if worker.group != "training" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR,
-                                                             WorkerState.CANCELLED):
+        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             return
-        if self._closing_down():
+        app = self.app
+        if app.closing_down:
             self.control = None
             return
         rec = self.run_by_id(self.active_run_id)
@@ -247,20 +270,21 @@ class TrainingMixin:
         if event.state == WorkerState.ERROR:
             exc = worker.error
             error = f"{type(exc).__name__}: {exc}" if exc is not None else "unknown error"
+        train = app.train_view
         if rec is not None:
             if error:
                 rec.status = "failed"
                 rec.error = error
                 line = f"✗ training failed: {error}"
                 rec.log.append(line)
-                if rec.id == self.shown_run_id:
-                    self.train_view.append_log([line])
-                self.notify(error, title="Training failed", severity="error", timeout=12)
+                if rec.id == self.shown_run_id and train is not None:
+                    train.append_log([line])
+                app.notify(error, title="Training failed", severity="error", timeout=12)
             elif rec.finished is None:
                 rec.status = "stopped" if (self.control and self.control.stop.is_set()) else "incomplete"
-            if rec.id == self.shown_run_id:
-                self.train_view.update_banner(rec)
-                self.train_view.show_result(rec)
+            if rec.id == self.shown_run_id and train is not None:
+                train.update_banner(rec)
+                train.show_result(rec)
         self.control = None
         self.active_run_id = None
         detail = ""
@@ -268,29 +292,56 @@ class TrainingMixin:
             detail = f"run #{rec.id} {rec.status.replace('_', ' ')}"
             if rec.test_accuracy is not None:
                 detail += f", test accuracy {100 * rec.test_accuracy:.2f}%"
-        self.status_bar.set(state="idle", state_detail=detail, step=None)
-        self._plots_dirty = True
+        app.status_bar.set(state="idle", state_detail=detail, step=None)
+        self.plots_dirty = True
         self.refresh_runs()
-        self.refresh_bindings()
-        self.post_message(TrainingEnded(rec.id if rec else 0, error))
-        if self._quit_when_stopped:
-            self.exit()
+        app.refresh_bindings()
+        app.post_message(TrainingEnded(rec.id if rec else 0, error))
+        if self.quit_when_stopped:
+            app.exit()
 
-    # ------------------------------------------------------------------ plots and runs
+    # ------------------------------------------------------------------ the Runs view's choices
+    def toggle_overlay(self, run_id: int) -> None:
+        self.overlay_ids ^= {run_id}
+        self.plots_dirty = True
+        self.refresh_runs()
+        rec = self.run_by_id(run_id)
+        if rec is not None:
+            ticked = run_id in self.overlay_ids
+            self.app.notify(f"{rec.label} {'overlaid on' if ticked else 'removed from'} the Train plots", timeout=2)
+
+    def show_run(self, run_id: int) -> None:
+        self.shown_run_id = run_id
+        self.show_current_run()
+        self.refresh_runs()
+
+    def clear_overlays(self) -> None:
+        self.overlay_ids.clear()
+        self.plots_dirty = True
+        self.refresh_runs()
+
+    # ------------------------------------------------------------------ showing: plots, the shown run, the runs table
     def redraw_plots_if_dirty(self) -> None:
-        if not self._plots_dirty or self.current_view != "train" or self._closing_down():
+        app = self.app
+        if not self.plots_dirty or app.current_view != "train" or app.closing_down:
             return
-        self._plots_dirty = False
+        self.plots_dirty = False
         self.plot_redraws += 1
-        rec = self.run_by_id(self.shown_run_id)
-        overlays = [r for r in self.session_runs if r.id in self.overlay_ids]
-        self.train_view.update_plots(rec, overlays)
+        train = app.train_view
+        if train is not None:
+            train.update_plots(self.run_by_id(self.shown_run_id), self._overlays())
+        # else the Train view is not mounted yet: it shows the current run (plots included) when it is
 
     def show_current_run(self) -> None:
-        rec = self.run_by_id(self.shown_run_id)
-        overlays = [r for r in self.session_runs if r.id in self.overlay_ids]
-        self.train_view.show_run(rec, overlays)
-        self._plots_dirty = False
+        train = self.app.train_view
+        if train is not None:
+            train.show_run(self.run_by_id(self.shown_run_id), self._overlays())
+        self.plots_dirty = False
 
     def refresh_runs(self) -> None:
-        self.runs_view.show(self.session_runs, self.overlay_ids, self.shown_run_id)
+        runs = self.app.runs_view
+        if runs is not None:
+            runs.show(self.runs, self.overlay_ids, self.shown_run_id)
+
+    def _overlays(self) -> list[RunRecord]:
+        return [r for r in self.runs if r.id in self.overlay_ids]

@@ -78,8 +78,7 @@ def pump_events(
                 now = clock()
                 stop_seen = stop_seen if stop_seen is not None else now
                 if now - stop_seen > close_after:
-                    buf.append(None)  # marker: closed without the trainer's own Finished
-                    break
+                    break  # the trainer ignores the stop: close it (below) without its own Finished
             try:
                 ev = next(it)
             except StopIteration:
@@ -103,7 +102,6 @@ def pump_events(
         close = getattr(it, "close", None)
         if close is not None:
             close()
-        buf = [e for e in buf if e is not None]
         if buf:
             post_batch(buf)
     return count

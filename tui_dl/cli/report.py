@@ -172,5 +172,8 @@ def config_reference_markdown() -> str:
 
 
 if __name__ == "__main__":  # python -m tui_dl.cli.report: print the generated README blocks
+    from tui_dl.app.keys import readme_keys_markdown  # the app's key table (tui_dl/app/keys.py)
+
+    print("<!-- keys:start -->\n" + readme_keys_markdown() + "\n<!-- keys:end -->\n")
     print("<!-- layers:start -->\n" + layer_reference_markdown() + "\n<!-- layers:end -->\n")
     print("<!-- config:start -->\n" + config_reference_markdown() + "\n<!-- config:end -->")

@@ -1,5 +1,8 @@
 """Where training runs: pick the device, describe it, and choose the CPU thread count.
 
+``python -m tui_dl.core.device`` prints :func:`probe` as one JSON line: the app runs it in a subprocess
+(torch's import takes seconds) to show the device and the datasets before anything trains.
+
 ``resolve_device("auto")`` asks ``torch.accelerator`` (CUDA → MPS → XPU, whatever this torch build has
 and the machine really offers) and falls back to the CPU. An explicit request that the machine cannot
 honour raises :class:`DeviceError` with a sentence for the student, never a torch traceback.
@@ -7,6 +10,7 @@ honour raises :class:`DeviceError` with a sentence for the student, never a torc
 
 from __future__ import annotations
 
+import json
 import os
 
 import torch
@@ -153,3 +157,31 @@ def set_threads(n: int) -> int:
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return torch.get_num_threads()
+
+
+def probe() -> dict:
+    """What the app shows before training starts: ``{"device": badge text, "datasets": {name: one line}}``.
+
+    Never raises: a device that cannot be resolved is reported in the badge text, a dataset that cannot be
+    described is left out.
+    """
+    try:
+        device = describe_device(resolve_device("auto"))
+    except Exception as e:  # noqa: BLE001 - a badge must never fail
+        device = f"cpu: {os.cpu_count()} cores (device check failed: {type(e).__name__})"
+    datasets: dict[str, str] = {}
+    try:
+        from tui_dl.core.config.schema import DATASETS
+        from tui_dl.core.data import describe
+    except Exception:  # noqa: BLE001
+        return {"device": device, "datasets": datasets}
+    for name in DATASETS:
+        try:
+            datasets[name] = str(describe(name))
+        except Exception:  # noqa: BLE001
+            pass
+    return {"device": device, "datasets": datasets}
+
+
+if __name__ == "__main__":  # python -m tui_dl.core.device: the app's device probe (one JSON line)
+    print(json.dumps(probe()))

@@ -1,4 +1,4 @@
-"""The help screen: what each view is for, and every key."""
+"""The help screen: what each view is for, and every key (the key tables come from :mod:`tui_dl.app.keys`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
 
-HELP = """\
+from tui_dl.app.keys import APP_SCOPES, help_table
+
+HELP = f"""\
 # tui-dl
 
 Build a network, see every shape and parameter count with the arithmetic behind it, train it, and
@@ -25,48 +27,18 @@ compare runs, all in the terminal. Everything also works with the mouse; `ctrl+p
 
 ## Keys everywhere
 
-| key | action |
-|---|---|
-| `ctrl+r` | start training / stop it (a checkpoint is saved) |
-| `p` | pause / resume training |
-| `ctrl+s` | save the experiment as YAML |
-| `ctrl+o` | open a preset, a YAML file or a past run folder |
-| `ctrl+l` | reload the file from disk |
-| `ctrl+z` / `ctrl+y` | undo / redo any edit (layers and settings) |
-| `F2`…`F5`, `1`…`4` | switch view |
-| `ctrl+t` | dark / light theme |
-| `ctrl+p` | command palette |
-| `?` / `F1` | this help |
-| `ctrl+q` | quit (asks first while training) |
+{help_table(*APP_SCOPES)}
 
 ## Build view
 
-| key | action |
-|---|---|
-| `a` | add a layer after the selected one (type to filter the list) |
-| `i` | insert a layer before the selected one |
-| `n` | add a layer inside the selected Residual block |
-| `d` / `delete` | delete the selected layer |
-| `c` | duplicate the selected layer |
-| `shift+↑` / `shift+↓` | move the layer up / down |
-| `f` | apply the suggested fix for the error |
-| `enter` / `e` | edit the selected layer's arguments |
-| `esc` | back to the layer list |
-| `tab` | next pane |
+{help_table("Build")}
 
 Empty argument inputs mean "default" (or "inferred from the incoming shape" for `in_channels`,
 `in_features`, `num_features`). Pairs are written `3, 5` or `3x5`.
 
 ## Train and Runs views
 
-| key | action |
-|---|---|
-| `z` | zoom the focused pane (again to restore) |
-| `l` | (Train) logarithmic loss axis |
-| `space` | (Runs) tick / untick a run for the overlay |
-| `enter` | (Runs) show that run's curves, log and results in the Train view |
-| `r` | (Runs) resume a stopped run from its checkpoint |
-| `o` | (Runs) open a past run folder |
+{help_table("Train", "Runs")}
 
 The log adds a **⚑ diagnosis** when the curves show overfitting (training loss falling while the
 validation loss rises for 2+ epochs), a flat loss (the learning rate may be too small) or a rising loss

@@ -1,22 +1,25 @@
 """Build view: palette | layer stack + argument form | summary table + explain pane, totals below.
 
 The network spec is the single source of truth: every edit makes a new spec through its
-``replace_layer``/``insert_layer``/``remove_layer``/``move_layer`` methods and hands it to the app,
-which records it for undo and calls :meth:`BuildView.show` with a fresh ``summarize(spec)``.
+``replace_layer``/``insert_layer``/``remove_layer``/``move_layer`` methods and posts it to the app
+(:class:`~tui_dl.app.messages.EditRequested`), which records it for undo and calls :meth:`BuildView.show`
+with a fresh ``summarize(spec)``.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import Static
 
 from tui_dl.app.editing import (INPUT_FIELD, after, apply_fix, change_type, clamp_path, fix_for, new_layer,
                                 path_text)
+from tui_dl.app.keys import bindings
+from tui_dl.app.messages import EditRequested
 from tui_dl.app.widgets.colors import palette
 from tui_dl.app.widgets.detail_pane import DetailPane, TotalsBar, explain_input, explain_layer
 from tui_dl.app.widgets.field_form import FieldForm
@@ -26,36 +29,19 @@ from tui_dl.app.widgets.summary_table import SummaryTable
 from tui_dl.core.config.experiment import Experiment
 from tui_dl.core.config.fields import Field
 from tui_dl.core.model.layers import REGISTRY
-from tui_dl.core.model.shapes import Summary
+from tui_dl.core.model.shapes import Summary, summarize
 
 Path = tuple[int, ...]
 
 
-def incoming_shape(summary: Summary, path: Path):
-    """The shape that would arrive at a layer inserted at ``path``."""
-    rows = {r.path: r for r in summary.rows}
-    if path in rows:
-        return rows[path].in_shape
-    if path[-1] > 0 and path[:-1] + (path[-1] - 1,) in rows:
-        return rows[path[:-1] + (path[-1] - 1,)].out_shape
-    if len(path) > 1 and path[:-1] in rows:
-        return rows[path[:-1]].in_shape
-    return tuple(summary.input_shape)
-
-
 class BuildView(Vertical):
-    BINDINGS = [
-        Binding("a", "add_layer", "Add layer", id="build.add"),
-        Binding("i", "insert_layer", "Insert before", id="build.insert", show=False),
-        Binding("n", "nest_layer", "Add inside block", id="build.nest", show=False),
-        Binding("d,delete", "delete_layer", "Delete", id="build.delete"),
-        Binding("c", "duplicate_layer", "Duplicate", id="build.duplicate", show=False),
-        Binding("shift+up", "move_layer(-1)", "Move up", id="build.move-up", show=False),
-        Binding("shift+down", "move_layer(1)", "Move down", id="build.move-down", show=False),
-        Binding("f", "apply_fix", "Fix", id="build.fix"),
-        Binding("e", "edit_selected", "Edit", id="build.edit", show=False),
-        Binding("escape", "focus_stack", "Back to layers", id="build.back", show=False),
-    ]
+    BINDINGS = bindings("Build")  # see tui_dl.app.keys
+
+    @dataclass
+    class SelectionChanged(Message):
+        """The student selected another row: a layer's path, or None for the input row."""
+
+        path: tuple[int, ...] | None
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -142,8 +128,7 @@ class BuildView(Vertical):
         if path == self.selection:
             return
         self.selection = path
-        self.app.document.selection = path
-        self.app.document.end_coalescing()
+        self.post_message(self.SelectionChanged(path))
         self.query_one(LayerStack).select_path(path)
         self.query_one(SummaryTable).select_path(path)
         self._show_selection()
@@ -170,11 +155,16 @@ class BuildView(Vertical):
 
     # ------------------------------------------------------------------ editing
     def _commit(self, network, *, selection: Path | None, key=None, message: str = "") -> None:
-        exp = replace(self.experiment, network=network)
         self.selection = clamp_path(network, selection)
-        self.app.apply_edit(exp, key=key, selection=self.selection)
+        self._edit(replace(self.experiment, network=network), key=key, selection=self.selection)
         if message:
             self.notify(message, timeout=3)
+
+    def _edit(self, exp: Experiment, *, key, selection: Path | None) -> None:
+        # The next key may be handled before the app has shown this edit back (a busy UI, a held key): it must
+        # work on this edit's result, so the view takes it at once. The app's show() then confirms it.
+        self.experiment, self.summary = exp, summarize(exp.network)
+        self.post_message(EditRequested(exp, key=key, selection=selection))
 
     @on(FieldForm.Changed, "#layer-form")
     def _form_changed(self, event: FieldForm.Changed) -> None:
@@ -184,8 +174,8 @@ class BuildView(Vertical):
             return
         if path is None:
             if event.name == "input" and event.value:
-                self.app.apply_edit(replace(exp, network=replace(exp.network, input_shape=tuple(event.value))),
-                                    key=("input",), selection=None)
+                self._edit(replace(exp, network=replace(exp.network, input_shape=tuple(event.value))),
+                           key=("input",), selection=None)
             return
         layer = exp.network.get_layer(path)
         if event.name == "type":
@@ -204,7 +194,7 @@ class BuildView(Vertical):
     def insert(self, kind: str, path: Path) -> None:
         if self.summary is None or self.experiment is None:
             return
-        layer = new_layer(kind, incoming_shape(self.summary, path))
+        layer = new_layer(kind, self.summary.incoming_shape(path))
         self._commit(self.experiment.network.insert_layer(path, layer), selection=path)
 
     def _pick_then(self, title: str, then) -> None:

@@ -7,24 +7,19 @@ from dataclasses import dataclass
 from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from tui_dl.app.logfmt import pct
+from tui_dl.app.keys import bindings
+from tui_dl.app.messages import ViewMounted
 from tui_dl.app.session import RunRecord, describe_config
 from tui_dl.app.widgets.colors import palette
 
 
 class RunsView(Vertical):
-    BINDINGS = [
-        Binding("space", "toggle_overlay", "Overlay", id="runs.overlay"),
-        Binding("enter", "show_run", "Show", id="runs.show"),
-        Binding("o", "open_run", "Open run folder", id="runs.open"),
-        Binding("r", "resume_run", "Resume", id="runs.resume"),
-        Binding("x", "clear_overlays", "Clear overlays", id="runs.clear", show=False),
-    ]
+    BINDINGS = bindings("Runs")  # see tui_dl.app.keys
 
     @dataclass
     class ToggleOverlay(Message):
@@ -37,6 +32,18 @@ class RunsView(Vertical):
     @dataclass
     class ClearOverlays(Message):
         pass
+
+    @dataclass
+    class ResumeRun(Message):
+        """Continue this stopped run from its checkpoint (the view has checked that it can be resumed)."""
+
+        run_id: int
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        # What show() was last handed (the train controller's own list and set, so they stay current).
+        self._runs: list[RunRecord] = []
+        self._overlays: set[int] = set()
 
     def compose(self) -> ComposeResult:
         table = DataTable(id="runs-table", cursor_type="row", classes="panel")
@@ -55,8 +62,6 @@ class RunsView(Vertical):
 
     def on_mount(self) -> None:
         self.ready = True
-        if self.app.current_view == "runs":
-            self.call_after_refresh(self.app._focus_view, "runs")
         table = self.query_one(DataTable)
         for label, key in (("⊕", "on"), ("#", "id"), ("Run", "name"), ("Status", "status"), ("Epochs", "epochs"),
                            ("Best val acc", "val"), ("Test acc", "test"), ("Settings", "settings"),
@@ -64,9 +69,10 @@ class RunsView(Vertical):
             table.add_column(label, key=key)
         self.query_one("#run-detail", Static).update(
             "No runs yet. Train (ctrl+r) in this session, or press o to open a past run folder.")
-        self.app.refresh_runs()
+        self.post_message(ViewMounted("runs"))  # the app shows the session's runs
 
     def show(self, runs: list[RunRecord], overlays: set[int], shown: int | None) -> None:
+        self._runs, self._overlays = runs, overlays
         pal = palette(self.app)
         table = self.query_one(DataTable)
         cursor = table.cursor_row
@@ -119,7 +125,7 @@ class RunsView(Vertical):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        self._show_detail(self.app.session_runs, self.app.overlay_ids)
+        self._show_detail(self._runs, self._overlays)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -137,14 +143,11 @@ class RunsView(Vertical):
 
     def action_resume_run(self) -> None:
         run_id = self._cursor_id()
-        rec = self.app.run_by_id(run_id)
-        if rec is None or not rec.run_dir or rec.status not in ("stopped", "incomplete", "failed"):
+        rec = next((r for r in self._runs if r.id == run_id), None)
+        if rec is None or not rec.resumable:
             self.notify("Only a stopped or unfinished run can be resumed.", severity="warning")
             return
-        self.app.resume_run(rec.run_dir, None)
-
-    def action_open_run(self) -> None:
-        self.app.action_open()
+        self.post_message(self.ResumeRun(rec.id))
 
     def action_clear_overlays(self) -> None:
         self.post_message(self.ClearOverlays())

@@ -3,13 +3,13 @@ core's field schemas (so the app refuses exactly what the YAML loader refuses)."
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
+from tui_dl.app.editing import set_setting
+from tui_dl.app.messages import EditRequested, ViewMounted
 from tui_dl.app.widgets.field_form import FieldForm
 from tui_dl.core.config import schema as C
 from tui_dl.core.config.experiment import Experiment
@@ -20,7 +20,8 @@ TRAIN_MAIN = ("epochs", "batch_size", "seed", "device", "limit_batches", "log_ev
 DATA_SHOWN = ("name", "val_split", "num_samples", "fallback", "root", "download")
 
 
-#: Seconds after the view is mounted (just after the app's first frame) when its forms are built in the background.
+#: Seconds after the view is mounted (just after the app's first frame) when the app has its forms built in the
+#: background.
 PREBUILD_AFTER_S = 1.5
 
 
@@ -46,9 +47,10 @@ class SettingsView(VerticalScroll):
         self.experiment: Experiment | None = None
         self.datasets: dict[str, str] = {}
         self.device_text = "detecting…"
-        #: The forms are built PREBUILD_AFTER_S after start-up unless a run has begun, or the first time the view
-        #: is shown if that comes sooner (building them costs ~0.5 s of the UI thread: not before the first
-        #: frame, not beside a run, and not in front of the student on the first visit).
+        #: The forms are built when the app calls activate(): PREBUILD_AFTER_S after start-up unless a run has
+        #: begun, or the first time the view is shown if that comes sooner (building them costs ~0.5 s of the UI
+        #: thread: not before the first frame, not beside a run, and not in front of the student on the first
+        #: visit).
         self.activated = False
 
     def compose(self) -> ComposeResult:
@@ -73,29 +75,12 @@ class SettingsView(VerticalScroll):
 
     def on_mount(self) -> None:
         self.ready = True
-        if self.app.current_view == "setup":
-            self.call_after_refresh(self.app._focus_view, "setup")
-        app = self.app
-        self.experiment = app.document.experiment
-        if app.device_text is not None:
-            self.set_probe(app.device_text, app.datasets)
-        if app.current_view == "setup":
-            self.activate()
-        else:
-            self.set_timer(PREBUILD_AFTER_S, self._prebuild)
+        self.post_message(ViewMounted("setup"))  # the app hands the view its experiment and the probe's findings
 
     @property
     def building(self) -> bool:
         """True while the forms are built but not all of their widgets are mounted yet."""
         return self.activated and not all(w.is_mounted for w in self.walk_children())
-
-    def _prebuild(self) -> None:
-        app = self.app
-        if app.is_training:  # a run started: leave the CPU to it, build at the first visit
-            return
-        if not app.is_running or app._closing_down():  # quitting: mounting now would race the teardown
-            return
-        self.activate()
 
     def activate(self) -> None:
         if not self.activated:
@@ -173,52 +158,10 @@ class SettingsView(VerticalScroll):
         if exp is None or event.form.id is None:
             return
         section = event.form.id.removeprefix("form-")
-        name, value = event.name, event.value
-        d, t = exp.data, exp.train
-        new = exp
-        if section == "data":
-            f = next(f for f in C.DATA_FIELDS if f.name == name)
-            new = replace(exp, data=replace(d, **{name: f.default if value is None and not f.nullable else value}))
-        elif section in ("loss", "optimizer"):
-            table = C.LOSSES if section == "loss" else C.OPTIMIZERS
-            named = t.loss if section == "loss" else t.optimizer
-            if name == "weight_decay":
-                new = replace(exp, train=replace(t, weight_decay=0.0 if value is None else value))
-            elif name == section:
-                if value is None or value == named.name:
-                    return
-                keep = {f.name for f in table[value]}
-                named = C.Named(value, {k: v for k, v in named.params.items() if k in keep})
-                new = replace(exp, train=replace(t, **{section: named}))
-            else:
-                params = dict(named.params)
-                if value is None:
-                    params.pop(name, None)
-                else:
-                    params[name] = value
-                new = replace(exp, train=replace(t, **{section: C.Named(named.name, params)}))
-        elif section == "training":
-            if name == "device":
-                new = replace(exp, train=replace(t, device=value or "auto"))
-            else:
-                f = _train_field(name)
-                new = replace(exp, train=replace(t, **{name: f.default if value is None else value}))
-        elif section == "scheduler":
-            if name == "scheduler":
-                sched = None if value is None else C.Named(value)
-                new = replace(exp, train=replace(t, scheduler=sched))
-            elif t.scheduler is not None:
-                params = dict(t.scheduler.params)
-                if value is None:
-                    params.pop(name, None)
-                else:
-                    params[name] = value
-                new = replace(exp, train=replace(t, scheduler=C.Named(t.scheduler.name, params)))
-        elif section == "early":
-            if name == "enabled":
-                new = replace(exp, train=replace(t, early_stopping=C.EarlyStopping() if value else None))
-            elif t.early_stopping is not None:
-                f = next(f for f in C.EARLY_STOPPING_FIELDS if f.name == name)
-                new = replace(exp, train=replace(t, early_stopping=replace(
-                    t.early_stopping, **{name: f.default if value is None else value})))
-        self.app.apply_edit(new, key=("setting", section, name))
+        new = set_setting(exp, section, event.name, event.value)
+        if new is exp:
+            return
+        # The next change may come before the app has shown this one back (a busy UI): it builds on this one.
+        # A value the app refuses is undone there: it shows the document's experiment again.
+        self.experiment = new
+        self.post_message(EditRequested(new, key=("setting", section, event.name)))

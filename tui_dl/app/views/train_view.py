@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Log, Static
 
 from tui_dl.core.training.diagnosis import SHORT
 from tui_dl.app.logfmt import fallback_short
+from tui_dl.app.keys import bindings
+from tui_dl.app.messages import ViewMounted
 from tui_dl.app.session import RunRecord, downsample
 from tui_dl.app.widgets.colors import palette
 from tui_dl.app.widgets.plots import CurvePlot, Series
@@ -64,10 +65,7 @@ def plot_title(rec: RunRecord, overlays: list[RunRecord]) -> str:
 
 
 class TrainView(Vertical):
-    BINDINGS = [
-        Binding("z", "zoom", "Zoom pane", id="train.zoom"),
-        Binding("l", "toggle_log", "Log scale", id="train.log-scale"),
-    ]
+    BINDINGS = bindings("Train")  # see tui_dl.app.keys
 
     def compose(self) -> ComposeResult:
         yield Static("", id="train-banner")
@@ -94,9 +92,7 @@ class TrainView(Vertical):
 
     def on_mount(self) -> None:
         self.ready = True
-        if self.app.current_view == "train":
-            self.call_after_refresh(self.app._focus_view, "train")
-        self.app.show_current_run()
+        self.post_message(ViewMounted("train"))  # the app shows the current run
 
     # ------------------------------------------------------------------ showing a run
     def show_run(self, rec: RunRecord | None, overlays: list[RunRecord]) -> None:

@@ -53,12 +53,11 @@ def explain_layer(row: LayerRow, layer: LayerSpec, pal: Palette) -> Group:
         if row.buffers:
             parts.append(Text(f"  + {row.buffers:,} buffer values (saved with the model, not trained)",
                               style=pal.muted))
-        n_out = math.prod(row.out_shape)
         macs = Text.assemble(("Mult-adds ", f"bold {pal.primary}"), (f"{row.macs:,}", "bold"),
                              (" per sample", pal.muted))
         parts.append(macs)
-        if row.macs and n_out and row.macs % n_out == 0:
-            parts.append(Text(f"  {n_out:,} output values × {row.macs // n_out:,} multiply-adds each"))
+        if row.macs_per_output is not None:
+            parts.append(Text(f"  {row.out_values:,} output values × {row.macs_per_output:,} multiply-adds each"))
     for w in row.warnings:
         parts.append(Text(f"⚠ {w}", style=pal.warning))
     if kind is not None and kind.math:

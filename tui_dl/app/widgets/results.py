@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -63,8 +65,9 @@ class ResultPanel(Static):
         cm = f.confusion
         n = len(cm)
         classes = list(f.classes) if len(f.classes) == n else [str(i) for i in range(n)]
-        per_class = list(f.per_class_accuracy) if len(f.per_class_accuracy) == n else [
-            (row[i] / sum(row)) if sum(row) else 0.0 for i, row in enumerate(cm)]
+        # the trainer's per-class accuracy (NaN for a class without test samples); a run folder that did not
+        # record it shows "–" rather than a number made up here
+        per_class = list(f.per_class_accuracy) if len(f.per_class_accuracy) == n else [math.nan] * n
         label_w = min(max(len(c) for c in classes), 10)
         biggest = max((max(r) for r in cm if r), default=0)
         count_w = max(len(str(biggest)), 2)
@@ -96,7 +99,10 @@ class ResultPanel(Static):
                 txt = " " if heat_only else (f"{round(100 * share)}" if use_pct else f"{v}")
                 cells.append(Text(txt.rjust(cell_w) + " ", style=f"{fg} on {bg.hex}" if v else pal.muted))
             acc = per_class[i]
-            cells.append(Text(f"{100 * acc:5.1f}%", style=pal.success if acc >= 0.9 else (
-                pal.warning if acc >= 0.6 else pal.error)))
+            if acc is None or math.isnan(acc):
+                cells.append(Text("–".rjust(6), style=pal.muted))
+            else:
+                cells.append(Text(f"{100 * acc:5.1f}%", style=pal.success if acc >= 0.9 else (
+                    pal.warning if acc >= 0.6 else pal.error)))
             table.add_row(*cells)
         return table

@@ -57,6 +57,20 @@ class LayerRow:
             return "skipped"
         return "warning" if self.warnings else "ok"
 
+    @property
+    def out_values(self) -> int | None:
+        """Values in one sample's output (``6×28×28`` → 4,704); None when the output is unknown."""
+        return None if self.out_shape is None else math.prod(self.out_shape)
+
+    @property
+    def macs_per_output(self) -> int | None:
+        """Multiply-adds behind each output value, when every output value costs the same (``macs`` =
+        ``out_values`` × this: ``in_channels·kh·kw`` for a convolution, ``in_features`` for a Linear); else None."""
+        n = self.out_values
+        if not self.macs or not n or self.macs % n:
+            return None
+        return self.macs // n
+
 
 @dataclass
 class Totals:
@@ -95,6 +109,19 @@ class Summary:
 
     def row(self, path: tuple[int, ...]) -> LayerRow | None:
         return next((r for r in self.rows if r.path == path), None)
+
+    def incoming_shape(self, path: tuple[int, ...]) -> Shape | None:
+        """The shape that would arrive at a layer inserted at ``path``: what the layer there now receives, else
+        what the layer before it sends, else (first inside a block) what the block receives, else the input."""
+        rows = {r.path: r for r in self.rows}
+        if path in rows:
+            return rows[path].in_shape
+        before = path[:-1] + (path[-1] - 1,)
+        if path[-1] > 0 and before in rows:
+            return rows[before].out_shape
+        if len(path) > 1 and path[:-1] in rows:
+            return rows[path[:-1]].in_shape
+        return tuple(self.input_shape)
 
 
 @dataclass(frozen=True)
