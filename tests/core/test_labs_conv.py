@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tui_dl.core.labs.conv import conv2d, pool2d, pool_backward
+from tui_dl.core.labs.conv import conv2d, padding_only_window, pool2d, pool_backward
 from tui_dl.core.labs.values import LabError, parse_matrix
 
 SETTINGS = settings(max_examples=60, deadline=None)
@@ -64,10 +64,11 @@ def test_dropped_rows_are_named():
 
 
 def _torch_dropped_rows(x: list, k: list, stride: int, padding: int, dilation: int) -> tuple[int, ...]:
-    """Rows whose gradient is zero for every kernel of ones: the rows no window reads."""
-    t = torch.tensor([[x]], dtype=torch.float64, requires_grad=True)
-    F.conv2d(t, torch.ones(1, 1, len(k), len(k[0]), dtype=torch.float64), stride=stride, padding=padding,
-             dilation=dilation).sum().backward()
+    """Rows whose gradient is zero for a kernel of ones: the rows no window reads. Only the row axis is convolved
+    (one column, kernel width 1, no column padding), so a row never reads as dropped because its columns were."""
+    t = torch.ones(1, 1, len(x), 1, dtype=torch.float64, requires_grad=True)
+    F.conv2d(t, torch.ones(1, 1, len(k), 1, dtype=torch.float64), stride=(stride, 1), padding=(padding, 0),
+             dilation=(dilation, 1)).sum().backward()
     return tuple(i for i in range(len(x)) if t.grad[0, 0, i].abs().sum() == 0)
 
 
@@ -111,7 +112,10 @@ def test_pool2d_and_its_backward_match_torch_autograd(c, h, w, k, s, p, d, mode,
     if mode == "avg":
         d = 1
     span = d * (k - 1) + 1
-    assume(span <= h + 2 * p and span <= w + 2 * p and p <= (span // 2 if mode == "max" else k // 2))
+    assume(span <= h + 2 * p and span <= w + 2 * p and p <= k // 2)
+    # a max window that reads only padding is refused (torch returns -inf and its backward corrupts memory)
+    assume(mode == "avg" or (padding_only_window(h, k, s, p, d, (h + 2 * p - span) // s + 1) is None
+                             and padding_only_window(w, k, s, p, d, (w + 2 * p - span) // s + 1) is None))
     x = [[[data.draw(st.integers(-4, 4)) for _ in range(w)] for _ in range(h)] for _ in range(c)]
     r = pool2d(x, k, stride=s, padding=p, dilation=d, mode=mode)
     t = torch.tensor([x], dtype=torch.float64, requires_grad=True)
@@ -148,3 +152,13 @@ def test_bad_input_names_the_field():
 def test_parse_matrix_accepts_commas_and_newlines():
     assert parse_matrix("1, 2\n3, 4") == [[1, 2], [3, 4]]
     assert parse_matrix("1.5 -2; 1e-3 0") == [[1.5, -2], [0.001, 0]]
+
+
+def test_a_max_window_of_only_padding_is_refused():
+    """kernel 2, padding 1, dilation 2 on one row: the only window's taps are the two padding rows. torch returns
+    -inf for it and its backward pass writes out of bounds (it aborted the test process), so the lab refuses."""
+    with pytest.raises(LabError) as e:
+        pool2d([[1, 2, 3, 4]], 2, stride=1, padding=1, dilation=2, mode="max")
+    assert e.value.field == "padding" and "reads only padding" in str(e.value)
+    assert padding_only_window(1, 2, 1, 1, 2, 1) == 0
+    assert padding_only_window(4, 2, 1, 1, 2, 3) is None

@@ -510,3 +510,17 @@ def test_dropped_rows_agree_with_torch():
                         assert leftover == _uncovered_rows_by_torch(n, k, s, p, d), (n, k, s, p, d)
                         checked += 1
     assert checked > 50
+
+
+def test_maxpool_whose_window_reads_only_padding_is_refused_with_a_fix():
+    """A dilated MaxPool2d whose window falls entirely on padding: torch outputs -inf there and its backward pass
+    corrupts memory (seen as an abort), so the builder refuses it and offers dilation 1."""
+    spec = NetworkSpec((2, 1, 4), (L("MaxPool2d", {"kernel_size": 2, "stride": 1, "padding": 1, "dilation": 2}),))
+    s = summarize(spec)
+    assert not s.ok and "reads only padding" in s.rows[0].error and s.rows[0].error_field == "padding"
+    fix = s.rows[0].fix
+    assert fix.set_params == {"dilation": 1}
+    fixed = summarize(NetworkSpec((2, 1, 4), (spec.layers[0].with_params(**fix.set_params),)))
+    assert fixed.ok and fixed.rows[0].out_shape == (2, 2, 5)
+    ok = summarize(NetworkSpec((1, 8, 8), (L("MaxPool2d", {"kernel_size": 2, "padding": 1, "dilation": 2}),)))
+    assert ok.ok  # dilation with padding is fine where every window reaches the input

@@ -88,6 +88,14 @@ def _axis(name: str, m: int, k: int, s: int, pb: int, pa: int, d: int, field: st
     return Axis(name, m, k, s, pb, pa, d, out, text, dropped, skipped)
 
 
+def padding_only_window(m: int, k: int, s: int, pb: int, d: int, out: int) -> int | None:
+    """The first output position whose (dilated) window reads only padding along an axis of ``m``, or None."""
+    for o in range(out):
+        if not any(pb <= o * s + j * d < pb + m for j in range(k)):
+            return o
+    return None
+
+
 def _pair(v, field: str, what: str, minimum: int) -> tuple[int, int]:
     vals = tuple(v) if isinstance(v, (list, tuple)) else (v, v)
     if len(vals) != 2:
@@ -301,10 +309,15 @@ def pool2d(input, size=2, *, stride=None, padding=0, dilation=1, mode="max") -> 
     if mode == "avg" and (rows.dilation, cols.dilation) != (1, 1):
         raise LabError("average pooling has no dilation in PyTorch: use --mode max or --dilation 1", "dilation")
     for a in (rows, cols):
-        limit = a.span // 2 if mode == "max" else a.kernel // 2
+        limit = a.kernel // 2  # PyTorch: "pad should be smaller than or equal to half of kernel size" (undilated)
         if max(a.pad_before, a.pad_after) > limit:
             raise LabError(f"padding {max(a.pad_before, a.pad_after)} is more than half the window ({limit} at most, "
                            f"as PyTorch requires): use --padding {limit} or a larger --size", "padding")
+        blind = padding_only_window(a.size, a.kernel, a.stride, a.pad_before, a.dilation, a.out)
+        if mode == "max" and blind is not None:
+            raise LabError(f"with dilation {a.dilation} and padding {a.pad_before}, window {blind} along the "
+                           f"{a.name} reads only padding: its max would be −∞ (PyTorch gives −inf and its backward "
+                           f"pass writes out of bounds). Use --padding 0 or --dilation 1", "padding")
     fill = float("-inf") if mode == "max" else 0
     padded = _pad(chans, rows.pad_before, rows.pad_after, cols.pad_before, cols.pad_after, fill)
     steps, output = [], []

@@ -41,6 +41,15 @@ def _pool_common(in_shape: Shape, a: dict, name: str, dilation: tuple[int, int])
             f"Remove this pooling layer, use a smaller kernel_size, or pad earlier layers.",
             field="kernel_size",
         )
+    if dilation != (1, 1):
+        for n, k, st, p, d, o, axis in ((h, kh, sh, ph, dh, oh, "height"), (w, kw, sw, pw, dw, ow, "width")):
+            blind = next((i for i in range(o) if not any(p <= i * st + j * d < p + n for j in range(k))), None)
+            if blind is not None:
+                raise ShapeError(
+                    f"with dilation {d} and padding {p}, output position {blind} along the {axis} reads only "
+                    f"padding: its max would be −inf and training would fail. Set dilation to 1 (or use less "
+                    f"padding).", field="padding", fix=Fix("set dilation to 1", set_params={"dilation": 1}),
+                )
     formula = _dims_text(th, tw)
     if stride is None:
         formula.append(f"stride defaults to kernel_size = {kh if kh == kw else (kh, kw)}")
