@@ -1,0 +1,232 @@
+"""Experiment files as YAML text: a reader that records where every value was written (line and column) and
+has safety limits, the problem records it reports, and the writer that lays an experiment out for people.
+
+Plain Python (PyYAML, no torch). :mod:`tui_dl.core.config.experiment` checks what the reader returns against
+the schema; this module knows nothing of experiments beyond their layout.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MAX_ALIASES = 64
+MAX_DEPTH = 40
+MAX_BYTES = 2_000_000
+
+
+@dataclass
+class Problem:
+    path: str
+    message: str
+    line: int | None = None  # 1-based
+    col: int | None = None
+
+    def render(self, source: str) -> str:
+        where = source
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.col is not None:
+                where += f":{self.col}"
+        return f"{where}: {self.path + ': ' if self.path else ''}{self.message}"
+
+
+class ConfigError(Exception):
+    """One or more problems in an experiment file, each with its location."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(p.render(source) for p in problems))
+
+
+# ----------------------------------------------------------------------------- located YAML
+
+
+class LDict(dict):
+    """A mapping that remembers where each key's value sits in the file (1-based line, column)."""
+
+    mark: tuple[int, int] | None = None
+    marks: dict
+
+
+class LList(list):
+    mark: tuple[int, int] | None = None
+    marks: list
+
+
+class _LocatedError(yaml.YAMLError):
+    """A refusal of ours (YAML bomb, deep nesting, odd key) that knows its line."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+
+
+class _Loader(yaml.SafeLoader):
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.alias_count = 0
+        self.depth = 0
+        self.dup_warnings: list[tuple[int, str]] = []
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self.alias_count += 1
+            if self.alias_count > MAX_ALIASES:
+                ev = self.peek_event()
+                raise _LocatedError(ev.start_mark.line + 1, f"more than {MAX_ALIASES} aliases (*name): "
+                                                            f"this looks like a YAML bomb; write the values out instead")
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                ev = self.peek_event()
+                raise _LocatedError(ev.start_mark.line + 1, f"nested more than {MAX_DEPTH} levels deep")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _mark(node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _construct_mapping(loader: _Loader, node, deep=False):
+    loader.flatten_mapping(node)
+    out = LDict()
+    out.mark = _mark(node)
+    out.marks = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool)) or key is None:
+            raise _LocatedError(_mark(key_node)[0], "a key must be plain text")
+        value = loader.construct_object(value_node, deep=True)
+        if key in out:
+            loader.dup_warnings.append((_mark(key_node)[0], f"key {key!r} appears more than once in this mapping; "
+                                                             f"the last value ({value!r}) is used"))
+        out[key] = value
+        out.marks[key] = _mark(value_node)
+    return out
+
+
+def _construct_sequence(loader: _Loader, node, deep=False):
+    out = LList(loader.construct_object(child, deep=True) for child in node.value)
+    out.mark = _mark(node)
+    out.marks = [_mark(child) for child in node.value]
+    return out
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+
+
+def read_yaml(text: str, source: str) -> tuple[Any, list[str]]:
+    """Parse YAML text with locations. Raises :class:`ConfigError` with a line for syntax problems."""
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as e:
+        line = text[: e.position].count("\n") + 1
+        raise ConfigError(source, [Problem("", f"the file holds a control character (#x{e.character:04x}) that YAML "
+                                               f"does not allow; remove it", line)]) from None
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        msg = (e.problem or str(e)).strip()
+        line = mark.line + 1 if mark else None
+        col = mark.column + 1 if mark else None
+        hint = ""
+        if "\t" in msg or "'\\t'" in msg:
+            hint = " YAML indents with spaces, not tabs: replace the tab with spaces."
+        elif "found undefined alias" in msg:
+            hint = " An alias (*name) must refer to an anchor (&name) defined earlier."
+        elif "could not determine a constructor" in msg:
+            hint = " Tags such as !!python/... are not allowed: experiment files hold plain values only."
+        raise ConfigError(source, [Problem("", f"YAML syntax error: {msg}.{hint}", line, col)]) from None
+    except yaml.reader.ReaderError as e:
+        line = text[: e.position].count("\n") + 1
+        raise ConfigError(source, [Problem("", f"the file holds a character (#x{e.character:04x}) that YAML does "
+                                               f"not allow; remove it", line)]) from None
+    except _LocatedError as e:
+        raise ConfigError(source, [Problem("", str(e), e.line)]) from None
+    except yaml.YAMLError as e:
+        raise ConfigError(source, [Problem("", f"{e}")]) from None
+    except RecursionError:
+        raise ConfigError(source, [Problem("", "the file is nested too deeply to read")]) from None
+    finally:
+        loader.dispose()
+    warnings = [f"{source}:{line}: {msg}" for line, msg in loader.dup_warnings]
+    return data, warnings
+
+
+def read_text(path: str | os.PathLike) -> str:
+    p = Path(path)
+    source = str(path)
+    try:
+        if p.is_dir():
+            raise ConfigError(source, [Problem("", "this is a folder; give the path of a .yaml file")])
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(source, [Problem("", "no such file. Check the path (presets live in presets/).")]) \
+            from None
+    except PermissionError:
+        raise ConfigError(source, [Problem("", "permission denied: the file cannot be read")]) from None
+    except OSError as e:
+        raise ConfigError(source, [Problem("", f"cannot read the file: {e.strerror or e}")]) from None
+    if len(raw) > MAX_BYTES:
+        raise ConfigError(source, [Problem("", f"the file is {len(raw):,} bytes; experiment files are small "
+                                               f"(limit {MAX_BYTES:,}). Is this the right file?")])
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ConfigError(source, [Problem("", f"the file is not UTF-8 text (byte 0x{raw[e.start]:02x}); "
+                                               f"save it as UTF-8", line)]) from None
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def _flow(value) -> str:
+    return yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10_000, allow_unicode=True).strip()
+
+
+def _scalar(value) -> str:
+    text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10_000, allow_unicode=True).strip()
+    return text[:-4].strip() if text.endswith("\n...") else text.replace("\n...", "").strip()
+
+
+def _dump_layers(layers: list[dict], indent: int) -> list[str]:
+    pad = " " * indent
+    lines = []
+    for layer in layers:
+        if "layers" in layer:
+            head = {k: v for k, v in layer.items() if k != "layers"}
+            lines.append(f"{pad}- type: {head.pop('type')}")
+            for k, v in head.items():
+                lines.append(f"{pad}  {k}: {_scalar(v)}")
+            lines.append(f"{pad}  layers:")
+            lines.extend(_dump_layers(layer["layers"], indent + 4))
+        else:
+            lines.append(f"{pad}- {_flow(layer)}")
+    return lines
+
+
+def dump_yaml(d: dict[str, Any]) -> str:
+    """The experiment as readable YAML in the same shape as the presets (layers one per line)."""
+    lines = [f"name: {_scalar(d['name'])}"]
+    if d.get("description"):
+        lines.append(f"description: {_scalar(d['description'])}")
+    lines.append(f"input: {_flow(list(d['input']))}")
+    lines.append("layers:")
+    lines.extend(_dump_layers(d["layers"], 2))
+    for section in ("data", "train"):
+        if section in d:
+            lines.append(f"{section}:")
+            for k, v in d[section].items():
+                lines.append(f"  {k}: {_flow(v) if isinstance(v, (dict, list)) else _scalar(v)}")
+    return "\n".join(lines) + "\n"
