@@ -143,9 +143,27 @@ class Field:
         }.get(k, k) + rng
 
 
+#: Numbers longer than this (in digits) are refused before any conversion: no setting needs one, and Python's
+#: int/float conversions overflow or refuse (over 4,300 digits) on them.
+MAX_DIGITS = 30
+
+
+def _digits(v: int) -> int:
+    """Decimal digits of an int, without converting it to text (which Python refuses past 4,300 digits)."""
+    return max(1, int(abs(v).bit_length() * 0.30103) + 1)
+
+
+def _too_long(n_digits: int) -> FieldError:
+    return FieldError(f"a number with {n_digits:,} digits is far outside any sensible value")
+
+
 def _show(value: Any) -> str:
     if isinstance(value, str):
+        if len(value) > 60:
+            return repr(value[:40]) + f"… ({len(value):,} characters)"
         return repr(value)
+    if isinstance(value, int) and not isinstance(value, bool) and _digits(value) > MAX_DIGITS:
+        return f"a number with about {_digits(value):,} digits"
     if isinstance(value, bool):
         return f"{str(value).lower()} (YAML reads yes/no/on/off as true/false; quote it to mean text)"
     if isinstance(value, dict):
@@ -156,6 +174,8 @@ def _show(value: Any) -> str:
 
 
 def _num(v: float) -> str:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v) if _digits(v) <= MAX_DIGITS else f"a number with about {_digits(v):,} digits"
     if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
         return str(int(v))
     return f"{v:g}"
@@ -165,14 +185,20 @@ def _to_int(value: Any) -> int:
     if isinstance(value, bool):
         raise FieldError(f"expected an integer, got {_show(value)}")
     if isinstance(value, int):
+        if _digits(value) > MAX_DIGITS:
+            raise _too_long(_digits(value))
         return value
     if isinstance(value, float):
         if value.is_integer():
             return int(value)
+        if not math.isfinite(value):
+            raise FieldError(f"expected a whole number, got {value}")
         raise FieldError(f"expected a whole number, got {value:g}")
     if isinstance(value, str):
         s = value.strip().replace("_", "")
         if _INT_RE.match(s):
+            if len(s.lstrip("+-")) > MAX_DIGITS:
+                raise _too_long(len(s.lstrip("+-")))
             return int(s)
         if _FLOAT_RE.match(s) and float(s).is_integer():
             return int(float(s))
@@ -182,14 +208,20 @@ def _to_int(value: Any) -> int:
 def _to_float(value: Any) -> float:
     if isinstance(value, bool):
         raise FieldError(f"expected a number, got {_show(value)}")
+    if isinstance(value, int) and _digits(value) > MAX_DIGITS:
+        raise _too_long(_digits(value))
     if isinstance(value, (int, float)):
         v = float(value)
     elif isinstance(value, str) and _FLOAT_RE.match(value.strip().replace("_", "")):
-        v = float(value.strip().replace("_", ""))
+        text = value.strip().replace("_", "")
+        mantissa = re.split("[eE]", text)[0].lstrip("+-").replace(".", "").lstrip("0")
+        if len(mantissa) > 400:  # float() of a long digit string is exact but slow; no setting has 400 digits
+            raise _too_long(len(mantissa))
+        v = float(text)
     else:
         raise FieldError(f"expected a number, got {_show(value)}")
     if not math.isfinite(v):
-        raise FieldError(f"expected a finite number, got {value!r}")
+        raise FieldError(f"expected a finite number, got {_show(value)}")
     return v
 
 

@@ -91,6 +91,15 @@ class _Loader(yaml.SafeLoader):
             self.depth -= 1
 
 
+def _construct_int(loader: _Loader, node):
+    """YAML ints as usual, except digit strings too long for Python's int() (over 4,300 digits), which stay text
+    so the field's check refuses them with its name instead of a ValueError from deep inside the reader."""
+    text = loader.construct_scalar(node)
+    if len(text) > 100:
+        return text
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
 def _mark(node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
@@ -122,6 +131,7 @@ def _construct_sequence(loader: _Loader, node, deep=False):
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 def read_yaml(text: str, source: str) -> tuple[Any, list[str]]:
