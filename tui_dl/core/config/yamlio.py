@@ -179,7 +179,8 @@ def read_text(path: str | os.PathLike) -> str:
     try:
         if p.is_dir():
             raise ConfigError(source, [Problem("", "this is a folder; give the path of a .yaml file")])
-        raw = p.read_bytes()
+        with open(p, "rb") as f:  # at most one byte past the limit: /dev/zero or a huge file is never read whole
+            raw = f.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(source, [Problem("", "no such file. Check the path (presets live in presets/).")]) \
             from None
@@ -188,8 +189,12 @@ def read_text(path: str | os.PathLike) -> str:
     except OSError as e:
         raise ConfigError(source, [Problem("", f"cannot read the file: {e.strerror or e}")]) from None
     if len(raw) > MAX_BYTES:
-        raise ConfigError(source, [Problem("", f"the file is {len(raw):,} bytes; experiment files are small "
-                                               f"(limit {MAX_BYTES:,}). Is this the right file?")])
+        try:
+            size = f"{p.stat().st_size:,} bytes" if p.is_file() else "endless (not a regular file)"
+        except OSError:
+            size = f"over {MAX_BYTES:,} bytes"
+        raise ConfigError(source, [Problem("", f"the file is {size}; experiment files are small "
+                                               f"(limit {MAX_BYTES:,} bytes). Is this the right file?")])
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:

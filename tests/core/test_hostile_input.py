@@ -1,5 +1,6 @@
-"""Numbers outside any sane range, in every numeric field, in the file and through --set: a message that names
-the field, never an OverflowError or ValueError from a conversion (issue 21, class 3)."""
+"""Hostile input to the experiment reader (issue 21, classes 3 and 4): numbers outside any sane range in every
+numeric field, in the file and through --set, get a message that names the field, never an OverflowError or
+ValueError from a conversion; an endless or huge file is refused without being read whole."""
 
 from __future__ import annotations
 
@@ -81,3 +82,22 @@ def test_a_huge_index_in_a_set_key_is_refused():
     with pytest.raises(ConfigError) as e:
         parse_experiment(BASE, "t.yaml", [f"layers.{'9' * 5000}.out_features=3"])
     assert "layers" in str(e.value)
+
+
+def test_an_endless_or_huge_experiment_file_is_refused_without_reading_it_whole(tmp_path):
+    """/dev/zero as the experiment file: read at most one byte past the 2 MB limit, then refused with a message
+    (it used to read until MemoryError). Checked with a memory cap on a child process."""
+    import subprocess
+    import sys
+
+    code = ("import resource, sys\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))\n"
+            "from tui_dl.core.config.experiment import ConfigError, load_experiment\n"
+            "try:\n    load_experiment(sys.argv[1])\nexcept ConfigError as e:\n    print(e)\n")
+    huge = tmp_path / "huge.yaml"
+    with open(huge, "wb") as f:
+        f.truncate(3_000_000_000)  # sparse: 3 GB that take no disk
+    for path, says in (("/dev/zero", "endless (not a regular file)"), (str(huge), "3,000,000,000 bytes")):
+        r = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+        assert says in r.stdout and "limit 2,000,000 bytes" in r.stdout, r.stdout
