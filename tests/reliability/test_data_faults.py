@@ -253,3 +253,39 @@ def test_truncated_gzip_in_a_real_process(tmp_path):
     assert r.returncode == 2, r.stderr
     no_traceback(r.stderr + r.stdout)
     assert f"tui-dl: {culprit} is a damaged gzip file: it ends too early" in r.stderr
+
+
+def test_a_gzip_bomb_posing_as_an_idx_file_is_refused_without_unpacking_it(tmp_path):
+    """A train-images .gz whose header declares 600 images but which unpacks to 200 MB: the reader stops one byte
+    past what the header allows (it used to unpack everything first: 3.6 GB for the attack suite's bomb)."""
+    import gzip as _gzip
+    import subprocess
+    import sys
+
+    bomb = tmp_path / "train-images-idx3-ubyte.gz"
+    with _gzip.open(bomb, "wb", compresslevel=1) as f:
+        f.write((2051).to_bytes(4, "big") + (600).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2)
+        chunk = bytes(1 << 20)
+        for _ in range(200):
+            f.write(chunk)
+    assert bomb.stat().st_size < 2_000_000
+    code = ("import resource, sys, pathlib\n"
+            "from tui_dl.core.data.idx import _read_idx\n"
+            "from tui_dl.core.data.base import DataError\n"
+            "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "try:\n    _read_idx(pathlib.Path(sys.argv[1]), 'images')\nexcept DataError as e:\n    print(e)\n"
+            "print('grew_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n")
+    r = subprocess.run([sys.executable, "-c", code, str(bomb)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert "longer than its header (600 images of 28×28 pixels)" in r.stdout, r.stdout
+    grew_mb = int(r.stdout.split("grew_kb")[1]) / 1024
+    assert grew_mb < 50, f"the reader's peak memory grew by {grew_mb:.0f} MB"
+
+
+def test_a_header_declaring_more_than_the_machine_holds_is_refused_before_allocating(tmp_path):
+    big = tmp_path / "train-images-idx3-ubyte"
+    big.write_bytes((2051).to_bytes(4, "big") + (2**31).to_bytes(4, "big") + (4096).to_bytes(4, "big") * 2)
+    from tui_dl.core.data.base import DataError
+    from tui_dl.core.data.idx import _read_idx
+    with pytest.raises(DataError, match="more than half of this machine's memory"):
+        _read_idx(big, "images")

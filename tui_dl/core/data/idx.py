@@ -59,67 +59,99 @@ def _find_idx_files(folder: pathlib.Path) -> dict[str, pathlib.Path]:
             for role, paths in found.items()}
 
 
-def _read_bytes(path: pathlib.Path) -> tuple[bytes, bool]:
-    """The file's bytes, gunzipped when they start with the gzip magic 1f 8b; and whether they did."""
+def _memory_bytes() -> int | None:
+    """This machine's physical memory, or None where the OS does not say."""
     try:
-        data = path.read_bytes()
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _damaged_gzip(path: pathlib.Path, e: BaseException) -> DataError:
+    if isinstance(e, EOFError):
+        return DataError(f"{path} is a damaged gzip file: it ends too early (an interrupted download?). "
+                         "Delete it and download it again.", recoverable=True)
+    return DataError(f"{path} is a damaged gzip file ({e}). Delete it and download it again.", recoverable=True)
+
+
+def _read(stream, n: int, path: pathlib.Path) -> bytes:
+    """Up to ``n`` bytes (fewer only at the end of the data); gzip damage becomes a DataError."""
+    try:
+        return stream.read(n)
     except OSError as e:
+        if isinstance(stream, gzip.GzipFile) and not isinstance(e, (PermissionError, FileNotFoundError)):
+            raise _damaged_gzip(path, e) from None
         raise DataError(f"Could not read {path}: {e.strerror or e}.", recoverable=True) from None
-    if data[:2] != b"\x1f\x8b":
-        return data, False
-    try:
-        return gzip.decompress(data), True
-    except EOFError:
-        raise DataError(f"{path} is a damaged gzip file: it ends too early (an interrupted download?). "
-                        "Delete it and download it again.", recoverable=True) from None
-    except (OSError, zlib.error, ValueError) as e:
-        raise DataError(f"{path} is a damaged gzip file ({e}). Delete it and download it again.",
-                        recoverable=True) from None
+    except (EOFError, zlib.error, ValueError) as e:
+        raise _damaged_gzip(path, e) from None
 
 
 def _read_idx(path: pathlib.Path, kind: str) -> np.ndarray:
-    """Read an unsigned-byte IDX file. ``kind`` is "images" (magic 2051) or "labels" (2049)."""
-    data, was_gz = _read_bytes(path)
+    """Read an unsigned-byte IDX file. ``kind`` is "images" (magic 2051) or "labels" (2049).
+
+    Streamed and bounded by the header: a gzip file is unpacked only as far as its header says the data goes (plus
+    one byte, to notice extra data), so a gzip bomb posing as an IDX file is refused after a few bytes, and a
+    header that declares more data than this machine's memory is refused before anything is allocated."""
+    try:
+        raw = open(path, "rb")
+    except OSError as e:
+        raise DataError(f"Could not read {path}: {e.strerror or e}.", recoverable=True) from None
+    with raw:
+        was_gz = raw.read(2) == b"\x1f\x8b"
+        raw.seek(0)
+        stream = gzip.GzipFile(fileobj=raw) if was_gz else raw
+        return _parse_idx(stream, path, kind, was_gz)
+
+
+def _parse_idx(stream, path: pathlib.Path, kind: str, was_gz: bool) -> np.ndarray:
     expect = 2051 if kind == "images" else 2049
     ndim = 3 if kind == "images" else 1
+    header = 4 + 4 * ndim
+    head = _read(stream, header, path)
     gz_name = path.name.lower().endswith(".gz") and not was_gz
-    if len(data) < 4:
-        raise DataError(f"{path} is {'empty' if not data else 'too short'} ({len(data)} bytes); an IDX "
+    if len(head) < 4:
+        raise DataError(f"{path} is {'empty' if not head else 'too short'} ({len(head)} bytes); an IDX "
                         f"{kind} file starts with the magic number {expect}. Download it again.",
                         recoverable=True)
-    magic = int.from_bytes(data[:4], "big")
+    magic = int.from_bytes(head[:4], "big")
     if magic != expect:
         other = {2051: "an image file", 2049: "a label file"}.get(magic)
         if other:
             hint = f" It is {other}: the image and label files seem to be swapped or misnamed."
-        elif data[:1] in (b"<", b"{") or data[:5].lower() == b"<!doc":
+        elif head[:1] in (b"<", b"{") or head[:5].lower() == b"<!doc":
             hint = " It looks like a web page or text: the download probably saved an error page."
         elif gz_name:
             hint = " The name ends in .gz but the file is not gzip-compressed, and it is not an IDX file either."
-        elif data[:2] == b"\x00\x00" and data[2] != 0x08:
-            hint = (f" Its values are stored with IDX type code 0x{data[2]:02x}; tui-dl reads only "
+        elif head[:2] == b"\x00\x00" and head[2] != 0x08:
+            hint = (f" Its values are stored with IDX type code 0x{head[2]:02x}; tui-dl reads only "
                     "unsigned-byte IDX files (type 0x08).")
         else:
             hint = ""
-        raise DataError(f"{path} is not an IDX {kind} file: it starts with 0x{data[:4].hex()} instead of "
+        raise DataError(f"{path} is not an IDX {kind} file: it starts with 0x{head[:4].hex()} instead of "
                         f"the magic number {expect} (0x{expect:08x}).{hint} Replace it with the right file.",
                         recoverable=True)
-    header = 4 + 4 * ndim
-    if len(data) < header:
+    if len(head) < header:
         raise DataError(f"{path} is truncated: it ends inside its header. Delete it and download it again.",
                         recoverable=True)
-    dims = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    dims = tuple(int.from_bytes(head[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     need = math.prod(dims)
-    have = len(data) - header
     what = f"{dims[0]:,} {kind}" + (f" of {dims[1]}×{dims[2]} pixels" if ndim == 3 else "")
+    memory = _memory_bytes()
+    if memory is not None and need > memory // 2:
+        raise DataError(f"{path}'s header declares {what} ({header + need:,} bytes), more than half of this "
+                        f"machine's memory ({memory:,} bytes): it is not a dataset tui-dl can hold. Check the file.",
+                        recoverable=True)
+    body = _read(stream, need + 1, path)
+    have = len(body)
     if have < need:
         raise DataError(f"{path} is truncated: its header promises {what} ({header + need:,} bytes) but the "
                         f"{'unpacked ' if was_gz else ''}file has only "
-                        f"{len(data):,} bytes. Delete it and download it again.", recoverable=True)
+                        f"{header + have:,} bytes. Delete it and download it again.", recoverable=True)
     if have > need:
-        raise DataError(f"{path} is {have - need:,} bytes longer than its header ({what}) allows; it is not "
-                        "a valid IDX file. Replace it with the original file.", recoverable=True)
-    arr = np.frombuffer(data, dtype=np.uint8, count=need, offset=header)
+        by = "" if was_gz else f"{path.stat().st_size - header - need:,} bytes "  # gzip: not unpacked further
+        raise DataError(f"{path} is {by}longer than its header ({what}) allows; it is not a valid IDX file. "
+                        "Replace it with the original file.", recoverable=True)
+    arr = np.frombuffer(body, dtype=np.uint8, count=need)
     return arr.reshape(dims).copy()
 
 
