@@ -26,6 +26,7 @@ import threading
 from pathlib import Path
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from tui_dl.core.paths import PathProblem, expand_user
 from tui_dl.core.runs.lock import LOCK_NAME, RunFolderBusy, RunLock
 
 _BOLD, _RED, _YELLOW, _GREEN, _DIM, _RESET = "\x1b[1m", "\x1b[31m", "\x1b[33m", "\x1b[32m", "\x1b[2m", "\x1b[0m"
@@ -215,7 +216,10 @@ class _Printer:
 
 
 def _config_for_resume(resume: str) -> str | None:
-    p = Path(resume).expanduser()
+    try:
+        p = expand_user(resume)
+    except PathProblem:
+        return None  # resolve_checkpoint_path says what is wrong with it
     folder = p if p.is_dir() else p.parent
     cfg = folder / "config.yaml"
     return str(cfg) if cfg.exists() else None
@@ -298,7 +302,10 @@ def _run_batch(args) -> int:
             return EXIT_BAD_INPUT
 
     if args.out and not args.resume:
-        problem = prepare_out_folder(Path(args.out).expanduser(), overwrite=getattr(args, "overwrite", False))
+        try:
+            problem = prepare_out_folder(expand_user(args.out), overwrite=getattr(args, "overwrite", False))
+        except PathProblem as e:
+            problem = f"--out {e}"
         if problem:
             print(f"tui-dl: {problem}", file=sys.stderr)
             return EXIT_BAD_INPUT

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from tui_dl.core.config.fields import Field
+from tui_dl.core.paths import PathProblem, expand_user
 
 if TYPE_CHECKING:
     import torch
@@ -172,8 +173,26 @@ def default_root() -> pathlib.Path:
     """Where downloaded datasets live: ``$TUI_DL_DATA`` if set, else ~/.cache/tui-dl/datasets."""
     env = os.environ.get("TUI_DL_DATA", "").strip()
     if env:
-        return pathlib.Path(env).expanduser()
+        try:
+            return expand_user(env)
+        except PathProblem as e:
+            raise DataError(f"TUI_DL_DATA: {e}.") from None
     return pathlib.Path.home() / ".cache" / "tui-dl" / "datasets"
+
+
+def given_root(root) -> pathlib.Path:
+    """``data.root`` as given (``~`` expanded), or the default cache; a root that exists but is not a folder is an
+    error naming it, never silently swapped for another copy of the dataset."""
+    if root is None or str(root).strip() == "":
+        return default_root()
+    try:
+        base = expand_user(root)
+    except PathProblem as e:
+        raise DataError(f"data.root: {e}.") from None
+    if base.exists() and not base.is_dir():
+        raise DataError(f"data.root: {base} is a file, not a folder. Set root to the folder that holds (or will "
+                        f"hold) the dataset's files.")
+    return base
 
 
 def describe(name: str) -> str:

@@ -10,7 +10,7 @@ import zlib
 import numpy as np
 import torch
 
-from tui_dl.core.data.base import DataError, Progress, TensorSplit, _report, _Spec, default_root
+from tui_dl.core.data.base import DataError, Progress, TensorSplit, _report, _Spec, given_root
 from tui_dl.core.data.download import _download_any, _DownloadFailed
 
 _CIFAR_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch",
@@ -18,7 +18,7 @@ _CIFAR_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", 
 
 
 def _load_cifar(spec: _Spec, root, download: bool, progress: Progress | None) -> tuple[TensorSplit, TensorSplit, str]:
-    base = pathlib.Path(root).expanduser() if root is not None else default_root()
+    base = given_root(root)
     # torchvision wants the folder that *contains* cifar-10-batches-py
     if base.name == spec.folder and not (base / spec.folder).is_dir():
         base = base.parent

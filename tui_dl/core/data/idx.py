@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from tui_dl.core.data.base import (_FALLBACK_ADVICE, _IDX_ROLES, DataError, Progress, TensorSplit, _fmt_shape,
-                                   _report, _Spec, default_root)
+                                   _report, _Spec, given_root)
 from tui_dl.core.data.download import _download_any, _DownloadFailed
 
 _IDX_NAME = re.compile(r"^(?:.*[-.])?(train|t10k|test)-(images|labels)-idx([13])-ubyte$")
@@ -194,7 +194,7 @@ def _describe_partial(folder: pathlib.Path, files: dict[str, pathlib.Path]) -> s
 
 def _load_idx_family(key: str, spec: _Spec, root, download: bool,
                      progress: Progress | None) -> tuple[TensorSplit, TensorSplit, str]:
-    base = pathlib.Path(root).expanduser() if root is not None else default_root()
+    base = given_root(root)
     target = base / spec.folder / "raw"
     candidates = [base, target, base / spec.folder] + [pathlib.Path(d) for d in spec.system_dirs]
     partial: list[str] = []

@@ -15,7 +15,7 @@ import torch
 from tui_dl.core.config.fields import FieldError
 from tui_dl.core.data.base import (DATA_FIELDS, _DATASETS, _FALLBACK_ADVICE, SYNTHETIC_TRAIN_DEFAULT, TOY_POINTS_DEFAULT,
                                    DataError, LoadedData, Progress, TensorSplit, _canonical, _fmt_list,
-                                   _fmt_shape, _report)
+                                   _fmt_shape, _report, given_root)
 from tui_dl.core.data.cifar import _load_cifar
 from tui_dl.core.data.idx import _load_idx_family, _load_idx_folder
 from tui_dl.core.data.image_folder import _load_image_folder
@@ -132,7 +132,7 @@ def _load(key: str, *, root, download, val_split, seed, want, num_samples, progr
 def _need_root(root, what: str, expected: str) -> pathlib.Path:
     if root is None or str(root).strip() == "":
         raise DataError(f"The {what} dataset needs `root:` set to {expected}.")
-    folder = pathlib.Path(root).expanduser()
+    folder = given_root(root)
     if not folder.is_dir():
         raise DataError(f"The {what} folder {folder} does not exist (or is not a folder). "
                         f"Set `root:` to {expected}.", recoverable=True)

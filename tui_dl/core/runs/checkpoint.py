@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from tui_dl import __version__
+from tui_dl.core.paths import PathProblem, expand_user
 from tui_dl.core.runs.atomic import atomic_write
 
 FORMAT = "tui-dl-checkpoint"
@@ -80,7 +81,10 @@ def save_checkpoint(path: str | os.PathLike, **fields: Any) -> Path:
 
 def resolve_checkpoint_path(where: str | os.PathLike) -> Path:
     """A run folder → its ``last.pt``; a file → itself. Raises :class:`CheckpointError` when missing."""
-    p = Path(where).expanduser()
+    try:
+        p = expand_user(where)
+    except PathProblem as e:
+        raise CheckpointError(str(e)) from None
     if p.is_dir():
         cand = p / "last.pt"
         if not cand.exists():

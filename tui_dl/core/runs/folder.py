@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tui_dl.core.paths import expand_user
 from tui_dl.core.runs.atomic import atomic_write
 from tui_dl.core.runs.lock import RunLock
 from tui_dl.core.training.events import EpochDone, event_to_dict
@@ -39,7 +40,7 @@ def slugify(name: str) -> str:
 
 def new_run_dir(runs_dir: str | os.PathLike, name: str) -> Path:
     """Create ``runs_dir/<slug>-<timestamp>`` (with ``-2``, ``-3``... if that second is taken)."""
-    base = Path(runs_dir).expanduser()
+    base = expand_user(runs_dir)  # a PathProblem is an OSError: "cannot write the run folder: ..."
     base.mkdir(parents=True, exist_ok=True)
     stem = f"{slugify(name)}-{time.strftime('%Y%m%d-%H%M%S')}"
     for i in range(1, 1000):

@@ -1,0 +1,31 @@
+"""Paths the user typed: ``~`` expanded, with a message (not a RuntimeError) when it names no user.
+
+``Path("~nosuchuser/x").expanduser()`` raises ``RuntimeError: Could not determine home directory``; every place
+that expands a user's path goes through :func:`expand_user` instead, which raises :class:`PathProblem` (an
+``OSError``, so the callers' existing "cannot use this path" handling applies) naming the path and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class PathProblem(OSError):
+    """A path cannot be used as written; ``str(e)`` names it and says what to write instead."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "the path cannot be used"
+
+
+def expand_user(path: str | os.PathLike) -> Path:
+    """``path`` with a leading ``~`` or ``~user`` expanded."""
+    p = Path(path)
+    try:
+        return p.expanduser()
+    except RuntimeError:
+        text = str(path)
+        user = text[1:].split("/", 1)[0].split(os.sep, 1)[0]
+        who = f"there is no user {user!r} on this machine" if user else "your home folder is not known here"
+        raise PathProblem(f"{text}: {who}, so {'~' + user} cannot be expanded. Write the full path "
+                          f"(or ~/… for your own home folder)") from None
