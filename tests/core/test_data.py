@@ -148,6 +148,27 @@ def test_idx_dataset_any_class_count_and_size(tmp_path):
     assert 0.4 < d.mean[0] < 0.6 and 0.25 < d.std[0] < 0.33
 
 
+def test_idx_label_far_outside_the_others_names_its_file(tmp_path):
+    """Labels 0-3 and one 200: 'idx has 201 classes' used to be all the user learned. Now the label file is named."""
+    arrays, paths = make_idx_folder(tmp_path, n_classes=4, size=8, n_train=40, n_test=8)
+    labels = arrays["train-labels"].copy()
+    labels[17] = 200
+    write_idx(paths["train-labels"], labels, False)
+    with pytest.raises(DataError) as e:
+        load_dataset("idx", root=tmp_path, download=False, val_split=0.1)
+    msg = str(e.value)
+    assert str(paths["train-labels"]) in msg and "label 200 (at position 17)" in msg and "201 classes" in msg
+
+
+def test_idx_labels_with_a_few_unused_numbers_still_load(tmp_path):
+    """EMNIST letters number their classes 1-26: class 0 never appears, and that is fine."""
+    arrays, paths = make_idx_folder(tmp_path, n_classes=4, size=8, n_train=40, n_test=8)
+    for role in ("train-labels", "t10k-labels"):
+        write_idx(paths[role], arrays[role] + 1, False)
+    d = load_dataset("idx", root=tmp_path, download=False, val_split=0.1)
+    assert d.classes == ["0", "1", "2", "3", "4"]
+
+
 def test_idx_dataset_needs_root():
     with pytest.raises(DataError, match="root"):
         load_dataset("idx")
@@ -577,6 +598,36 @@ def test_image_folder_unreadable_image(tmp_path):
     with pytest.raises(DataError) as info:
         load_dataset("image-folder", root=tmp_path, input_shape=(1, 4, 4))
     assert str(bad) in str(info.value)
+
+
+def _png_header_only(path: pathlib.Path, width: int, height: int):
+    """A PNG whose header declares width×height grey pixels (and no pixel data): what PIL sees on open."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("side", [12_000, 20_000])  # 144 MP (PIL warns) and 400 MP (PIL raises)
+def test_image_folder_huge_image_is_named_without_pils_warning(tmp_path, side):
+    import warnings
+
+    for cls in ("a", "b"):
+        for i in range(3):
+            _png(tmp_path / cls / f"{i}.png", (4, 4), (0, 0, 0))
+    huge = tmp_path / "a" / "huge.png"
+    _png_header_only(huge, side, side)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(DataError) as info:
+            load_dataset("image-folder", root=tmp_path)
+    assert str(huge) in str(info.value) and "too large" in str(info.value)
+    assert not [w for w in caught if "DecompressionBomb" in type(w.message).__name__], caught
 
 
 def test_image_folder_no_classes_and_bad_shape(tmp_path):

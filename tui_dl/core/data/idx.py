@@ -242,11 +242,33 @@ def _load_idx_family(key: str, spec: _Spec, root, download: bool,
     raise DataError(msg, recoverable=True)
 
 
+def _check_label_numbering(files: dict[str, pathlib.Path], train: TensorSplit, test: TensorSplit) -> None:
+    """IDX labels are class numbers 0…K−1, so K is the largest label + 1. When most of those classes never
+    appear (labels 0–3 and one 200 make 201 classes, 196 of them empty), the largest label is a damaged or foreign
+    value: say which file holds it. A few unused numbers (EMNIST letters start at 1) are fine."""
+    present = set(torch.unique(train.y).tolist()) | set(torch.unique(test.y).tolist())
+    if not present:
+        return
+    k = max(present) + 1
+    if len(present) * 2 >= k:
+        return
+    top = max(present)
+    split = "train" if len(train.y) and int(train.y.max()) == top else "t10k"
+    labels = (train if split == "train" else test).y
+    pos = int((labels == top).nonzero()[0])
+    shown = ", ".join(map(str, sorted(present)[:8])) + (", …" if len(present) > 8 else "")
+    raise DataError(f"{files[split + '-labels']} contains the label {top} (at position {pos:,}), but only "
+                    f"{len(present)} different labels appear ({shown}). IDX labels are class numbers 0…K−1, so "
+                    f"this would make {k} classes, {k - len(present)} of them empty. Fix or replace the label file "
+                    "(is it from another dataset?).", recoverable=True)
+
+
 def _load_idx_folder(folder: pathlib.Path, progress: Progress | None) -> tuple[TensorSplit, TensorSplit, str]:
     for cand in (folder, folder / "raw"):
         files = _find_idx_files(cand)
         if len(files) == 4:
             train, test = _read_idx_set(files, None, "The dataset", progress)
+            _check_label_numbering(files, train, test)
             return train, test, f"{cand} (IDX files)"
     files = _find_idx_files(folder)
     have = _describe_partial(folder, files) if files else f"{folder} holds no IDX files."

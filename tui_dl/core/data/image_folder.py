@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import os
 import pathlib
+import warnings
 
 import numpy as np
 import torch
@@ -115,17 +116,35 @@ def _load_image_folder(folder: pathlib.Path, want: tuple[int, ...] | None, seed:
     return splits[0], splits[1], classes, f"{folder} ({total:,} images, {layout})"
 
 
+def _too_large(Image, path: pathlib.Path, pixels: int | None) -> DataError:
+    size = f" ({pixels / 1e6:,.0f} megapixels)" if pixels else ""
+    return DataError(f"The image {path} is too large{size} to be a training image: PIL refuses to decode more than "
+                     f"{Image.MAX_IMAGE_PIXELS:,} pixels (a decompression-bomb guard). Shrink it or remove it from "
+                     f"the folder.", recoverable=True)
+
+
 def _open_image(Image, path: pathlib.Path):
+    """Open (header only: decoding is lazy) and refuse an image over PIL's pixel limit with a message that names
+    it, instead of letting PIL's DecompressionBombWarning reach the user."""
     try:
-        return Image.open(path)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)
+    except Image.DecompressionBombError:
+        raise _too_large(Image, path, None) from None
+    except (OSError, ValueError, SyntaxError) as e:
         raise DataError(f"Could not read the image {path} ({e}). Delete or replace the file.",
                         recoverable=True) from None
+    w, h = im.size
+    if Image.MAX_IMAGE_PIXELS and w * h > Image.MAX_IMAGE_PIXELS:
+        im.close()
+        raise _too_large(Image, path, w * h)
+    return im
 
 
 def _decode_image(Image, path: pathlib.Path, mode: str, size: tuple[int, int]) -> np.ndarray:
     try:
-        with Image.open(path) as im:
+        with _open_image(Image, path) as im:
             try:
                 im.draft(mode, size)  # lets JPEG decode at reduced size; a no-op for other formats
             except (OSError, ValueError):
