@@ -75,6 +75,20 @@ def test_jsonl_events_parse_and_divergence_exits_1(tmp_path):
     assert (tmp_path / "run" / "last.pt").is_file()  # the last good (initial) checkpoint
 
 
+def test_nll_without_logsoftmax_stops_with_the_reason_and_exits_1(tmp_path):
+    """issue 13 item 11: nll on raw scores trained to a loss of -1e8 and exited 0; now it stops at once."""
+    exp = tmp_path / "nll.yaml"
+    exp.write_text("name: nll on logits\ninput: [2]\nlayers:\n  - {type: Linear, out_features: 16}\n"
+                   "  - {type: Tanh}\n  - {type: Linear, out_features: 2}\ndata: {name: moons, num_samples: 300}\n"
+                   "train: {epochs: 3, batch_size: 32, threads: 1, loss: nll, optimizer: {name: adam, lr: 0.05}}\n")
+    r = batch(exp, "--out", tmp_path / "run")
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "LOSS BELOW ITS MINIMUM at epoch 1" in r.stderr and "Add a LogSoftmax layer at the end" in r.stderr
+    assert "DIVERGED" not in r.stderr and "Traceback" not in r.stderr
+    assert "training stopped after" in r.stdout and "the loss fell below its minimum" in r.stdout
+    assert not [x for x in r.stdout.splitlines() if x.startswith("epoch ")]
+
+
 @pytest.mark.parametrize("args,needle", [
     (["--set", "train.optimizer.lr=-1"], "train.optimizer.lr"),                 # config error, no torch
     (["--device", "cuda"], "no NVIDIA GPU"),

@@ -188,6 +188,36 @@ def test_softmax_before_cross_entropy_and_nll_without_logsoftmax_warn(moons, tmp
     assert any("LogSoftmax" in m for m in notes)
 
 
+@pytest.mark.parametrize("last", [[], [{"type": "Softmax"}]])
+def test_nll_without_logsoftmax_is_stopped_below_its_minimum(last, moons, tmp_path):
+    """nll on raw scores (or probabilities) has no lower bound: before the fix it trained to -1e8 with every epoch
+    "best". A loss below its minimum (0) ends the run like a divergence, with the reason (issue 13 item 11)."""
+    exp = make_exp(MLP2 + last, [2], {"name": "moons"}, epochs=3, batch_size=32, loss="nll",
+                   optimizer={"name": "adam", "lr": 0.05})
+    ev = run(exp, tmp_path, moons)
+    div = of(ev, Diverged)
+    assert len(div) == 1 and div[0].reason == "below_minimum" and div[0].loss < 0, div
+    assert div[0].epoch == 1 and div[0].step <= 5
+    advice = div[0].advice
+    assert "nll fell to" in advice and "below 0, the lowest value it can take" in advice
+    assert "expects log-probabilities" in advice and "LogSoftmax" in advice and "loss: cross_entropy" in advice
+    assert "learning rate" not in advice  # not a divergence from a too-high learning rate
+    assert not of(ev, EpochDone)  # no epoch is ever reported "best" with an impossible loss
+    fin = of(ev, Finished)[0]
+    assert fin.status == "diverged" and fin.test_accuracy is None
+    assert load_checkpoint(tmp_path / "run" / "last.pt")["step"] == 0  # the last good checkpoint is kept
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["status"] == "diverged"
+
+
+def test_a_loss_at_its_minimum_is_not_stopped(moons, tmp_path):
+    """The bound is the loss's minimum: a network that fits (cross-entropy towards 0, float rounding included) runs
+    to the end."""
+    exp = make_exp(MLP2, [2], {"name": "moons"}, epochs=3, batch_size=32, loss="mse",
+                   optimizer={"name": "adam", "lr": 0.05}, checkpoints=False)
+    ev = run(exp, tmp_path, moons)
+    assert not of(ev, Diverged) and of(ev, Finished)[0].status == "completed"
+
+
 def test_unavailable_device_is_a_setup_error(moons, tmp_path):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")

@@ -84,6 +84,7 @@ class _Printer:
         self.color = color and self.tty
         self.live = False  # a \r progress line is showing
         self.started = None
+        self.diverged_ev = None
 
     def c(self, text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if self.color else text
@@ -187,7 +188,9 @@ class _Printer:
 
     def diverged(self, ev) -> None:
         self._clear_live()
-        msg = f"DIVERGED at epoch {ev.epoch}, step {ev.step:,}: {ev.advice}"
+        self.diverged_ev = ev
+        what = "LOSS BELOW ITS MINIMUM" if ev.reason == "below_minimum" else "DIVERGED"
+        msg = f"{what} at epoch {ev.epoch}, step {ev.step:,}: {ev.advice}"
         print(self.c(msg, _BOLD + _RED) if self.color and sys.stderr.isatty() else msg, file=sys.stderr, flush=True)
 
     def finished(self, ev) -> None:
@@ -208,7 +211,10 @@ class _Printer:
         elif ev.status == "stopped":
             self.line(f"stopped after {ev.steps:,} steps ({_fmt_secs(ev.seconds)})")
         elif ev.status == "diverged":
-            self.line(f"training diverged after {ev.steps:,} steps")
+            if self.diverged_ev is not None and self.diverged_ev.reason == "below_minimum":
+                self.line(f"training stopped after {ev.steps:,} steps: the loss fell below its minimum")
+            else:
+                self.line(f"training diverged after {ev.steps:,} steps")
         self.line(f"run folder: {ev.run_dir}")
         if ev.status == "stopped":
             self.line(f"continue with: tui-dl --batch --resume {ev.run_dir}")

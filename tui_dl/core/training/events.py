@@ -91,7 +91,7 @@ class Diverged:
     step: int
     loss: float
     first_loss: float
-    reason: str                 # "nan", "inf", "exploded"
+    reason: str                 # "nan", "inf", "exploded", "below_minimum" (a loss under its lowest possible value)
     advice: str
     kind: str = field(default="diverged", init=False)
 

@@ -194,12 +194,13 @@ class _Trainer:
         self.notices += plan.notices
         self.parts = Parts(eng.model, eng.optimizer, eng.scheduler, torch.Generator().manual_seed(cfg.seed))
         best = Best(plan.monitor, plan.monitor_mode)
+        bound = {"min_loss": plan.objective.min_loss, "below_min_hint": plan.objective.below_min_hint}
         if ck is None:
-            self.state = TrainState(best, DivergenceGuard(None, plan.check_every), t0=self.t0)
+            self.state = TrainState(best, DivergenceGuard(None, plan.check_every, **bound), t0=self.t0)
         else:
             self.state = TrainState.from_checkpoint(
                 ck, self.parts, best=best, check_every=plan.check_every, steps_per_epoch=plan.steps_per_epoch,
-                device=device, channels_last=plan.channels_last, source=str(self.resume_path), t0=self.t0)
+                device=device, channels_last=plan.channels_last, source=str(self.resume_path), t0=self.t0, **bound)
         self.sizes_t = torch.tensor(plan.batch_sizes, dtype=torch.float32, device=device)
         self.facts = {"threads": plan.threads, "lanes": plan.lanes, "spec": exp.network.to_dict(),
                       "experiment": exp.to_dict(),
@@ -383,7 +384,8 @@ class _Trainer:
         s = self.state
         self.finished_status = "diverged"
         return self._emit(s.guard.event(loss, epoch=s.epoch, step=s.step - (s.batch - bad_batch) + 1,
-                                        lr=current_lr(self.parts.optimizer), grad_clip=self.cfg.grad_clip))
+                                        lr=current_lr(self.parts.optimizer), grad_clip=self.cfg.grad_clip,
+                                        loss_name=self.cfg.loss.name))
 
     def _end_epoch(self, prog: EpochProgress):
         cfg, s, plan, eng = self.cfg, self.state, self.plan, self.engine
