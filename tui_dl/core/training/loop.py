@@ -51,7 +51,7 @@ from tui_dl.core.training.plan import (RunPlan, check_network, data_request, mer
                                        resumed_data)
 from tui_dl.core.training.state import Best, EpochProgress, Parts, TrainState
 from tui_dl.core.training.steps import Batcher, Step, evaluate, make_step
-from tui_dl.core.training.summary import run_summary, versions
+from tui_dl.core.training.summary import inference_facts, run_summary, versions
 
 if TYPE_CHECKING:
     from tui_dl.core.data import LoadedData
@@ -206,7 +206,8 @@ class _Trainer:
                       "experiment": exp.to_dict(),
                       "dataset": {"name": d.name, "train_size": len(d.train),
                                   "val_size": len(d.val) if d.val is not None else 0, "test_size": len(d.test),
-                                  "classes": list(d.classes), "fallback_reason": d.fallback_reason}}
+                                  "classes": list(d.classes), "fallback_reason": d.fallback_reason},
+                      "inference": inference_facts(d, exp.network.input_shape)}
 
     # -- checkpoints ----------------------------------------------------------------------------
     def _checkpoint(self, status: str) -> dict[str, Any]:
@@ -475,7 +476,8 @@ class _Trainer:
         summary = run_summary(fin, self.started, history=s.history, monitor=s.best.monitor,
                               monitor_value=s.best.value, train_seconds=train_seconds, lanes=plan.lanes,
                               optimizer_impl=eng.opt_impl, channels_last=plan.channels_last,
-                              dataset_source=self.data.source, versions=versions())
+                              dataset_source=self.data.source, versions=versions(),
+                              inference=self.facts["inference"])
         try:
             self.writer.write_summary(summary)
         except OSError as e:
