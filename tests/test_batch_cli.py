@@ -172,3 +172,32 @@ def test_diagnoses_are_printed_once(tmp_path, monkeypatch, capsys):
     assert rc == 0
     assert out.count("⚑ rising loss") == 1
     assert re.search(r"⚑ rising loss: at step 20 the training loss is 92, \d\d× where it started", out)
+
+
+def test_the_result_names_both_val_accuracies_and_what_best_pt_holds():
+    """issue 13 item 20: "best val acc" was the accuracy at the lowest val loss. The printer says which is which."""
+    import io
+
+    from tui_dl.cli.batch import _Printer
+    from tui_dl.core.training.events import Finished
+
+    fin = Finished(status="completed", run_dir="runs/x", epochs_run=4, steps=40, seconds=2.0,
+                   train_images_per_second=100.0, best_epoch=3, best_val_loss=0.25, best_val_accuracy=0.912,
+                   test_loss=0.3, test_accuracy=0.9, monitor="val_loss", monitor_mode="min",
+                   monitor_source="early_stopping", val_accuracy_at_best=0.912, highest_val_accuracy=0.915,
+                   highest_val_accuracy_epoch=4, best_checkpoint="runs/x/best.pt")
+    out = io.StringIO()
+    _Printer(out, quiet=False, color=False).finished(fin)
+    text = out.getvalue()
+    assert "  val acc at best val loss (epoch 3): 91.20% · best val acc 91.50% (epoch 4)\n" in text
+    assert "  best.pt holds epoch 3: the lowest val loss (the early-stopping monitor)\n" in text
+    # a run that stopped before its test: the lines are still there
+    out = io.StringIO()
+    _Printer(out, quiet=False, color=False).finished(_stopped(fin))
+    assert "best val acc 91.50% (epoch 4)" in out.getvalue() and "continue with:" in out.getvalue()
+
+
+def _stopped(fin):
+    import dataclasses
+
+    return dataclasses.replace(fin, status="stopped", test_accuracy=None, test_loss=None)

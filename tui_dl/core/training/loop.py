@@ -42,6 +42,7 @@ from tui_dl.core.model.shapes import Summary
 from tui_dl.core.runs.checkpoint import atomic_save, load_checkpoint, resolve_checkpoint_path
 from tui_dl.core.runs.folder import RunWriter, new_run_dir
 from tui_dl.core.runs.lock import RunFolderBusy
+from tui_dl.core.training.best_epoch import highest, monitor_source
 from tui_dl.core.training.divergence import EXPLODE_FACTOR, EXPLODE_FLOOR, DivergenceGuard
 from tui_dl.core.training.errors import SetupError, TrainError, is_oom, oom_error
 from tui_dl.core.training.events import (CheckpointSaved, EarlyStopped, EpochDone, Finished, Notice, RunStarted,
@@ -467,12 +468,20 @@ class _Trainer:
         train_seconds = s.train_seconds_prev + s.train_seconds
         ips = (s.train_images_prev + s.images_done) / train_seconds if train_seconds > 0 else 0.0
         best_rec = next((h for h in s.history if h["epoch"] == s.best.epoch), None)
+        top_epoch, top_acc = highest(s.history, "val_accuracy")
+        best_pt = self.run_dir / "best.pt"
         fin = Finished(status=status, run_dir=str(self.run_dir), epochs_run=len(s.history), steps=s.step,
                        seconds=s.elapsed(), train_images_per_second=ips, best_epoch=s.best.epoch,
                        best_val_loss=best_rec["val_loss"] if best_rec else None,
                        best_val_accuracy=best_rec["val_accuracy"] if best_rec else None,
                        test_loss=test_loss, test_accuracy=test_acc, per_class_accuracy=per_class,
-                       confusion=confusion or [], classes=list(self.data.classes))
+                       confusion=confusion or [], classes=list(self.data.classes),
+                       monitor=s.best.monitor, monitor_mode=s.best.mode,
+                       monitor_source=monitor_source(es is not None, es.monitor if es else s.best.monitor,
+                                                     s.best.monitor),
+                       val_accuracy_at_best=best_rec["val_accuracy"] if best_rec else None,
+                       highest_val_accuracy=top_acc, highest_val_accuracy_epoch=top_epoch,
+                       best_checkpoint=str(best_pt) if s.best.epoch is not None and best_pt.is_file() else "")
         summary = run_summary(fin, self.started, history=s.history, monitor=s.best.monitor,
                               monitor_value=s.best.value, train_seconds=train_seconds, lanes=plan.lanes,
                               optimizer_impl=eng.opt_impl, channels_last=plan.channels_last,

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 
 from tui_dl import __version__
+from tui_dl.core.training.best_epoch import best_checkpoint_line
 from tui_dl.core.training.events import Finished, RunStarted
 
 __all__ = ["run_summary", "versions", "inference_facts"]
@@ -65,4 +66,10 @@ def run_summary(fin: Finished, started: RunStarted, *, history: list[dict[str, A
         "train_size": started.train_size, "val_size": started.val_size, "test_size": started.test_size,
         "params": started.params, "history": history, "versions": versions,
         **({"inference": inference} if inference is not None else {}),
+        # "best" is the epoch with the best monitor value; its val accuracy is not the highest one
+        "val_accuracy_at_best": fin.val_accuracy_at_best,
+        "highest_val_accuracy": {"epoch": fin.highest_val_accuracy_epoch, "value": fin.highest_val_accuracy},
+        "best_checkpoint": {"path": fin.best_checkpoint or None, "epoch": fin.best_epoch, "monitor": fin.monitor,
+                            "mode": fin.monitor_mode, "source": fin.monitor_source,
+                            "why": best_checkpoint_line(fin)},
     }
