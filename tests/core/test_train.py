@@ -403,6 +403,43 @@ def test_stop_at_an_epoch_boundary_and_resume_with_more_epochs(moons, tmp_path):
     assert of(more, Finished)[0].test_accuracy == of(ref, Finished)[0].test_accuracy
 
 
+@pytest.mark.parametrize("sched,note", [
+    ({"name": "cosine"}, "the cosine schedule is re-planned over 5 epochs, as if the run had started with epochs=5: "
+                         "epoch 3 trains at lr=0.06545 (the old plan: 0)"),
+    ({"name": "step", "step_size": 2, "gamma": 0.5}, "the step schedule goes on as before (it does not depend on the "
+                                                     "number of epochs)"),
+    ({"name": "cosine", "t_max": 4}, "the cosine schedule goes on as before (it keeps train.scheduler.t_max=4)"),
+])
+def test_resume_with_more_epochs_replans_the_schedule_over_the_new_length(sched, note, moons, tmp_path):
+    """issue 13 item 15: a finished 2-epoch cosine run extended to 5 trained epoch 3 at lr 0 (T_max stayed 2), then
+    the rate rose again. Now the remaining epochs train at the rates of a run planned for 5 epochs from the start."""
+    def exp(epochs):
+        return make_exp(MLP2, [2], {"name": "moons"}, epochs=epochs, optimizer={"name": "sgd", "lr": 0.1},
+                        scheduler=sched)
+    planned = [e.lr for e in of(run(exp(5), tmp_path, moons, name="planned"), EpochDone)]
+    run(exp(2), tmp_path, moons, name="short")
+    more = list(iter_training(exp(5), resume=tmp_path / "short", data=moons))
+    assert [e.epoch for e in of(more, EpochDone)] == [3, 4, 5]
+    assert [e.lr for e in of(more, EpochDone)] == pytest.approx(planned[2:], rel=1e-9, abs=1e-12)
+    assert of(more, Finished)[0].status == "completed"
+    if "t_max" not in sched:  # (a cosine with its own t_max=4 reaches 0 at epoch 5, planned or not)
+        assert all(e.lr > 0 for e in of(more, EpochDone))
+    assert f"train.epochs 2 → 5: {note}" in [n.message for n in of(more, Notice)]
+    # the extended run's checkpoint holds the new plan: resuming it again changes nothing
+    again = list(iter_training(exp(5), resume=tmp_path / "short", data=moons))
+    assert not [n for n in of(again, Notice) if "schedule" in n.message]
+
+
+def test_an_unchanged_resume_says_nothing_about_the_schedule(moons, tmp_path):
+    exp = make_exp(MLP2, [2], {"name": "moons"}, epochs=2, optimizer={"name": "sgd", "lr": 0.1},
+                   scheduler={"name": "cosine"}, log_every=1)
+    stop = threading.Event()
+    interrupt_after(iter_training(exp, run_dir=tmp_path / "r", data=moons, should_stop=stop), 3, stop)
+    rest = list(iter_training(exp, resume=tmp_path / "r", data=moons))
+    assert not [n for n in of(rest, Notice) if "schedule" in n.message]
+    assert [e.lr for e in of(rest, EpochDone)] == pytest.approx([0.1, 0.05])
+
+
 def test_events_are_json_ready(moons, tmp_path):
     ev = run(make_exp(MLP2, [2], {"name": "moons"}, epochs=1, checkpoints=False), tmp_path, moons)
     for e in ev:

@@ -47,7 +47,7 @@ from tui_dl.core.training.divergence import EXPLODE_FACTOR, EXPLODE_FLOOR, Diver
 from tui_dl.core.training.errors import SetupError, TrainError, is_oom, oom_error
 from tui_dl.core.training.events import (CheckpointSaved, EarlyStopped, EpochDone, Finished, Notice, RunStarted,
                                          StepDone, TrainEvent)
-from tui_dl.core.training.optim import current_lr, is_plateau, make_optimizer, make_scheduler
+from tui_dl.core.training.optim import current_lr, is_plateau, make_optimizer, make_scheduler, replan_scheduler
 from tui_dl.core.training.plan import (RunPlan, check_network, data_request, merge_resumed, pick_device, plan_run,
                                        resumed_data)
 from tui_dl.core.training.state import Best, EpochProgress, Parts, TrainState
@@ -202,6 +202,10 @@ class _Trainer:
             self.state = TrainState.from_checkpoint(
                 ck, self.parts, best=best, check_every=plan.check_every, steps_per_epoch=plan.steps_per_epoch,
                 device=device, channels_last=plan.channels_last, source=str(self.resume_path), t0=self.t0, **bound)
+            saved_epochs = (ck.get("experiment") or {}).get("train", {}).get("epochs", cfg.epochs)
+            replanned = replan_scheduler(eng.scheduler, cfg, saved_epochs)
+            if replanned:
+                self.notices.append(Notice("info", replanned))
         self.sizes_t = torch.tensor(plan.batch_sizes, dtype=torch.float32, device=device)
         self.facts = {"threads": plan.threads, "lanes": plan.lanes, "spec": exp.network.to_dict(),
                       "experiment": exp.to_dict(),
