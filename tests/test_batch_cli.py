@@ -201,3 +201,21 @@ def _stopped(fin):
     import dataclasses
 
     return dataclasses.replace(fin, status="stopped", test_accuracy=None, test_loss=None)
+
+
+def test_resume_from_best_pt_into_a_new_out_folder_writes_the_history(tmp_path):
+    """issue 13 item 21: `--resume run/best.pt --out new` on a finished run wrote an empty metrics.csv."""
+    exp = tmp_path / "moons.yaml"
+    exp.write_text("name: moons\ninput: [2]\nlayers:\n  - {type: Linear, out_features: 8}\n  - {type: Tanh}\n"
+                   "  - {type: Linear, out_features: 2}\ndata: {name: moons, num_samples: 300}\n"
+                   "train: {epochs: 2, batch_size: 32, threads: 1, optimizer: {name: adam, lr: 0.02}}\n")
+    assert batch(exp, "--out", tmp_path / "run", "--quiet").returncode == 0
+    r = batch("--resume", tmp_path / "run" / "best.pt", "--out", tmp_path / "new")
+    assert r.returncode == 0, r.stderr
+    best = json.loads((tmp_path / "run" / "summary.json").read_text())["best"]["epoch"]
+    old = list(csv.DictReader((tmp_path / "run" / "metrics.csv").open()))
+    new = list(csv.DictReader((tmp_path / "new" / "metrics.csv").open()))
+    assert new == old[:best] and len(new) >= 1
+    kinds = [json.loads(x)["event"] for x in (tmp_path / "new" / "metrics.jsonl").read_text().splitlines()]
+    assert kinds.count("epoch") == best and kinds[-1] == "finished"
+    assert "its history (epoch" in r.stdout and (tmp_path / "new" / "last.pt").is_file()

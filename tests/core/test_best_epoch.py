@@ -25,7 +25,8 @@ def moons():
 
 @pytest.fixture
 def scripted_validation(monkeypatch):
-    """The real run, with validation answering SCRIPT epoch by epoch (the test set is evaluated for real)."""
+    """The real run, with validation answering SCRIPT epoch by epoch (the test set is evaluated for real). The
+    list of validation calls so far is returned (a resumed run sets it to the epochs already done)."""
     real, calls = loop.evaluate, []
 
     def evaluate(*args, confusion=False, **kw):
@@ -35,6 +36,7 @@ def scripted_validation(monkeypatch):
         return SCRIPT[len(calls) - 1] + (None,)
 
     monkeypatch.setattr(loop, "evaluate", evaluate)
+    return calls
 
 
 def _fin(**kw) -> Finished:

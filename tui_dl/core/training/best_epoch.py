@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 
 from tui_dl.core.training.events import Finished
 
-__all__ = ["highest", "metric_name", "monitor_source", "best_epoch_line", "best_checkpoint_line"]
+__all__ = ["highest", "metric_name", "monitor_source", "best_fields", "best_epoch_line", "best_checkpoint_line"]
 
 _NAMES = {"val_loss": "val loss", "val_accuracy": "val acc", "train_loss": "train loss",
           "train_accuracy": "train acc"}
@@ -46,6 +46,19 @@ def monitor_source(early_stopping_on: bool, wanted: str, monitor: str) -> str:
     if wanted != monitor:
         return "fallback"
     return "early_stopping" if early_stopping_on else "default"
+
+
+def best_fields(history: list[dict[str, Any]], *, best_epoch: int | None, monitor: str, mode: str, source: str,
+                best_checkpoint: str) -> dict[str, Any]:
+    """The ``Finished`` fields about the best epoch: its val loss and accuracy, the monitor and why it was
+    watched, the highest val accuracy with its epoch, and the path of ``best.pt`` ("" when there is none)."""
+    rec = next((h for h in history if h["epoch"] == best_epoch), None)
+    top_epoch, top = highest(history, "val_accuracy")
+    at_best = rec.get("val_accuracy") if rec else None
+    return {"best_epoch": best_epoch, "best_val_loss": rec.get("val_loss") if rec else None,
+            "best_val_accuracy": at_best, "val_accuracy_at_best": at_best, "monitor": monitor, "monitor_mode": mode,
+            "monitor_source": source, "highest_val_accuracy": top, "highest_val_accuracy_epoch": top_epoch,
+            "best_checkpoint": best_checkpoint if best_epoch is not None else ""}
 
 
 def _pct(v: float | None) -> str:

@@ -19,8 +19,9 @@ import torch
 from tui_dl.core.runs.checkpoint import CheckpointError, make_checkpoint, rng_state, set_rng_state
 from tui_dl.core.training.divergence import DivergenceGuard
 from tui_dl.core.training.errors import SetupError
+from tui_dl.core.training.events import EpochDone
 
-__all__ = ["Best", "EpochProgress", "Parts", "TrainState"]
+__all__ = ["Best", "EpochProgress", "Parts", "TrainState", "history_events"]
 
 
 @dataclasses.dataclass
@@ -47,6 +48,23 @@ class Best:
             return True
         self.bad_epochs += 1
         return False
+
+
+def history_events(history: list[dict[str, Any]], *, epochs: int, monitor: str, mode: str,
+                   min_delta: float = 0.0) -> list[EpochDone]:
+    """The ``EpochDone`` events of a checkpoint's ``history``, for a run folder that does not have them (a run
+    resumed into a new ``--out`` folder). ``is_best`` is worked out again by the run's own rule (:class:`Best`
+    on ``monitor``); ``epochs`` is the run's planned length; the time of an epoch recorded before the history
+    kept it is 0."""
+    best, out = Best(monitor, mode), []
+    for h in history:
+        out.append(EpochDone(epoch=int(h["epoch"]), epochs=int(epochs), step=int(h["step"]),
+                             train_loss=h["train_loss"], train_accuracy=h.get("train_accuracy"),
+                             val_loss=h.get("val_loss"), val_accuracy=h.get("val_accuracy"), lr=float(h["lr"]),
+                             seconds=float(h.get("seconds", 0.0)),
+                             images_per_second=float(h.get("images_per_second", 0.0)),
+                             is_best=best.update(h.get(monitor), int(h["epoch"]), min_delta)))
+    return out
 
 
 @dataclasses.dataclass
