@@ -57,7 +57,9 @@ def test_a_finished_run_evaluated_again_into_a_new_folder(moons, tmp_path):
     best_epoch = load_checkpoint(tmp_path / "run" / "best.pt")["epochs_completed"]
     list(iter_training(None, resume=tmp_path / "run" / "last.pt", run_dir=tmp_path / "new", data=moons))
     assert _rows(tmp_path / "new") == _rows(tmp_path / "run") and len(_rows(tmp_path / "new")) == 2
-    assert (tmp_path / "new" / "last.pt").is_file()
+    copied = load_checkpoint(tmp_path / "new" / "last.pt")
+    assert copied["step"] == load_checkpoint(tmp_path / "run" / "last.pt")["step"]
+    assert copied["inference"]["input_shape"] == [2] and copied["inference"]["classes"] == ["0", "1"]
     assert (tmp_path / "new" / "best.pt").is_file() == (best_epoch == 2)
 
 

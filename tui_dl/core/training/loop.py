@@ -257,8 +257,8 @@ class _Trainer:
             copied.append("last.pt")
             if s.best.epoch is not None and s.best.epoch == len(s.history) and s.batch == 0:
                 copied.append("best.pt")
-            for name in copied:
-                self._save(name, ck)
+            for name in copied:  # (a checkpoint from before checkpoints carried "inference" gets it here)
+                self._save(name, {**ck, "inference": ck.get("inference") or self.facts["inference"]})
         first, last = s.history[0]["epoch"], s.history[-1]["epoch"]
         epochs = f"epochs {first}-{last}" if last != first else f"epoch {first}"
         self.notices.append(Notice("info", f"this run folder continues {self.resume_path}: its history ({epochs}) "
