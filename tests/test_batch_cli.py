@@ -75,6 +75,20 @@ def test_jsonl_events_parse_and_divergence_exits_1(tmp_path):
     assert (tmp_path / "run" / "last.pt").is_file()  # the last good (initial) checkpoint
 
 
+def test_nll_without_logsoftmax_stops_with_the_reason_and_exits_1(tmp_path):
+    """issue 13 item 11: nll on raw scores trained to a loss of -1e8 and exited 0; now it stops at once."""
+    exp = tmp_path / "nll.yaml"
+    exp.write_text("name: nll on logits\ninput: [2]\nlayers:\n  - {type: Linear, out_features: 16}\n"
+                   "  - {type: Tanh}\n  - {type: Linear, out_features: 2}\ndata: {name: moons, num_samples: 300}\n"
+                   "train: {epochs: 3, batch_size: 32, threads: 1, loss: nll, optimizer: {name: adam, lr: 0.05}}\n")
+    r = batch(exp, "--out", tmp_path / "run")
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "LOSS BELOW ITS MINIMUM at epoch 1" in r.stderr and "Add a LogSoftmax layer at the end" in r.stderr
+    assert "DIVERGED" not in r.stderr and "Traceback" not in r.stderr
+    assert "training stopped after" in r.stdout and "the loss fell below its minimum" in r.stdout
+    assert not [x for x in r.stdout.splitlines() if x.startswith("epoch ")]
+
+
 @pytest.mark.parametrize("args,needle", [
     (["--set", "train.optimizer.lr=-1"], "train.optimizer.lr"),                 # config error, no torch
     (["--device", "cuda"], "no NVIDIA GPU"),
@@ -158,3 +172,50 @@ def test_diagnoses_are_printed_once(tmp_path, monkeypatch, capsys):
     assert rc == 0
     assert out.count("⚑ rising loss") == 1
     assert re.search(r"⚑ rising loss: at step 20 the training loss is 92, \d\d× where it started", out)
+
+
+def test_the_result_names_both_val_accuracies_and_what_best_pt_holds():
+    """issue 13 item 20: "best val acc" was the accuracy at the lowest val loss. The printer says which is which."""
+    import io
+
+    from tui_dl.cli.batch import _Printer
+    from tui_dl.core.training.events import Finished
+
+    fin = Finished(status="completed", run_dir="runs/x", epochs_run=4, steps=40, seconds=2.0,
+                   train_images_per_second=100.0, best_epoch=3, best_val_loss=0.25, best_val_accuracy=0.912,
+                   test_loss=0.3, test_accuracy=0.9, monitor="val_loss", monitor_mode="min",
+                   monitor_source="early_stopping", val_accuracy_at_best=0.912, highest_val_accuracy=0.915,
+                   highest_val_accuracy_epoch=4, best_checkpoint="runs/x/best.pt")
+    out = io.StringIO()
+    _Printer(out, quiet=False, color=False).finished(fin)
+    text = out.getvalue()
+    assert "  val acc at best val loss (epoch 3): 91.20% · best val acc 91.50% (epoch 4)\n" in text
+    assert "  best.pt holds epoch 3: the lowest val loss (the early-stopping monitor)\n" in text
+    # a run that stopped before its test: the lines are still there
+    out = io.StringIO()
+    _Printer(out, quiet=False, color=False).finished(_stopped(fin))
+    assert "best val acc 91.50% (epoch 4)" in out.getvalue() and "continue with:" in out.getvalue()
+
+
+def _stopped(fin):
+    import dataclasses
+
+    return dataclasses.replace(fin, status="stopped", test_accuracy=None, test_loss=None)
+
+
+def test_resume_from_best_pt_into_a_new_out_folder_writes_the_history(tmp_path):
+    """issue 13 item 21: `--resume run/best.pt --out new` on a finished run wrote an empty metrics.csv."""
+    exp = tmp_path / "moons.yaml"
+    exp.write_text("name: moons\ninput: [2]\nlayers:\n  - {type: Linear, out_features: 8}\n  - {type: Tanh}\n"
+                   "  - {type: Linear, out_features: 2}\ndata: {name: moons, num_samples: 300}\n"
+                   "train: {epochs: 2, batch_size: 32, threads: 1, optimizer: {name: adam, lr: 0.02}}\n")
+    assert batch(exp, "--out", tmp_path / "run", "--quiet").returncode == 0
+    r = batch("--resume", tmp_path / "run" / "best.pt", "--out", tmp_path / "new")
+    assert r.returncode == 0, r.stderr
+    best = json.loads((tmp_path / "run" / "summary.json").read_text())["best"]["epoch"]
+    old = list(csv.DictReader((tmp_path / "run" / "metrics.csv").open()))
+    new = list(csv.DictReader((tmp_path / "new" / "metrics.csv").open()))
+    assert new == old[:best] and len(new) >= 1
+    kinds = [json.loads(x)["event"] for x in (tmp_path / "new" / "metrics.jsonl").read_text().splitlines()]
+    assert kinds.count("epoch") == best and kinds[-1] == "finished"
+    assert "its history (epoch" in r.stdout and (tmp_path / "new" / "last.pt").is_file()

@@ -188,6 +188,36 @@ def test_softmax_before_cross_entropy_and_nll_without_logsoftmax_warn(moons, tmp
     assert any("LogSoftmax" in m for m in notes)
 
 
+@pytest.mark.parametrize("last", [[], [{"type": "Softmax"}]])
+def test_nll_without_logsoftmax_is_stopped_below_its_minimum(last, moons, tmp_path):
+    """nll on raw scores (or probabilities) has no lower bound: before the fix it trained to -1e8 with every epoch
+    "best". A loss below its minimum (0) ends the run like a divergence, with the reason (issue 13 item 11)."""
+    exp = make_exp(MLP2 + last, [2], {"name": "moons"}, epochs=3, batch_size=32, loss="nll",
+                   optimizer={"name": "adam", "lr": 0.05})
+    ev = run(exp, tmp_path, moons)
+    div = of(ev, Diverged)
+    assert len(div) == 1 and div[0].reason == "below_minimum" and div[0].loss < 0, div
+    assert div[0].epoch == 1 and div[0].step <= 5
+    advice = div[0].advice
+    assert "nll fell to" in advice and "below 0, the lowest value it can take" in advice
+    assert "expects log-probabilities" in advice and "LogSoftmax" in advice and "loss: cross_entropy" in advice
+    assert "learning rate" not in advice  # not a divergence from a too-high learning rate
+    assert not of(ev, EpochDone)  # no epoch is ever reported "best" with an impossible loss
+    fin = of(ev, Finished)[0]
+    assert fin.status == "diverged" and fin.test_accuracy is None
+    assert load_checkpoint(tmp_path / "run" / "last.pt")["step"] == 0  # the last good checkpoint is kept
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["status"] == "diverged"
+
+
+def test_a_loss_at_its_minimum_is_not_stopped(moons, tmp_path):
+    """The bound is the loss's minimum: a network that fits (cross-entropy towards 0, float rounding included) runs
+    to the end."""
+    exp = make_exp(MLP2, [2], {"name": "moons"}, epochs=3, batch_size=32, loss="mse",
+                   optimizer={"name": "adam", "lr": 0.05}, checkpoints=False)
+    ev = run(exp, tmp_path, moons)
+    assert not of(ev, Diverged) and of(ev, Finished)[0].status == "completed"
+
+
 def test_unavailable_device_is_a_setup_error(moons, tmp_path):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
@@ -371,6 +401,43 @@ def test_stop_at_an_epoch_boundary_and_resume_with_more_epochs(moons, tmp_path):
     assert [e.epoch for e in of(more, EpochDone)] == [3]
     assert of(more, EpochDone)[0].train_loss == of(ref, EpochDone)[2].train_loss
     assert of(more, Finished)[0].test_accuracy == of(ref, Finished)[0].test_accuracy
+
+
+@pytest.mark.parametrize("sched,note", [
+    ({"name": "cosine"}, "the cosine schedule is re-planned over 5 epochs, as if the run had started with epochs=5: "
+                         "epoch 3 trains at lr=0.06545 (the old plan: 0)"),
+    ({"name": "step", "step_size": 2, "gamma": 0.5}, "the step schedule goes on as before (it does not depend on the "
+                                                     "number of epochs)"),
+    ({"name": "cosine", "t_max": 4}, "the cosine schedule goes on as before (it keeps train.scheduler.t_max=4)"),
+])
+def test_resume_with_more_epochs_replans_the_schedule_over_the_new_length(sched, note, moons, tmp_path):
+    """issue 13 item 15: a finished 2-epoch cosine run extended to 5 trained epoch 3 at lr 0 (T_max stayed 2), then
+    the rate rose again. Now the remaining epochs train at the rates of a run planned for 5 epochs from the start."""
+    def exp(epochs):
+        return make_exp(MLP2, [2], {"name": "moons"}, epochs=epochs, optimizer={"name": "sgd", "lr": 0.1},
+                        scheduler=sched)
+    planned = [e.lr for e in of(run(exp(5), tmp_path, moons, name="planned"), EpochDone)]
+    run(exp(2), tmp_path, moons, name="short")
+    more = list(iter_training(exp(5), resume=tmp_path / "short", data=moons))
+    assert [e.epoch for e in of(more, EpochDone)] == [3, 4, 5]
+    assert [e.lr for e in of(more, EpochDone)] == pytest.approx(planned[2:], rel=1e-9, abs=1e-12)
+    assert of(more, Finished)[0].status == "completed"
+    if "t_max" not in sched:  # (a cosine with its own t_max=4 reaches 0 at epoch 5, planned or not)
+        assert all(e.lr > 0 for e in of(more, EpochDone))
+    assert f"train.epochs 2 → 5: {note}" in [n.message for n in of(more, Notice)]
+    # the extended run's checkpoint holds the new plan: resuming it again changes nothing
+    again = list(iter_training(exp(5), resume=tmp_path / "short", data=moons))
+    assert not [n for n in of(again, Notice) if "schedule" in n.message]
+
+
+def test_an_unchanged_resume_says_nothing_about_the_schedule(moons, tmp_path):
+    exp = make_exp(MLP2, [2], {"name": "moons"}, epochs=2, optimizer={"name": "sgd", "lr": 0.1},
+                   scheduler={"name": "cosine"}, log_every=1)
+    stop = threading.Event()
+    interrupt_after(iter_training(exp, run_dir=tmp_path / "r", data=moons, should_stop=stop), 3, stop)
+    rest = list(iter_training(exp, resume=tmp_path / "r", data=moons))
+    assert not [n for n in of(rest, Notice) if "schedule" in n.message]
+    assert [e.lr for e in of(rest, EpochDone)] == pytest.approx([0.1, 0.05])
 
 
 def test_events_are_json_ready(moons, tmp_path):

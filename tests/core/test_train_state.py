@@ -193,6 +193,33 @@ def test_a_batched_check_finds_the_first_bad_step_of_its_window():
     assert g.check(losses, 5, last=False) is None and g.check(losses, 6, last=True) is None  # the epoch's last
 
 
+def test_a_loss_below_its_minimum_is_caught_on_the_cpu_and_in_a_batched_check():
+    # every step on the CPU; a rounding error (-5e-5) is not a bad step, -0.2 is
+    g = DivergenceGuard(check_every=1, min_loss=0.0)
+    losses = torch.tensor([0.7, -5e-5, -0.2, 0.3])
+    assert [g.check(losses, d, last=False) for d in (1, 2)] == [None, None]
+    assert g.check(losses, 3, last=False) == 2
+    # batched (accelerators): the first bad step of the window
+    b = DivergenceGuard(check_every=4, min_loss=0.0)
+    assert [b.check(losses, d, last=d == 4) for d in (1, 2, 3, 4)] == [None, None, None, 2]
+    # no bound: the old rule (nll on raw scores may start below 0 and is only checked for explosions)
+    assert DivergenceGuard(check_every=4).check(losses, 4, last=True) is None
+
+
+def test_the_event_for_a_loss_below_its_minimum_gives_the_reason():
+    g = DivergenceGuard(0.7, min_loss=0.0, below_min_hint="nll expects log-probabilities: add a LogSoftmax layer")
+    ev = g.event(-3.5, epoch=1, step=4, lr=0.01, grad_clip=None, loss_name="nll")
+    assert (ev.reason, ev.loss, ev.first_loss, ev.step) == ("below_minimum", -3.5, 0.7, 4)
+    assert ev.advice == ("nll fell to -3.5 at step 4, below 0, the lowest value it can take: nll expects "
+                         "log-probabilities: add a LogSoftmax layer. Training was stopped; the last good checkpoint "
+                         "is kept.")
+    generic = DivergenceGuard(0.7, min_loss=0.0).event(-1.0, epoch=1, step=2, lr=0.1, grad_clip=None,
+                                                       loss_name="mse")
+    assert "not what mse expects" in generic.advice
+    # NaN below a bound is still NaN
+    assert g.event(float("nan"), epoch=1, step=2, lr=0.1, grad_clip=None).reason == "nan"
+
+
 def test_the_diverged_event_says_what_happened_and_what_to_do():
     g = DivergenceGuard(2.0)
     ev = g.event(5e4, epoch=2, step=17, lr=0.5, grad_clip=None)

@@ -85,6 +85,7 @@ class _Printer:
         self.color = color and self.tty
         self.live = False  # a \r progress line is showing
         self.started = None
+        self.diverged_ev = None
 
     def c(self, text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if self.color else text
@@ -188,8 +189,18 @@ class _Printer:
 
     def diverged(self, ev) -> None:
         self._clear_live()
-        msg = f"DIVERGED at epoch {ev.epoch}, step {ev.step:,}: {ev.advice}"
+        self.diverged_ev = ev
+        what = "LOSS BELOW ITS MINIMUM" if ev.reason == "below_minimum" else "DIVERGED"
+        msg = f"{what} at epoch {ev.epoch}, step {ev.step:,}: {ev.advice}"
         print(self.c(msg, _BOLD + _RED) if self.color and sys.stderr.isatty() else msg, file=sys.stderr, flush=True)
+
+    def best_lines(self, ev) -> None:
+        """The best epoch's val accuracy next to the highest one, and which epoch best.pt holds and why."""
+        from tui_dl.core.training.best_epoch import best_checkpoint_line, best_epoch_line
+
+        for text in (best_epoch_line(ev, _pct), best_checkpoint_line(ev)):
+            if text:
+                self.line(f"  {text}")
 
     def finished(self, ev) -> None:
         if self.quiet:
@@ -204,12 +215,18 @@ class _Printer:
             self.line(self.c(f"test accuracy {_pct(ev.test_accuracy)}", _BOLD + _GREEN)
                       + f"  (test loss {_num(ev.test_loss)}; {ev.epochs_run} epoch{'s' if ev.epochs_run != 1 else ''}, "
                         f"{_fmt_secs(ev.seconds)}, {ev.train_images_per_second:,.0f} img/s)")
+            self.best_lines(ev)
             if ev.confusion:
                 self.line(confusion_text(ev.confusion, ev.classes))
         elif ev.status == "stopped":
             self.line(f"stopped after {ev.steps:,} steps ({_fmt_secs(ev.seconds)})")
         elif ev.status == "diverged":
-            self.line(f"training diverged after {ev.steps:,} steps")
+            if self.diverged_ev is not None and self.diverged_ev.reason == "below_minimum":
+                self.line(f"training stopped after {ev.steps:,} steps: the loss fell below its minimum")
+            else:
+                self.line(f"training diverged after {ev.steps:,} steps")
+        if ev.test_accuracy is None:
+            self.best_lines(ev)
         self.line(f"run folder: {ev.run_dir}")
         if ev.status == "stopped":
             self.line(f"continue with: tui-dl --batch --resume {ev.run_dir}")

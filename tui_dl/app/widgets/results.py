@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from tui_dl.app.logfmt import pct
 from tui_dl.app.widgets.colors import palette
+from tui_dl.core.training.best_epoch import best_epoch_line
 from tui_dl.core.training.events import Finished
 
 
@@ -48,8 +49,8 @@ class ResultPanel(Static):
             head.append(f"   loss {f.test_loss:.4f}", style=pal.muted)
         parts.append(head)
         sub = []
-        if f.best_epoch is not None:
-            sub.append(f"best epoch {f.best_epoch}, val {pct(f.best_val_accuracy)}")
+        if f.best_epoch is not None:  # the val acc at the best epoch, and the highest one (issue 13 item 20)
+            sub.append(best_epoch_line(f, pct))
         cm = f.confusion
         if cm:
             sub.append("rows true, columns predicted")

@@ -129,6 +129,12 @@ class RunWriter:
                 w.writerows(body)
                 write_text_atomic(self.csv_path, buf.getvalue())
 
+    def epoch_rows(self) -> int:
+        """How many epoch rows ``metrics.csv`` holds (0 for a new folder)."""
+        self._csv_file.flush()
+        with open(self.csv_path, encoding="utf-8", errors="replace") as f:
+            return max(0, sum(1 for line in f if line.strip()) - 1)
+
     def write_config(self, yaml_text: str) -> None:
         write_text_atomic(self.dir / "config.yaml", yaml_text)
 

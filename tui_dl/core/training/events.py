@@ -91,7 +91,7 @@ class Diverged:
     step: int
     loss: float
     first_loss: float
-    reason: str                 # "nan", "inf", "exploded"
+    reason: str                 # "nan", "inf", "exploded", "below_minimum" (a loss under its lowest possible value)
     advice: str
     kind: str = field(default="diverged", init=False)
 
@@ -104,14 +104,21 @@ class Finished:
     steps: int
     seconds: float
     train_images_per_second: float
-    best_epoch: int | None = None
-    best_val_loss: float | None = None
-    best_val_accuracy: float | None = None
+    best_epoch: int | None = None           # the epoch with the best monitor value (the one best.pt holds)
+    best_val_loss: float | None = None      # val loss at best_epoch
+    best_val_accuracy: float | None = None  # val accuracy AT best_epoch (not the highest: see highest_val_accuracy)
     test_loss: float | None = None
     test_accuracy: float | None = None
     per_class_accuracy: list[float] = field(default_factory=list)
     confusion: list[list[int]] = field(default_factory=list)
     classes: list[str] = field(default_factory=list)
+    monitor: str = ""                       # what best_epoch is best by ("val_loss", ...); "" in older runs
+    monitor_mode: str = ""                  # "min" or "max"
+    monitor_source: str = ""                # why: "early_stopping" (its monitor), "default", "fallback"
+    val_accuracy_at_best: float | None = None       # = best_val_accuracy, named for what it is
+    highest_val_accuracy: float | None = None       # the highest val accuracy of any epoch
+    highest_val_accuracy_epoch: int | None = None
+    best_checkpoint: str = ""               # the path of best.pt ("" when checkpoints are off)
     kind: str = field(default="finished", init=False)
 
 

@@ -42,16 +42,17 @@ from tui_dl.core.model.shapes import Summary
 from tui_dl.core.runs.checkpoint import atomic_save, load_checkpoint, resolve_checkpoint_path
 from tui_dl.core.runs.folder import RunWriter, new_run_dir
 from tui_dl.core.runs.lock import RunFolderBusy
+from tui_dl.core.training.best_epoch import best_fields, monitor_source
 from tui_dl.core.training.divergence import EXPLODE_FACTOR, EXPLODE_FLOOR, DivergenceGuard
 from tui_dl.core.training.errors import SetupError, TrainError, is_oom, oom_error
 from tui_dl.core.training.events import (CheckpointSaved, EarlyStopped, EpochDone, Finished, Notice, RunStarted,
                                          StepDone, TrainEvent)
-from tui_dl.core.training.optim import current_lr, is_plateau, make_optimizer, make_scheduler
+from tui_dl.core.training.optim import current_lr, is_plateau, make_optimizer, make_scheduler, replan_scheduler
 from tui_dl.core.training.plan import (RunPlan, check_network, data_request, merge_resumed, pick_device, plan_run,
                                        resumed_data)
-from tui_dl.core.training.state import Best, EpochProgress, Parts, TrainState
+from tui_dl.core.training.state import Best, EpochProgress, Parts, TrainState, history_events
 from tui_dl.core.training.steps import Batcher, Step, evaluate, make_step
-from tui_dl.core.training.summary import run_summary, versions
+from tui_dl.core.training.summary import inference_facts, run_summary, versions
 
 if TYPE_CHECKING:
     from tui_dl.core.data import LoadedData
@@ -73,7 +74,8 @@ FLUSH_DENORMAL = True
 #: :func:`tui_dl.core.model.build.pool_before_relu`).
 POOL_BEFORE_RELU = True
 
-_EPOCH_RECORD = ("epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr")
+_EPOCH_RECORD = ("epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds",
+                 "images_per_second")
 
 
 def seed_everything(seed: int) -> None:
@@ -194,18 +196,24 @@ class _Trainer:
         self.notices += plan.notices
         self.parts = Parts(eng.model, eng.optimizer, eng.scheduler, torch.Generator().manual_seed(cfg.seed))
         best = Best(plan.monitor, plan.monitor_mode)
+        bound = {"min_loss": plan.objective.min_loss, "below_min_hint": plan.objective.below_min_hint}
         if ck is None:
-            self.state = TrainState(best, DivergenceGuard(None, plan.check_every), t0=self.t0)
+            self.state = TrainState(best, DivergenceGuard(None, plan.check_every, **bound), t0=self.t0)
         else:
             self.state = TrainState.from_checkpoint(
                 ck, self.parts, best=best, check_every=plan.check_every, steps_per_epoch=plan.steps_per_epoch,
-                device=device, channels_last=plan.channels_last, source=str(self.resume_path), t0=self.t0)
+                device=device, channels_last=plan.channels_last, source=str(self.resume_path), t0=self.t0, **bound)
+            saved_epochs = (ck.get("experiment") or {}).get("train", {}).get("epochs", cfg.epochs)
+            replanned = replan_scheduler(eng.scheduler, cfg, saved_epochs)
+            if replanned:
+                self.notices.append(Notice("info", replanned))
         self.sizes_t = torch.tensor(plan.batch_sizes, dtype=torch.float32, device=device)
         self.facts = {"threads": plan.threads, "lanes": plan.lanes, "spec": exp.network.to_dict(),
                       "experiment": exp.to_dict(),
                       "dataset": {"name": d.name, "train_size": len(d.train),
                                   "val_size": len(d.val) if d.val is not None else 0, "test_size": len(d.test),
-                                  "classes": list(d.classes), "fallback_reason": d.fallback_reason}}
+                                  "classes": list(d.classes), "fallback_reason": d.fallback_reason},
+                      "inference": inference_facts(d, exp.network.input_shape)}
 
     # -- checkpoints ----------------------------------------------------------------------------
     def _checkpoint(self, status: str) -> dict[str, Any]:
@@ -231,6 +239,31 @@ class _Trainer:
             return
         with contextlib.suppress(OSError):
             self.writer.log(ev)
+
+    def _complete_new_folder(self) -> None:
+        """A run resumed into a folder of its own (``--resume run/best.pt --out new``): write the checkpoint's
+        history into its metrics and the checkpoint itself as its last.pt (and best.pt when it holds the best
+        epoch), so the new folder is a complete run folder."""
+        s, ck, d = self.state, self.ckpt, self.run_dir
+        if not s.history or self.writer.epoch_rows():
+            return
+        es = self.cfg.early_stopping
+        saved_epochs = (ck.get("experiment") or {}).get("train", {}).get("epochs", self.cfg.epochs)
+        for ev in history_events(s.history, epochs=saved_epochs, monitor=s.best.monitor, mode=s.best.mode,
+                                 min_delta=es.min_delta if es else 0.0):
+            self.writer.log(ev)
+        copied = []
+        if self.cfg.checkpoints and not (d / "last.pt").exists():
+            copied.append("last.pt")
+            if s.best.epoch is not None and s.best.epoch == len(s.history) and s.batch == 0:
+                copied.append("best.pt")
+            for name in copied:  # (a checkpoint from before checkpoints carried "inference" gets it here)
+                self._save(name, {**ck, "inference": ck.get("inference") or self.facts["inference"]})
+        first, last = s.history[0]["epoch"], s.history[-1]["epoch"]
+        epochs = f"epochs {first}-{last}" if last != first else f"epoch {first}"
+        self.notices.append(Notice("info", f"this run folder continues {self.resume_path}: its history ({epochs}) "
+                                           f"is written into metrics.csv and metrics.jsonl"
+                                           + (f", the checkpoint as {' and '.join(copied)}" if copied else "")))
 
     def _emit(self, event):
         try:
@@ -260,6 +293,7 @@ class _Trainer:
                 self.writer = RunWriter(self.run_dir, resume_step=self.state.step)
                 if not (self.run_dir / "config.yaml").exists():
                     self.writer.write_config(self.exp.to_yaml())
+                self._complete_new_folder()
             else:
                 self.run_dir = Path(self.run_dir_arg) if self.run_dir_arg else new_run_dir(self.runs_dir, self.exp.name)
                 self.writer = RunWriter(self.run_dir)
@@ -383,7 +417,8 @@ class _Trainer:
         s = self.state
         self.finished_status = "diverged"
         return self._emit(s.guard.event(loss, epoch=s.epoch, step=s.step - (s.batch - bad_batch) + 1,
-                                        lr=current_lr(self.parts.optimizer), grad_clip=self.cfg.grad_clip))
+                                        lr=current_lr(self.parts.optimizer), grad_clip=self.cfg.grad_clip,
+                                        loss_name=self.cfg.loss.name))
 
     def _end_epoch(self, prog: EpochProgress):
         cfg, s, plan, eng = self.cfg, self.state, self.plan, self.engine
@@ -463,17 +498,18 @@ class _Trainer:
                     per_class = [row[i] / sum(row) if sum(row) else float("nan") for i, row in enumerate(confusion)]
         train_seconds = s.train_seconds_prev + s.train_seconds
         ips = (s.train_images_prev + s.images_done) / train_seconds if train_seconds > 0 else 0.0
-        best_rec = next((h for h in s.history if h["epoch"] == s.best.epoch), None)
+        best_pt = self.run_dir / "best.pt"
+        source = monitor_source(es is not None, es.monitor if es else s.best.monitor, s.best.monitor)
         fin = Finished(status=status, run_dir=str(self.run_dir), epochs_run=len(s.history), steps=s.step,
-                       seconds=s.elapsed(), train_images_per_second=ips, best_epoch=s.best.epoch,
-                       best_val_loss=best_rec["val_loss"] if best_rec else None,
-                       best_val_accuracy=best_rec["val_accuracy"] if best_rec else None,
-                       test_loss=test_loss, test_accuracy=test_acc, per_class_accuracy=per_class,
-                       confusion=confusion or [], classes=list(self.data.classes))
+                       seconds=s.elapsed(), train_images_per_second=ips, test_loss=test_loss, test_accuracy=test_acc,
+                       per_class_accuracy=per_class, confusion=confusion or [], classes=list(self.data.classes),
+                       **best_fields(s.history, best_epoch=s.best.epoch, monitor=s.best.monitor, mode=s.best.mode,
+                                     source=source, best_checkpoint=str(best_pt) if best_pt.is_file() else ""))
         summary = run_summary(fin, self.started, history=s.history, monitor=s.best.monitor,
                               monitor_value=s.best.value, train_seconds=train_seconds, lanes=plan.lanes,
                               optimizer_impl=eng.opt_impl, channels_last=plan.channels_last,
-                              dataset_source=self.data.source, versions=versions())
+                              dataset_source=self.data.source, versions=versions(),
+                              inference=self.facts["inference"])
         try:
             self.writer.write_summary(summary)
         except OSError as e:

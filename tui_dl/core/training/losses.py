@@ -33,6 +33,11 @@ class Objective:
     loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     threshold: float | None = None    # 1-output nets: predicted class = output > threshold
     notices: list[str] = field(default_factory=list)
+    #: the lowest value the loss can take (0 for every loss here): a loss below it means the network's output is
+    #: not what the loss expects, and the run is stopped (see :mod:`tui_dl.core.training.divergence`)
+    min_loss: float | None = 0.0
+    #: why the loss can fall below ``min_loss`` in this set-up and what to change ("" when it should not)
+    below_min_hint: str = ""
 
     def predict(self, out: torch.Tensor) -> torch.Tensor:
         """Predicted class indices (int64) for a batch of network outputs."""
@@ -120,10 +125,14 @@ def make_objective(exp, outputs_shape: tuple[int, ...] | None, num_classes: int,
             return F.cross_entropy(out, y, label_smoothing=_ls)
         return Objective(name, k, num_classes, loss, None, notices)
     if name == "nll":
+        hint = ""
         if last != "LogSoftmax":
             notices.append(f"loss nll expects log-probabilities, so the network should end with LogSoftmax (it ends "
                            f"with {last or 'nothing'}). Add a LogSoftmax layer, or use loss: cross_entropy.")
-        return Objective(name, k, num_classes, lambda out, y: F.nll_loss(out, y), None, notices)
+            hint = (f"nll expects log-probabilities (which are never above 0), but the network ends with "
+                    f"{last or 'nothing'}, not LogSoftmax, so the loss can fall without limit. Add a LogSoftmax "
+                    f"layer at the end, or use loss: cross_entropy (it applies log-softmax itself)")
+        return Objective(name, k, num_classes, lambda out, y: F.nll_loss(out, y), None, notices, below_min_hint=hint)
     if name in ("mse", "mae"):
         fn = F.mse_loss if name == "mse" else F.l1_loss
         if k == 1:

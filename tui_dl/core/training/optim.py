@@ -7,6 +7,8 @@ default implementation. Both give the same updates up to float rounding.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from tui_dl.core.config import schema as C
@@ -82,6 +84,37 @@ def make_scheduler(optimizer: torch.optim.Optimizer, train_cfg):
         return S.ReduceLROnPlateau(optimizer, mode="min", factor=float(p["factor"]), patience=int(p["patience"]),
                                    min_lr=float(p["min_lr"]))
     raise ValueError(f"unknown scheduler {name!r}: use one of {', '.join(C.SCHEDULERS)}")
+
+
+def replan_scheduler(scheduler, train_cfg, saved_epochs: int) -> str | None:
+    """A resumed run whose ``train.epochs`` changed from ``saved_epochs``: fit the restored scheduler to the new
+    length and return what to tell the student (None when the epochs did not change or there is no scheduler).
+
+    Only a cosine schedule without its own ``t_max`` depends on the run's length. It is re-planned as if the run
+    had started with the new ``epochs``: T_max becomes the new length and the learning rate jumps to the
+    cosine's value at the current epoch, so the remaining epochs train at exactly the rates a run planned that
+    long from the start uses there (without this, T_max stayed at the old length: extending a finished 2-epoch
+    run to 5 trained epoch 3 at lr 0, then the rate rose again). Every other schedule (step, exponential,
+    plateau, cosine with t_max) goes on as before: it does not depend on the number of epochs."""
+    if scheduler is None or train_cfg.scheduler is None or int(saved_epochs) == int(train_cfg.epochs):
+        return None
+    name = train_cfg.scheduler.name
+    p = train_cfg.scheduler.resolved(C.SCHEDULERS)
+    change = f"train.epochs {saved_epochs} → {train_cfg.epochs}"
+    if name != "cosine" or p["t_max"]:
+        why = f"it keeps train.scheduler.t_max={p['t_max']}" if name == "cosine" else \
+            "it does not depend on the number of epochs"
+        return f"{change}: the {name} schedule goes on as before ({why})"
+    t_max, t = int(train_cfg.epochs), int(scheduler.last_epoch)
+    old = current_lr(scheduler.optimizer)
+    lrs = [scheduler.eta_min + (base - scheduler.eta_min) * (1 + math.cos(math.pi * t / t_max)) / 2
+           for base in scheduler.base_lrs]
+    scheduler.T_max = t_max
+    for group, lr in zip(scheduler.optimizer.param_groups, lrs):
+        group["lr"] = lr
+    scheduler._last_lr = list(lrs)
+    return (f"{change}: the cosine schedule is re-planned over {t_max} epochs, as if the run had started with "
+            f"epochs={t_max}: epoch {t + 1} trains at lr={lrs[0]:.4g} (the old plan: {old:.4g})")
 
 
 def is_plateau(scheduler) -> bool:

@@ -19,8 +19,9 @@ import torch
 from tui_dl.core.runs.checkpoint import CheckpointError, make_checkpoint, rng_state, set_rng_state
 from tui_dl.core.training.divergence import DivergenceGuard
 from tui_dl.core.training.errors import SetupError
+from tui_dl.core.training.events import EpochDone
 
-__all__ = ["Best", "EpochProgress", "Parts", "TrainState"]
+__all__ = ["Best", "EpochProgress", "Parts", "TrainState", "history_events"]
 
 
 @dataclasses.dataclass
@@ -47,6 +48,23 @@ class Best:
             return True
         self.bad_epochs += 1
         return False
+
+
+def history_events(history: list[dict[str, Any]], *, epochs: int, monitor: str, mode: str,
+                   min_delta: float = 0.0) -> list[EpochDone]:
+    """The ``EpochDone`` events of a checkpoint's ``history``, for a run folder that does not have them (a run
+    resumed into a new ``--out`` folder). ``is_best`` is worked out again by the run's own rule (:class:`Best`
+    on ``monitor``); ``epochs`` is the run's planned length; the time of an epoch recorded before the history
+    kept it is 0."""
+    best, out = Best(monitor, mode), []
+    for h in history:
+        out.append(EpochDone(epoch=int(h["epoch"]), epochs=int(epochs), step=int(h["step"]),
+                             train_loss=h["train_loss"], train_accuracy=h.get("train_accuracy"),
+                             val_loss=h.get("val_loss"), val_accuracy=h.get("val_accuracy"), lr=float(h["lr"]),
+                             seconds=float(h.get("seconds", 0.0)),
+                             images_per_second=float(h.get("images_per_second", 0.0)),
+                             is_best=best.update(h.get(monitor), int(h["epoch"]), min_delta)))
+    return out
 
 
 @dataclasses.dataclass
@@ -139,10 +157,11 @@ class TrainState:
     @classmethod
     def from_checkpoint(cls, ck: dict[str, Any], parts: Parts, *, best: Best, check_every: int,
                         steps_per_epoch: int, device: torch.device, channels_last: bool, source: str,
-                        t0: float) -> "TrainState":
+                        t0: float, min_loss: float | None = None, below_min_hint: str = "") -> "TrainState":
         """Load ``ck`` into ``parts`` (weights, optimizer, scheduler, shuffle generator, RNGs) and return the
         state it saved; ``best`` (the monitor of this run) takes the saved best epoch when it watched the same
-        value, ``check_every`` is the divergence check's cadence. A damaged entry raises
+        value, ``check_every`` is the divergence check's cadence and ``min_loss``/``below_min_hint`` its lower
+        bound (see :class:`~tui_dl.core.training.divergence.DivergenceGuard`). A damaged entry raises
         :class:`CheckpointError` naming ``source``."""
         try:
             parts.model.load_state_dict(ck["model"])
@@ -150,7 +169,8 @@ class TrainState:
             raise CheckpointError(f"{source}: the weights do not fit the network: "
                                   f"{str(e).splitlines()[0]}") from None
         try:
-            return cls._restore(ck, parts, best, check_every, steps_per_epoch, device, channels_last, t0)
+            guard = DivergenceGuard(ck.get("ref_loss"), check_every, min_loss=min_loss, below_min_hint=below_min_hint)
+            return cls._restore(ck, parts, best, guard, steps_per_epoch, device, channels_last, t0)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as e:
             # load_checkpoint checked the entries exist; one of them holds something else (a damaged or
             # hand-edited file): say so instead of a traceback from deep inside torch
@@ -160,7 +180,7 @@ class TrainState:
                                   f"(best.pt).") from None
 
     @classmethod
-    def _restore(cls, ck, parts: Parts, best: Best, check_every: int, steps_per_epoch: int,
+    def _restore(cls, ck, parts: Parts, best: Best, guard: DivergenceGuard, steps_per_epoch: int,
                  device: torch.device, channels_last: bool, t0: float) -> "TrainState":
         if channels_last:
             parts.model.to(memory_format=torch.channels_last)
@@ -171,8 +191,7 @@ class TrainState:
         pos = ck["position"]
         epoch, batch, step = int(pos["epoch"]), int(pos["batch"]), int(ck["step"])
         parts.shuffle.set_state(ck["shuffle_state"].cpu())
-        s = cls(best=best, guard=DivergenceGuard(ck.get("ref_loss"), check_every), epoch=epoch, batch=batch,
-                step=step, t0=t0)
+        s = cls(best=best, guard=guard, epoch=epoch, batch=batch, step=step, t0=t0)
         s.history = list(ck.get("history") or [])
         b = ck.get("best") or {}
         if b.get("monitor") == best.monitor:

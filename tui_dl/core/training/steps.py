@@ -22,7 +22,7 @@ from tui_dl.core.data import normalize_batch
 from tui_dl.core.training.losses import Objective
 from tui_dl.core.training.split import BatchSplitter
 
-__all__ = ["Batcher", "Step", "PlainStep", "SplitStep", "FullBatchStep", "make_step", "evaluate"]
+__all__ = ["Batcher", "Step", "PlainStep", "SplitStep", "FullBatchStep", "make_step", "evaluate", "loss_sum_dtype"]
 
 
 class Batcher:
@@ -157,6 +157,13 @@ def make_step(plan, model: torch.nn.Module, optimizer: torch.optim.Optimizer, pr
     return PlainStep(*args)
 
 
+def loss_sum_dtype(device: torch.device) -> torch.dtype:
+    """The dtype :func:`evaluate` sums the loss in on ``device``: float64 where the device has it (CPU, CUDA),
+    float32 on Apple's MPS, which has no float64 (a float64 tensor there raises). The sum stays on the device
+    either way, so evaluation never waits for a per-batch read-back."""
+    return torch.float32 if torch.device(device).type == "mps" else torch.float64
+
+
 @torch.inference_mode()
 def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, objective: Objective, prep,
              batch_size: int, confusion: bool = False, should_stop: threading.Event | None = None
@@ -167,7 +174,8 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, objective
     model.eval()
     dev = x.device
     k = objective.num_classes
-    loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
+    acc_dtype = loss_sum_dtype(dev)
+    loss_sum = torch.zeros((), dtype=acc_dtype, device=dev)
     correct = torch.zeros((), dtype=torch.int64, device=dev)
     conf = torch.zeros(k * k, dtype=torch.int64, device=dev) if confusion else None
     n = int(y.shape[0])
@@ -178,7 +186,7 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, objective
             xb = prep(x[s:s + batch_size])
             yb = y[s:s + batch_size]
             out = model(xb)
-            loss_sum += objective.loss(out, yb).double() * yb.shape[0]
+            loss_sum += objective.loss(out, yb).to(acc_dtype) * yb.shape[0]
             pred = objective.predict(out)
             correct += (pred == yb).sum()
             if conf is not None:

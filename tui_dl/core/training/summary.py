@@ -9,9 +9,10 @@ from typing import Any
 import torch
 
 from tui_dl import __version__
+from tui_dl.core.training.best_epoch import best_checkpoint_line
 from tui_dl.core.training.events import Finished, RunStarted
 
-__all__ = ["run_summary", "versions"]
+__all__ = ["run_summary", "versions", "inference_facts"]
 
 _EPOCH_KEYS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
 
@@ -28,11 +29,26 @@ def versions() -> dict[str, str]:
             "tui_dl": __version__}
 
 
+def inference_facts(data, input_shape) -> dict[str, Any]:
+    """What a program needs to feed the trained network new samples, as a checkpoint and ``summary.json`` carry
+    it: the input shape, the class names (output ``i`` is ``classes[i]``) and the normalisation the trainer
+    applied to every batch: ``(x * scale - mean[c]) / std[c]`` per channel ``c``, with ``scale`` 1/255 for
+    uint8 images and 1 for float features (no mean/std: ``x * scale``). mean/std are the dataset's published
+    values (MNIST, CIFAR-10, ...) or were computed from its training images (idx, image-folder, synthetic)."""
+    pixels = data.train.x.dtype == torch.uint8
+    return {"input_shape": [int(v) for v in input_shape], "classes": [str(c) for c in data.classes],
+            "input_dtype": "uint8" if pixels else "float32", "scale": 1.0 / 255.0 if pixels else 1.0,
+            "mean": [float(v) for v in data.mean], "std": [float(v) for v in data.std],
+            "normalization": ("(x * scale - mean[c]) / std[c] per channel c" if data.mean else "x * scale")}
+
+
 def run_summary(fin: Finished, started: RunStarted, *, history: list[dict[str, Any]], monitor: str,
                 monitor_value: float | None, train_seconds: float, lanes: int, optimizer_impl: str,
-                channels_last: bool, dataset_source: str, versions: dict[str, str]) -> dict[str, Any]:
+                channels_last: bool, dataset_source: str, versions: dict[str, str],
+                inference: dict[str, Any] | None = None) -> dict[str, Any]:
     """The ``summary.json`` record of a run that ended with ``fin`` (``started``: this session's RunStarted;
-    ``history``: every epoch record; ``monitor``/``monitor_value``: the best epoch's watched value)."""
+    ``history``: every epoch record; ``monitor``/``monitor_value``: the best epoch's watched value;
+    ``inference``: :func:`inference_facts`)."""
     best = next((h for h in history if h["epoch"] == fin.best_epoch), None)
     last = history[-1] if history else {}
     return {
@@ -49,4 +65,11 @@ def run_summary(fin: Finished, started: RunStarted, *, history: list[dict[str, A
         "dataset": started.dataset, "dataset_source": dataset_source, "fallback_reason": started.fallback_reason,
         "train_size": started.train_size, "val_size": started.val_size, "test_size": started.test_size,
         "params": started.params, "history": history, "versions": versions,
+        **({"inference": inference} if inference is not None else {}),
+        # "best" is the epoch with the best monitor value; its val accuracy is not the highest one
+        "val_accuracy_at_best": fin.val_accuracy_at_best,
+        "highest_val_accuracy": {"epoch": fin.highest_val_accuracy_epoch, "value": fin.highest_val_accuracy},
+        "best_checkpoint": {"path": fin.best_checkpoint or None, "epoch": fin.best_epoch, "monitor": fin.monitor,
+                            "mode": fin.monitor_mode, "source": fin.monitor_source,
+                            "why": best_checkpoint_line(fin)},
     }
