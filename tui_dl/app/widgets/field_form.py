@@ -21,6 +21,14 @@ from tui_dl.app.editing import parse_text, placeholder, to_text
 from tui_dl.core.config.fields import Field, FieldError
 
 
+def _same(f: Field, a: Any, b: Any) -> bool:
+    """Two values of ``f`` that mean the same: equal, or unset (an empty input) and the default."""
+    if a is None or b is None:
+        other = b if a is None else a
+        return other is None or other == f.default
+    return a == b
+
+
 class FieldValidator(Validator):
     """A Textual validator that runs the core's own coercion (so messages match the YAML loader's)."""
 
@@ -112,7 +120,11 @@ class FieldForm(Vertical):
         self._rows: dict[str, FieldRow] = {}
         self._by_editor: dict[int, tuple[Any, str]] = {}
         self._texts: dict[str, str] = {}
-        self._pending = False
+        #: Per input, the values this form posted that the document has not shown back yet, oldest first. The
+        #: app shows an edit back after a round trip; meanwhile the student may have typed on (or cleared the
+        #: field, which the document shows back as the default): a value shown back that is one of these is our
+        #: own edit arriving late, and the text being typed stays as it is.
+        self._posted: dict[str, list[Any]] = {}
 
     # ------------------------------------------------------------------ loading
     def load(self, fields: Sequence[Field], values: dict[str, Any], *, key: Any = None, page: Any = None,
@@ -191,18 +203,7 @@ class FieldForm(Vertical):
             if not editor.is_mounted:
                 continue  # a page made just now: its editors were built with these values
             if isinstance(editor, Input):
-                text = to_text(f, value)
-                try:
-                    unchanged = parse_text(f, editor.value) == value
-                except FieldError:
-                    unchanged = False
-                if force or not unchanged:
-                    if editor.value != text:
-                        with editor.prevent(Input.Changed):
-                            editor.value = text
-                    row.show_error(None)
-                self._texts[f.name] = editor.value if (unchanged and not force) else text
-                editor.placeholder = self.placeholders.get(f.name) or placeholder(f)
+                self._update_input(f, row, editor, value, force)
             elif isinstance(editor, Checkbox):
                 shown = bool(f.default if value is None else value)
                 if editor.value != shown:
@@ -215,6 +216,42 @@ class FieldForm(Vertical):
                 if editor.value != target:
                     with editor.prevent(Select.Changed):
                         editor.value = target
+
+    def _update_input(self, f: Field, row: FieldRow, editor: Input, value: Any, force: bool) -> None:
+        posted = self._posted.setdefault(f.name, [])
+        editor.placeholder = self.placeholders.get(f.name) or placeholder(f)
+        echo = None if force else next((i for i, p in enumerate(posted) if _same(f, p, value)), None)
+        if echo is not None:
+            del posted[:echo]  # our own edit shown back: what is typed now stays, even if it is half a number
+            self._fill_if_left_empty(f, editor)
+            return
+        posted.clear()  # a value from elsewhere (another file, undo, a refused edit): the input shows it
+        try:
+            unchanged = not force and _same(f, parse_text(f, editor.value), value)
+        except FieldError:
+            unchanged = False
+        if unchanged:
+            self._texts[f.name] = editor.value
+            self._fill_if_left_empty(f, editor)
+            return
+        self._write(f, editor, to_text(f, value))
+        row.show_error(None)
+
+    def _write(self, f: Field, editor: Input, text: str) -> None:
+        if editor.value != text:
+            with editor.prevent(Input.Changed):
+                editor.value = text
+            editor.cursor_position = len(text)  # typing goes after the value, never before it
+        self._texts[f.name] = text
+
+    def _fill_if_left_empty(self, f: Field, editor: Input) -> None:
+        """An input left empty means the default: once the student has left it, it shows the value the
+        experiment now holds (a setting that has no "unset", such as epochs); while it has focus it stays empty."""
+        value = self.values.get(f.name)
+        if editor.has_focus or editor.value.strip() or value is None:
+            return
+        self._write(f, editor, to_text(f, value))
+        self._rows[f.name].show_error(None)
 
     # ------------------------------------------------------------------ events
     def _field_of(self, widget: Widget) -> Field | None:
@@ -242,6 +279,7 @@ class FieldForm(Vertical):
         self._texts[f.name] = event.value
         value = parse_text(f, event.value)
         self.values[f.name] = value
+        self._posted.setdefault(f.name, []).append(value)
         self.post_message(self.Changed(self, f.name, value))
 
     @on(Input.Submitted)
@@ -288,15 +326,25 @@ class FieldForm(Vertical):
             return
         self._rows[f.name].set_class(True, "-focus")
         if self.show_hint:
-            hint = self._pages[self.page].query(".form-hint")
-            if hint:
-                default = "" if f.required or f.inferred else f"  (default {to_text(f, f.default) or 'none'})"
-                hint.first(Static).update(f"{f.name}: {f.help}{default}")
+            default = "" if f.required or f.inferred else f"  (default {to_text(f, f.default) or 'none'})"
+            self._set_hint(f"{f.name}: {f.help}{default}")
         self.post_message(self.FieldFocused(self, f))
 
     def on_descendant_blur(self, event) -> None:
         for row in self._rows.values():
             row.set_class(False, "-focus")
+        f = self._field_of(event.widget)
+        if f is not None and isinstance(event.widget, Input):
+            self._fill_if_left_empty(f, event.widget)
+        focused = self.screen.focused if self.is_attached else None
+        if self.show_hint and (focused is None or self not in focused.ancestors):
+            self._set_hint("")  # one hint on the screen: the focused field's, not every form's last one
+
+    def _set_hint(self, text: str) -> None:
+        page = self._pages.get(self.page)
+        hint = page.query(".form-hint") if page is not None else None
+        if hint:
+            hint.first(Static).update(text)
 
     # ------------------------------------------------------------------ helpers for callers/tests
     def editor(self, name: str) -> Widget:
