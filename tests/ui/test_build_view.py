@@ -248,6 +248,24 @@ def test_input_shape_is_editable(runs_dir):
     run(body())
 
 
+def test_the_input_shape_hint_keeps_its_brackets(runs_dir):
+    """The help text is shown as text, not Rich markup ("[features]" was swallowed as a style tag)."""
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            stack = app.query_one(LayerStack)
+            stack.focus()
+            stack.highlighted = 0
+            await pilot.pause()
+            app.query_one("#layer-form", FieldForm).editor("input").focus()
+            await pilot.pause()
+            hint = app.query_one("#layer-form .form-hint")
+            assert "shape of one sample: [features] or [channels, height, width]" in hint.render().plain
+            assert "[features]" in app.export_screenshot()
+    run(body())
+
+
 def test_works_at_80x24(runs_dir):
     async def body():
         app = new_app(runs_dir=runs_dir)

@@ -299,10 +299,8 @@ class TuiDL(App):
         if view == "setup":
             if (setup := self.settings_view) is not None:
                 setup.activate()
-            editors = target.query("Input, Select, Checkbox")
-            if editors:
-                editors.first().focus(scroll_visible=False)
-                return
+                if setup.focus_editor():  # the field the student was in, or the first
+                    return
         target.focus(scroll_visible=False)
 
     @on(TabbedContent.TabActivated)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Static
+from textual.widgets import Checkbox, Input, Select, Static
 
 from tui_dl.app.editing import set_setting
 from tui_dl.app.messages import EditRequested, ViewMounted
@@ -52,6 +52,7 @@ class SettingsView(VerticalScroll):
         #: thread: not before the first frame, not beside a run, and not in front of the student on the first
         #: visit).
         self.activated = False
+        self._last_editor: Input | Select | Checkbox | None = None  # where focus returns (focus_editor)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="settings-grid"):
@@ -146,6 +147,21 @@ class SettingsView(VerticalScroll):
         lr = opt.resolved(C.OPTIMIZERS).get("lr")
         self.query_one("#optimizer-info", Static).update(
             f"{opt.name}, lr {lr:g}" + ("" if "lr" in opt.params else " (default)"))
+
+    # ------------------------------------------------------------------ focus
+    def on_descendant_focus(self, event) -> None:
+        if isinstance(event.widget, (Input, Select, Checkbox)):
+            self._last_editor = event.widget
+
+    def focus_editor(self) -> bool:
+        """Focus the field the student was in when they left the view (the first field on the first visit);
+        False while the forms have no fields yet."""
+        chain = [w for w in self.screen.focus_chain if isinstance(w, (Input, Select, Checkbox)) and self in w.ancestors]
+        if not chain:
+            return False
+        last = self._last_editor
+        (last if last in chain else chain[0]).focus(scroll_visible=False)  # not a field of a page now hidden
+        return True
 
     def _form(self, key: str) -> FieldForm:
         return self.query_one(f"#form-{key}", FieldForm)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -71,7 +72,7 @@ class FieldRow(Horizontal):
 
     def show_error(self, message: str | None) -> None:
         self.set_class(bool(message), "-invalid")
-        self.error.update(f"✗ {message}" if message else "")
+        self.error.update(Text(f"✗ {message}") if message else "")
 
 
 class FieldForm(Vertical):
@@ -165,7 +166,7 @@ class FieldForm(Vertical):
             self._by_editor[id(editor)] = (page, f.name)
             children.append(row)
         if not self.fields and empty_text:
-            children.append(Static(empty_text, classes="form-empty"))
+            children.append(Static(Text(empty_text), classes="form-empty"))
         if self.show_hint and self.fields:
             children.append(Static("", classes="form-hint"))
         box = Vertical(*children, classes="form-page")
@@ -344,7 +345,7 @@ class FieldForm(Vertical):
         page = self._pages.get(self.page)
         hint = page.query(".form-hint") if page is not None else None
         if hint:
-            hint.first(Static).update(text)
+            hint.first(Static).update(Text(text))  # plain text: help such as "[features]" is not markup
 
     # ------------------------------------------------------------------ helpers for callers/tests
     def editor(self, name: str) -> Widget:

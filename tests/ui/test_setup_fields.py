@@ -1,4 +1,4 @@
-"""Setup view: what the student types stays typed (issue 13, item 1 and the Setup parts of item 12).
+"""Setup view fields: what the student types stays typed, one hint at a time, focus kept (issue 13, items 1, 12).
 
 An emptied number field stays empty while it has focus and means "default" once it is left; the document's
 value, shown back after each edit's round trip through the app, never overwrites text still being typed.
@@ -130,4 +130,52 @@ def test_undo_still_shows_in_the_focused_field(runs_dir):
             await pilot.press("5")
             await pilot.pause()
             assert seed.value == "05"  # the cursor is after the value
+    run(body())
+
+
+def test_only_the_focused_field_shows_its_hint(runs_dir):
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await open_setup(pilot)
+
+            def hints() -> list[str]:
+                return [str(h.render()) for h in app.query(".form-hint") if str(h.render())]
+
+            editor(app, "data", "val_split").focus()
+            await pilot.pause()
+            assert [h.split(":")[0] for h in hints()] == ["val_split"]
+            editor(app, "training", "epochs").focus()
+            await pilot.pause()
+            assert [h.split(":")[0] for h in hints()] == ["epochs"]  # the Data section's hint went
+            await pilot.press("tab")
+            await pilot.pause()
+            assert [h.split(":")[0] for h in hints()] == ["batch_size"]
+    run(body())
+
+
+def test_coming_back_to_setup_returns_to_the_field_you_were_in(runs_dir):
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await open_setup(pilot)
+            assert app.focused is editor(app, "data", "name")  # the first visit: the first field
+            editor(app, "training", "epochs").focus()
+            await pilot.pause()
+            await pilot.press("f2")
+            await pilot.pause()
+            assert app.current_view == "build"
+            await pilot.press("f3")
+            await pilot.pause()
+            assert app.focused is editor(app, "training", "epochs")  # was the first field (data: name)
+            # a field of a page no longer shown (another optimizer's) is not returned to
+            editor(app, "optimizer", "lr").focus()
+            await pilot.pause()
+            await pilot.press("f2")
+            app.query_one("#form-optimizer").editor("optimizer").value = "sgd"
+            await wait_until(pilot, lambda: app.document.experiment.train.optimizer.name == "sgd")
+            await pilot.pause()
+            await pilot.press("f3")
+            await pilot.pause()
+            assert app.focused is not None and app.focused.display and app.focused in app.screen.focus_chain
     run(body())
