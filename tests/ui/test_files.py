@@ -54,6 +54,53 @@ def test_save_round_trips_and_confirms_overwrite(runs_dir, tmp_path):
     run(body())
 
 
+def test_a_shipped_preset_is_never_overwritten(runs_dir, tmp_path, monkeypatch):
+    """ctrl+s, enter on presets/lenet5.yaml used to overwrite it (and lose its comments): it saves a copy."""
+    preset = Path(__file__).resolve().parents[2] / "presets" / "lenet5.yaml"
+    original = preset.read_bytes()
+    monkeypatch.chdir(tmp_path)
+
+    async def body():
+        app = new_app(str(preset), runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press("end", "d")  # an edit
+            await pilot.pause()
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert type(app.screen).__name__ == "SaveModal"
+            assert app.screen.query_one("#save-path", Input).value == "lenet5.yaml"  # in the working directory
+            assert "shipped with tui-dl" in app.screen.query_one("#save-why").render().plain
+            await pilot.press("enter")
+            await pilot.pause()
+            assert preset.read_bytes() == original
+            copy = tmp_path / "lenet5.yaml"
+            assert load_experiment(copy).to_dict() == app.document.experiment.to_dict()
+            assert app.document.path == Path("lenet5.yaml") and not app.document.modified
+            # the copy is an ordinary file: ctrl+s saves it in place
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert app.screen.query_one("#save-path", Input).value == "lenet5.yaml"
+            await pilot.press("escape")
+            await pilot.pause()
+            # typing the preset's own path is refused, and the question comes back
+            app.open_path(str(preset))
+            await pilot.pause()
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert app.screen.query_one("#save-path", Input).value == "lenet5-2.yaml"  # lenet5.yaml is taken
+            app.screen.query_one("#save-path", Input).value = str(preset)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert any(n.title == "Not saved" for n in app._notifications)
+            assert type(app.screen).__name__ == "SaveModal"
+            await pilot.press("escape")
+            await pilot.pause()
+            assert preset.read_bytes() == original
+    run(body())
+    assert preset.read_bytes() == original
+
+
 def test_every_preset_round_trips_through_the_app(tmp_path):
     async def body():
         for preset in sorted(Path("presets").glob("*.yaml")):

@@ -20,6 +20,31 @@ if TYPE_CHECKING:
     from tui_dl.app.app import TuiDL
 
 
+#: The presets shipped with tui-dl (the repository's ``presets/`` folder): read-only in the app, so the README's
+#: commands always open what was shipped. Saving one asks for a new file (see :func:`copy_name`).
+SHIPPED_PRESETS = Path(__file__).resolve().parents[2] / "presets"
+
+
+def is_shipped_preset(path: str | Path) -> bool:
+    """True for a file inside the shipped ``presets/`` folder (wherever it is opened from)."""
+    try:
+        return Path(path).expanduser().resolve().parent == SHIPPED_PRESETS.resolve()
+    except OSError:
+        return False
+
+
+def copy_name(preset: Path) -> Path:
+    """Where a copy of a shipped preset is saved by default: its file name in the working directory
+    (``lenet5.yaml``; ``lenet5-2.yaml``, ``lenet5-3.yaml``... when that is taken), never the presets folder."""
+    cwd = Path.cwd()
+    where = Path("..") if cwd.resolve() == SHIPPED_PRESETS.resolve() else Path(".")
+    stem, suffix = preset.stem, preset.suffix or ".yaml"
+    n = 1
+    while (where / (name := f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")).exists():
+        n += 1
+    return where / name
+
+
 def slug(name: str) -> str:
     s = re.sub(r"[^A-Za-z0-9._-]+", "_", name.strip()).strip("_").lower()
     return s or "experiment"
@@ -114,8 +139,14 @@ class FileController:
         from tui_dl.app.screens.save_modal import SaveModal
 
         doc = self.app.document
-        default = str(doc.path) if doc.path else f"{slug(doc.experiment.name)}.yaml"
-        self.app.push_screen(SaveModal(default), self._save_chosen)
+        note = ""
+        if doc.path is not None and is_shipped_preset(doc.path):
+            default = str(copy_name(Path(doc.path)))
+            note = (f"{doc.path} is a preset shipped with tui-dl: it stays as it is. Your copy is saved under the "
+                    f"name below.")
+        else:
+            default = str(doc.path) if doc.path else f"{slug(doc.experiment.name)}.yaml"
+        self.app.push_screen(SaveModal(default, note=note), self._save_chosen)
 
     def _save_chosen(self, path: str | None) -> None:
         if not path:
@@ -124,6 +155,11 @@ class FileController:
         p = Path(path).expanduser()
         if p.suffix == "":
             p = p.with_suffix(".yaml")
+        if is_shipped_preset(p):
+            self.app.notify(f"{p} is a preset shipped with tui-dl, read-only in the app: save under another name.",
+                            title="Not saved", severity="warning", timeout=6)
+            self.choose_and_save()
+            return
         same = doc.path is not None and p.resolve() == Path(doc.path).resolve()
         if p.exists() and not same:
             from tui_dl.app.screens.confirm_modal import ConfirmModal

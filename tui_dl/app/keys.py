@@ -55,7 +55,8 @@ KEYS: tuple[Key, ...] = (
         command=Command("Train: pause / resume", "Pause or resume the running training", "pause_training")),
     Key("ctrl+s", "save", "everywhere", "save the experiment as YAML",
         "save the experiment as YAML (asks for a path; defaults to the opened file or `<name>.yaml`; confirms "
-        "before overwriting another file)", label="Save", id="file.save", priority=True,
+        "before overwriting another file; a shipped preset is never overwritten: its copy defaults to "
+        "`./<preset>.yaml`)", label="Save", id="file.save", priority=True,
         command=Command("File: save", "Save the experiment as YAML", "save")),
     Key("ctrl+o", "open", "everywhere", "open a preset, a YAML file or a past run folder",
         "open a preset (listed with its description), any YAML file, or a run folder", label="Open",
