@@ -78,23 +78,56 @@ class FileController:
             self.open_path(path)
 
     def open_path(self, path: str) -> None:
-        app = self.app
+        """Open what ``path`` names: a run folder (replayed in the Train view), a checkpoint (``.pt``: its run
+        folder, or the experiment stored in it), else an experiment file."""
         p = Path(path).expanduser()
         if p.is_dir() and (p / "metrics.jsonl").is_file():
             self.open_run_folder(p)
             return
-        if app.document.modified:
-            from tui_dl.app.screens.confirm_modal import ConfirmModal
-
-            def answer(ok: bool | None) -> None:
-                if ok:
-                    self.open_experiment(p)
-
-            app.push_screen(ConfirmModal(f"Discard your changes to {app.document.experiment.name}?",
-                                         f"Opening {p} replaces the current experiment (ctrl+s saves it first).",
-                                         yes="Discard", no="Keep editing"), answer)
+        if p.suffix == ".pt" and p.is_file():
+            if (p.parent / "metrics.jsonl").is_file():
+                self.open_run_folder(p.parent)
+            else:
+                self.open_checkpoint(p)
             return
-        self.open_experiment(p)
+        self._replacing(p, lambda: self.open_experiment(p))
+
+    def _replacing(self, p: Path, then) -> None:
+        """``then()``, which replaces the experiment: after asking, when it has unsaved changes."""
+        app = self.app
+        if not app.document.modified:
+            then()
+            return
+        from tui_dl.app.screens.confirm_modal import ConfirmModal
+
+        def answer(ok: bool | None) -> None:
+            if ok:
+                then()
+
+        app.push_screen(ConfirmModal(f"Discard your changes to {app.document.experiment.name}?",
+                                     f"Opening {p} replaces the current experiment (ctrl+s saves it first).",
+                                     yes="Discard", no="Keep editing"), answer)
+
+    def open_checkpoint(self, path: Path) -> None:
+        """A checkpoint outside a run folder: the experiment stored in it becomes the current one (unsaved).
+        Reading it needs torch, so it is read on a worker thread."""
+        app = self.app
+
+        def read() -> None:
+            from tui_dl.core.runs.checkpoint import CheckpointError, experiment_from_checkpoint, load_checkpoint
+
+            try:
+                exp = experiment_from_checkpoint(load_checkpoint(path), str(path))
+            except (CheckpointError, ConfigError, OSError) as e:
+                app.call_from_thread(app.notify, str(e), title=f"Could not open {path}", severity="error",
+                                     timeout=8)
+                return
+            app.call_from_thread(self._replacing, path, lambda: self._show_opened(
+                exp, None, f"Opened the experiment in {path}",
+                f"{exp.name} (not saved yet: ctrl+s writes its YAML; tui-dl --resume {path} continues its training)"))
+
+        app.notify(f"Reading {path}…", timeout=2)
+        app.run_worker(read, thread=True, group="open-checkpoint", exit_on_error=False)
 
     def open_experiment(self, path: Path) -> bool:
         from tui_dl.app.widgets.colors import palette
@@ -109,6 +142,11 @@ class FileController:
             app.notify(f"{len(e.problems)} problem{'s' if len(e.problems) > 1 else ''}: see the Build view",
                        title=f"Could not open {path}", severity="error", timeout=8)
             return False
+        self._show_opened(exp, path, f"Opened {path}")
+        return True
+
+    def _show_opened(self, exp, path: Path | None, title: str, message: str = "") -> None:
+        app = self.app
         self.failed_path = None
         app.document.replace(exp, path)
         first = summarize(exp.network).first_error
@@ -117,10 +155,9 @@ class FileController:
         app.refresh_views()
         for w in exp.warnings:
             app.notify(w, severity="warning", timeout=8)
-        app.notify(f"{exp.name}" + (f": layer {first.index_text} has an error, f fixes it" if first else ""),
-                   title=f"Opened {path}", severity="warning" if first else "information", timeout=5)
+        app.notify((message or exp.name) + (f": layer {first.index_text} has an error, f fixes it" if first else ""),
+                   title=title, severity="warning" if first else "information", timeout=5)
         app.action_show_view("build")
-        return True
 
     def reload(self) -> None:
         doc = self.app.document

@@ -58,8 +58,9 @@ KEYS: tuple[Key, ...] = (
         "before overwriting another file; a shipped preset is never overwritten: its copy defaults to "
         "`./<preset>.yaml`)", label="Save", id="file.save", priority=True,
         command=Command("File: save", "Save the experiment as YAML", "save")),
-    Key("ctrl+o", "open", "everywhere", "open a preset, a YAML file or a past run folder",
-        "open a preset (listed with its description), any YAML file, or a run folder", label="Open",
+    Key("ctrl+o", "open", "everywhere", "open a preset, a YAML file, a past run folder or a checkpoint",
+        "open a preset (listed with its description), any YAML file, a run folder or a checkpoint (type its path, "
+        "or choose with `↑`/`↓`)", label="Open",
         id="file.open", priority=True,
         command=Command("File: open", "Open a preset, a YAML file or a run folder", "open")),
     Key("ctrl+l", "reload", "everywhere", "reload the file from disk", label="Reload", id="file.reload",
