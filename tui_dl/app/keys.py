@@ -91,7 +91,8 @@ KEYS: tuple[Key, ...] = (
         id="app.quit", priority=True),
     # ---------------------------------------------------------------- Build (BuildView); the palette switches to it
     Key("a", "add_layer", "Build", "add a layer after the selected one (type to filter the list)",
-        "add a layer after the selected one (a picker: type to filter, `enter` adds)", label="Add layer",
+        "add a layer after the selected one (a picker: type to filter, names that start with what you typed come "
+        "first; `enter` adds)", label="Add layer",
         id="build.add",
         command=Command("Build: add layer", "Add a layer after the selected one", "build_action('add_layer')")),
     Key("i", "insert_layer", "Build", "insert a layer before the selected one", label="Insert before",
