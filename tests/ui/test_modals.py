@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import pathlib
 
 from textual import events
 from tests.ui.conftest import new_app, run, wait_until
@@ -98,3 +99,69 @@ def test_ranked_kinds_order():
     assert names("pool")[:4] == ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d"]
     assert names("") == names("  ") and len(names("")) >= 20
     assert names("xyz") == []
+
+
+# ----------------------------------------------------------------------------- the command palette
+async def palette_pick(pilot, typed: str) -> None:
+    """ctrl+p, type, wait for the matches, enter on the first one."""
+    from textual.command import CommandList, CommandPalette
+
+    app = pilot.app
+    await pilot.press("ctrl+p")
+    await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+    await pilot.press(*typed)
+    await wait_until(pilot, lambda: app.screen.query_one(CommandList).option_count > 0
+                     and app.screen.query_one(CommandList).highlighted is not None)
+    await pilot.pause(0.5)  # every provider has answered
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: not isinstance(app.screen, CommandPalette))
+
+
+def test_theme_in_the_palette_is_the_apps_dark_light_toggle(runs_dir):
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            assert app.current_theme.dark
+            await palette_pick(pilot, "theme")
+            await wait_until(pilot, lambda: not app.current_theme.dark)  # was Textual's theme picker
+            assert app.theme == "textual-light"
+            await palette_pick(pilot, "theme")
+            await wait_until(pilot, lambda: app.theme == "textual-dark")
+    run(body())
+
+
+def test_the_screenshot_command_saves_where_it_can_and_says_where(runs_dir, tmp_path, monkeypatch):
+    """Textual's Screenshot saved into ~/Downloads and failed where that folder does not exist."""
+    home = tmp_path / "home"  # no Downloads folder
+    home.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    preset = str(pathlib.Path(__file__).parent / "data" / "lenet5.yaml")
+
+    async def body():
+        app = new_app(preset, runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await palette_pick(pilot, "screenshot")
+            await wait_until(pilot, lambda: any(n.title.startswith("Screenshot") or "screenshot" in n.title
+                                                for n in app._notifications))
+            toast = next(n for n in app._notifications if "creenshot" in n.title)
+            assert toast.title == "Screenshot saved", toast.message
+            saved = list(work.glob("*.svg"))
+            assert len(saved) == 1 and toast.message == saved[0].name
+            assert saved[0].read_text().startswith("<svg")
+            # from the Train view with a run shown: into its run folder
+            folder = tmp_path / "lenet-20260101-120000"
+            folder.mkdir()
+            (folder / "metrics.jsonl").write_text("")
+            app.open_path(str(folder))
+            await wait_until(pilot, lambda: app.current_view == "train")
+            app.clear_notifications()
+            await palette_pick(pilot, "screenshot")
+            await wait_until(pilot, lambda: list(folder.glob("*.svg")))
+            toast = next(n for n in app._notifications if n.title == "Screenshot saved")
+            assert toast.message == str(next(folder.glob("*.svg")))
+    run(body())

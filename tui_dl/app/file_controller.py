@@ -239,3 +239,30 @@ class FileController:
         app.notify(f"{rec.status.replace('_', ' ')}, {len(rec.epochs)} epochs replayed",
                    title=f"Opened run {path.name}", timeout=4)
         return True
+
+    # ------------------------------------------------------------------ screenshots
+    def save_screenshot(self) -> Path | None:
+        """Save an SVG of the screen into the shown run's folder (from the Train view) or else the working
+        directory (the folder tried next when one cannot be written), and say where."""
+        app = self.app
+        folders = []
+        rec = app.training.run_by_id(app.training.shown_run_id)
+        if app.current_view == "train" and rec is not None and rec.run_dir and Path(rec.run_dir).is_dir():
+            folders.append(Path(rec.run_dir))
+        folders.append(Path.cwd())
+        error: OSError | None = None
+        for folder in folders:
+            try:
+                saved = Path(app.save_screenshot(path=str(folder)))
+            except OSError as e:
+                error = e
+                continue
+            try:
+                shown = saved.resolve().relative_to(Path.cwd().resolve())
+            except ValueError:
+                shown = saved
+            app.notify(str(shown), title="Screenshot saved", timeout=6)
+            return saved
+        app.notify(f"{error.strerror or error}" if error else "", title="Could not save the screenshot",
+                   severity="error", timeout=8)
+        return None

@@ -82,7 +82,7 @@ KEYS: tuple[Key, ...] = (
         joins="view.build",
         command=Command("View: Runs", "Runs of this session; overlay curves", "show_view('runs')")),
     Key("ctrl+t", "toggle_dark", "everywhere", "dark / light theme", label="Theme", id="view.theme", show=False,
-        command=Command("View: toggle dark / light", "Switch between the dark and light theme", "toggle_dark")),
+        command=Command("Theme: dark / light", "Switch between the dark and light theme", "toggle_dark")),
     Key("ctrl+p", "", "everywhere", "command palette"),  # Textual's App.COMMAND_PALETTE_BINDING
     Key("question_mark,f1", "help", "everywhere", "this help", "help", label="Help", id="app.help",
         command=Command("Help", "Keys and views", "help")),
