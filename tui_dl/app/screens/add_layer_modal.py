@@ -43,8 +43,8 @@ def ranked_options(text: str) -> list[Option]:
     """The picker's list: grouped like the palette while nothing is typed, else the ranked matches."""
     if not text.strip():
         return palette_options(with_summary=True)
-    return [Option(Text.assemble(("  " + k.name.ljust(18), "bold"), (k.summary, "dim"), (f"  · {k.group}", "dim")),
-                   id=k.name) for k in ranked_kinds(text)]
+    return [Option(Text.assemble(("  " + k.name.ljust(18), "bold"), (k.summary, "dim")), id=k.name)
+            for k in ranked_kinds(text)]
 
 
 class AddLayerModal(ModalScreen[str | None]):

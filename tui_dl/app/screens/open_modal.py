@@ -51,8 +51,7 @@ class OpenModal(ModalScreen[str | None]):
                     options.append(Option(Text.assemble(("  " + r.label, ""), (f"  {r.path}", "dim")),
                                           id=f"run:{r.path}"))
             yield OptionList(*options, id="open-choices")
-            yield Static("type a path and enter · ↑↓ choose from the list · enter open · esc cancel",
-                         classes="dialog-help")
+            yield Static("type a path or ↑↓ choose · enter open · esc cancel", classes="dialog-help")
 
     def on_mount(self) -> None:
         lst = self.query_one(OptionList)
