@@ -179,3 +179,23 @@ def test_coming_back_to_setup_returns_to_the_field_you_were_in(runs_dir):
             await pilot.pause()
             assert app.focused is not None and app.focused.display and app.focused in app.screen.focus_chain
     run(body())
+
+
+def test_a_refused_value_typed_after_an_accepted_one_is_shown_back(runs_dir):
+    """Fast typing: 0.5 (accepted) then 0 (refused: Nesterov needs momentum > 0) arrive before either is shown
+    back; the field shows the value that stays, 0.5."""
+    async def body():
+        app = new_app(runs_dir=runs_dir, overrides=["train.optimizer={name: sgd, lr: 0.01, momentum: 0.9, "
+                                                    "nesterov: true}"])
+        async with app.run_test(size=(100, 30)) as pilot:
+            await open_setup(pilot)
+            momentum = editor(app, "optimizer", "momentum")
+            momentum.focus()
+            await pilot.pause()
+            momentum.value = "0.5"
+            momentum.value = "0"
+            await wait_until(pilot, lambda: any(n.title == "Not accepted" for n in app._notifications))
+            await pilot.pause(0.2)
+            assert app.document.experiment.train.optimizer.params["momentum"] == 0.5
+            assert momentum.value == "0.5"
+    run(body())

@@ -230,7 +230,7 @@ class TuiDL(App):
                 self.notify("; ".join(f"{p.path}: {p.message}" for p in e.problems), title="Not accepted",
                             severity="error", timeout=6)
                 if (setup := self.settings_view) is not None:
-                    setup.show(self.document.experiment)  # the form shows the value that stays
+                    setup.show(self.document.experiment, refused=True)  # the form shows the value that stays
                 return False
         changed = self.document.edit(new, key=key,
                                      selection=self.document.selection if selection is ... else selection)

@@ -121,20 +121,24 @@ class FieldForm(Vertical):
         self._rows: dict[str, FieldRow] = {}
         self._by_editor: dict[int, tuple[Any, str]] = {}
         self._texts: dict[str, str] = {}
-        #: Per input, the values this form posted that the document has not shown back yet, oldest first. The
-        #: app shows an edit back after a round trip; meanwhile the student may have typed on (or cleared the
-        #: field, which the document shows back as the default): a value shown back that is one of these is our
-        #: own edit arriving late, and the text being typed stays as it is.
+        #: Per input, the values this form posted that the document has not shown back yet, oldest first, and
+        #: the document's value last shown. The app shows an edit back after a round trip; meanwhile the student
+        #: may have typed on (or cleared the field, which the document shows back as the default). A value shown
+        #: back that is one of ours, or the one already shown, leaves the text being typed as it is; any other
+        #: value (another file, undo) or a refused edit replaces it.
         self._posted: dict[str, list[Any]] = {}
+        self._shown: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ loading
     def load(self, fields: Sequence[Field], values: dict[str, Any], *, key: Any = None, page: Any = None,
              placeholders: dict[str, str] | None = None, choice_labels: dict[str, dict[str, str]] | None = None,
-             empty_text: str = "") -> None:
+             empty_text: str = "", refused: bool = False) -> None:
         """Show ``fields`` with ``values``.
 
         ``page`` names the field set (rows are kept per page); ``key`` names what is edited (a new key
         resets every input, the same key updates in place and leaves the input being typed in alone).
+        ``refused``: the app refused this form's last edit, and ``values`` are the ones that stay: each input
+        whose text says otherwise shows them again.
         """
         page = page if page is not None else (tuple(f.name for f in fields), empty_text)
         new_key = key != self.key
@@ -151,12 +155,14 @@ class FieldForm(Vertical):
             self.page = page
             new_key = True
         self._rows = self._page_rows[page]
-        self._update_in_place(force=new_key)
+        self._update_in_place(force=new_key, refused=refused)
 
     def _make_page(self, page: Any, empty_text: str) -> None:
         for f in self.fields:
             if f.kind not in ("bool", "choice"):
                 self._texts[f.name] = to_text(f, self.values.get(f.name))
+                self._shown[f.name] = self.values.get(f.name)
+                self._posted[f.name] = []
         rows: dict[str, FieldRow] = {}
         children: list[Widget] = []
         for f in self.fields:
@@ -194,7 +200,7 @@ class FieldForm(Vertical):
         return Input(to_text(f, value), placeholder=self.placeholders.get(f.name) or placeholder(f), compact=True,
                      validators=[FieldValidator(f)], validate_on=["changed", "submitted"], tooltip=f.help)
 
-    def _update_in_place(self, force: bool = False) -> None:
+    def _update_in_place(self, force: bool = False, refused: bool = False) -> None:
         for f in self.fields:
             row = self._rows.get(f.name)
             if row is None:
@@ -204,7 +210,7 @@ class FieldForm(Vertical):
             if not editor.is_mounted:
                 continue  # a page made just now: its editors were built with these values
             if isinstance(editor, Input):
-                self._update_input(f, row, editor, value, force)
+                self._update_input(f, row, editor, value, force, refused)
             elif isinstance(editor, Checkbox):
                 shown = bool(f.default if value is None else value)
                 if editor.value != shown:
@@ -218,15 +224,22 @@ class FieldForm(Vertical):
                     with editor.prevent(Select.Changed):
                         editor.value = target
 
-    def _update_input(self, f: Field, row: FieldRow, editor: Input, value: Any, force: bool) -> None:
+    def _update_input(self, f: Field, row: FieldRow, editor: Input, value: Any, force: bool, refused: bool) -> None:
         posted = self._posted.setdefault(f.name, [])
         editor.placeholder = self.placeholders.get(f.name) or placeholder(f)
-        echo = None if force else next((i for i, p in enumerate(posted) if _same(f, p, value)), None)
-        if echo is not None:
-            del posted[:echo]  # our own edit shown back: what is typed now stays, even if it is half a number
-            self._fill_if_left_empty(f, editor)
-            return
-        posted.clear()  # a value from elsewhere (another file, undo, a refused edit): the input shows it
+        if not (force or refused):
+            echo = next((i for i, p in enumerate(posted) if _same(f, p, value)), None)
+            if echo is not None or (f.name in self._shown and _same(f, self._shown[f.name], value)):
+                # our own edit shown back (the ones before it are through too), or nothing new for this field:
+                # what is typed now stays, even half a number
+                if echo is not None:
+                    del posted[:echo + 1]
+                self._shown[f.name] = value
+                self._fill_if_left_empty(f, editor)
+                return
+        # a value from elsewhere (another file, undo) or a refused edit: the input shows the document's value
+        posted.clear()
+        self._shown[f.name] = value
         try:
             unchanged = not force and _same(f, parse_text(f, editor.value), value)
         except FieldError:
