@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from tui_dl.app.session import load_run_folder
-from tui_dl.core.config.experiment import ConfigError, load_experiment, save_experiment
+from tui_dl.core.config.experiment import ConfigError, Problem, load_experiment, save_experiment
 from tui_dl.core.model.shapes import summarize
 
 if TYPE_CHECKING:
@@ -119,8 +119,8 @@ class FileController:
             try:
                 exp = experiment_from_checkpoint(load_checkpoint(path), str(path))
             except (CheckpointError, ConfigError, OSError) as e:
-                app.call_from_thread(app.notify, str(e), title=f"Could not open {path}", severity="error",
-                                     timeout=8)
+                message = str(e).removeprefix(f"{path}: ").removeprefix(f"{path} ")
+                app.call_from_thread(self._show_failure, path, ConfigError(str(path), [Problem("", message)]))
                 return
             app.call_from_thread(self._replacing, path, lambda: self._show_opened(
                 exp, None, f"Opened the experiment in {path}",
@@ -130,20 +130,24 @@ class FileController:
         app.run_worker(read, thread=True, group="open-checkpoint", exit_on_error=False)
 
     def open_experiment(self, path: Path) -> bool:
-        from tui_dl.app.widgets.colors import palette
-
-        app = self.app
         try:
             exp = load_experiment(path)
         except ConfigError as e:
-            self.failed_path = path
-            app.build_view.show_problems(problems_text(e, palette(app), app.document.experiment.name))
-            app.action_show_view("build")
-            app.notify(f"{len(e.problems)} problem{'s' if len(e.problems) > 1 else ''}: see the Build view",
-                       title=f"Could not open {path}", severity="error", timeout=8)
+            self._show_failure(path, e)
             return False
         self._show_opened(exp, path, f"Opened {path}")
         return True
+
+    def _show_failure(self, path: Path, e: ConfigError) -> None:
+        """A file that could not be opened: its problems on the Build view, the current experiment kept."""
+        from tui_dl.app.widgets.colors import palette
+
+        app = self.app
+        self.failed_path = path
+        app.build_view.show_problems(problems_text(e, palette(app), app.document.experiment.name))
+        app.action_show_view("build")
+        app.notify(f"{len(e.problems)} problem{'s' if len(e.problems) > 1 else ''}: see the Build view",
+                   title=f"Could not open {path}", severity="error", timeout=8)
 
     def _show_opened(self, exp, path: Path | None, title: str, message: str = "") -> None:
         app = self.app
@@ -166,6 +170,9 @@ class FileController:
             self.app.notify("This experiment has no file yet: ctrl+s saves it.", severity="warning")
             return
         doc.end_coalescing()
+        if Path(path).suffix == ".pt":  # a checkpoint that could not be read: read it again
+            self.open_path(str(path))
+            return
         if doc.modified and self.failed_path is None:
             self.open_path(str(path))
         else:
