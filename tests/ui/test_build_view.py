@@ -248,6 +248,47 @@ def test_input_shape_is_editable(runs_dir):
     run(body())
 
 
+def test_the_input_shape_hint_keeps_its_brackets(runs_dir):
+    """The help text is shown as text, not Rich markup ("[features]" was swallowed as a style tag)."""
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            stack = app.query_one(LayerStack)
+            stack.focus()
+            stack.highlighted = 0
+            await pilot.pause()
+            app.query_one("#layer-form", FieldForm).editor("input").focus()
+            await pilot.pause()
+            hint = app.query_one("#layer-form .form-hint")
+            assert "shape of one sample: [features] or [channels, height, width]" in hint.render().plain
+            assert "[features]" in app.export_screenshot()
+    run(body())
+
+
+def test_deleting_many_layers_shows_one_toast(runs_dir):
+    """Deleting the 12 layers of LeNet stacked 12 toasts over the view."""
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await select_layer(pilot, 1)
+            for _ in range(12):
+                await pilot.press("d")
+            await wait_until(pilot, lambda: not app.document.experiment.network.layers)
+            await pilot.pause()
+            assert [n.message for n in app._notifications] == ["Deleted Linear (12 edits: ctrl+z undoes each)"]
+            # once the toast has gone, the next edit's toast counts from one again
+            app.clear_notifications()
+            await pilot.press("ctrl+z")
+            await pilot.pause()
+            await select_layer(pilot, 1)
+            await pilot.press("d")
+            await pilot.pause()
+            assert [n.message for n in app._notifications] == ["Deleted Linear (ctrl+z undoes)"]
+    run(body())
+
+
 def test_works_at_80x24(runs_dir):
     async def body():
         app = new_app(runs_dir=runs_dir)

@@ -54,6 +54,53 @@ def test_save_round_trips_and_confirms_overwrite(runs_dir, tmp_path):
     run(body())
 
 
+def test_a_shipped_preset_is_never_overwritten(runs_dir, tmp_path, monkeypatch):
+    """ctrl+s, enter on presets/lenet5.yaml used to overwrite it (and lose its comments): it saves a copy."""
+    preset = Path(__file__).resolve().parents[2] / "presets" / "lenet5.yaml"
+    original = preset.read_bytes()
+    monkeypatch.chdir(tmp_path)
+
+    async def body():
+        app = new_app(str(preset), runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press("end", "d")  # an edit
+            await pilot.pause()
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert type(app.screen).__name__ == "SaveModal"
+            assert app.screen.query_one("#save-path", Input).value == "lenet5.yaml"  # in the working directory
+            assert "shipped with tui-dl" in app.screen.query_one("#save-why").render().plain
+            await pilot.press("enter")
+            await pilot.pause()
+            assert preset.read_bytes() == original
+            copy = tmp_path / "lenet5.yaml"
+            assert load_experiment(copy).to_dict() == app.document.experiment.to_dict()
+            assert app.document.path == Path("lenet5.yaml") and not app.document.modified
+            # the copy is an ordinary file: ctrl+s saves it in place
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert app.screen.query_one("#save-path", Input).value == "lenet5.yaml"
+            await pilot.press("escape")
+            await pilot.pause()
+            # typing the preset's own path is refused, and the question comes back
+            app.open_path(str(preset))
+            await pilot.pause()
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert app.screen.query_one("#save-path", Input).value == "lenet5-2.yaml"  # lenet5.yaml is taken
+            app.screen.query_one("#save-path", Input).value = str(preset)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert any(n.title == "Not saved" for n in app._notifications)
+            assert type(app.screen).__name__ == "SaveModal"
+            await pilot.press("escape")
+            await pilot.pause()
+            assert preset.read_bytes() == original
+    run(body())
+    assert preset.read_bytes() == original
+
+
 def test_every_preset_round_trips_through_the_app(tmp_path):
     async def body():
         for preset in sorted(Path("presets").glob("*.yaml")):
@@ -206,4 +253,91 @@ def test_quit_with_unsaved_changes_asks(runs_dir):
             await pilot.pause()
             await pilot.press("y")
             await wait_until(pilot, lambda: not app.is_running)
+    run(body())
+
+
+def _run_folder(tmp_path) -> Path:
+    folder = tmp_path / "lenet-20260101-120000"
+    folder.mkdir()
+    exp = load_experiment("tests/ui/data/lenet5.yaml")
+    events = list(scripted_training(epochs=2, batches=20, log_every=5)(exp, run_dir=str(folder)))
+    (folder / "metrics.jsonl").write_text("\n".join(json.dumps(event_to_dict(e)) for e in events) + "\n")
+    (folder / "config.yaml").write_text(exp.to_yaml())
+    return folder
+
+
+def test_the_open_dialog_opens_a_typed_path(runs_dir, tmp_path):
+    """ctrl+o, type a run folder's path, enter: the typed text used to go to the list, which opened a preset."""
+    folder = _run_folder(tmp_path)
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+o")
+            await pilot.pause()
+            assert app.focused is app.screen.query_one("#open-path", Input)
+            await pilot.press(*str(folder), "enter")
+            await wait_until(pilot, lambda: app.session_runs and app.current_view == "train")
+            assert app.session_runs[0].run_dir == str(folder) and len(app.session_runs[0].epochs) == 2
+            assert app.document.path.name == "lenet5.yaml"  # the experiment was not replaced
+            # a checkpoint in a run folder opens that run
+            (folder / "best.pt").write_bytes(b"not read")
+            await pilot.press("ctrl+o")
+            await pilot.pause()
+            await pilot.press(*str(folder / "best.pt"), "enter")
+            await wait_until(pilot, lambda: len(app.session_runs) == 2)
+            assert app.session_runs[1].run_dir == str(folder)
+    run(body())
+
+
+def test_the_open_dialog_list_works_with_arrows(runs_dir):
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+o")
+            await pilot.pause()
+            options = app.screen.query_one("#open-choices", OptionList)
+            field = app.screen.query_one("#open-path", Input)
+            ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+            files = [i.split(":", 1)[1] for i in ids if i and i.startswith("file:")]
+            assert field.value == ""
+            await pilot.press("down")  # from the first preset to the second: its path goes into the input
+            await pilot.pause()
+            assert field.value == files[1] and app.focused is field
+            await pilot.press("down", "up")
+            await pilot.pause()
+            assert field.value == files[1]
+            await pilot.press("enter")
+            await pilot.pause()
+            assert str(app.document.path) == files[1]
+            # enter with nothing typed opens the highlighted entry
+            await pilot.press("ctrl+o")
+            await pilot.pause()
+            await pilot.press("enter")
+            await pilot.pause()
+            assert str(app.document.path) == files[0]
+    run(body())
+
+
+def test_a_checkpoint_outside_a_run_folder_opens_its_experiment(runs_dir, tmp_path):
+    from tui_dl.core.runs.checkpoint import save_checkpoint
+
+    exp = load_experiment("presets/mlp_mnist.yaml")
+    lone = tmp_path / "sent_by_a_friend.pt"
+    save_checkpoint(lone, model={}, spec={}, experiment=exp.to_dict())
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+o")
+            await pilot.pause()
+            app.screen.query_one("#open-path", Input).value = str(lone)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: app.document.experiment.name == exp.name)
+            assert app.document.path is None  # not saved yet: ctrl+s asks where
+            assert app.document.experiment.to_dict() == exp.to_dict()
+            assert any(n.title == f"Opened the experiment in {lone}" for n in app._notifications)
     run(body())

@@ -230,7 +230,7 @@ class TuiDL(App):
                 self.notify("; ".join(f"{p.path}: {p.message}" for p in e.problems), title="Not accepted",
                             severity="error", timeout=6)
                 if (setup := self.settings_view) is not None:
-                    setup.show(self.document.experiment)  # the form shows the value that stays
+                    setup.show(self.document.experiment, refused=True)  # the form shows the value that stays
                 return False
         changed = self.document.edit(new, key=key,
                                      selection=self.document.selection if selection is ... else selection)
@@ -299,10 +299,8 @@ class TuiDL(App):
         if view == "setup":
             if (setup := self.settings_view) is not None:
                 setup.activate()
-            editors = target.query("Input, Select, Checkbox")
-            if editors:
-                editors.first().focus(scroll_visible=False)
-                return
+                if setup.focus_editor():  # the field the student was in, or the first
+                    return
         target.focus(scroll_visible=False)
 
     @on(TabbedContent.TabActivated)
@@ -392,9 +390,22 @@ class TuiDL(App):
 
     # ------------------------------------------------------------------ command palette
     def get_system_commands(self, screen: Screen):
-        yield from super().get_system_commands(screen)
+        # The app's commands first: among equal matches the palette keeps this order, so "theme" finds the
+        # dark / light toggle before Textual's theme picker (renamed, so that an exact "Theme" is not its).
         for title, help_text, action in COMMANDS:
             yield SystemCommand(title, help_text, lambda a=action: self.call_later(self.run_action, a))
+        for command in super().get_system_commands(screen):
+            if command.title == "Theme":
+                yield SystemCommand("Theme: pick any theme", "Textual's theme picker", command.callback)
+            elif command.title == "Screenshot":  # Textual's saves into ~/Downloads, failing where there is none
+                yield SystemCommand("Screenshot", "Save an SVG of the screen: into the shown run's folder (Train "
+                                    "view) or the working directory",
+                                    lambda: self.set_timer(0.1, self.action_screenshot))
+            else:
+                yield command
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        self.files.save_screenshot()
 
     # ------------------------------------------------------------------ quitting
     async def action_quit(self) -> None:

@@ -13,11 +13,36 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from tui_dl.app.session import load_run_folder
-from tui_dl.core.config.experiment import ConfigError, load_experiment, save_experiment
+from tui_dl.core.config.experiment import ConfigError, Problem, load_experiment, save_experiment
 from tui_dl.core.model.shapes import summarize
 
 if TYPE_CHECKING:
     from tui_dl.app.app import TuiDL
+
+
+#: The presets shipped with tui-dl (the repository's ``presets/`` folder): read-only in the app, so the README's
+#: commands always open what was shipped. Saving one asks for a new file (see :func:`copy_name`).
+SHIPPED_PRESETS = Path(__file__).resolve().parents[2] / "presets"
+
+
+def is_shipped_preset(path: str | Path) -> bool:
+    """True for a file inside the shipped ``presets/`` folder (wherever it is opened from)."""
+    try:
+        return Path(path).expanduser().resolve().parent == SHIPPED_PRESETS.resolve()
+    except OSError:
+        return False
+
+
+def copy_name(preset: Path) -> Path:
+    """Where a copy of a shipped preset is saved by default: its file name in the working directory
+    (``lenet5.yaml``; ``lenet5-2.yaml``, ``lenet5-3.yaml``... when that is taken), never the presets folder."""
+    cwd = Path.cwd()
+    where = Path("..") if cwd.resolve() == SHIPPED_PRESETS.resolve() else Path(".")
+    stem, suffix = preset.stem, preset.suffix or ".yaml"
+    n = 1
+    while (where / (name := f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")).exists():
+        n += 1
+    return where / name
 
 
 def slug(name: str) -> str:
@@ -53,37 +78,79 @@ class FileController:
             self.open_path(path)
 
     def open_path(self, path: str) -> None:
-        app = self.app
+        """Open what ``path`` names: a run folder (replayed in the Train view), a checkpoint (``.pt``: its run
+        folder, or the experiment stored in it), else an experiment file."""
         p = Path(path).expanduser()
         if p.is_dir() and (p / "metrics.jsonl").is_file():
             self.open_run_folder(p)
             return
-        if app.document.modified:
-            from tui_dl.app.screens.confirm_modal import ConfirmModal
-
-            def answer(ok: bool | None) -> None:
-                if ok:
-                    self.open_experiment(p)
-
-            app.push_screen(ConfirmModal(f"Discard your changes to {app.document.experiment.name}?",
-                                         f"Opening {p} replaces the current experiment (ctrl+s saves it first).",
-                                         yes="Discard", no="Keep editing"), answer)
+        if p.suffix == ".pt" and p.is_file():
+            if (p.parent / "metrics.jsonl").is_file():
+                self.open_run_folder(p.parent)
+            else:
+                self.open_checkpoint(p)
             return
-        self.open_experiment(p)
+        self._replacing(p, lambda: self.open_experiment(p))
+
+    def _replacing(self, p: Path, then) -> None:
+        """``then()``, which replaces the experiment: after asking, when it has unsaved changes."""
+        app = self.app
+        if not app.document.modified:
+            then()
+            return
+        from tui_dl.app.screens.confirm_modal import ConfirmModal
+
+        def answer(ok: bool | None) -> None:
+            if ok:
+                then()
+
+        app.push_screen(ConfirmModal(f"Discard your changes to {app.document.experiment.name}?",
+                                     f"Opening {p} replaces the current experiment (ctrl+s saves it first).",
+                                     yes="Discard", no="Keep editing"), answer)
+
+    def open_checkpoint(self, path: Path) -> None:
+        """A checkpoint outside a run folder: the experiment stored in it becomes the current one (unsaved).
+        Reading it needs torch, so it is read on a worker thread."""
+        app = self.app
+
+        def read() -> None:
+            from tui_dl.core.runs.checkpoint import CheckpointError, experiment_from_checkpoint, load_checkpoint
+
+            try:
+                exp = experiment_from_checkpoint(load_checkpoint(path), str(path))
+            except (CheckpointError, ConfigError, OSError) as e:
+                message = str(e).removeprefix(f"{path}: ").removeprefix(f"{path} ")
+                app.call_from_thread(self._show_failure, path, ConfigError(str(path), [Problem("", message)]))
+                return
+            app.call_from_thread(self._replacing, path, lambda: self._show_opened(
+                exp, None, f"Opened the experiment in {path}",
+                f"{exp.name} (not saved yet: ctrl+s writes its YAML; tui-dl --resume {path} continues its training)"))
+
+        app.notify(f"Reading {path}…", timeout=2)
+        app.run_worker(read, thread=True, group="open-checkpoint", exit_on_error=False)
 
     def open_experiment(self, path: Path) -> bool:
-        from tui_dl.app.widgets.colors import palette
-
-        app = self.app
         try:
             exp = load_experiment(path)
         except ConfigError as e:
-            self.failed_path = path
-            app.build_view.show_problems(problems_text(e, palette(app), app.document.experiment.name))
-            app.action_show_view("build")
-            app.notify(f"{len(e.problems)} problem{'s' if len(e.problems) > 1 else ''}: see the Build view",
-                       title=f"Could not open {path}", severity="error", timeout=8)
+            self._show_failure(path, e)
             return False
+        self._show_opened(exp, path, f"Opened {path}")
+        return True
+
+    def _show_failure(self, path: Path, e: ConfigError) -> None:
+        """A file that could not be opened: its problems on the Build view, the current experiment kept."""
+        from tui_dl.app.widgets.colors import palette
+
+        app = self.app
+        self.failed_path = path
+        app.build_view.show_problems(problems_text(e, palette(app), app.document.experiment.name))
+        app.action_show_view("build")
+        app.notify(f"{len(e.problems)} problem{'s' if len(e.problems) > 1 else ''}: see the Build view",
+                   title=f"Could not open {path}", severity="error", timeout=8)
+
+    def _show_opened(self, exp, path: Path | None, title: str, message: str = "") -> None:
+        app = self.app
         self.failed_path = None
         app.document.replace(exp, path)
         first = summarize(exp.network).first_error
@@ -92,10 +159,9 @@ class FileController:
         app.refresh_views()
         for w in exp.warnings:
             app.notify(w, severity="warning", timeout=8)
-        app.notify(f"{exp.name}" + (f": layer {first.index_text} has an error, f fixes it" if first else ""),
-                   title=f"Opened {path}", severity="warning" if first else "information", timeout=5)
+        app.notify((message or exp.name) + (f": layer {first.index_text} has an error, f fixes it" if first else ""),
+                   title=title, severity="warning" if first else "information", timeout=5)
         app.action_show_view("build")
-        return True
 
     def reload(self) -> None:
         doc = self.app.document
@@ -104,6 +170,9 @@ class FileController:
             self.app.notify("This experiment has no file yet: ctrl+s saves it.", severity="warning")
             return
         doc.end_coalescing()
+        if Path(path).suffix == ".pt":  # a checkpoint that could not be read: read it again
+            self.open_path(str(path))
+            return
         if doc.modified and self.failed_path is None:
             self.open_path(str(path))
         else:
@@ -114,8 +183,14 @@ class FileController:
         from tui_dl.app.screens.save_modal import SaveModal
 
         doc = self.app.document
-        default = str(doc.path) if doc.path else f"{slug(doc.experiment.name)}.yaml"
-        self.app.push_screen(SaveModal(default), self._save_chosen)
+        note = ""
+        if doc.path is not None and is_shipped_preset(doc.path):
+            default = str(copy_name(Path(doc.path)))
+            note = (f"{doc.path} is a preset shipped with tui-dl: it stays as it is. Your copy is saved under the "
+                    f"name below.")
+        else:
+            default = str(doc.path) if doc.path else f"{slug(doc.experiment.name)}.yaml"
+        self.app.push_screen(SaveModal(default, note=note), self._save_chosen)
 
     def _save_chosen(self, path: str | None) -> None:
         if not path:
@@ -124,6 +199,11 @@ class FileController:
         p = Path(path).expanduser()
         if p.suffix == "":
             p = p.with_suffix(".yaml")
+        if is_shipped_preset(p):
+            self.app.notify(f"{p} is a preset shipped with tui-dl, read-only in the app: save under another name.",
+                            title="Not saved", severity="warning", timeout=6)
+            self.choose_and_save()
+            return
         same = doc.path is not None and p.resolve() == Path(doc.path).resolve()
         if p.exists() and not same:
             from tui_dl.app.screens.confirm_modal import ConfirmModal
@@ -166,3 +246,30 @@ class FileController:
         app.notify(f"{rec.status.replace('_', ' ')}, {len(rec.epochs)} epochs replayed",
                    title=f"Opened run {path.name}", timeout=4)
         return True
+
+    # ------------------------------------------------------------------ screenshots
+    def save_screenshot(self) -> Path | None:
+        """Save an SVG of the screen into the shown run's folder (from the Train view) or else the working
+        directory (the folder tried next when one cannot be written), and say where."""
+        app = self.app
+        folders = []
+        rec = app.training.run_by_id(app.training.shown_run_id)
+        if app.current_view == "train" and rec is not None and rec.run_dir and Path(rec.run_dir).is_dir():
+            folders.append(Path(rec.run_dir))
+        folders.append(Path.cwd())
+        error: OSError | None = None
+        for folder in folders:
+            try:
+                saved = Path(app.save_screenshot(path=str(folder)))
+            except OSError as e:
+                error = e
+                continue
+            try:
+                shown = saved.resolve().relative_to(Path.cwd().resolve())
+            except ValueError:
+                shown = saved
+            app.notify(str(shown), title="Screenshot saved", timeout=6)
+            return saved
+        app.notify(f"{error.strerror or error}" if error else "", title="Could not save the screenshot",
+                   severity="error", timeout=8)
+        return None

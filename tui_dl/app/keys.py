@@ -55,10 +55,12 @@ KEYS: tuple[Key, ...] = (
         command=Command("Train: pause / resume", "Pause or resume the running training", "pause_training")),
     Key("ctrl+s", "save", "everywhere", "save the experiment as YAML",
         "save the experiment as YAML (asks for a path; defaults to the opened file or `<name>.yaml`; confirms "
-        "before overwriting another file)", label="Save", id="file.save", priority=True,
+        "before overwriting another file; a shipped preset is never overwritten: its copy defaults to "
+        "`./<preset>.yaml`)", label="Save", id="file.save", priority=True,
         command=Command("File: save", "Save the experiment as YAML", "save")),
-    Key("ctrl+o", "open", "everywhere", "open a preset, a YAML file or a past run folder",
-        "open a preset (listed with its description), any YAML file, or a run folder", label="Open",
+    Key("ctrl+o", "open", "everywhere", "open a preset, a YAML file, a past run folder or a checkpoint",
+        "open a preset (listed with its description), any YAML file, a run folder or a checkpoint (type its path, "
+        "or choose with `↑`/`↓`)", label="Open",
         id="file.open", priority=True,
         command=Command("File: open", "Open a preset, a YAML file or a run folder", "open")),
     Key("ctrl+l", "reload", "everywhere", "reload the file from disk", label="Reload", id="file.reload",
@@ -80,7 +82,7 @@ KEYS: tuple[Key, ...] = (
         joins="view.build",
         command=Command("View: Runs", "Runs of this session; overlay curves", "show_view('runs')")),
     Key("ctrl+t", "toggle_dark", "everywhere", "dark / light theme", label="Theme", id="view.theme", show=False,
-        command=Command("View: toggle dark / light", "Switch between the dark and light theme", "toggle_dark")),
+        command=Command("Theme: dark / light", "Switch between the dark and light theme", "toggle_dark")),
     Key("ctrl+p", "", "everywhere", "command palette"),  # Textual's App.COMMAND_PALETTE_BINDING
     Key("question_mark,f1", "help", "everywhere", "this help", "help", label="Help", id="app.help",
         command=Command("Help", "Keys and views", "help")),
@@ -89,7 +91,8 @@ KEYS: tuple[Key, ...] = (
         id="app.quit", priority=True),
     # ---------------------------------------------------------------- Build (BuildView); the palette switches to it
     Key("a", "add_layer", "Build", "add a layer after the selected one (type to filter the list)",
-        "add a layer after the selected one (a picker: type to filter, `enter` adds)", label="Add layer",
+        "add a layer after the selected one (a picker: type to filter, names that start with what you typed come "
+        "first; `enter` adds)", label="Add layer",
         id="build.add",
         command=Command("Build: add layer", "Add a layer after the selected one", "build_action('add_layer')")),
     Key("i", "insert_layer", "Build", "insert a layer before the selected one", label="Insert before",

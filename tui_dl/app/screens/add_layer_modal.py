@@ -2,14 +2,49 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
 
 from tui_dl.app.widgets.palette import palette_options
-from tui_dl.core.model.layers import REGISTRY
+from tui_dl.core.model.layers import REGISTRY, LayerKind
+
+
+def ranked_kinds(text: str) -> list[LayerKind]:
+    """The layer kinds that match what was typed, best first: the name itself, then names that start with it,
+    then names that contain it, then kinds whose description or group mentions it (registry order within each).
+    ``lin`` → Linear first, ``sig`` → Sigmoid, ``elu`` → ELU before ReLU and GELU."""
+    needle = text.strip().lower()
+    kinds = list(REGISTRY.values())
+    if not needle:
+        return kinds
+
+    def rank(k: LayerKind) -> int | None:
+        name = k.name.lower()
+        if name == needle:
+            return 0
+        if name.startswith(needle):
+            return 1
+        if needle in name:
+            return 2
+        if needle in k.summary.lower() or needle in k.group.lower():
+            return 3
+        return None
+
+    ranked = [(r, i, k) for i, k in enumerate(kinds) if (r := rank(k)) is not None]
+    return [k for _r, _i, k in sorted(ranked, key=lambda t: (t[0], t[1]))]
+
+
+def ranked_options(text: str) -> list[Option]:
+    """The picker's list: grouped like the palette while nothing is typed, else the ranked matches."""
+    if not text.strip():
+        return palette_options(with_summary=True)
+    return [Option(Text.assemble(("  " + k.name.ljust(18), "bold"), (k.summary, "dim")), id=k.name)
+            for k in ranked_kinds(text)]
 
 
 class AddLayerModal(ModalScreen[str | None]):
@@ -27,7 +62,7 @@ class AddLayerModal(ModalScreen[str | None]):
         with Vertical(id="dialog", classes="picker"):
             yield Static(self.title_text, classes="dialog-title")
             yield Input(placeholder="type to filter: conv, pool, relu, norm…", id="layer-filter")
-            yield OptionList(*palette_options(with_summary=True), id="layer-choices")
+            yield OptionList(*ranked_options(""), id="layer-choices")
             yield Static("enter add · ↑↓ choose · esc cancel", classes="dialog-help")
 
     def on_mount(self) -> None:
@@ -43,7 +78,7 @@ class AddLayerModal(ModalScreen[str | None]):
     def on_input_changed(self, event: Input.Changed) -> None:
         lst = self.query_one(OptionList)
         lst.clear_options()
-        lst.add_options(palette_options(event.value, with_summary=True))
+        lst.add_options(ranked_options(event.value))
         self._first()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

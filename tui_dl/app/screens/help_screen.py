@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
 
@@ -47,12 +47,22 @@ validation loss rises for 2+ epochs), a flat loss (the learning rate may be too 
 
 
 class HelpScreen(ModalScreen[None]):
+    """The help text scrolls: ↑↓, page up/down, home/end (the scroll area has the focus) and the mouse wheel."""
+
     BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close", show=False)]
+    DEFAULT_CSS = """
+    HelpScreen #help-scroll { height: 1fr; scrollbar-gutter: stable; }
+    HelpScreen #help-scroll:focus { background-tint: transparent; }
+    """
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="help"):
-            yield Markdown(HELP, id="help-text")
-            yield Static("esc close", classes="dialog-help")
+            with VerticalScroll(id="help-scroll"):
+                yield Markdown(HELP, id="help-text")
+            yield Static("↑↓ pgup pgdn home end or the wheel scroll · esc close", classes="dialog-help")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-scroll").focus()
 
     def action_close(self) -> None:
         self.dismiss(None)

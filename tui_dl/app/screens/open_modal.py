@@ -1,4 +1,4 @@
-"""Open a preset, any YAML file, or a past run folder (``ModalScreen[str | None]``: the chosen path)."""
+"""Open a preset, any YAML file, a past run folder or a checkpoint (``ModalScreen[str | None]``: the chosen path)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,17 @@ from tui_dl.app.presets import list_presets, list_run_folders
 
 
 class OpenModal(ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
+    """The path input has the focus: what is typed is opened with enter. ↑↓ choose from the list (the chosen
+    entry's path goes into the input), enter with an empty input opens the highlighted entry, a click opens
+    an entry. A YAML file opens as the experiment, a run folder (or a checkpoint in one) is replayed."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", show=False),
+        Binding("down", "move(1)", show=False),
+        Binding("up", "move(-1)", show=False),
+        Binding("pagedown", "move(10)", show=False),
+        Binding("pageup", "move(-10)", show=False),
+    ]
 
     def __init__(self, runs_dir: str = "runs", current: str = "") -> None:
         super().__init__()
@@ -26,6 +36,8 @@ class OpenModal(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="picker"):
             yield Static("Open an experiment or a past run", classes="dialog-title")
+            yield Input(value=self.current, placeholder="type a path: my_net.yaml, runs/<folder>, runs/<folder>/best.pt",
+                        id="open-path")
             options: list[Option] = [Option(Text("PRESETS", style="bold dim"), disabled=True)]
             width = max(40, int(min(self.app.size.width * 0.9, 110)) - 10)
             for p in list_presets():
@@ -39,9 +51,7 @@ class OpenModal(ModalScreen[str | None]):
                     options.append(Option(Text.assemble(("  " + r.label, ""), (f"  {r.path}", "dim")),
                                           id=f"run:{r.path}"))
             yield OptionList(*options, id="open-choices")
-            yield Input(value=self.current, placeholder="or type a path: my_net.yaml, runs/<folder>",
-                        id="open-path")
-            yield Static("enter open · tab switch list/path · esc cancel", classes="dialog-help")
+            yield Static("type a path or ↑↓ choose · enter open · esc cancel", classes="dialog-help")
 
     def on_mount(self) -> None:
         lst = self.query_one(OptionList)
@@ -49,14 +59,36 @@ class OpenModal(ModalScreen[str | None]):
             if not opt.disabled:
                 lst.highlighted = i
                 break
-        lst.focus()
+        self.query_one(Input).focus()
+
+    @staticmethod
+    def _path_of(option: Option | None) -> str | None:
+        oid = (option.id or "") if option is not None else ""
+        return oid.split(":", 1)[1] if ":" in oid else None
+
+    def _highlighted_path(self) -> str | None:
+        lst = self.query_one(OptionList)
+        return None if lst.highlighted is None else self._path_of(lst.get_option_at_index(lst.highlighted))
+
+    def action_move(self, delta: int) -> None:
+        """Move the list's highlight from the path input; the entry's path is put in the input."""
+        lst = self.query_one(OptionList)
+        for _ in range(abs(delta)):
+            lst.action_cursor_down() if delta > 0 else lst.action_cursor_up()
+        path = self._highlighted_path()
+        if path is not None:
+            field = self.query_one(Input)
+            field.value = path
+            field.cursor_position = len(path)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        oid = event.option.id or ""
-        self.dismiss(oid.split(":", 1)[1] if ":" in oid else None)
+        path = self._path_of(event.option)
+        if path is not None:
+            self.dismiss(path)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        path = event.value.strip()
+        event.stop()
+        path = event.value.strip() or self._highlighted_path()
         if path:
             self.dismiss(path)
 

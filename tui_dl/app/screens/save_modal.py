@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -12,13 +13,16 @@ from textual.widgets import Input, Static
 class SaveModal(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
 
-    def __init__(self, default_path: str) -> None:
+    def __init__(self, default_path: str, note: str = "") -> None:
         super().__init__()
         self.default_path = default_path
+        self.note = note  # why the default is not the opened file (a shipped preset)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="save"):
             yield Static("Save the experiment as YAML", classes="dialog-title")
+            if self.note:
+                yield Static(Text(self.note), id="save-why", classes="dialog-note")
             yield Input(self.default_path, placeholder="path/to/file.yaml", id="save-path")
             yield Static("The file holds the network, data and train settings; `tui-dl FILE` or "
                          "`tui-dl --batch FILE` opens it again. Comments in an existing file are not kept.",

@@ -14,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.notifications import Notification, Notify
 from textual.widgets import Static
 
 from tui_dl.app.editing import (INPUT_FIELD, after, apply_fix, change_type, clamp_path, fix_for, new_layer,
@@ -48,6 +49,7 @@ class BuildView(Vertical):
         self.selection: Path | None = None
         self.summary: Summary | None = None
         self.experiment: Experiment | None = None
+        self._toast: tuple[Notification, int] | None = None  # the last edit's toast and how many it counts
 
     def compose(self) -> ComposeResult:
         yield Static("", id="problems-banner")
@@ -158,7 +160,23 @@ class BuildView(Vertical):
         self.selection = clamp_path(network, selection)
         self._edit(replace(self.experiment, network=network), key=key, selection=self.selection)
         if message:
-            self.notify(message, timeout=3)
+            self._edit_toast(message)
+
+    def _edit_toast(self, message: str) -> None:
+        """One toast for the edits made in a row (twelve deletes show one toast, not a stack of twelve): the
+        previous edit's toast, while it is still shown, is replaced, and the toast counts the edits."""
+        app = self.app
+        shown = getattr(app, "_notifications", None)
+        prev, count = self._toast or (None, 0)
+        if prev is not None and shown is not None and prev in shown:
+            app._unnotify(prev, refresh=False)
+        else:
+            count = 0
+        count += 1
+        text = f"{message} (ctrl+z undoes)" if count == 1 else f"{message} ({count} edits: ctrl+z undoes each)"
+        toast = Notification(text, "", "information", 3)
+        self._toast = (toast, count)
+        app.post_message(Notify(toast))
 
     def _edit(self, exp: Experiment, *, key, selection: Path | None) -> None:
         # The next key may be handled before the app has shown this edit back (a busy UI, a held key): it must
@@ -234,7 +252,7 @@ class BuildView(Vertical):
         path = self.selection
         layer = self.experiment.network.get_layer(path)
         self._commit(self.experiment.network.remove_layer(path), selection=path,
-                     message=f"Deleted {layer.type} (ctrl+z undoes)")
+                     message=f"Deleted {layer.type}")
 
     def action_duplicate_layer(self) -> None:
         if self.selection is None or self.experiment is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Static
+from textual.widgets import Checkbox, Input, Select, Static
 
 from tui_dl.app.editing import set_setting
 from tui_dl.app.messages import EditRequested, ViewMounted
@@ -52,6 +52,7 @@ class SettingsView(VerticalScroll):
         #: thread: not before the first frame, not beside a run, and not in front of the student on the first
         #: visit).
         self.activated = False
+        self._last_editor: Input | Select | Checkbox | None = None  # where focus returns (focus_editor)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="settings-grid"):
@@ -88,36 +89,39 @@ class SettingsView(VerticalScroll):
             if self.experiment is not None:
                 self.show(self.experiment)
 
-    def show(self, exp: Experiment) -> None:
+    def show(self, exp: Experiment, *, refused: bool = False) -> None:
+        """Show ``exp`` (the document's experiment). ``refused``: the app refused the last edit, and the inputs
+        that show the refused value go back to ``exp``'s."""
         self.experiment = exp
         if not self.activated:
             return
         d, t = exp.data, exp.train
         data_fields = [f for f in C.DATA_FIELDS if f.name in DATA_SHOWN]
         self._form("data").load(data_fields, {f.name: getattr(d, f.name) for f in data_fields}, key=("data",),
-                                page=("data",))
+                                page=("data",), refused=refused)
         loss_field = Field("loss", "choice", "cross_entropy", "what the training minimises", choices=tuple(C.LOSSES))
         self._form("loss").load([loss_field, *C.LOSSES[t.loss.name]], {"loss": t.loss.name, **t.loss.params},
-                                key=("loss", t.loss.name), page=("loss", t.loss.name))
+                                key=("loss", t.loss.name), page=("loss", t.loss.name), refused=refused)
         opt_field = Field("optimizer", "choice", "adam", "how the weights are updated from the gradients",
                           choices=tuple(C.OPTIMIZERS))
         wd = _train_field("weight_decay")
         self._form("optimizer").load([opt_field, *C.OPTIMIZERS[t.optimizer.name], wd],
                                      {"optimizer": t.optimizer.name, **t.optimizer.params,
                                       "weight_decay": t.weight_decay},
-                                     key=("optimizer", t.optimizer.name), page=("optimizer", t.optimizer.name))
+                                     key=("optimizer", t.optimizer.name), page=("optimizer", t.optimizer.name),
+                                     refused=refused)
         fields = [_device_field(t.device) if n == "device" else _train_field(n) for n in TRAIN_MAIN]
         self._form("training").load(fields, {n: getattr(t, n) for n in TRAIN_MAIN}, key=("training", t.device),
                                     page=("training", t.device),
                                     placeholders={"channels_last": "auto (on for CPU convs)",
-                                                  "split_batch": "auto (2–4 CPU threads)"})
+                                                  "split_batch": "auto (2–4 CPU threads)"}, refused=refused)
         sched_name = t.scheduler.name if t.scheduler else None
         sched_field = Field("scheduler", "choice", None, "how the learning rate changes between epochs",
                             choices=tuple(C.SCHEDULERS), nullable=True)
         self._form("scheduler").load([sched_field, *(C.SCHEDULERS[sched_name] if sched_name else ())],
                                      {"scheduler": sched_name, **(t.scheduler.params if t.scheduler else {})},
                                      key=("scheduler", sched_name), page=("scheduler", sched_name),
-                                     placeholders={"scheduler": "none (constant)"})
+                                     placeholders={"scheduler": "none (constant)"}, refused=refused)
         es = t.early_stopping
         on_field = Field("enabled", "bool", False, "stop when the monitored metric stops improving")
         es_fields = [on_field, *(C.EARLY_STOPPING_FIELDS if es else ())]
@@ -125,7 +129,7 @@ class SettingsView(VerticalScroll):
         if es:
             es_values.update({f.name: getattr(es, f.name) for f in C.EARLY_STOPPING_FIELDS})
         self._form("early").load(es_fields, es_values, key=("early", es is not None),
-                                 page=("early", es is not None))
+                                 page=("early", es is not None), refused=refused)
         self._show_notes()
 
     def set_probe(self, device_text: str, datasets: dict[str, str]) -> None:
@@ -146,6 +150,21 @@ class SettingsView(VerticalScroll):
         lr = opt.resolved(C.OPTIMIZERS).get("lr")
         self.query_one("#optimizer-info", Static).update(
             f"{opt.name}, lr {lr:g}" + ("" if "lr" in opt.params else " (default)"))
+
+    # ------------------------------------------------------------------ focus
+    def on_descendant_focus(self, event) -> None:
+        if isinstance(event.widget, (Input, Select, Checkbox)):
+            self._last_editor = event.widget
+
+    def focus_editor(self) -> bool:
+        """Focus the field the student was in when they left the view (the first field on the first visit);
+        False while the forms have no fields yet."""
+        chain = [w for w in self.screen.focus_chain if isinstance(w, (Input, Select, Checkbox)) and self in w.ancestors]
+        if not chain:
+            return False
+        last = self._last_editor
+        (last if last in chain else chain[0]).focus(scroll_visible=False)  # not a field of a page now hidden
+        return True
 
     def _form(self, key: str) -> FieldForm:
         return self.query_one(f"#form-{key}", FieldForm)

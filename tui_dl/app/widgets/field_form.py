@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -19,6 +20,14 @@ from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from tui_dl.app.editing import parse_text, placeholder, to_text
 from tui_dl.core.config.fields import Field, FieldError
+
+
+def _same(f: Field, a: Any, b: Any) -> bool:
+    """Two values of ``f`` that mean the same: equal, or unset (an empty input) and the default."""
+    if a is None or b is None:
+        other = b if a is None else a
+        return other is None or other == f.default
+    return a == b
 
 
 class FieldValidator(Validator):
@@ -63,7 +72,7 @@ class FieldRow(Horizontal):
 
     def show_error(self, message: str | None) -> None:
         self.set_class(bool(message), "-invalid")
-        self.error.update(f"✗ {message}" if message else "")
+        self.error.update(Text(f"✗ {message}") if message else "")
 
 
 class FieldForm(Vertical):
@@ -112,16 +121,24 @@ class FieldForm(Vertical):
         self._rows: dict[str, FieldRow] = {}
         self._by_editor: dict[int, tuple[Any, str]] = {}
         self._texts: dict[str, str] = {}
-        self._pending = False
+        #: Per input, the values this form posted that the document has not shown back yet, oldest first, and
+        #: the document's value last shown. The app shows an edit back after a round trip; meanwhile the student
+        #: may have typed on (or cleared the field, which the document shows back as the default). A value shown
+        #: back that is one of ours, or the one already shown, leaves the text being typed as it is; any other
+        #: value (another file, undo) or a refused edit replaces it.
+        self._posted: dict[str, list[Any]] = {}
+        self._shown: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ loading
     def load(self, fields: Sequence[Field], values: dict[str, Any], *, key: Any = None, page: Any = None,
              placeholders: dict[str, str] | None = None, choice_labels: dict[str, dict[str, str]] | None = None,
-             empty_text: str = "") -> None:
+             empty_text: str = "", refused: bool = False) -> None:
         """Show ``fields`` with ``values``.
 
         ``page`` names the field set (rows are kept per page); ``key`` names what is edited (a new key
         resets every input, the same key updates in place and leaves the input being typed in alone).
+        ``refused``: the app refused this form's last edit, and ``values`` are the ones that stay: each input
+        whose text says otherwise shows them again.
         """
         page = page if page is not None else (tuple(f.name for f in fields), empty_text)
         new_key = key != self.key
@@ -138,12 +155,14 @@ class FieldForm(Vertical):
             self.page = page
             new_key = True
         self._rows = self._page_rows[page]
-        self._update_in_place(force=new_key)
+        self._update_in_place(force=new_key, refused=refused)
 
     def _make_page(self, page: Any, empty_text: str) -> None:
         for f in self.fields:
             if f.kind not in ("bool", "choice"):
                 self._texts[f.name] = to_text(f, self.values.get(f.name))
+                self._shown[f.name] = self.values.get(f.name)
+                self._posted[f.name] = []
         rows: dict[str, FieldRow] = {}
         children: list[Widget] = []
         for f in self.fields:
@@ -153,7 +172,7 @@ class FieldForm(Vertical):
             self._by_editor[id(editor)] = (page, f.name)
             children.append(row)
         if not self.fields and empty_text:
-            children.append(Static(empty_text, classes="form-empty"))
+            children.append(Static(Text(empty_text), classes="form-empty"))
         if self.show_hint and self.fields:
             children.append(Static("", classes="form-hint"))
         box = Vertical(*children, classes="form-page")
@@ -181,7 +200,7 @@ class FieldForm(Vertical):
         return Input(to_text(f, value), placeholder=self.placeholders.get(f.name) or placeholder(f), compact=True,
                      validators=[FieldValidator(f)], validate_on=["changed", "submitted"], tooltip=f.help)
 
-    def _update_in_place(self, force: bool = False) -> None:
+    def _update_in_place(self, force: bool = False, refused: bool = False) -> None:
         for f in self.fields:
             row = self._rows.get(f.name)
             if row is None:
@@ -191,18 +210,7 @@ class FieldForm(Vertical):
             if not editor.is_mounted:
                 continue  # a page made just now: its editors were built with these values
             if isinstance(editor, Input):
-                text = to_text(f, value)
-                try:
-                    unchanged = parse_text(f, editor.value) == value
-                except FieldError:
-                    unchanged = False
-                if force or not unchanged:
-                    if editor.value != text:
-                        with editor.prevent(Input.Changed):
-                            editor.value = text
-                    row.show_error(None)
-                self._texts[f.name] = editor.value if (unchanged and not force) else text
-                editor.placeholder = self.placeholders.get(f.name) or placeholder(f)
+                self._update_input(f, row, editor, value, force, refused)
             elif isinstance(editor, Checkbox):
                 shown = bool(f.default if value is None else value)
                 if editor.value != shown:
@@ -215,6 +223,49 @@ class FieldForm(Vertical):
                 if editor.value != target:
                     with editor.prevent(Select.Changed):
                         editor.value = target
+
+    def _update_input(self, f: Field, row: FieldRow, editor: Input, value: Any, force: bool, refused: bool) -> None:
+        posted = self._posted.setdefault(f.name, [])
+        editor.placeholder = self.placeholders.get(f.name) or placeholder(f)
+        if not (force or refused):
+            echo = next((i for i, p in enumerate(posted) if _same(f, p, value)), None)
+            if echo is not None or (f.name in self._shown and _same(f, self._shown[f.name], value)):
+                # our own edit shown back (the ones before it are through too), or nothing new for this field:
+                # what is typed now stays, even half a number
+                if echo is not None:
+                    del posted[:echo + 1]
+                self._shown[f.name] = value
+                self._fill_if_left_empty(f, editor)
+                return
+        # a value from elsewhere (another file, undo) or a refused edit: the input shows the document's value
+        posted.clear()
+        self._shown[f.name] = value
+        try:
+            unchanged = not force and _same(f, parse_text(f, editor.value), value)
+        except FieldError:
+            unchanged = False
+        if unchanged:
+            self._texts[f.name] = editor.value
+            self._fill_if_left_empty(f, editor)
+            return
+        self._write(f, editor, to_text(f, value))
+        row.show_error(None)
+
+    def _write(self, f: Field, editor: Input, text: str) -> None:
+        if editor.value != text:
+            with editor.prevent(Input.Changed):
+                editor.value = text
+            editor.cursor_position = len(text)  # typing goes after the value, never before it
+        self._texts[f.name] = text
+
+    def _fill_if_left_empty(self, f: Field, editor: Input) -> None:
+        """An input left empty means the default: once the student has left it, it shows the value the
+        experiment now holds (a setting that has no "unset", such as epochs); while it has focus it stays empty."""
+        value = self.values.get(f.name)
+        if editor.has_focus or editor.value.strip() or value is None:
+            return
+        self._write(f, editor, to_text(f, value))
+        self._rows[f.name].show_error(None)
 
     # ------------------------------------------------------------------ events
     def _field_of(self, widget: Widget) -> Field | None:
@@ -242,6 +293,7 @@ class FieldForm(Vertical):
         self._texts[f.name] = event.value
         value = parse_text(f, event.value)
         self.values[f.name] = value
+        self._posted.setdefault(f.name, []).append(value)
         self.post_message(self.Changed(self, f.name, value))
 
     @on(Input.Submitted)
@@ -288,15 +340,25 @@ class FieldForm(Vertical):
             return
         self._rows[f.name].set_class(True, "-focus")
         if self.show_hint:
-            hint = self._pages[self.page].query(".form-hint")
-            if hint:
-                default = "" if f.required or f.inferred else f"  (default {to_text(f, f.default) or 'none'})"
-                hint.first(Static).update(f"{f.name}: {f.help}{default}")
+            default = "" if f.required or f.inferred else f"  (default {to_text(f, f.default) or 'none'})"
+            self._set_hint(f"{f.name}: {f.help}{default}")
         self.post_message(self.FieldFocused(self, f))
 
     def on_descendant_blur(self, event) -> None:
         for row in self._rows.values():
             row.set_class(False, "-focus")
+        f = self._field_of(event.widget)
+        if f is not None and isinstance(event.widget, Input):
+            self._fill_if_left_empty(f, event.widget)
+        focused = self.screen.focused if self.is_attached else None
+        if self.show_hint and (focused is None or self not in focused.ancestors):
+            self._set_hint("")  # one hint on the screen: the focused field's, not every form's last one
+
+    def _set_hint(self, text: str) -> None:
+        page = self._pages.get(self.page)
+        hint = page.query(".form-hint") if page is not None else None
+        if hint:
+            hint.first(Static).update(Text(text))  # plain text: help such as "[features]" is not markup
 
     # ------------------------------------------------------------------ helpers for callers/tests
     def editor(self, name: str) -> Widget:
