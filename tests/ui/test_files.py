@@ -341,3 +341,20 @@ def test_a_checkpoint_outside_a_run_folder_opens_its_experiment(runs_dir, tmp_pa
             assert app.document.experiment.to_dict() == exp.to_dict()
             assert any(n.title == f"Opened the experiment in {lone}" for n in app._notifications)
     run(body())
+
+
+def test_a_path_under_an_unknown_user_is_a_message_not_a_crash(runs_dir):
+    """ctrl+o or ctrl+s with ~nosuchuser/...: Path.expanduser raised RuntimeError, which ended the app."""
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            before = app.document.experiment
+            app.files.open_path("~tui-dl-no-such-user-42/x.yaml")
+            await pilot.pause()
+            app.files._save_chosen("~tui-dl-no-such-user-42/x.yaml")
+            await pilot.pause()
+            texts = [str(n.message) for n in app._notifications]
+            assert sum("tui-dl-no-such-user-42" in t and "full path" in t for t in texts) == 2, texts
+            assert app.is_running and app.document.experiment is before
+    run(body())

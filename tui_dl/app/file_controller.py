@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from tui_dl.core.paths import PathProblem, expand_user
 from tui_dl.app.session import load_run_folder
 from tui_dl.core.config.experiment import ConfigError, Problem, load_experiment, save_experiment
 from tui_dl.core.model.shapes import summarize
@@ -28,7 +29,7 @@ SHIPPED_PRESETS = Path(__file__).resolve().parents[2] / "presets"
 def is_shipped_preset(path: str | Path) -> bool:
     """True for a file inside the shipped ``presets/`` folder (wherever it is opened from)."""
     try:
-        return Path(path).expanduser().resolve().parent == SHIPPED_PRESETS.resolve()
+        return expand_user(path).resolve().parent == SHIPPED_PRESETS.resolve()
     except OSError:
         return False
 
@@ -80,7 +81,11 @@ class FileController:
     def open_path(self, path: str) -> None:
         """Open what ``path`` names: a run folder (replayed in the Train view), a checkpoint (``.pt``: its run
         folder, or the experiment stored in it), else an experiment file."""
-        p = Path(path).expanduser()
+        try:
+            p = expand_user(path)
+        except PathProblem as e:
+            self.app.notify(str(e), title=f"Could not open {path}", severity="error", timeout=8)
+            return
         if p.is_dir() and (p / "metrics.jsonl").is_file():
             self.open_run_folder(p)
             return
@@ -196,7 +201,11 @@ class FileController:
         if not path:
             return
         doc = self.app.document
-        p = Path(path).expanduser()
+        try:
+            p = expand_user(path)
+        except PathProblem as e:
+            self.app.notify(str(e), title=f"Could not save {path}", severity="error", timeout=8)
+            return
         if p.suffix == "":
             p = p.with_suffix(".yaml")
         if is_shipped_preset(p):
