@@ -6,9 +6,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
+
+from tui_dl.app.screens.modal import Modal
 
 from tui_dl.app.widgets.palette import palette_options
 from tui_dl.core.model.layers import REGISTRY, LayerKind
@@ -47,7 +48,7 @@ def ranked_options(text: str) -> list[Option]:
             for k in ranked_kinds(text)]
 
 
-class AddLayerModal(ModalScreen[str | None]):
+class AddLayerModal(Modal[str | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", show=False),
         Binding("down", "move(1)", show=False),
@@ -86,11 +87,11 @@ class AddLayerModal(ModalScreen[str | None]):
         if lst.highlighted is not None:
             opt = lst.get_option_at_index(lst.highlighted)
             if opt.id in REGISTRY:
-                self.dismiss(opt.id)
+                self.close(opt.id)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id in REGISTRY:
-            self.dismiss(event.option.id)
+            self.close(event.option.id)
 
     def action_move(self, delta: int) -> None:
         lst = self.query_one(OptionList)
@@ -100,4 +101,4 @@ class AddLayerModal(ModalScreen[str | None]):
             lst.action_cursor_up()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.close(None)

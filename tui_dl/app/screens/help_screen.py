@@ -5,8 +5,9 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
+
+from tui_dl.app.screens.modal import Modal
 
 from tui_dl.app.keys import APP_SCOPES, help_table
 
@@ -46,7 +47,7 @@ validation loss rises for 2+ epochs), a flat loss (the learning rate may be too 
 """
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Modal[None]):
     """The help text scrolls: ↑↓, page up/down, home/end (the scroll area has the focus) and the mouse wheel."""
 
     BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close", show=False)]
@@ -65,4 +66,4 @@ class HelpScreen(ModalScreen[None]):
         self.query_one("#help-scroll").focus()
 
     def action_close(self) -> None:
-        self.dismiss(None)
+        self.close(None)

@@ -8,14 +8,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
+
+from tui_dl.app.screens.modal import Modal
 
 from tui_dl.app.presets import list_presets, list_run_folders
 
 
-class OpenModal(ModalScreen[str | None]):
+class OpenModal(Modal[str | None]):
     """The path input has the focus: what is typed is opened with enter. ↑↓ choose from the list (the chosen
     entry's path goes into the input), enter with an empty input opens the highlighted entry, a click opens
     an entry. A YAML file opens as the experiment, a run folder (or a checkpoint in one) is replayed."""
@@ -84,13 +85,13 @@ class OpenModal(ModalScreen[str | None]):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         path = self._path_of(event.option)
         if path is not None:
-            self.dismiss(path)
+            self.close(path)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         path = event.value.strip() or self._highlighted_path()
         if path:
-            self.dismiss(path)
+            self.close(path)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.close(None)

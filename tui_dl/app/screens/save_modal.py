@@ -6,11 +6,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui_dl.app.screens.modal import Modal
 
-class SaveModal(ModalScreen[str | None]):
+
+class SaveModal(Modal[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
 
     def __init__(self, default_path: str, note: str = "") -> None:
@@ -32,7 +33,7 @@ class SaveModal(ModalScreen[str | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         path = event.value.strip()
         if path:
-            self.dismiss(path)
+            self.close(path)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.close(None)
