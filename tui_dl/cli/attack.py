@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _options(args) -> list[float]:
     """Check the options that need no model; returns the ε list."""
-    from tui_dl.core.insight.attacks import DEFAULT_EPS, parse_eps
+    from tui_dl.core.insight.attack_settings import DEFAULT_EPS, parse_eps
 
     try:
         eps = parse_eps(args.eps) if args.eps is not None else ([SHOW_EPS] if args.show is not None
@@ -148,7 +148,7 @@ def _run(args, eps: list[float]) -> int:
 
 
 def _eps_std_text(e: float, std) -> str:
-    from tui_dl.core.insight.attacks import eps_over_std
+    from tui_dl.core.insight.attack_settings import eps_over_std
 
     vals = eps_over_std(e, std)
     lo, hi = min(vals), max(vals)
@@ -168,7 +168,7 @@ def _table_rows(trained, curve) -> list[list[str]]:
 
 def curve_table(trained, curve) -> list[str]:
     """The text the table mode prints (without the 'wrote' line)."""
-    from tui_dl.core.insight.attacks import CONVENTION
+    from tui_dl.core.insight.attack_settings import CONVENTION
 
     what = "FGSM" if curve.method == "fgsm" else (
         f"PGD, {curve.steps} steps of " + (f"{curve.step_size:g}" if curve.step_size is not None else "2.5·ε/steps")

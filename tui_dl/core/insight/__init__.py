@@ -7,6 +7,7 @@ Modules
                confident mistakes, a confusion-matrix cell)
     features   one image's feature maps (forward hooks), the first layer's filters, the class probabilities
     attacks    FGSM, PGD, targeted attacks, accuracy against ε, the smallest ε that flips an image
+    attack_settings  the ε list, the methods, ε/σ and the convention sentence, without torch
 
 The pictures themselves (half-block cells) are drawn by :mod:`tui_dl.core.pictures`, which needs no torch.
 Importing this package loads nothing; each module imports torch.
