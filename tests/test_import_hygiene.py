@@ -68,6 +68,7 @@ TORCH_FREE_CORE = (
     "tui_dl.core.config.experiment", "tui_dl.core.config.fields", "tui_dl.core.config.schema",
     "tui_dl.core.model.layers", "tui_dl.core.model.shapes", "tui_dl.core.model.spec",
     "tui_dl.core.training.best_epoch", "tui_dl.core.training.diagnosis", "tui_dl.core.training.events",
+    "tui_dl.core.pictures", "tui_dl.core.insight.attack_settings",
 )
 
 

@@ -1,6 +1,6 @@
 """Command line: ``tui-dl [FILE]`` opens the app, ``tui-dl --batch FILE`` trains headless,
 ``tui-dl summary FILE`` prints the layer table,
-``tui-dl lab NAME`` runs a Learn lab headless.
+``tui-dl lab NAME`` runs a Learn lab headless, ``tui-dl attack RUN`` attacks a trained model.
 
 Textual is imported only when the app opens; torch only when training starts.
 """
@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tui-dl",
         description="A deep-learning trainer that lives in the terminal. Without --batch, opens the app.",
         epilog="Subcommands: tui-dl summary FILE [--json] prints the layer table; tui-dl lab NAME [--json] runs a "
-               "Learn lab (activations, softmax, conv, pool, backprop, losses, optimizers). "
+               "Learn lab (activations, softmax, conv, pool, backprop, losses, optimizers); tui-dl attack RUN [--eps LIST] "
+               "[--json] prints accuracy against adversarial ε and writes attack.json. "
                "Exit codes: 0 ok, 1 training failed (diverged), 2 bad config or data, 130 interrupted.",
     )
     p.add_argument("file", nargs="?", help="experiment YAML to open or run (e.g. presets/lenet5.yaml)")
@@ -68,6 +69,10 @@ def _main(argv: list[str] | None = None) -> int:
         from tui_dl.cli.lab import lab_main
 
         return lab_main(argv[1:])
+    if argv and argv[0] == "attack":
+        from tui_dl.cli.attack import attack_main
+
+        return attack_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.epochs is not None:
         args.overrides.append(f"train.epochs={args.epochs}")

@@ -1,0 +1,33 @@
+"""Fixtures shared across test folders."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def insight_run(tmp_path_factory):
+    """One small LeNet trained for 3 epochs on 3,000 synthetic digits with the real engine (about 6 s on one
+    thread), shared by the tests of core/insight and `tui-dl attack`: ``(run folder, Finished event)``."""
+    from tui_dl.core.config.experiment import experiment_from_data
+    from tui_dl.core.training.events import Finished
+    from tui_dl.core.training.loop import iter_training
+
+    layers = [
+        {"type": "Conv2d", "out_channels": 6, "kernel_size": 5, "padding": 2}, {"type": "ReLU"},
+        {"type": "MaxPool2d", "kernel_size": 2},
+        {"type": "Conv2d", "out_channels": 16, "kernel_size": 5}, {"type": "ReLU"},
+        {"type": "MaxPool2d", "kernel_size": 2}, {"type": "Flatten"},
+        {"type": "Linear", "out_features": 64}, {"type": "ReLU"},
+        {"type": "Linear", "out_features": 10},
+    ]
+    exp = experiment_from_data({
+        "name": "insight-lenet", "input": [1, 28, 28], "layers": layers,
+        "data": {"name": "synthetic-digits", "num_samples": 3000, "val_split": 0.1},
+        "train": {"epochs": 3, "batch_size": 64, "threads": 1, "optimizer": {"name": "adam", "lr": 0.003},
+                  "seed": 0}}, "insight-test")
+    run_dir = tmp_path_factory.mktemp("insight") / "run"
+    events = list(iter_training(exp, run_dir=run_dir))
+    finished = [e for e in events if isinstance(e, Finished)][0]
+    assert finished.status == "completed", finished
+    return run_dir, finished
