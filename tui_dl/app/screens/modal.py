@@ -17,11 +17,11 @@ ResultT = TypeVar("ResultT")
 
 
 class Modal(ModalScreen[ResultT]):
-    _closing = False
+    _closed_once = False  # not "_closing": MessagePump uses that name for its own shutdown
 
     def close(self, result: ResultT | None = None) -> None:
         """Dismiss with ``result`` the first time; later calls (or calls once another screen is on top) do nothing."""
-        if self._closing or not self.is_attached or self.app.screen is not self:
+        if self._closed_once or not self.is_attached or self.app.screen is not self:
             return
-        self._closing = True
+        self._closed_once = True
         self.dismiss(result)
