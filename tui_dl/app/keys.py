@@ -124,7 +124,7 @@ KEYS: tuple[Key, ...] = (
         id="build.back", show=False),
     Key("t", "try_lab", "Build", "try it: open the selected layer's lab with its arguments",
         "try it: open the lab of the selected layer with its arguments (`Conv2d` → conv, `MaxPool2d`/`AvgPool2d` → "
-        "pool, an activation → activations or softmax)", label="Try it", id="build.try",
+        "pool, an activation → activations or softmax)", label="Try it", id="build.try", show=False,
         command=Command("Build: try it in a lab", "Open the selected layer's lab with its arguments",
                         "build_action('try_lab')")),
     Key("tab", "", "Build", "next pane"),  # Textual's focus chain

@@ -11,7 +11,6 @@ from __future__ import annotations
 from rich.console import Group
 from rich.text import Text
 
-from tui_dl.app.messages import LabRequested
 from tui_dl.app.views.learn.base import LabPane, number
 from tui_dl.core.labs.backprop import PARAMS, STAGES, BackpropResult, Line, backprop, random_network
 from tui_dl.core.labs.values import LabError, num, parse_vector
@@ -108,7 +107,7 @@ class BackpropLab(LabPane):
             return
         self.check = "checking with torch autograd… (torch loads the first time)"
         self.draw()
-        self.post_message(LabRequested(self.LAB, "autograd", self.serial, self.result))
+        self.ask("autograd", self.serial, self.result)
 
     def computed(self, message) -> None:
         if message.task != "autograd" or message.serial != self.serial:

@@ -172,6 +172,14 @@ class LabPane(Vertical):
         """Open with these inputs ("try it" from the Build view)."""
         self.set_values(**{k: v for k, v in settings.items() if k in self.values})
 
+    def ask(self, task: str, serial: int, payload) -> None:
+        """Ask the app for work that loads torch (:class:`~tui_dl.app.messages.LabRequested`); the answer comes
+        back through :meth:`computed`. The message is made on this lab's own turn: one made while the Learn view
+        handles a key or a list message would count the view as its sender and stop bubbling there."""
+        from tui_dl.app.messages import LabRequested
+
+        self.call_later(lambda: self.post_message(LabRequested(self.LAB, task, serial, payload)))
+
     def activated(self) -> None:
         """The lab is shown (each time)."""
 

@@ -16,7 +16,6 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import Static
 
-from tui_dl.app.messages import LabRequested
 from tui_dl.app.views.learn.base import LabPane, number
 from tui_dl.app.widgets.surface_map import MapPath, SurfaceMap
 from tui_dl.core.labs.surfaces import SURFACES, resolve_surface
@@ -106,7 +105,7 @@ class OptimizersLab(LabPane):
     def _request(self) -> None:
         self._timer = None
         if self.kwargs is not None and self.is_attached:
-            self.post_message(LabRequested(self.LAB, "race", self.serial, dict(self.kwargs)))
+            self.ask("race", self.serial, dict(self.kwargs))
 
     def activated(self) -> None:
         if not self._activated:
