@@ -76,10 +76,12 @@ def test_the_optimizers_lab_races_in_a_worker_and_its_keys_rerun_the_race(runs_d
             assert pane.race is None and "racing…" in pane.text()
             await wait_until(pilot, lambda: pane.race is not None, timeout=90)
             text = pane.text()
-            assert "the bowl 0.1·x² + 2·y²" in text and "step 200/200" in text
+            assert "the bowl 0.1·x² + 2·y²" in text and "step 1/200" in text
             gd = next(ln for ln in text.splitlines() if ln.startswith("g gd"))
             assert gd.split()[-1] == "47"  # steps to f ≤ 0.001, as `tui-dl lab optimizers --surface bowl` says
-            assert "gd step 200: θ ← θ − η·g" in text
+            assert "gd step 1: θ ← θ − η·g" in text and "g = ∇f(-5, -2) = (-1, -8)" in text
+            await pilot.press("end")
+            assert "step 200/200" in pane.text() and "gd step 200: θ ← θ − η·g" in pane.text()
             await pilot.press("left")
             assert "step 199/200" in pane.text() and "gd step 199" in pane.text()
             await pilot.press("n")

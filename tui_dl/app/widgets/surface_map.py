@@ -18,12 +18,13 @@ LEVELS = 9
 
 @dataclass
 class MapPath:
-    """A path: its points, colour (r, g, b), its letter, and the point drawn as the current one."""
+    """A path: its points, colour (r, g, b), its letter, and how far it has gone (``upto``: the index of the
+    current point, drawn as the letter; the points after it are drawn faint)."""
 
     points: list[Point]
     color: tuple[int, int, int]
     letter: str
-    current: Point | None = None
+    upto: int | None = None
 
 
 class SurfaceMap(Widget):
@@ -80,17 +81,24 @@ class SurfaceMap(Widget):
                 if (i + 1 < w and levels[j][i + 1] != lv) or (j + 1 < h and levels[j + 1][i] != lv):
                     chars[j][i], styles[j][i] = "·", dots
         for path in self.paths:
-            color = Color(*path.color).hex
-            for a, b in zip(path.points, path.points[1:]):
-                for cell in self._segment(a, b, w, h):
-                    chars[cell[1]][cell[0]], styles[cell[1]][cell[0]] = "•", color
+            bright = Color(*path.color)
+            faint = base.blend(bright, 0.55).hex
+            upto = len(path.points) - 1 if path.upto is None else path.upto
+            segments = list(zip(path.points, path.points[1:]))
+            # the path still to come first (faint), then the path so far over it
+            for i in [*range(upto, len(segments)), *range(upto)]:
+                ahead = i >= upto
+                for cell in self._segment(*segments[i], w, h):
+                    chars[cell[1]][cell[0]] = "·" if ahead else "•"
+                    styles[cell[1]][cell[0]] = faint if ahead else bright.hex
         for m in self.minima:
             if (cell := self.cell(m, w, h)) is not None:
                 chars[cell[1]][cell[0]], styles[cell[1]][cell[0]] = "★", f"bold {fg.hex}"
         if self.start is not None and (cell := self.cell(self.start, w, h)) is not None:
             chars[cell[1]][cell[0]], styles[cell[1]][cell[0]] = "◆", f"bold {fg.hex}"
         for path in self.paths:
-            if path.current is not None and (cell := self.cell(path.current, w, h)) is not None:
+            upto = len(path.points) - 1 if path.upto is None else min(path.upto, len(path.points) - 1)
+            if path.points and (cell := self.cell(path.points[upto], w, h)) is not None:
                 chars[cell[1]][cell[0]] = path.letter
                 styles[cell[1]][cell[0]] = f"bold {Color(*path.color).hex}"
         out = Text(no_wrap=True, overflow="crop")

@@ -155,7 +155,7 @@ class BackpropLab(LabPane):
         for i, name in enumerate(STAGES):
             if i:
                 bar.append("→", style=pal.muted)
-            bar.append(f" {name} ", style=f"bold reverse {pal.accent}" if i == self.stage else pal.muted)
+            bar.append(f" {name} ", style=self.mark(pal.accent) if i == self.stage else pal.muted)
         rows.append(bar)
         stage = STAGES[self.stage]
         rows += [self._line(ln) for ln in r.steps if ln.stage == stage]

@@ -101,6 +101,10 @@ class LabPane(Vertical):
     def pal(self):
         return palette(self.app)
 
+    def mark(self, color: str) -> str:
+        """A highlighted cell: dark bold text on a theme colour (readable in both themes)."""
+        return f"bold black on {color}"
+
     def editor(self, name: str) -> Input:
         return self.query_one(f"#{self.LAB}-{name}", Input)
 

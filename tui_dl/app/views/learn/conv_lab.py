@@ -82,7 +82,7 @@ class SlideLab(LabPane):
                     pad = not (rows.pad_before <= y < rows.pad_before + h
                                and cols.pad_before <= x < cols.pad_before + wd)
                     if (ch, y, x) in win:
-                        styles[(y, x)] = f"bold reverse {pal.accent}"
+                        styles[(y, x)] = self.mark(pal.accent)
                     elif pad:
                         styles[(y, x)] = pal.muted
                     if extra and (ch, y, x) in extra:
@@ -103,7 +103,7 @@ class SlideLab(LabPane):
                 for x in range(len(m[0])):
                     i = order[(ch, y, x)]
                     if i == self.pos:
-                        styles[(y, x)] = f"bold reverse {pal.primary}"
+                        styles[(y, x)] = f"bold white on {pal.primary}"
                     elif i > self.pos:
                         styles[(y, x)] = pal.muted
             title = f"output {len(m)}×{len(m[0])}" + (f" ch {ch + 1}" if len(r.output) > 1 else "")

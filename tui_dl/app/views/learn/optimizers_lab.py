@@ -60,7 +60,7 @@ class OptimizersLab(LabPane):
         self.race = None
         self.serial = 0
         self.shown = 0  # which optimizer's rule is shown
-        self.k: int | None = None  # the step shown (None: the last)
+        self.k = 1  # the step shown (its update rule with the numbers; the paths drawn up to it)
         self.pending = False
         self.race_error = ""
         self._timer: Timer | None = None
@@ -128,9 +128,7 @@ class OptimizersLab(LabPane):
     def step(self, n: int) -> None:
         if self.race is None:
             return
-        last = self.race.steps
-        k = last if self.k is None else self.k
-        self.k = max(1, min(last, k + n))
+        self.k = max(1, min(self.race.steps, self.k + n))
         self.draw()
 
     def bump(self, n: int) -> None:
@@ -147,7 +145,7 @@ class OptimizersLab(LabPane):
     def mode(self) -> None:
         names = list(SURFACES)
         self.surface = names[(names.index(self.surface) + 1) % len(names)] if self.surface in names else names[0]
-        self.lr_scale, self.k = 1.0, None
+        self.lr_scale, self.k = 1.0, 1
         start = SURFACES[self.surface].start
         self.set_values(start=f"{num(start[0])}, {num(start[1])}")
 
@@ -175,17 +173,17 @@ class OptimizersLab(LabPane):
         pal = self.pal
         surf = resolve_surface(self.kwargs["surface"])
         race = self.race if self.race is not None and self.race.surface.name == surf.name else None
-        k = None if race is None else (race.steps if self.k is None else min(self.k, race.steps))
+        k = None if race is None else min(self.k, race.steps)
         paths = []
         if race is not None:
             for name, p in race.paths.items():
                 letter, color = style_of(name)
-                upto = p.points[: k + 1]
-                paths.append(MapPath(list(upto), color, letter, upto[-1]))
+                paths.append(MapPath(list(p.points), color, letter, min(k, len(p.points) - 1)))
         start = self.kwargs["start"]
         self.query_one("#optimizers-map", SurfaceMap).show(surf.f, surf.box, surf.minima, start, paths)
+        formula = "" if surf.formula.partition("= ")[2] in surf.title else f"  {surf.formula}"
         self.put("#optimizers-title", Text.assemble(
-            (surf.title, f"bold {pal.primary}"), "  ", surf.formula, ("  m: next surface", pal.muted)))
+            (surf.title, f"bold {pal.primary}"), formula, ("  m: next surface", pal.muted)))
         self.put("#optimizers-table", self._table(race, k))
         self.put("#optimizers-rule", self._rule(race, k))
 

@@ -71,14 +71,14 @@ class PoolLab(SlideLab):
         pal, w = self.pal, self.window()
         extra = {}
         if w.argmax is not None:
-            extra[w.argmax] = f"bold underline reverse {pal.error}"
+            extra[w.argmax] = f"bold underline white on {pal.error}"
         left = Group(*self.padded_grids(extra))
         grads = []
         pt, pl = r.rows.pad_before, r.cols.pad_before
         for ch, m in enumerate(b.grad_input):
             styles = {}
             if w.argmax is not None and w.argmax[0] == ch:
-                styles[(w.argmax[1] - pt, w.argmax[2] - pl)] = f"bold reverse {pal.error}"
+                styles[(w.argmax[1] - pt, w.argmax[2] - pl)] = f"bold white on {pal.error}"
             elif r.op == "avg":
                 for c, y, x in w.cells:
                     if c == ch and 0 <= y - pt < len(m) and 0 <= x - pl < len(m[0]):
