@@ -94,7 +94,7 @@ class SlideLab(LabPane):
 
     def output_grids(self) -> list:
         """Each output channel: values computed so far plain, the current one highlighted, the rest dimmed."""
-        r, pal, w = self.result, self.pal, self.window()
+        r, pal = self.result, self.pal
         order = {(s.channel, s.row, s.col): i for i, s in enumerate(r.steps)}
         out = []
         for ch, m in enumerate(r.output):

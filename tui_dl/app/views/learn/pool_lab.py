@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from rich.console import Group
 from rich.text import Text
-from textual.widgets import Static
 
 from tui_dl.app.views.learn.base import pair_text
 from tui_dl.app.views.learn.conv_lab import SlideLab
