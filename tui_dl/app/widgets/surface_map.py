@@ -25,6 +25,7 @@ class MapPath:
     color: tuple[int, int, int]
     letter: str
     upto: int | None = None
+    style: str = ""  #: extra style of the letter ("underline")
 
 
 class SurfaceMap(Widget):
@@ -100,7 +101,7 @@ class SurfaceMap(Widget):
             upto = len(path.points) - 1 if path.upto is None else min(path.upto, len(path.points) - 1)
             if path.points and (cell := self.cell(path.points[upto], w, h)) is not None:
                 chars[cell[1]][cell[0]] = path.letter
-                styles[cell[1]][cell[0]] = f"bold {Color(*path.color).hex}"
+                styles[cell[1]][cell[0]] = f"bold {path.style} {Color(*path.color).hex}".replace("  ", " ")
         out = Text(no_wrap=True, overflow="crop")
         for j in range(h):
             if j:

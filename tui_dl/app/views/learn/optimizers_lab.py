@@ -30,9 +30,11 @@ VARIANTS = ("torch", "textbook", "both")
 DEBOUNCE_S = 0.3
 
 
-def style_of(name: str) -> tuple[str, tuple[int, int, int]]:
+def style_of(name: str) -> tuple[str, tuple[int, int, int], str]:
+    """An optimizer's letter, colour and letter style: a textbook variant (``adam_textbook``) has its torch twin's
+    letter and colour, underlined."""
     letter, color = STYLE[name.removesuffix("_textbook")]
-    return (letter.upper() if name.endswith("_textbook") else letter), color
+    return letter, color, "underline" if name.endswith("_textbook") else ""
 
 
 class OptimizersLab(LabPane):
@@ -48,7 +50,7 @@ class OptimizersLab(LabPane):
     DEFAULT_CSS = """
     OptimizersLab .opt-top { height: 1fr; min-height: 8; }
     OptimizersLab SurfaceMap { width: 1fr; height: 1fr; }
-    OptimizersLab #optimizers-table { width: 31; height: 1fr; padding: 0 0 0 1; }
+    OptimizersLab #optimizers-table { width: 32; height: 1fr; padding: 0 0 0 1; }
     """
 
     def __init__(self, **kwargs) -> None:
@@ -177,8 +179,8 @@ class OptimizersLab(LabPane):
         paths = []
         if race is not None:
             for name, p in race.paths.items():
-                letter, color = style_of(name)
-                paths.append(MapPath(list(p.points), color, letter, min(k, len(p.points) - 1)))
+                letter, color, style = style_of(name)
+                paths.append(MapPath(list(p.points), color, letter, min(k, len(p.points) - 1), style))
         start = self.kwargs["start"]
         self.query_one("#optimizers-map", SurfaceMap).show(surf.f, surf.box, surf.minima, start, paths)
         formula = "" if surf.formula.partition("= ")[2] in surf.title else f"  {surf.formula}"
@@ -202,13 +204,13 @@ class OptimizersLab(LabPane):
         if race is None:
             rows.append(self._status() or Text(""))
             return Group(*rows)
-        rows.append(Text(f"{'':10}{'η':>6}{'f':>8}{'tol':>5}", style="bold"))
+        rows.append(Text(f"{'':11}{'η':>6}{'f':>8}{'tol':>5}", style="bold"))
         for name, p in race.paths.items():
-            letter, color = style_of(name)
+            letter, color, style = style_of(name)
             f = "diverged" if p.diverged and k >= len(p.steps) else f"{p.losses[min(k, len(p.losses) - 1)]:.2g}"
             hit = "—" if p.steps_to_tol is None else str(p.steps_to_tol)
             short = name.replace("_textbook", "ᵗ")
-            rows.append(Text.assemble((f"{letter} ", f"bold rgb{color}"), f"{short:<8}", f"{p.lr:>6.3g}",
+            rows.append(Text.assemble((letter, f"bold {style} rgb{color}"), " ", f"{short:<9}", f"{p.lr:>6.3g}",
                                       (f"{f:>8}", "bold"), f"{hit:>5}"))
         rows.append(Text(f"tol: steps to f ≤ {race.tol:g}", style=pal.muted))
         if (status := self._status()) is not None:
