@@ -100,6 +100,9 @@ def test_the_optimizers_lab_races_in_a_worker_and_its_keys_rerun_the_race(runs_d
             await pilot.press("m")  # the next surface
             await wait_until(pilot, lambda: pane.race.surface.name == "rosenbrock", timeout=60)
             assert pane.values["start"] == "-1.2, 1"
+            await pilot.press("v", "v")  # torch → textbook → both: the course's rules race beside torch's
+            await wait_until(pilot, lambda: "momentum_textbook" in pane.race.paths and not pane.pending, timeout=60)
+            assert "momentumᵗ" in pane.text() and "both · η ×1" in pane.text()
             await type_into(pilot, pane, "steps", "0")
             assert "steps is a whole number" in str(pane.query_one(".lab-error").render())
     run(body())
