@@ -3,10 +3,24 @@ check, the optimizer race) done on a worker thread, its answer shown when it arr
 
 from __future__ import annotations
 
+import threading
+
 from tests.ui.conftest import new_app, run, wait_until
 from tests.ui.learn_pilot import back_to_list, open_learn, type_into
 from tui_dl.core.labs.backprop import backprop
+from tui_dl.app import lab_controller
 from tui_dl.core.labs.values import num
+
+
+def record_threads(monkeypatch) -> list[str]:
+    """The thread each lab task runs on (a task on the UI thread would freeze the app while torch loads)."""
+    seen: list[str] = []
+    for name, task in list(lab_controller.TASKS.items()):
+        def wrapped(payload, task=task, name=name):
+            seen.append(f"{name}:{'ui' if threading.current_thread() is threading.main_thread() else 'worker'}")
+            return task(payload)
+        monkeypatch.setitem(lab_controller.TASKS, name, wrapped)
+    return seen
 
 
 def test_backprop_steps_through_the_stages_in_the_review_questions_order(runs_dir):
@@ -52,15 +66,16 @@ def test_backprop_edits_activation_loss_and_lr_change_the_numbers(runs_dir):
     run(body())
 
 
-def test_backprop_check_with_autograd_runs_in_a_worker_and_take_the_update(runs_dir):
+def test_backprop_check_with_autograd_runs_in_a_worker_and_take_the_update(runs_dir, monkeypatch):
+    seen = record_threads(monkeypatch)
+
     async def body():
         app = new_app(runs_dir=runs_dir)
         async with app.run_test(size=(100, 30)) as pilot:
             pane = await open_learn(pilot, "backprop")
-            await pilot.press("c")
-            assert "checking with torch autograd" in pane.text()
+            await pilot.press("c")  # "checking…" until the worker answers (at once if torch is loaded already)
             await wait_until(pilot, lambda: "autograd agrees" in pane.text(), timeout=90)
-            assert "✓ autograd agrees (torch, float64)" in pane.text()
+            assert "✓ autograd agrees (torch, float64)" in pane.text() and seen == ["autograd:worker"]
             updated = pane.result.updated
             await pilot.press("u")
             assert pane.values["W1"].startswith(f"{updated.W1[0][0]:.6g}")
@@ -68,13 +83,15 @@ def test_backprop_check_with_autograd_runs_in_a_worker_and_take_the_update(runs_
     run(body())
 
 
-def test_the_optimizers_lab_races_in_a_worker_and_its_keys_rerun_the_race(runs_dir):
+def test_the_optimizers_lab_races_in_a_worker_and_its_keys_rerun_the_race(runs_dir, monkeypatch):
+    seen = record_threads(monkeypatch)
+
     async def body():
         app = new_app(runs_dir=runs_dir)
         async with app.run_test(size=(100, 30)) as pilot:
             pane = await open_learn(pilot, "optimizers")
-            assert pane.race is None and "racing…" in pane.text()
-            await wait_until(pilot, lambda: pane.race is not None, timeout=90)
+            await wait_until(pilot, lambda: pane.race is not None, timeout=90)  # "racing…" until then
+            assert seen == ["race:worker"]
             text = pane.text()
             assert "the bowl 0.1·x² + 2·y²" in text and "step 1/200" in text
             gd = next(ln for ln in text.splitlines() if ln.startswith("g gd"))
@@ -105,4 +122,29 @@ def test_the_optimizers_lab_races_in_a_worker_and_its_keys_rerun_the_race(runs_d
             assert "momentumᵗ" in pane.text() and "both · η ×1" in pane.text()
             await type_into(pilot, pane, "steps", "0")
             assert "steps is a whole number" in str(pane.query_one(".lab-error").render())
+    run(body())
+
+
+def test_the_lab_says_racing_until_the_worker_answers_and_drops_a_stale_answer(runs_dir, monkeypatch):
+    gate = threading.Event()
+    race = lab_controller.TASKS["race"]
+
+    def slow(payload):
+        gate.wait(60)
+        return race(payload)
+
+    monkeypatch.setitem(lab_controller.TASKS, "race", slow)
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(80, 24)) as pilot:
+            pane = await open_learn(pilot, "optimizers")
+            await wait_until(pilot, lambda: pane.serial >= 1 and not pane._timer)
+            await pilot.pause(0.2)
+            assert pane.race is None and "racing… (torch loads the first time)" in pane.text()
+            await pilot.press("minus")  # a new race before the first answered: the first answer is stale
+            gate.set()
+            await wait_until(pilot, lambda: pane.race is not None and not pane.pending, timeout=90)
+            assert "racing…" not in pane.text() and "η ×0.5" in pane.text()
+            assert pane.race.paths["gd"].lr == 0.2  # the bowl's gd η 0.4, halved: the second race's answer
     run(body())
