@@ -11,10 +11,12 @@ from tui_dl.app import keys as K
 from tui_dl.app.app import COMMANDS, TuiDL
 from tui_dl.app.screens.help_screen import HELP
 from tui_dl.app.views.build_view import BuildView
+from tui_dl.app.views.learn_view import LearnView
 from tui_dl.app.views.runs_view import RunsView
 from tui_dl.app.views.train_view import TrainView
 
-OWNER = {"everywhere": TuiDL, "while training": TuiDL, "Build": BuildView, "Train": TrainView, "Runs": RunsView}
+OWNER = {"everywhere": TuiDL, "while training": TuiDL, "Build": BuildView, "Train": TrainView, "Runs": RunsView,
+         "Learn": LearnView}
 
 
 def readme_block(name: str) -> str:
@@ -42,7 +44,7 @@ def test_every_key_runs_an_action_of_the_class_that_binds_it():
 
 
 def test_the_classes_bind_exactly_the_listed_keys():
-    for where, cls in (("Build", BuildView), ("Train", TrainView), ("Runs", RunsView)):
+    for where, cls in (("Build", BuildView), ("Train", TrainView), ("Runs", RunsView), ("Learn", LearnView)):
         assert [(b.key, b.action, b.description) for b in cls.BINDINGS] == \
             [(k.keys, k.action, k.label) for k in K.KEYS if k.where == where and k.action]
     assert [b.id for b in TuiDL.BINDINGS] == [k.id for k in K.KEYS if k.where in K.APP_SCOPES and k.action]

@@ -1,11 +1,12 @@
-"""The tui-dl app: four views in tabs (Build, Setup, Train, Runs), a status bar and the footer.
+"""The tui-dl app: five views in tabs (Build, Setup, Train, Runs, Learn), a status bar and the footer.
 
 Who holds what:
 
 - the app: the document (the experiment and its undo history, :mod:`tui_dl.app.document`), which view is
   shown, the device probe and quitting;
 - ``app.training`` (:class:`~tui_dl.app.train_controller.TrainController`): the session's runs and training;
-- ``app.files`` (:class:`~tui_dl.app.file_controller.FileController`): opening, saving and reloading files.
+- ``app.files`` (:class:`~tui_dl.app.file_controller.FileController`): opening, saving and reloading files;
+- ``app.labs`` (:class:`~tui_dl.app.lab_controller.LabController`): the Learn view's worker and "try it".
 
 The views show what they are handed, and tell the app what the student did by posting messages
 (:mod:`tui_dl.app.messages` and the views' own, such as ``RunsView.ShowRun``); the handlers below route each
@@ -33,7 +34,9 @@ from textual.widgets import Footer, TabbedContent, TabPane
 from tui_dl.app.document import Document
 from tui_dl.app.file_controller import FileController, problems_text
 from tui_dl.app.keys import APP_SCOPES, bindings, commands
-from tui_dl.app.messages import DeviceDetected, EditRequested, TrainingEvents, TrainingProgress, ViewMounted
+from tui_dl.app.lab_controller import LabController
+from tui_dl.app.messages import (DeviceDetected, EditRequested, LabComputed, LabRequested, TrainingEvents,
+                                 TrainingProgress, ViewMounted)
 from tui_dl.app.session import RunRecord
 from tui_dl.app.train_controller import PLOT_INTERVAL, WORKER_GROUP, TrainController
 from tui_dl.app.views.build_view import BuildView
@@ -45,9 +48,10 @@ from tui_dl.core.config.experiment import ConfigError, Experiment, validate_expe
 from tui_dl.core.model.shapes import summarize
 
 if TYPE_CHECKING:
+    from tui_dl.app.views.learn_view import LearnView
     from tui_dl.app.views.train_view import TrainView
 
-VIEWS = ("build", "setup", "train", "runs")
+VIEWS = ("build", "setup", "train", "runs", "learn")
 
 
 #: How many times (50 ms apart) shutting down waits for views still being mounted.
@@ -89,6 +93,7 @@ class TuiDL(App):
         self._probe_proc: subprocess.Popen | None = None
         self.training = TrainController(self)
         self.files = FileController(self)
+        self.labs = LabController(self)
         if load_error is not None and load_error.source:
             self.files.failed_path = Path(load_error.source)
 
@@ -106,6 +111,8 @@ class TuiDL(App):
                 yield Container(id="train-slot", classes="view-slot")
             with TabPane("Runs [dim]F5[/]", id="runs"):
                 yield Container(id="runs-slot", classes="view-slot")
+            with TabPane("Learn [dim]F6[/]", id="learn"):  # mounted when first shown (app.labs)
+                yield Container(id="learn-slot", classes="view-slot")
         yield StatusBar(id="status-bar")
         yield Footer()
 
@@ -127,6 +134,11 @@ class TuiDL(App):
     def runs_view(self) -> RunsView | None:
         """The Runs view, or None while it is not mounted yet (or any more)."""
         return self._mounted(RunsView)
+
+    @property
+    def learn_view(self) -> "LearnView | None":
+        """The Learn view, or None until its tab is first shown."""
+        return self._mounted("#learn-view")
 
     def _mounted(self, selector):
         """The view (a class or a selector) once it is mounted and ready, else None."""
@@ -190,6 +202,8 @@ class TuiDL(App):
             self.training.show_current_run()
         elif view == "runs":
             self.training.refresh_runs()
+        elif view == "learn":
+            self.labs.view_mounted()
 
     def _prebuild_setup(self) -> None:
         """Build the Setup forms in the background (see SettingsView.activated), unless a run has started (the
@@ -275,7 +289,7 @@ class TuiDL(App):
 
     # ------------------------------------------------------------------ views
     FOCUS_IN_VIEW = {"build": "#layer-stack", "setup": "#settings-view", "train": "#log-pane",
-                     "runs": "#runs-table"}
+                     "runs": "#runs-table", "learn": "#lab-list"}
 
     def action_show_view(self, view: str) -> None:
         if view not in VIEWS:
@@ -310,6 +324,8 @@ class TuiDL(App):
         if self.closing_down or not self.screen_stack:
             return  # a late tab message while the app quits: there is no screen to focus any more
         self.current_view = event.pane.id or "build"
+        if self.current_view == "learn":
+            self.labs.ensure_view()
         if self.current_view == "setup" and (setup := self.settings_view) is not None:
             setup.activate()
         if self.current_view == "train":
@@ -387,6 +403,19 @@ class TuiDL(App):
     @on(RunsView.ResumeRun)
     def _resume_run(self, message: RunsView.ResumeRun) -> None:
         self.training.resume_run_by_id(message.run_id)
+
+    # ------------------------------------------------------------------ Learn (app.labs does it)
+    @on(BuildView.TryIt)
+    def _try_it(self, message: BuildView.TryIt) -> None:
+        self.labs.try_layer(message.layer)
+
+    @on(LabRequested)
+    def _lab_requested(self, message: LabRequested) -> None:
+        self.labs.request(message)
+
+    @on(LabComputed)
+    def _lab_computed(self, message: LabComputed) -> None:
+        self.labs.computed(message)
 
     # ------------------------------------------------------------------ command palette
     def get_system_commands(self, screen: Screen):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 #: Where a key works: the app's own keys, then the view whose class binds it.
 APP_SCOPES = ("everywhere", "while training")
-VIEW_SCOPES = ("Build", "Train", "Runs")
+VIEW_SCOPES = ("Build", "Train", "Runs", "Learn")
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,8 @@ KEYS: tuple[Key, ...] = (
         command=Command("Edit: undo", "Undo the last edit", "undo")),
     Key("ctrl+y", "redo", "everywhere", "", label="Redo", id="edit.redo", show=False, priority=True,
         joins="edit.undo", command=Command("Edit: redo", "Redo", "redo")),
-    Key("f2,1", "show_view('build')", "everywhere", "switch view", "Build, Setup, Train, Runs", label="Build",
-        id="view.build", show=False, shown="`F2`…`F5`, `1`…`4`",
+    Key("f2,1", "show_view('build')", "everywhere", "switch view", "Build, Setup, Train, Runs, Learn", label="Build",
+        id="view.build", show=False, shown="`F2`…`F6`, `1`…`5`",
         command=Command("View: Build", "Layers, shapes and formulas", "show_view('build')")),
     Key("f3,2", "show_view('setup')", "everywhere", "", label="Setup", id="view.setup", show=False,
         joins="view.build",
@@ -81,6 +81,10 @@ KEYS: tuple[Key, ...] = (
     Key("f5,4", "show_view('runs')", "everywhere", "", label="Runs", id="view.runs", show=False,
         joins="view.build",
         command=Command("View: Runs", "Runs of this session; overlay curves", "show_view('runs')")),
+    Key("f6,5", "show_view('learn')", "everywhere", "", label="Learn", id="view.learn", show=False,
+        joins="view.build",
+        command=Command("View: Learn", "Labs: activations, conv, pool, backprop, losses, optimizers",
+                        "show_view('learn')")),
     Key("ctrl+t", "toggle_dark", "everywhere", "dark / light theme", label="Theme", id="view.theme", show=False,
         command=Command("Theme: dark / light", "Switch between the dark and light theme", "toggle_dark")),
     Key("ctrl+p", "", "everywhere", "command palette"),  # Textual's App.COMMAND_PALETTE_BINDING
@@ -121,6 +125,11 @@ KEYS: tuple[Key, ...] = (
         show=False, shown="`enter` / `e`"),  # enter: the layer list's own Activated message
     Key("escape", "focus_stack", "Build", "back to the layer list", "back to the list", label="Back to layers",
         id="build.back", show=False),
+    Key("t", "try_lab", "Build", "try it: open the selected layer's lab with its arguments",
+        "try it: open the lab of the selected layer with its arguments (`Conv2d` → conv, `MaxPool2d`/`AvgPool2d` → "
+        "pool, an activation → activations or softmax)", label="Try it", id="build.try", show=False,
+        command=Command("Build: try it in a lab", "Open the selected layer's lab with its arguments",
+                        "build_action('try_lab')")),
     Key("tab", "", "Build", "next pane"),  # Textual's focus chain
     # ---------------------------------------------------------------- Train (TrainView)
     Key("z", "zoom", "Train", "zoom the focused pane (again to restore)", label="Zoom pane", id="train.zoom"),
@@ -137,6 +146,47 @@ KEYS: tuple[Key, ...] = (
         command=Command("Train: resume the shown run", "Continue a stopped run from its checkpoint", "resume_run")),
     Key("x", "clear_overlays", "Runs", "untick every run (no overlays)", label="Clear overlays", id="runs.clear",
         show=False),
+    # ---------------------------------------------------------------- Learn (LearnView passes them to the lab shown)
+    Key("up,down", "", "Learn", "choose a lab (in the list)"),  # the lab list's own keys
+    Key("left", "step(-1)", "Learn", "back / on: the x cursor, the window, the stage, the step",
+        "back / on: the x cursor (activations), the window (conv, pool), the stage (backprop), the step "
+        "(optimizers)", label="Back", id="learn.back", show=False),
+    Key("right", "step(1)", "Learn", "", label="On", id="learn.on", show=False, joins="learn.back"),
+    Key("home", "step(-1000)", "Learn", "to the first / last (in the lab)", label="First", id="learn.first",
+        show=False),
+    Key("end", "step(1000)", "Learn", "", label="Last", id="learn.last", show=False, joins="learn.first"),
+    Key("plus", "bump(1)", "Learn", "the lab's number up / down: T, stride, η or γ",
+        "the lab's number up / down: the temperature T (softmax), the stride (conv, pool), η (backprop, "
+        "optimizers), γ (losses)", label="Up", id="learn.up", show=False),
+    Key("minus", "bump(-1)", "Learn", "", label="Down", id="learn.down", show=False, joins="learn.up"),
+    Key("m", "mode", "Learn", "next choice: function, padding, max/avg, activation, surface",
+        "the next choice: the function (activations), the padding narrow → same → wide (conv), max ↔ avg (pool), "
+        "the activation sigmoid → relu → tanh (backprop), the surface (optimizers)", label="Mode", id="learn.mode",
+        show=False),
+    Key("o", "overlay", "Learn", "f and f′ overlaid / side by side (activations)", label="Overlay",
+        id="learn.overlay", show=False),
+    Key("l", "toggle_loss", "Learn", "the loss: MSE ↔ BCE (backprop)", label="Loss", id="learn.loss", show=False),
+    Key("c", "autograd", "Learn", "check every derivative with torch autograd (backprop)",
+        "check every derivative with torch autograd (backprop; runs in the background, torch loads the first "
+        "time)", label="Check", id="learn.check", show=False),
+    Key("u", "take_update", "Learn", "take the update: the next step starts from the new weights (backprop)",
+        label="Update", id="learn.update", show=False),
+    Key("n", "next_optimizer", "Learn", "the next optimizer's update rule (optimizers)", label="Next rule",
+        id="learn.next", show=False),
+    Key("b", "cycle_beta", "Learn", "momentum's β: 0.5 → 0.9 → 0.99 (optimizers)", label="β", id="learn.beta",
+        show=False),
+    Key("v", "variant", "Learn", "torch's rules / the textbook's / both (optimizers)", label="Variant",
+        id="learn.variant", show=False),
+    Key("shift+left", "move_start(-1,0)", "Learn", "move the start point (optimizers)", label="Start ←",
+        id="learn.start-left", show=False),
+    Key("shift+right", "move_start(1,0)", "Learn", "", label="Start →", id="learn.start-right", show=False,
+        joins="learn.start-left"),
+    Key("shift+up", "move_start(0,1)", "Learn", "", label="Start ↑", id="learn.start-up", show=False,
+        joins="learn.start-left"),
+    Key("shift+down", "move_start(0,-1)", "Learn", "", label="Start ↓", id="learn.start-down", show=False,
+        joins="learn.start-left"),
+    Key("escape", "focus_list", "Learn", "back to the lab list (from an input)", label="Back to labs",
+        id="learn.list", show=False),
 )
 
 
@@ -148,7 +198,8 @@ def bindings(*where: str) -> list:
             for k in KEYS if k.where in where and k.action]
 
 
-_NAMES = {"question_mark": "?", "escape": "esc", "up": "↑", "down": "↓"}
+_NAMES = {"question_mark": "?", "escape": "esc", "up": "↑", "down": "↓", "left": "←", "right": "→", "plus": "+",
+          "minus": "-"}
 
 
 def key_name(key: str) -> str:

@@ -64,3 +64,25 @@ class ViewMounted(Message):
     the app's state."""
 
     view: str
+
+
+@dataclass
+class LabRequested(Message):
+    """A Learn lab asks for work that loads torch (``task``: ``"race"``, ``"autograd"``), done on a worker
+    thread by the app's lab controller; ``serial`` comes back with the answer, so a lab drops stale ones."""
+
+    lab: str
+    task: str
+    serial: int
+    payload: Any = None
+
+
+@dataclass
+class LabComputed(Message):
+    """The worker's answer to a :class:`LabRequested`: the result, or ``error`` (one line)."""
+
+    lab: str
+    task: str
+    serial: int
+    result: Any = None
+    error: str = ""

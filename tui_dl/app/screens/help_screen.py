@@ -25,6 +25,7 @@ compare runs, all in the terminal. Everything also works with the mouse; `ctrl+p
 | **Setup** | `F3` / `2` | dataset, loss, optimizer and learning rate, batch size, epochs, scheduler, early stopping, seed, device. Invalid values are refused at the input with the reason. |
 | **Train** | `F4` / `3` | loss curve (per step, smoothed, and validation per epoch), accuracy per epoch, the log with plain-language diagnoses, and after the run the test accuracy and confusion matrix. |
 | **Runs** | `F5` / `4` | every run of this session (and run folders you open). Tick runs with `space` to overlay their curves on the Train plots: change one setting, train again, tick both. |
+| **Learn** | `F6` / `5` | labs that show the course's ideas on small numbers, every step written out: activations and their derivatives, softmax, convolution, pooling, backprop on a 2-3-1 network, losses, optimizers racing on a surface. `t` in Build opens the lab of the selected layer. |
 
 ## Keys everywhere
 
@@ -44,6 +45,13 @@ Empty argument inputs mean "default" (or "inferred from the incoming shape" for 
 The log adds a **⚑ diagnosis** when the curves show overfitting (training loss falling while the
 validation loss rises for 2+ epochs), a flat loss (the learning rate may be too small) or a rising loss
 (10× above where it started: the learning rate is probably too high).
+
+## Learn view
+
+{help_table("Learn")}
+
+Each lab's inputs take numbers as you would write them: a vector `1 2 3`, a matrix `0 1 2; 3 4 5` (rows
+separated by `;`), a pair `1,2` (rows, columns). A value the lab cannot use is named in red under the inputs.
 """
 
 

@@ -1,1 +1,1 @@
-"""The app's four views (tab panes): build, setup, train, runs."""
+"""The app's five views (tab panes): build, setup, train, runs, learn (its labs: ``learn/``)."""

@@ -44,6 +44,12 @@ class BuildView(Vertical):
 
         path: tuple[int, ...] | None
 
+    @dataclass
+    class TryIt(Message):
+        """``t``: open the lab that shows this layer, with its arguments (the app's lab controller)."""
+
+        layer: object  # LayerSpec
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.selection: Path | None = None
@@ -285,6 +291,12 @@ class BuildView(Vertical):
         path, fix = found
         self._commit(apply_fix(self.experiment.network, path, fix), selection=path,
                      message=f"Layer {path_text(tuple(i + 1 for i in path))}: {fix.description}")
+
+    def action_try_lab(self) -> None:
+        if self.selection is None or self.experiment is None:
+            self.notify("Select a layer first: t opens its lab (Conv2d, pooling, activations).", severity="warning")
+            return
+        self.post_message(self.TryIt(self.experiment.network.get_layer(self.selection)))
 
     def action_edit_selected(self) -> None:
         self.query_one("#layer-form", FieldForm).focus_first(skip=("type",))

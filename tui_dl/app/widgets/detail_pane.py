@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from tui_dl.app.editing import to_text
+from tui_dl.app.lab_links import lab_for_layer
 from tui_dl.app.widgets.colors import Palette, palette
 from tui_dl.core.config.experiment import Experiment
 from tui_dl.core.model.layers import REGISTRY, shape_str
@@ -33,6 +34,9 @@ def explain_layer(row: LayerRow, layer: LayerSpec, pal: Palette) -> Group:
                          (shape_str(row.out_shape) if row.out_shape else ("✗" if row.error else "?"),
                           pal.accent if row.out_shape else pal.error))
     parts.append(flow)
+    if (link := lab_for_layer(layer.type, layer.params)) is not None:
+        parts.append(Text.assemble(("press ", pal.muted), ("t", f"bold reverse {pal.accent}"),
+                                   (f" to try it in the {link.lab} lab (Learn, F6)", pal.muted)))
     if row.error:
         parts.append(Text(""))
         parts.append(Text(f"✗ {row.error}", style=f"bold {pal.error}"))
