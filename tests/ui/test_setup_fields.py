@@ -166,8 +166,8 @@ def test_coming_back_to_setup_returns_to_the_field_you_were_in(runs_dir):
             await pilot.pause()
             assert app.current_view == "build"
             await pilot.press("f3")
-            await pilot.pause()
-            assert app.focused is editor(app, "training", "epochs")  # was the first field (data: name)
+            # was the first field (data: name); waited for, as the view switch settles focus after a refresh
+            await wait_until(pilot, lambda: app.focused is editor(app, "training", "epochs"), timeout=5)
             # a field of a page no longer shown (another optimizer's) is not returned to
             editor(app, "optimizer", "lr").focus()
             await pilot.pause()
@@ -176,8 +176,8 @@ def test_coming_back_to_setup_returns_to_the_field_you_were_in(runs_dir):
             await wait_until(pilot, lambda: app.document.experiment.train.optimizer.name == "sgd")
             await pilot.pause()
             await pilot.press("f3")
-            await pilot.pause()
-            assert app.focused is not None and app.focused.display and app.focused in app.screen.focus_chain
+            await wait_until(pilot, lambda: app.focused is not None and app.focused.display
+                             and app.focused in app.screen.focus_chain, timeout=5)
     run(body())
 
 
