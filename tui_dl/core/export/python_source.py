@@ -163,14 +163,22 @@ def python_source(trained: Trained, weights_name: str, module_name: str) -> str:
 
 
 def check_source(source: str, trained: Trained, weights: Path) -> float:
-    """Run the file's code in a fresh namespace and compare its model with the network; ExportError if not equal."""
-    namespace: dict[str, Any] = {"__name__": "tui_dl_export_check", "__file__": str(weights.with_suffix(".py"))}
-    try:
-        exec(compile(source, "<exported model>", "exec"), namespace)  # noqa: S102 - our own generated code
-        model = namespace["load_model"](weights)
-    except Exception as e:  # noqa: BLE001
-        raise ExportError(f"the generated Python file does not load the network ({type(e).__name__}: {e}); "
-                          f"use --format torchscript") from None
+    """Import the file's code as a module of its own (from a temporary folder) and compare its model with the
+    network; ExportError when it does not load or does not give the same outputs."""
+    import importlib.util
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="tui-dl-export-") as tmp:
+        file = Path(tmp) / "exported_model.py"
+        file.write_text(source, encoding="utf-8")
+        try:
+            spec = importlib.util.spec_from_file_location("tui_dl_exported_model_check", file)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            model = module.load_model(weights)
+        except Exception as e:  # noqa: BLE001
+            raise ExportError(f"the generated Python file does not load the network ({type(e).__name__}: {e}); "
+                              f"use --format torchscript") from None
     x = example_input(trained, 3, seed=1)
     with torch.no_grad():
         diff = (model(x) - trained.wrapped()(x)).abs().max().item()

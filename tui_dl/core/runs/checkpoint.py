@@ -133,6 +133,12 @@ def _check_crc(path: Path) -> None:
 def load_checkpoint(where: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a tui-dl checkpoint safely (``weights_only=True``). Raises :class:`CheckpointError`."""
     path = resolve_checkpoint_path(where)
+    if path.is_file() and not zipfile.is_zipfile(path):
+        with open(path, "rb") as f:
+            head = f.read(2)
+        if head[:1] != b"\x80":  # neither torch's zip archive nor its older pickle format (protocol 2+)
+            raise CheckpointError(f"{path} could not be read as a checkpoint: it is damaged or not a torch file "
+                                  f"(it starts with {head!r}; a checkpoint is a zip archive)")
     try:
         _check_crc(path)
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
