@@ -48,7 +48,7 @@ def _text(pred) -> list[str]:
 
 
 def predict_main(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_intermixed_args(argv)  # images may come before or after the options
     if args.top < 1:
         return fail(PROG, f"--top {args.top}: give 1 or more")
     if not args.images and not args.idx:
