@@ -284,3 +284,14 @@ def test_fish_completion_completes(tmp_path):
     assert r.returncode == 0, r.stderr
     words = [line.split("\t")[0] for line in r.stdout.splitlines()]
     assert "export" in words and {"onnx", "py", "state_dict", "torchscript"} <= set(words) and "conv" in words
+
+
+@pytest.mark.parametrize("args", [["presets"], ["schema"], ["completion", "bash"], ["new", "NEW", "--from", "lenet5"],
+                                  ["lenet5", "--print-config"], ["summary", "lenet5"]])
+def test_the_commands_that_need_no_torch_do_not_load_it(args, tmp_path):
+    args = [str(tmp_path / "x.yaml") if a == "NEW" else a for a in args]
+    code = ("import io, contextlib, sys\nfrom tui_dl.cli.main import main\n"
+            f"with contextlib.redirect_stdout(io.StringIO()): rc = main({args!r})\n"
+            "print(rc, 'torch' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.stdout.split() == ["0", "False"], r.stdout + r.stderr
