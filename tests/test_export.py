@@ -251,6 +251,9 @@ def cli(*args):
 
 
 def test_the_export_command_writes_the_file_and_its_card(runs, tmp_path, monkeypatch):
+    from tui_dl.cli import export as export_cli
+
+    assert export_cli.FORMATS == FORMATS  # the command lists them without loading torch
     monkeypatch.chdir(tmp_path)
     rc, out, err = cli("export", runs["lenet5"], "--format", "torchscript")
     assert rc == 0, err

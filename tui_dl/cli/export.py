@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
+from tui_dl.cli.exit_codes import EXIT_OK
 from tui_dl.cli.parsing import Parser, fail
 
 FORMATS = ("state_dict", "torchscript", "onnx", "py")  # = tui_dl.core.export.FORMATS (that module loads torch)
