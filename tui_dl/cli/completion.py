@@ -36,6 +36,12 @@ class Spec:
     takes_file: bool = True
 
 
+def _takes_file(parser: argparse.ArgumentParser) -> bool:
+    """Whether the command has a positional argument without fixed choices (a file, a run folder, an image)."""
+    return any(not a.option_strings and not a.choices and not isinstance(a, argparse._SubParsersAction)
+               for a in parser._actions)
+
+
 def _options(parser: argparse.ArgumentParser) -> tuple[list[Option], list[str]]:
     opts, positional = [], []
     for a in parser._actions:
@@ -71,8 +77,9 @@ def command_specs() -> tuple[Spec, list[Spec]]:
         if make is None:
             subs.append(Spec(name, cmd.help, []))
             continue
-        sub_opts, positional = _options(make())
-        subs.append(Spec(name, cmd.help, sub_opts, positional, takes_file=not positional))
+        parser = make()
+        sub_opts, positional = _options(parser)
+        subs.append(Spec(name, cmd.help, sub_opts, positional, takes_file=_takes_file(parser)))
     return main, subs
 
 
@@ -111,6 +118,8 @@ def bash_script() -> str:
             lines.append("            files=0")
         elif s.name in ("summary", "new"):
             lines.append("            [[ $COMP_CWORD -eq 2 ]] && choices=\"$presets\"")
+        elif not s.takes_file:
+            lines.append("            files=0")
         else:
             lines.append("            :")
         lines.append("            case \"$prev\" in")
@@ -159,7 +168,7 @@ def _zq(text: str) -> str:
     return text.replace("'", "'\\''")
 
 
-def _zsh_specs(options: list[Option]) -> list[str]:
+def _zsh_specs(options: list[Option], presets: list[str]) -> list[str]:
     out = []
     for o in options:
         names = o.flags
@@ -170,10 +179,16 @@ def _zsh_specs(options: list[Option]) -> list[str]:
             spec = f"{head}'[{desc}]"
         else:
             spec = f"'{repeat}{names[0]}[{desc}]"
-        if o.takes_value:
-            spec += f":value:({' '.join(o.choices)})'" if o.choices else ":value:_files'"
-        else:
+        if not o.takes_value:
             spec += "'"
+        elif o.choices:
+            spec += f":value:({' '.join(o.choices)})'"
+        elif "--set" in names:
+            spec += ":key=value: '"
+        elif "--from" in names:
+            spec += f":preset:({' '.join(presets)})'"
+        else:
+            spec += ":value:_files'"
         out.append(spec)
     return out
 
@@ -193,7 +208,7 @@ def zsh_script() -> str:
     lines += [f"        '{s.name}:{_zq(s.help)}'" for s in subs]
     lines += ["    )", f"    presets=({' '.join(presets)})", "    if (( CURRENT == 2 )); then",
               "        if [[ $words[2] == -* ]]; then",
-              "            _arguments -s " + " ".join(_zsh_specs(main.options)),
+              "            _arguments -s " + " ".join(_zsh_specs(main.options, presets)),
               "        else",
               "            _describe -t commands 'tui-dl command' commands",
               "            _describe -t presets 'preset' presets",
@@ -203,18 +218,18 @@ def zsh_script() -> str:
               "    fi",
               "    case $words[2] in"]
     for s in subs:
-        specs = _zsh_specs(s.options)
+        specs = _zsh_specs(s.options, presets)
         if s.positional_choices:
             specs.append(f"'1:{s.name}:({' '.join(s.positional_choices)})'")
-        elif s.name in ("summary", "new"):
-            specs.append("'1:file:_files'")
-        else:
+        elif s.name == "summary":
+            specs.append("'1:experiment:{compadd -a presets; _files}'")
+        elif s.takes_file:
             specs.append("'*:file:_files'")
         lines.append(f"        {s.name})")
         lines.append("            shift words; (( CURRENT-- ))")
         lines.append("            _arguments -s " + " ".join(specs) + " ;;")
     lines += ["        *)",
-              "            _arguments -s " + " ".join(_zsh_specs(main.options)) + " '*:file:_files' ;;",
+              "            _arguments -s " + " ".join(_zsh_specs(main.options, presets)) + " '*:file:_files' ;;",
               "    esac",
               "}",
               'if [[ "${zsh_eval_context[-1]}" == loadautofunc ]]; then',
