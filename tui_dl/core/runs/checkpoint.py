@@ -130,15 +130,25 @@ def _check_crc(path: Path) -> None:
                     pass
 
 
+def _head_if_not_zip(path: Path) -> bytes | None:
+    """The first bytes of a file that is plainly no zip archive; None for a zip (or a damaged one: zipfile itself
+    raises on some, and torch.load then says what is wrong)."""
+    try:
+        if zipfile.is_zipfile(path):
+            return None
+        with open(path, "rb") as f:
+            return f.read(2)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+
+
 def load_checkpoint(where: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a tui-dl checkpoint safely (``weights_only=True``). Raises :class:`CheckpointError`."""
     path = resolve_checkpoint_path(where)
-    if path.is_file() and not zipfile.is_zipfile(path):
-        with open(path, "rb") as f:
-            head = f.read(2)
-        if head[:1] != b"\x80":  # neither torch's zip archive nor its older pickle format (protocol 2+)
-            raise CheckpointError(f"{path} could not be read as a checkpoint: it is damaged or not a torch file "
-                                  f"(it starts with {head!r}; a checkpoint is a zip archive)")
+    head = _head_if_not_zip(path)
+    if head is not None and head[:1] != b"\x80":  # neither torch's zip archive nor its older pickle format
+        raise CheckpointError(f"{path} could not be read as a checkpoint: it is damaged or not a torch file "
+                              f"(it starts with {head!r}; a checkpoint is a zip archive)")
     try:
         _check_crc(path)
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
