@@ -8,28 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from tui_dl.core.config.experiment import Experiment, parse_experiment
-
-_BUILTIN_LENET = """\
-name: LeNet-5
-description: The classic LeNet-5 on MNIST (built in; presets/ was not found).
-input: [1, 28, 28]
-layers:
-  - {type: Conv2d, out_channels: 6, kernel_size: 5, padding: 2}
-  - {type: ReLU}
-  - {type: MaxPool2d, kernel_size: 2}
-  - {type: Conv2d, out_channels: 16, kernel_size: 5}
-  - {type: ReLU}
-  - {type: MaxPool2d, kernel_size: 2}
-  - {type: Flatten}
-  - {type: Linear, out_features: 120}
-  - {type: ReLU}
-  - {type: Linear, out_features: 84}
-  - {type: ReLU}
-  - {type: Linear, out_features: 10}
-data: {name: mnist, fallback: synthetic-digits}
-train: {epochs: 2, batch_size: 64, loss: cross_entropy, optimizer: {name: adam, lr: 0.001}, seed: 0}
-"""
+from tui_dl.core.config.experiment import Experiment
+from tui_dl.core.presets import shipped_dir
 
 DEFAULT_PRESET = "lenet5.yaml"
 
@@ -42,10 +22,10 @@ class PresetInfo:
 
 
 def preset_dirs() -> list[Path]:
-    """``./presets`` and the repository's ``presets/`` (when running from a checkout)."""
+    """``./presets`` and the presets installed with tui-dl (:func:`tui_dl.core.presets.shipped_dir`)."""
     out: list[Path] = []
-    for d in (Path.cwd() / "presets", Path(__file__).resolve().parents[2] / "presets"):
-        if d.is_dir() and all(d.resolve() != o.resolve() for o in out):
+    for d in (Path.cwd() / "presets", shipped_dir()):
+        if d is not None and d.is_dir() and all(d.resolve() != o.resolve() for o in out):
             out.append(d)
     return out
 
@@ -74,7 +54,7 @@ def list_presets() -> list[PresetInfo]:
 
 
 def default_experiment() -> tuple[Experiment, Path | None]:
-    """The LeNet preset (or a built-in copy of it when presets/ is not around)."""
+    """The LeNet preset: ``./presets/lenet5.yaml`` when there is one, else the one installed with tui-dl."""
     from tui_dl.core.config.experiment import ConfigError, load_experiment
 
     for d in preset_dirs():
@@ -83,8 +63,9 @@ def default_experiment() -> tuple[Experiment, Path | None]:
             try:
                 return load_experiment(p), _display(p)
             except ConfigError:
-                break
-    return parse_experiment(_BUILTIN_LENET, "<built-in LeNet-5>"), None
+                continue
+    raise FileNotFoundError(f"tui-dl's presets are missing ({DEFAULT_PRESET} was not found in "
+                            f"{' or '.join(map(str, preset_dirs())) or 'any presets folder'}): reinstall tui-dl.")
 
 
 @dataclass(frozen=True)

@@ -1,35 +1,83 @@
-"""Command line: ``tui-dl [FILE]`` opens the app, ``tui-dl --batch FILE`` trains headless,
-``tui-dl summary FILE`` prints the layer table,
-``tui-dl lab NAME`` runs a Learn lab headless, ``tui-dl attack RUN`` attacks a trained model.
+"""Command line: ``tui-dl [FILE]`` opens the app, ``tui-dl --batch FILE`` trains headless, and each name in
+:data:`COMMANDS` is a subcommand (``tui-dl summary FILE``, ``tui-dl export RUN``, ...).
 
-Textual is imported only when the app opens; torch only when training starts.
+FILE is an experiment YAML, a run folder (the app shows it), or the name of a preset installed with tui-dl
+(``tui-dl lenet5``). Adding a subcommand is one entry in :data:`COMMANDS`: a module with
+``<name>_main(argv) -> int`` and ``build_parser()`` (for ``--help`` and shell completion). Every command's module
+is imported only when it runs; Textual only when the app opens; torch only when a command needs it.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import importlib
 import os
 import sys
+from dataclasses import dataclass
 
 from tui_dl import __version__
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
+from tui_dl.cli.parsing import Parser
 from tui_dl.cli.streams import degrade_unencodable, guard_pipes
 
 
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: ``module`` holds ``main(argv) -> int`` and ``parser() -> ArgumentParser``."""
 
+    module: str
+    help: str
+    main: str
+    parser: str = "build_parser"
+
+
+COMMANDS: dict[str, Command] = {
+    "summary": Command("tui_dl.cli.summary", "the layer table: shapes, parameters, mult-adds, the working shown",
+                       "summary_main"),
+    "presets": Command("tui_dl.cli.presets", "list the presets installed with tui-dl", "presets_main"),
+    "new": Command("tui_dl.cli.presets", "copy a preset into a new experiment file to edit", "new_main",
+                   "build_new_parser"),
+    "export": Command("tui_dl.cli.export", "export a trained model: state_dict, torchscript, onnx or py",
+                      "export_main"),
+    "predict": Command("tui_dl.cli.predict", "classify image files with a trained model (top-k classes)",
+                       "predict_main"),
+    "lab": Command("tui_dl.cli.lab", "a Learn lab worked out on small numbers (activations, conv, backprop, ...)",
+                   "lab_main"),
+    "attack": Command("tui_dl.cli.attack", "FGSM/PGD attacks on a trained model: accuracy against ε, attack.json",
+                      "attack_main"),
+    "schema": Command("tui_dl.cli.schema", "the JSON Schema of the experiment file (for editor completion)",
+                      "schema_main"),
+    "completion": Command("tui_dl.cli.completion", "the shell completion script: bash, zsh or fish",
+                          "completion_main"),
+}
+
+
+def load_command(name: str):
+    """(main, build_parser) of the subcommand ``name``."""
+    cmd = COMMANDS[name]
+    module = importlib.import_module(cmd.module)
+    return getattr(module, cmd.main), getattr(module, cmd.parser, None)
+
+
+def _commands_text() -> str:
+    width = max(len(n) for n in COMMANDS)
+    return "\n".join(f"  {name.ljust(width)}  {c.help}" for name, c in COMMANDS.items())
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="tui-dl",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="A deep-learning trainer that lives in the terminal. Without --batch, opens the app.",
-        epilog="Subcommands: tui-dl summary FILE [--json] prints the layer table; tui-dl lab NAME [--json] runs a "
-               "Learn lab (activations, softmax, conv, pool, backprop, losses, optimizers); tui-dl attack RUN [--eps LIST] "
-               "[--json] prints accuracy against adversarial ε and writes attack.json. "
-               "Exit codes: 0 ok, 1 training failed (diverged), 2 bad config or data, 130 interrupted.",
+        epilog=f"commands (tui-dl COMMAND --help for each):\n{_commands_text()}\n\n"
+               "Exit codes: 0 ok, 1 training failed (diverged), 2 bad config, data or command line, "
+               "130 interrupted.",
     )
-    p.add_argument("file", nargs="?", help="experiment YAML to open or run (e.g. presets/lenet5.yaml)")
+    p.add_argument("file", nargs="?",
+                   help="experiment YAML to open or run, a run folder, or a preset's name (tui-dl presets lists "
+                        "them), e.g. lenet5")
     p.add_argument("--batch", action="store_true", help="train headless (no UI) and print progress")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config field, typed like YAML (repeatable): --set train.optimizer.lr=0.01")
@@ -42,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --out: replace the run already in that folder (its run files are deleted first)")
     p.add_argument("--jsonl", action="store_true", help="print events as JSON lines on stdout")
     p.add_argument("--quiet", action="store_true", help="print only the final result")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the fully resolved experiment (every default filled in) as YAML, then exit")
+    p.add_argument("--dry-run", action="store_true",
+                   help="check everything a run needs (file, network, device, data) and print the plan; train "
+                        "nothing")
     p.add_argument("--version", action="version", version=f"tui-dl {__version__}")
     return p
 
@@ -58,30 +111,45 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def _unknown_command(word: str) -> str | None:
+    """A message when ``word`` (the first argument) is no file or preset but looks like a mistyped command."""
+    from tui_dl.core.presets import find_preset
+
+    if word.startswith("-") or os.path.exists(os.path.expanduser(word)) or find_preset(word) is not None:
+        return None
+    close = difflib.get_close_matches(word, list(COMMANDS), n=1, cutoff=0.75)
+    if not close:
+        return None
+    return (f"tui-dl: {word!r} is not a command, a file or a preset; did you mean {close[0]!r}? "
+            f"(commands: {', '.join(COMMANDS)}; tui-dl --help)")
+
+
 def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     degrade_unencodable(sys.stdout, sys.stderr)
-    if argv and argv[0] == "summary":
-        from tui_dl.cli.summary import summary_main
-
-        return summary_main(argv[1:])
-    if argv and argv[0] == "lab":
-        from tui_dl.cli.lab import lab_main
-
-        return lab_main(argv[1:])
-    if argv and argv[0] == "attack":
-        from tui_dl.cli.attack import attack_main
-
-        return attack_main(argv[1:])
+    if argv and argv[0] in COMMANDS:
+        run, _parser = load_command(argv[0])
+        return run(argv[1:])
+    if argv and (problem := _unknown_command(argv[0])):
+        print(problem, file=sys.stderr)
+        return EXIT_BAD_INPUT
     args = build_parser().parse_args(argv)
+    if args.file:
+        from tui_dl.core.presets import resolve_experiment
+
+        args.file = resolve_experiment(args.file)
     if args.epochs is not None:
         args.overrides.append(f"train.epochs={args.epochs}")
     if args.device:
         args.overrides.append(f"train.device={args.device}")
+    if args.print_config or args.dry_run:
+        from tui_dl.cli.preview import preview_main
+
+        return preview_main(args)
     if args.batch:
         if not args.file and not args.resume:
-            print("tui-dl: --batch needs an experiment file, e.g. tui-dl --batch presets/lenet5.yaml",
-                  file=sys.stderr)
+            print("tui-dl: --batch needs an experiment file or a preset, e.g. tui-dl --batch lenet5 "
+                  "(tui-dl presets lists them)", file=sys.stderr)
             return EXIT_BAD_INPUT
         from tui_dl.cli.batch import run_batch
 

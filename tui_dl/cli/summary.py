@@ -6,24 +6,31 @@ import argparse
 import sys
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
+from tui_dl.cli.parsing import Parser
 from tui_dl.cli.style import color_for
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="tui-dl summary",
+               description="Print each layer's output shape, parameters, mult-adds and the arithmetic behind "
+                           "them. Exit 0 when the network is valid, 2 when not.")
+    p.add_argument("file", help="experiment YAML or a preset's name (e.g. lenet5 or presets/lenet5.yaml)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a field, e.g. --set layers[0].kernel_size=7 (repeatable)")
+    return p
 
 
 def summary_main(argv: list[str]) -> int:
     from tui_dl.core.config.experiment import ConfigError, load_experiment
     from tui_dl.core.model.shapes import summarize
+    from tui_dl.core.presets import resolve_experiment
     from tui_dl.cli.report import summary_json, summary_table
 
-    p = argparse.ArgumentParser(prog="tui-dl summary",
-                                description="Print each layer's output shape, parameters, mult-adds and the "
-                                            "arithmetic behind them. Exit 0 when the network is valid, 2 when not.")
-    p.add_argument("file", help="experiment YAML (e.g. presets/lenet5.yaml)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a field, e.g. --set layers[0].kernel_size=7 (repeatable)")
-    args = p.parse_args(argv)
+    args = build_parser().parse_args(argv)
+    file = resolve_experiment(args.file)
     try:
-        exp = load_experiment(args.file, args.overrides)
+        exp = load_experiment(file, args.overrides)
     except ConfigError as e:
         print(f"tui-dl: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -33,5 +40,6 @@ def summary_main(argv: list[str]) -> int:
     if args.json:
         print(summary_json(summary, exp.name))
     else:
-        print(summary_table(summary, title=f"{exp.name}  ({args.file})", color=color_for(sys.stdout)))
+        shown = args.file if file == args.file else f"preset {args.file}"
+        print(summary_table(summary, title=f"{exp.name}  ({shown})", color=color_for(sys.stdout)))
     return EXIT_OK if summary.ok else EXIT_BAD_INPUT

@@ -1,7 +1,9 @@
 """Checkpoints: plain dicts of tensors, numbers, strings and lists, written atomically.
 
 Every file loads with ``torch.load(path, weights_only=True)`` (no pickled objects, so opening a
-checkpoint someone sent you cannot run code). A checkpoint holds everything needed to resume a run
+checkpoint someone sent you cannot run code). Every tensor in it is saved on the CPU (weights, optimizer
+and scheduler state, running sums), so a checkpoint written on a GPU server opens on a laptop without CUDA;
+loading maps it to ``map_location`` (the CPU by default). A checkpoint holds everything needed to resume a run
 bit-for-bit: model, optimizer and scheduler state, the RNG states, the position in the epoch, the
 early-stopping state, and the network spec + full experiment so the model can be rebuilt without the
 YAML file.
@@ -63,10 +65,26 @@ def set_rng_state(state: dict[str, Any]) -> None:
 # ----------------------------------------------------------------------------- files
 
 
+def on_cpu(obj: Any) -> Any:
+    """``obj`` with every tensor in it (inside dicts, lists and tuples, at any depth) on the CPU. CPU tensors are
+    kept as they are (no copy); a tensor on any other device is copied to the CPU, detached."""
+    if isinstance(obj, torch.Tensor):
+        return obj if obj.device.type == "cpu" else obj.detach().to("cpu")
+    if isinstance(obj, dict):
+        return {k: on_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [on_cpu(v) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(on_cpu(v) for v in obj)
+    return obj
+
+
 def atomic_save(obj: dict[str, Any], path: str | os.PathLike) -> Path:
     """``torch.save`` through :func:`~tui_dl.core.runs.atomic.atomic_write`: a crash or a full disk never leaves a
-    half-written checkpoint, and the previous file stays intact until the new one is whole."""
-    return atomic_write(path, lambda f: torch.save(obj, f), binary=True)
+    half-written checkpoint, and the previous file stays intact until the new one is whole. Every tensor is
+    saved on the CPU (:func:`on_cpu`): the optimizer's state of a GPU run too."""
+    cpu = on_cpu(obj)
+    return atomic_write(path, lambda f: torch.save(cpu, f), binary=True)
 
 
 def make_checkpoint(**fields: Any) -> dict[str, Any]:
@@ -112,9 +130,25 @@ def _check_crc(path: Path) -> None:
                     pass
 
 
+def _head_if_not_zip(path: Path) -> bytes | None:
+    """The first bytes of a file that is plainly no zip archive; None for a zip (or a damaged one: zipfile itself
+    raises on some, and torch.load then says what is wrong)."""
+    try:
+        if zipfile.is_zipfile(path):
+            return None
+        with open(path, "rb") as f:
+            return f.read(2)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+
+
 def load_checkpoint(where: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a tui-dl checkpoint safely (``weights_only=True``). Raises :class:`CheckpointError`."""
     path = resolve_checkpoint_path(where)
+    head = _head_if_not_zip(path)
+    if head is not None and head[:1] != b"\x80":  # neither torch's zip archive nor its older pickle format
+        raise CheckpointError(f"{path} could not be read as a checkpoint: it is damaged or not a torch file "
+                              f"(it starts with {head!r}; a checkpoint is a zip archive)")
     try:
         _check_crc(path)
         ckpt = torch.load(path, map_location=map_location, weights_only=True)

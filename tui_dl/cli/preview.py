@@ -1,0 +1,152 @@
+"""``tui-dl FILE --print-config`` and ``tui-dl [--batch] FILE --dry-run``: what a run would be, without running it.
+
+``--print-config`` prints the fully resolved experiment as YAML: every default filled in (each layer's
+arguments, the inferred ``in_channels``/``in_features``/``num_features``, the loss's, optimizer's and
+scheduler's own fields), ``--set`` and ``--epochs`` applied. The output loads back as the same experiment.
+
+``--dry-run`` checks all a run needs and prints its plan: the layer table, the device, the dataset (loaded from
+this computer only: nothing is downloaded) and the steps, threads and choices the engine would make. Nothing
+is trained and nothing is written. Exit 0 when the run could start, 2 when it could not.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
+from tui_dl.cli.style import color_for
+
+
+def _layers(rows_by_path: dict, layers, prefix=()) -> list[dict[str, Any]]:
+    out = []
+    for i, layer in enumerate(layers):
+        path = prefix + (i,)
+        row = rows_by_path[path]
+        d: dict[str, Any] = {"type": layer.type}
+        for k, v in row.args.items():
+            d[k] = row.inferred.get(k, v) if v is None else v
+        if layer.layers or row.type == "Residual":
+            d["layers"] = _layers(rows_by_path, layer.layers, path)
+        out.append(d)
+    return out
+
+
+def resolved_dict(exp, summary) -> dict[str, Any]:
+    """The experiment as a dict with every default written out (``summary``: its valid :class:`Summary`)."""
+    from tui_dl.core.config.schema import LOSSES, OPTIMIZERS, SCHEDULERS
+
+    d = exp.to_dict()
+    d["layers"] = _layers({r.path: r for r in summary.rows}, exp.network.layers)
+    t, train = exp.train, d["train"]
+    train["loss"] = {"name": t.loss.name, **t.loss.resolved(LOSSES)}
+    train["optimizer"] = {"name": t.optimizer.name, **t.optimizer.resolved(OPTIMIZERS)}
+    if t.scheduler is not None:
+        train["scheduler"] = {"name": t.scheduler.name, **t.scheduler.resolved(SCHEDULERS)}
+    return d
+
+
+def _load(args):
+    from tui_dl.core.config.experiment import ConfigError, load_experiment
+    from tui_dl.core.model.shapes import summarize
+
+    what = "--print-config" if args.print_config else "--dry-run"
+    if args.resume:
+        print(f"tui-dl: {what} looks at a new run from an experiment file; it does not take --resume (the run "
+              f"folder's config.yaml is its experiment: tui-dl RUN_DIR/config.yaml {what})", file=sys.stderr)
+        return None
+    if not args.file:
+        print(f"tui-dl: {what} needs an experiment file or a preset, e.g. tui-dl lenet5 {what}", file=sys.stderr)
+        return None
+    try:
+        exp = load_experiment(args.file, args.overrides)
+    except ConfigError as e:
+        print(f"tui-dl: {e}", file=sys.stderr)
+        return None
+    for w in exp.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return exp, summarize(exp.network)
+
+
+def preview_main(args) -> int:
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_BAD_INPUT
+    exp, summary = loaded
+    if args.print_config:
+        if not summary.ok:
+            print(f"tui-dl: the network in {args.file} is not valid: {summary.problem_text} "
+                  f"(tui-dl summary {args.file} shows where)", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        from tui_dl.core.config.yamlio import dump_yaml
+
+        sys.stdout.write(dump_yaml(resolved_dict(exp, summary)))
+        return EXIT_OK
+    return dry_run(exp, summary, args)
+
+
+def _say(label: str, text: str) -> None:
+    print(f"  {label:<11} {text}")
+
+
+def dry_run(exp, summary, args) -> int:
+    from tui_dl.cli.report import summary_table
+
+    print(summary_table(summary, title=f"{exp.name}  ({args.file})", color=color_for(sys.stdout)))
+    if not summary.ok:
+        print(f"tui-dl: the network is not valid: {summary.problem_text}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        from tui_dl.core.data import DataError, describe, load_dataset
+        from tui_dl.core.device import DeviceError, describe_device, resolve_device
+        from tui_dl.core.training.plan import SetupError, data_request, plan_run
+    except (ImportError, OSError) as e:
+        print(f"tui-dl: PyTorch could not be loaded ({type(e).__name__}: {e}); training needs it", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print("dry run: what `tui-dl --batch` would do")
+    try:
+        dev = resolve_device(exp.train.device)
+    except DeviceError as e:
+        print(f"tui-dl: train.device: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    _say("device", f"{describe_device(dev)}  [{dev}]")
+    request = data_request(exp)
+    _say("dataset", describe(request["name"]))
+    try:  # from this computer only: a dry run downloads nothing
+        data = load_dataset(**{**request, "download": False, "fallback": None})
+    except DataError as e:
+        if not e.recoverable:
+            print(f"tui-dl: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        if request["download"]:
+            _say("", "not on this computer: the run would download it first (data.download is true)")
+        if request["fallback"]:
+            _say("", f"if it cannot be had, the run falls back, loudly, to {request['fallback']}")
+        if not request["download"] and not request["fallback"]:
+            print(f"tui-dl: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        _say("plan", f"{exp.train.epochs} epochs of batches of {exp.train.batch_size} (steps per epoch known once "
+                     f"the data is here)")
+        print("dry run: nothing was trained, downloaded or written.")
+        return EXIT_OK
+    val = len(data.val) if data.val is not None else 0
+    _say("", f"{data.source}: {len(data.train):,} train / {val:,} val / {len(data.test):,} test")
+    try:
+        plan = plan_run(exp, data, device=dev, summary=summary)
+    except SetupError as e:
+        print(f"tui-dl: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    t = exp.train
+    step = {"plain": "one step per batch", "split": f"each batch split into {plan.lanes} parallel parts",
+            "full_batch": "full-batch gradient descent (the whole set per step)"}[plan.step]
+    _say("plan", f"{t.epochs} epoch{'s' if t.epochs != 1 else ''} × {plan.steps_per_epoch:,} steps of "
+                 f"{plan.batch_size:,} ({plan.epoch_images:,} samples an epoch); {step}")
+    cpu = f"{plan.threads} CPU thread{'s' if plan.threads != 1 else ''}" if dev.type == "cpu" else str(dev)
+    _say("", f"{cpu}; channels-last {'on' if plan.channels_last else 'off'}; loss {t.loss.name}, optimizer "
+             f"{t.optimizer.name}; best.pt by {plan.monitor} ({plan.monitor_mode})")
+    where = args.out or f"{args.runs_dir or 'runs'}/<name>-<timestamp>/"
+    _say("run folder", f"{where} (not created)")
+    for n in plan.notices:
+        print(f"{n.level}: {n.message}", file=sys.stderr)
+    print("dry run: nothing was trained or written.")
+    return EXIT_OK
