@@ -237,7 +237,7 @@ def test_a_run_that_diverges_before_its_first_logged_step_draws_its_curve(runs_d
             assert plot.point_count >= 2
             curve = next(s for s in plot.series if s.label == "smoothed")
             assert curve.xs == [1.0] and curve.ys == [2.3]  # step 1's loss, on a step axis
-            assert plot.xlabel == "step"
+            assert plot.xlabel == "step" and plot.border_title == "Loss by step"
             mark = next(s for s in plot.series if s.label.endswith("diverged"))
             assert mark.xs == [4.0] and mark.scatter and mark.marker == "✗"
             assert plot.vlines and plot.vlines[0][0] == 4.0

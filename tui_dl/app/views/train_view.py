@@ -78,7 +78,8 @@ def loss_series(rec: RunRecord, overlays: list[RunRecord], dark: bool = True) ->
         xs, ys = downsample(rec.step_x, rec.step_loss, MAX_STEP_POINTS)
         out.append(Series(scaled(xs), ys, "train", "muted"))
         xs, ys = downsample(rec.step_x, rec.smooth, MAX_STEP_POINTS)
-        out.append(Series(scaled(xs), ys, "smoothed", "primary"))
+        # a few points (a run that died in its first steps) as dots big enough to see
+        out.append(Series(scaled(xs), ys, "smoothed", "primary", marker="braille" if len(xs) > 3 else "dot"))
         vx, vy = rec.epoch_series("val_loss")
         out.append(Series(scaled(vx), vy, "val", val_color))
         key = "  ".join(f"[{_hex(sr.color, dark)}]{mark}[/] {word}"
@@ -293,8 +294,9 @@ class TrainView(Vertical):
             return
         dark = self.app.current_theme.dark
         others = [o for o in overlays if o.id != rec.id]
-        loss.border_title = "Loss" + (" (log)" if loss.log_y else "")
         data = loss_series(rec, others, dark)
+        # the x axis's name is drawn only in a tall plot: a step axis says so in the title too
+        loss.border_title = ("Loss by step" if data.xlabel == "step" else "Loss") + (" (log)" if loss.log_y else "")
         loss.set_series(data.series, xlabel=data.xlabel, vlines=data.vlines,
                         empty_text="Starting… the loss curve appears after the first steps." if rec.running
                         else "This run recorded no training steps.")
