@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+import zlib
 
 from tui_dl.core.training import events as E
 
@@ -12,13 +13,16 @@ from tui_dl.core.training import events as E
 def scripted_training(epochs: int = 3, batches: int = 50, log_every: int = 5, delay: float = 0.0,
                       classes: int = 10, overfit: bool = False, fallback: str = "", diverge_at: int | None = None,
                       gate: threading.Event | None = None, folder: str = "runs/fake-run",
-                      early_stop_at: int | None = None, rise_at: int | None = None):
+                      early_stop_at: int | None = None, rise_at: int | None = None, vary: bool = False,
+                      diverged_loss: float = float("nan")):
     """A factory: returns a callable with ``iter_training``'s signature yielding scripted events.
 
     ``delay`` sleeps between step events (so tests can pause / stop mid-run); ``gate`` (if given) must be
     set before the first step is yielded. The trainer honours ``should_stop`` between steps, like the
     real one: it yields CheckpointSaved('interrupted') and Finished('stopped'). From step ``rise_at`` on the
-    logged loss is 40× the first one (a learning rate too high that never quite explodes).
+    logged loss is 40× the first one (a learning rate too high that never quite explodes). ``vary``: each
+    experiment gets its own curves (how fast the loss falls depends on its settings), so compared runs differ.
+    ``diverge_at``: the run diverges at that step (logged or not) with the loss ``diverged_loss``.
     """
 
     calls: list[dict] = []
@@ -43,6 +47,8 @@ def scripted_training(epochs: int = 3, batches: int = 50, log_every: int = 5, de
             gate.wait(10)
         step = 0
         first = 2.3
+        # how fast the loss falls (1.5 for every experiment unless ``vary``)
+        speed = 1.5 if not vary or exp is None else 0.6 + (zlib.crc32(repr(exp.to_dict()).encode()) % 100) / 40
         for epoch in range(1, epochs + 1):
             for b in range(1, batches + 1):
                 step += 1
@@ -54,26 +60,27 @@ def scripted_training(epochs: int = 3, batches: int = 50, log_every: int = 5, de
                 if delay:
                     time.sleep(delay)
                 record["steps"] = step
+                if diverge_at is not None and step >= diverge_at:  # checked every step, like the real trainer
+                    yield E.Diverged(epoch=epoch, step=step, loss=diverged_loss, first_loss=first,
+                                     reason="nan" if diverged_loss != diverged_loss else "exploded",
+                                     advice="The loss became NaN: lower the learning rate (try 10× smaller).")
+                    yield E.Finished(status="diverged", run_dir=run_dir, epochs_run=epoch, steps=step,
+                                     seconds=t0, train_images_per_second=5000.0)
+                    return
                 if b % log_every == 0:
                     x = (epoch - 1) + b / batches
-                    loss = 0.1 + (first - 0.1) * math.exp(-1.5 * x) + 0.05 * math.sin(step * 1.7)
+                    loss = 0.1 + (first - 0.1) * math.exp(-speed * x) + 0.05 * math.sin(step * 1.7)
                     if rise_at is not None and step >= rise_at:
                         loss = first * 40
-                    if diverge_at is not None and step >= diverge_at:
-                        yield E.Diverged(epoch=epoch, step=step, loss=float("nan"), first_loss=first, reason="nan",
-                                         advice="The loss became NaN: lower the learning rate (try 10× smaller).")
-                        yield E.Finished(status="diverged", run_dir=run_dir, epochs_run=epoch, steps=step,
-                                         seconds=t0, train_images_per_second=5000.0)
-                        return
                     t0 = step * 0.01
                     yield E.StepDone(epoch=epoch, step=step, batch=b, batches=batches, loss=loss, lr=0.001,
                                      images_per_second=5000.0, elapsed=t0,
                                      eta=(epochs * batches - step) * 0.01)
-            train_loss = 0.1 + (first - 0.1) * math.exp(-1.5 * epoch)
+            train_loss = 0.1 + (first - 0.1) * math.exp(-speed * epoch)
             val_loss = train_loss * 1.1 + (0.05 * epoch * epoch if overfit else 0.0)
             yield E.EpochDone(epoch=epoch, epochs=epochs, step=step, train_loss=train_loss,
-                              train_accuracy=min(0.99, 0.6 + 0.12 * epoch), val_loss=val_loss,
-                              val_accuracy=min(0.98, 0.58 + 0.11 * epoch), lr=0.001, seconds=1.5,
+                              train_accuracy=min(0.99, 0.6 + 0.12 * epoch * (speed / 1.5)), val_loss=val_loss,
+                              val_accuracy=min(0.98, 0.58 + 0.11 * epoch * (speed / 1.5)), lr=0.001, seconds=1.5,
                               images_per_second=5000.0, is_best=not overfit or epoch == 1)
             yield E.CheckpointSaved(path=f"{run_dir}/last.pt", epoch=epoch, step=step, reason="last")
             if early_stop_at is not None and epoch >= early_stop_at:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from rich.console import Console
 from textual.app import App, ComposeResult
 
@@ -52,3 +54,81 @@ def test_a_run_without_per_class_figures_shows_dashes_not_made_up_numbers():
                               classes=["a", "b"]))
     rows = [line for line in text.splitlines() if line.strip().startswith(("a ", "b ")) and "acc" not in line]
     assert len(rows) == 2 and all(row.rstrip().endswith("–") for row in rows) and "%" not in "".join(rows)
+
+
+# --------------------------------------------------------------------------- in the Train view (issue 13 item 7)
+
+def _finished_10_classes(names=None, big=False):
+    n = 10
+    names = names or [str(i) for i in range(n)]
+    diag = 1000 if big else 90
+    # every class its own accuracy (98.0%, 96.0%, … 76.9% with big counts): each must be seen
+    cm = [[diag - (37 if big else 3) * i if i == j else ((i * 7 + j * 3) % 5) * (i + 1) for j in range(n)]
+          for i in range(n)]
+    per_class = [row[i] / sum(row) for i, row in enumerate(cm)]
+    return Finished(status="completed", run_dir="r", epochs_run=3, steps=150, seconds=4.5,
+                    train_images_per_second=5000.0, best_epoch=3, best_val_loss=0.2, best_val_accuracy=0.95,
+                    test_loss=0.21, test_accuracy=0.9412, per_class_accuracy=per_class, confusion=cm,
+                    classes=names)
+
+
+FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+           "Ankle boot"]
+
+
+def _visible_text(app, widget) -> str:
+    """What the screen shows of ``widget`` (its region, as drawn), one line per row."""
+    region = widget.content_region
+    strips = app.screen._compositor.render_strips()
+    lines = ["".join(seg.text for seg in strips[y]) for y in range(region.y, region.bottom)]
+    return "\n".join(line[region.x:region.right] for line in lines)
+
+
+def _per_class_figures(f: Finished) -> list[str]:
+    return [f"{100 * a:.1f}" for a in f.per_class_accuracy]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+@pytest.mark.parametrize("names", [None, FASHION])
+def test_a_10_class_result_is_readable_in_the_train_view(runs_dir, size, names):
+    """Every class's accuracy shows in the pane as a number, with class names cut short; c zooms the whole
+    matrix (counts), c again restores; the pane takes the focus and scrolls."""
+    from tests.ui.conftest import new_app, wait_until
+
+    finished = _finished_10_classes(names, big=True)
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=size) as pilot:
+            await wait_until(pilot, lambda: app.train_view and app.runs_view)
+            from tui_dl.app.session import RunRecord
+
+            rec = RunRecord(id=1, name="LeNet-5", status="completed")
+            rec.finished = finished
+            app.training.add_run(rec)
+            await pilot.press("f4")
+            await pilot.pause(0.3)
+            box = app.query_one("#result-box")
+            shown = _visible_text(app, box)
+            for figure in _per_class_figures(finished):
+                assert figure in shown, (figure, shown)
+            if names:
+                assert "T-s" in shown and "T-shirt/top" not in shown  # the names cut short
+            # the pane takes the focus (tab reaches it) and scrolls with the keys
+            box.focus()
+            await pilot.pause()
+            assert app.focused is box
+            # zoomed: the whole matrix with its counts, every row
+            await pilot.press("c")
+            await pilot.pause(0.3)
+            assert app.screen.maximized is box
+            zoomed = _visible_text(app, box)
+            assert "rows true, columns predicted" in zoomed
+            for i, row in enumerate(finished.confusion):
+                assert str(row[i]) in zoomed
+            for figure in _per_class_figures(finished):
+                assert figure in zoomed
+            await pilot.press("c")
+            await pilot.pause(0.3)
+            assert app.screen.maximized is None
+    run(body())

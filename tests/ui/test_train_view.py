@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Log
 from tests.ui.conftest import new_app, run, wait_training_done, wait_until
 from tests.ui.fakes import scripted_training
 from tui_dl.app.messages import TrainingEnded, TrainingEvents, TrainingProgress
-from tui_dl.app.widgets.plots import CurvePlot
+from tui_dl.app.widgets.plots import CurvePlot, PlotKey
 from tui_dl.app.widgets.results import ResultPanel
 from tui_dl.core.training.events import StepDone
 
@@ -219,6 +219,53 @@ def test_diverged_run_is_shown(runs_dir):
     run(body())
 
 
+@pytest.mark.parametrize("loss", [1.5e12, float("nan")])
+def test_a_run_that_diverges_before_its_first_logged_step_draws_its_curve(runs_dir, loss):
+    """lr=10 dies at step 4, before the first logged step (log_every 10): the curve starts at the first loss the
+    trainer saw (the Diverged event's first_loss, step 1) and the divergence is marked at step 4."""
+    async def body():
+        trainer = scripted_training(epochs=2, batches=297, log_every=10, diverge_at=4, diverged_loss=loss)
+        app = new_app(runs_dir=runs_dir, trainer=trainer)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await wait_training_done(pilot)
+            await pilot.pause(0.3)
+            rec = app.session_runs[0]
+            assert rec.status == "diverged" and rec.diverged.step == 4
+            plot = app.query_one("#loss-plot", CurvePlot)
+            assert plot.point_count >= 2
+            curve = next(s for s in plot.series if s.label == "smoothed")
+            assert curve.xs == [1.0] and curve.ys == [2.3]  # step 1's loss, on a step axis
+            assert plot.xlabel == "step" and plot.border_title == "Loss by step"
+            mark = next(s for s in plot.series if s.label.endswith("diverged"))
+            assert mark.xs == [4.0] and mark.scatter and mark.marker == "✗"
+            assert plot.vlines and plot.vlines[0][0] == 4.0
+            from textual.content import Content
+
+            assert Content.from_markup(plot.border_subtitle).plain == "⠒ steps  ━ smoothed  ✗ diverged"
+            # the mark is on the plot (a huge or NaN loss is drawn at the top of the curve, not off the axis)
+            assert 0 < mark.ys[0] <= 4 * 2.3
+    run(body())
+
+
+def test_a_diverged_run_later_on_keeps_its_steps_and_marks_the_point(runs_dir):
+    async def body():
+        trainer = scripted_training(epochs=2, batches=50, log_every=5, diverge_at=77)
+        app = new_app(runs_dir=runs_dir, trainer=trainer)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await wait_training_done(pilot)
+            await pilot.pause(0.3)
+            plot = app.query_one("#loss-plot", CurvePlot)
+            curve = next(s for s in plot.series if s.label == "smoothed")
+            assert len(curve.xs) == 15 and plot.xlabel == "epoch"  # the logged steps up to step 75
+            mark = next(s for s in plot.series if s.label.endswith("diverged"))
+            assert mark.xs == [pytest.approx(1 + 27 / 50)]
+    run(body())
+
+
 def test_trainer_error_is_reported_not_raised(runs_dir):
     def broken(exp, **kwargs):
         raise RuntimeError("the data folder is empty")
@@ -268,7 +315,8 @@ def test_two_runs_overlay_in_the_plots(runs_dir):
             assert app.document.experiment.train.optimizer.name == "sgd"
             await pilot.press("ctrl+r")
             await wait_training_done(pilot)
-            assert [r.tag for r in app.session_runs] == ["adam lr=0.001 bs=64", "optimizer=sgd"]
+            # the Runs table says what tells the runs apart (the first run: its optimizer and learning rate)
+            assert [r.compared for r in app.session_runs] == ["adam", "sgd"]
             await pilot.press("f5")
             await pilot.pause()
             table = app.query_one("#runs-table", DataTable)
@@ -281,8 +329,11 @@ def test_two_runs_overlay_in_the_plots(runs_dir):
             await pilot.pause(0.5)
             loss = app.query_one("#loss-plot", CurvePlot)
             assert [s.label for s in loss.series] == ["#2 train", "#2 val", "#1 train", "#1 val"]
-            assert loss.border_title == "Loss · #2 optimizer=sgd vs #1 adam lr=0.001 bs=64"
-            assert len({str(s.color) for s in loss.series}) == 4 - 1  # one colour per run and kind
+            # the key under the plots names each run by what differs, in its curve's colour
+            assert loss.border_title == "Loss"
+            assert app.query_one(PlotKey).text == "■ #2 sgd  ■ #1 adam"
+            colors = [str(s.color) for s in loss.series]
+            assert colors[0] == colors[1] != colors[2] == colors[3]  # one colour per run: line train, dots val
             labels = [s.label for s in app.query_one("#acc-plot", CurvePlot).series]
             assert "#1 val" in labels and "#2 val" in labels
     run(body())

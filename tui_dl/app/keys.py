@@ -133,6 +133,8 @@ KEYS: tuple[Key, ...] = (
     Key("tab", "", "Build", "next pane"),  # Textual's focus chain
     # ---------------------------------------------------------------- Train (TrainView)
     Key("z", "zoom", "Train", "zoom the focused pane (again to restore)", label="Zoom pane", id="train.zoom"),
+    Key("c", "zoom_result", "Train", "zoom the test result: the whole confusion matrix (again to restore)",
+        label="Zoom result", id="train.zoom-result"),
     Key("l", "toggle_log", "Train", "logarithmic loss axis",
         "logarithmic loss axis (losses that fall by orders of magnitude)", label="Log scale", id="train.log-scale"),
     # ---------------------------------------------------------------- Runs (RunsView)

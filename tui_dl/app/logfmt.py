@@ -3,7 +3,10 @@ here is written for the narrow log pane."""
 
 from __future__ import annotations
 
+import textwrap
+
 from tui_dl.core.training import events as E
+
 
 
 def duration(seconds: float | None) -> str:
@@ -33,11 +36,24 @@ def fallback_short(reason: str, limit: int = 110) -> str:
     return first if len(first) <= limit else first[:limit - 3] + "…"
 
 
-def format_event(ev) -> list[str]:
-    """Log lines for one event (step events included: the log is bounded and written in batches)."""
+def wrap_log_line(line: str, width: int) -> list[str]:
+    """One log line as the pane shows it ``width`` cells wide: a long line (a diagnosis, a warning, the advice
+    after a divergence, a path, a step line in a narrow pane) wraps under its own text, so nothing is cut off
+    and the pane never scrolls sideways."""
+    if width < 12 or len(line) <= width:
+        return [line]
+    lead = len(line) - len(line.lstrip(" "))
+    indent = " " * (lead + (0 if lead else 2))  # "⚑ flat loss: …" continues under "flat"
+    return textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False) or [line]
+
+
+def format_event(ev, images_per_second: float | None = None) -> list[str]:
+    """Log lines for one event (step events included: the log is bounded and written in batches).
+    ``images_per_second``: the rate to print on a step line (the run's smoothed one), else the step's own."""
     if isinstance(ev, E.StepDone):
+        rate = ev.images_per_second if images_per_second is None else images_per_second
         return [f"  e{ev.epoch} {ev.batch:>5}/{ev.batches}  loss {ev.loss:.4f}  lr {ev.lr:.3g}  "
-                f"{ev.images_per_second:,.0f} img/s"]
+                f"{rate:,.0f} img/s"]
     if isinstance(ev, E.EpochDone):
         text = f"■ epoch {ev.epoch}/{ev.epochs}  loss {num(ev.train_loss)}"
         if ev.val_loss is not None:
@@ -74,7 +90,8 @@ def format_event(ev) -> list[str]:
         return [f"✗ diverged at epoch {ev.epoch}, step {ev.step}: loss {ev.loss:.4g} ({ev.reason}; it started "
                 f"at {ev.first_loss:.4g})", f"  {ev.advice}"]
     if isinstance(ev, E.Finished):
-        lines = [f"■ {ev.status.replace('_', ' ')}: {ev.epochs_run} epochs, {ev.steps:,} steps, "
+        lines = [f"■ {ev.status.replace('_', ' ')}: {ev.epochs_run} epoch{'s' if ev.epochs_run != 1 else ''}, "
+                 f"{ev.steps:,} steps, "
                  f"{duration(ev.seconds)}, {ev.train_images_per_second:,.0f} img/s"]
         if ev.test_accuracy is not None or ev.test_loss is not None:
             lines.append(f"  test accuracy {pct(ev.test_accuracy)}, test loss {num(ev.test_loss)}")

@@ -7,7 +7,7 @@ downsampled series from it.
 from __future__ import annotations
 
 import json
-import textwrap
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +27,9 @@ SMOOTHING = 0.15  # EMA weight of the newest loss point
 #: A step line goes to the log at most once per this many seconds of the run (and at each epoch's last step):
 #: the plots show every step, and a log scrolling 15 lines a second costs the UI thread (and so training).
 STEP_LOG_SECONDS = 1.0
+#: The img/s a step line shows is the rate over this many seconds of the run: one step window's own rate swings
+#: tenfold (a window that waited for the UI thread, an epoch's short last batch).
+RATE_SECONDS = 3.0
 
 
 @dataclass
@@ -34,8 +37,10 @@ class RunRecord:
     id: int
     name: str
     experiment: Experiment | None = None
-    #: Short description of what differs from the previous run ("sgd, lr=0.01"), used in legends.
+    #: The label when there is nothing to compare with: the folder name of a run opened from disk (or "resumed
+    #: <folder>"). ``compared`` is what tells it from the other runs ("sgd lr=0.01"), set by the runs table.
     tag: str = ""
+    compared: str = ""
     status: str = "starting"
     run_dir: str = ""
     started: E.RunStarted | None = None
@@ -50,37 +55,37 @@ class RunRecord:
     findings: dict[str, str] = field(default_factory=dict)
     diagnoser: Diagnoser = field(default_factory=Diagnoser, repr=False)
     last_step: E.StepDone | None = None
+    #: Images per second over the last RATE_SECONDS (the step lines and the status bar show this).
+    rate: float | None = None
+    #: Where the run diverged on the step curve: (x in epochs, the loss there: NaN, inf or huge).
+    diverged_at: tuple[float, float] | None = None
     log: deque = field(default_factory=lambda: deque(maxlen=LOG_LINES))
     error: str = ""
     summary: dict[str, Any] = field(default_factory=dict)
     _alpha: float | None = None
     _ema: float | None = None
     _step_logged_at: float = float("-inf")
+    _rate_window: deque = field(default_factory=deque, repr=False)
 
     # ------------------------------------------------------------------ feeding
     def add(self, ev) -> list[str]:
         """Record one event; returns the log lines it produced (diagnoses included)."""
-        lines = format_event(ev)
+        lines = [] if isinstance(ev, E.StepDone) else format_event(ev)
         if isinstance(ev, E.StepDone):
+            dt = ev.elapsed - self.last_step.elapsed if self.last_step is not None else None
+            self.rate = windowed_rate(self._rate_window, ev.images_per_second, ev.elapsed, dt)
+            lines = format_event(ev, self.rate)
             if self.last_step is not None and ev.batch < ev.batches and \
                     ev.elapsed - self._step_logged_at < STEP_LOG_SECONDS and ev.step > self.last_step.step:
                 lines = []
             else:
                 self._step_logged_at = ev.elapsed
-            x = (ev.epoch - 1) + ev.batch / max(ev.batches, 1)
-            self.step_x.append(x)
-            self.step_loss.append(ev.loss)
             if self.last_step is not None and self._alpha is None and ev.step > self.last_step.step:
                 # Smooth over ~1/10 epoch, whatever log_every and the epoch length are.
                 per_epoch = ev.batches / (ev.step - self.last_step.step)
                 window = max(3.0, per_epoch / 10)
                 self._alpha = 2 / (window + 1)
-            alpha = self._alpha or SMOOTHING
-            prev = self._ema if self._ema is not None else ev.loss
-            self._ema = prev + alpha * (ev.loss - prev) if ev.loss == ev.loss else prev
-            self.smooth.append(self._ema)
-            if len(self.step_x) > STEP_POINTS:
-                self._compact_steps()
+            self._add_point((ev.epoch - 1) + ev.batch / max(ev.batches, 1), ev.loss)
             self.last_step = ev
             self.status = "running" if self.status in ("starting", "running") else self.status
         elif isinstance(ev, E.EpochDone):
@@ -97,15 +102,37 @@ class RunRecord:
             self.early_stop = ev
         elif isinstance(ev, E.Diverged):
             self.diverged = ev
+            self._mark_divergence(ev)
         elif isinstance(ev, E.Notice):
             self.notices.append(ev)
         for key, message in self.diagnoser.add(ev):  # after the step-line throttle: a finding is always shown
             self.findings[key] = message  # (the diagnoser reports each finding once)
-            wrapped = textwrap.wrap(message, width=60)
-            lines.append(f"⚑ {wrapped[0]}")
-            lines.extend(f"  {line}" for line in wrapped[1:])
+            lines.append(f"⚑ {message}")  # one line: the log pane wraps it to its width
         self.log.extend(lines)
         return lines
+
+    def _add_point(self, x: float, loss: float) -> None:
+        self.step_x.append(x)
+        self.step_loss.append(loss)
+        alpha = self._alpha or SMOOTHING
+        prev = self._ema if self._ema is not None else loss
+        self._ema = prev + alpha * (loss - prev) if loss == loss else prev
+        self.smooth.append(self._ema)
+        if len(self.step_x) > STEP_POINTS:
+            self._compact_steps()
+
+    def _mark_divergence(self, ev: E.Diverged) -> None:
+        """Put the divergence on the step curve. A run that dies before its first logged step (lr=10: step 2 of
+        297) has no step points: the first loss the trainer saw (step 1) starts the curve."""
+        per_epoch = self.started.steps_per_epoch if self.started else (self.last_step.batches if self.last_step
+                                                                        else 0)
+        if per_epoch <= 0:
+            return
+        batch = ev.step - (ev.epoch - 1) * per_epoch
+        x = (ev.epoch - 1) + min(max(batch, 1), per_epoch) / per_epoch
+        if not self.step_x and math.isfinite(ev.first_loss):
+            self._add_point((ev.epoch - 1) + 1 / per_epoch if batch > 1 else x, ev.first_loss)
+        self.diverged_at = (x, ev.loss)
 
     def _compact_steps(self) -> None:
         """Average the older step points in pairs (the newest point is kept as it is)."""
@@ -121,7 +148,7 @@ class RunRecord:
     # ------------------------------------------------------------------ reading
     @property
     def label(self) -> str:
-        return f"#{self.id} {self.tag}".strip()
+        return f"#{self.id} {self.compared or self.tag}".strip()
 
     @property
     def best_val_accuracy(self) -> float | None:
@@ -153,6 +180,19 @@ class RunRecord:
         return xs, ys
 
 
+def windowed_rate(window: deque, rate: float, elapsed: float, seconds: float | None) -> float | None:
+    """The images per second over the last RATE_SECONDS of the run: the images of each step window (its rate ×
+    its time) over their time. ``window`` holds ``(elapsed, seconds, images)`` and is updated here."""
+    if seconds is not None and seconds > 0 and math.isfinite(rate) and rate >= 0:
+        window.append((elapsed, seconds, rate * seconds))
+    while len(window) > 1 and window[0][0] < elapsed - RATE_SECONDS:
+        window.popleft()
+    time = sum(w[1] for w in window)
+    if time <= 0:
+        return rate if math.isfinite(rate) else None
+    return sum(w[2] for w in window) / time
+
+
 def _mean2(a: float, b: float) -> float:
     """Mean of two points; a NaN/inf one is left out (so one bad point does not hide its neighbour)."""
     fa, fb = a == a and abs(a) != float("inf"), b == b and abs(b) != float("inf")
@@ -177,73 +217,209 @@ def downsample(xs: list[float], ys: list[float], limit: int) -> tuple[list[float
 
 
 # ----------------------------------------------------------------------------- labels
+# What tells runs apart, in a student's words: "sgd lr=0.01", "sigmoid", "batch 128", "5 epochs". Each experiment
+# is described by facets (key -> text); a run's label is the text of the facets in which it differs from the
+# run it is compared with.
+
+#: Argument names said the way a student says them (``conv1 32 channels``); others read ``name=value``.
+_ARG_WORDS = {"out_channels": "{} channels", "out_features": "{} units", "kernel_size": "kernel {}",
+              "stride": "stride {}", "padding": "padding {}", "p": "p={}"}
 
 
-def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if isinstance(d, dict):
-        for k, v in d.items():
-            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
-    elif isinstance(d, list) and d and all(isinstance(x, dict) for x in d):
-        for i, v in enumerate(d):
-            out.update(_flatten(v, f"{prefix}[{i}]"))
-    else:
-        out[prefix] = d
-    return out
-
-
-def _short_key(key: str) -> str:
-    key = key.replace("train.", "").replace("data.", "data ")
-    key = key.replace("optimizer.name", "optimizer").replace("loss.name", "loss")
-    key = key.replace("optimizer.", "").replace("scheduler.name", "scheduler")
-    if key.startswith("layers["):
-        i = key[len("layers["):].split("]", 1)[0]
-        rest = key.split("].", 1)[1] if "]." in key else ""
-        key = f"L{int(i) + 1}" + (f".{rest}" if rest and rest != "type" else "")
-    return key
-
-
-def _short_value(v: Any) -> str:
+def _text(v: Any) -> str:
+    if isinstance(v, bool):
+        return str(v).lower()
     if isinstance(v, float):
         return f"{v:g}"
-    if isinstance(v, list):
-        return "[" + ",".join(_short_value(x) for x in v) + "]"
+    if isinstance(v, (list, tuple)):
+        return "×".join(_text(x) for x in v)
     return str(v)
 
 
+def _is_activation(layer) -> bool:
+    from tui_dl.core.model.layers import REGISTRY
+
+    kind = REGISTRY.get(layer.type)
+    return kind is not None and kind.group == "activation"
+
+
+def _walk(layers) -> list:
+    out = []
+    for layer in layers:
+        out.append(layer)
+        out.extend(_walk(layer.layers))
+    return out
+
+
+def _shape_key(layer) -> tuple:
+    """A layer for comparing structure: an activation is just "an activation" (the activation facet says which)."""
+    if _is_activation(layer):
+        return ("activation",)
+    return (layer.type, tuple(sorted((k, _text(v)) for k, v in layer.params.items())),
+            tuple(_shape_key(inner) for inner in layer.layers))
+
+
+def _short_type(name: str) -> str:
+    name = name.lower()
+    for tail in ("2d", "1d"):
+        if name.endswith(tail) and name != tail:
+            return name[:-len(tail)]
+    return name
+
+
+def _layer_changes(net, ref) -> str:
+    """``conv1 32 channels``, ``+dropout``, ``maxpool→avgpool``: how ``net``'s layers differ from ``ref``'s."""
+    import difflib
+
+    a, b = list(ref.layers), list(net.layers)
+    ka, kb = [_shape_key(x) for x in a], [_shape_key(x) for x in b]
+    parts: list[str] = []
+    ordinal: dict[str, int] = {}
+    index_of = {}
+    for i, layer in enumerate(b):
+        ordinal[layer.type] = ordinal.get(layer.type, 0) + 1
+        index_of[i] = ordinal[layer.type]
+    matcher = difflib.SequenceMatcher(a=[x[0] for x in ka], b=[x[0] for x in kb], autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            for i, j in zip(range(i1, i2), range(j1, j2)):
+                if ka[i] == kb[j]:
+                    continue
+                old, new = dict(a[i].params), dict(b[j].params)
+                name = f"{_short_type(b[j].type)}{index_of[j]}"
+                changed = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+                if not changed:  # the difference is inside a block
+                    parts.append(f"{name} changed")
+                for k in changed:
+                    v = new.get(k)
+                    parts.append(f"{name} " + (_ARG_WORDS.get(k, k + "={}").format(_text(v)) if v is not None
+                                               else f"no {k}"))
+        elif op == "insert":
+            parts.extend(f"+{_short_type(x.type)}" for x in b[j1:j2])
+        elif op == "delete":
+            parts.extend(f"no {_short_type(x.type)}" for x in a[i1:i2])
+        else:
+            parts.append(" ".join(_short_type(x.type) for x in a[i1:i2]) + "→"
+                         + " ".join(_short_type(x.type) for x in b[j1:j2]))
+    counts = {p: parts.count(p) for p in parts}  # "maxpool→avgpool ×2", not the same words twice
+    return ", ".join(p + (f" ×{counts[p]}" if counts[p] > 1 else "") for p in dict.fromkeys(parts))
+
+
+def _optimizer_defaults(name: str) -> dict[str, Any]:
+    return {f.name: f.default for f in OPTIMIZERS.get(name, ())}
+
+
+#: The order settings are named in a label: what students change most first.
+_FACET_ORDER = ("data", "name", "input", "optimizer", "lr", "optimizer.*", "batch", "epochs", "activation", "layers",
+                "loss", "scheduler", "weight_decay", "grad_clip", "early_stopping", "val_split", "seed")
+
+
+def _facet_rank(key: str) -> int:
+    name = "optimizer.*" if key.startswith("optimizer.") else key
+    return _FACET_ORDER.index(name) if name in _FACET_ORDER else len(_FACET_ORDER)
+
+
+def _facets(exp: Experiment) -> dict[str, str]:
+    """The experiment as what a student compares, in order: data, network, optimizer, batch, epochs, …"""
+    t, net = exp.train, exp.network
+    out: dict[str, str] = {"data": exp.data.name, "input": "input " + _text(list(net.input_shape))}
+    acts = []
+    for layer in _walk(net.layers):
+        if _is_activation(layer) and layer.type.lower() not in acts:
+            acts.append(layer.type.lower())
+    out["activation"] = "+".join(acts) if acts else "no activation"
+    out["layers"] = repr(tuple(_shape_key(x) for x in net.layers))  # compared here, said by _layer_changes
+    out["optimizer"] = t.optimizer.name
+    resolved = t.optimizer.resolved(OPTIMIZERS)
+    out["lr"] = f"lr={_text(resolved.get('lr'))}"
+    defaults = _optimizer_defaults(t.optimizer.name)
+    for k, v in sorted(resolved.items()):
+        if k != "lr" and v != defaults.get(k):  # an optimizer's own defaults go without saying
+            out[f"optimizer.{k}"] = f"{k}={_text(v)}"
+    out["batch"] = f"batch {t.batch_size}"
+    out["epochs"] = f"{t.epochs} epoch{'s' if t.epochs != 1 else ''}"
+    out["loss"] = t.loss.name if t.loss.params == {} else t.loss.name + " " + " ".join(
+        f"{k}={_text(v)}" for k, v in sorted(t.loss.params.items()))
+    sched = t.scheduler
+    out["scheduler"] = "no schedule" if sched is None else sched.name + "".join(
+        f" {k}={_text(v)}" for k, v in sorted(sched.params.items()))
+    for name in ("weight_decay", "grad_clip", "seed", "val_split"):
+        value = getattr(t, name, None) if name != "val_split" else exp.data.val_split
+        words = {"weight_decay": "weight decay {}", "grad_clip": "clip {}", "seed": "seed {}",
+                 "val_split": "val split {}"}[name]
+        out[name] = words.format(_text(value)) if value is not None else f"no {name.replace('_', ' ')}"
+    es = t.early_stopping
+    out["early_stopping"] = "no early stop" if es is None else f"early stop {es.patience}"
+    return out
+
+
 def describe_config(exp: Experiment) -> str:
-    """``adam lr=0.001 bs=64``: the settings students compare most."""
-    t = exp.train
-    lr = t.optimizer.resolved(OPTIMIZERS).get("lr")
-    return f"{t.optimizer.name} lr={lr:g} bs={t.batch_size}"
+    """``adam lr=0.001 batch 64``: the settings students compare most."""
+    f = _facets(exp)
+    return f"{f['optimizer']} {f['lr']} {f['batch']}"
 
 
-def describe_difference(exp: Experiment, before: Experiment | None, limit: int = 2) -> str:
-    """What changed from ``before``: ``optimizer=sgd, lr=0.01`` or ``L2=Sigmoid ×2``."""
+def _label_parts(f: dict[str, str], ref: dict[str, str], keys: list[str], exp, ref_exp) -> list[str]:
+    parts = []
+    for k in keys:
+        if f.get(k) == ref.get(k):
+            continue
+        if k == "layers":
+            changes = _layer_changes(exp.network, ref_exp.network)
+            parts.append(changes if len(changes) <= 28 else (exp.name if exp.name != ref_exp.name else
+                                                              f"{len(exp.network.layers)} layers"))
+        elif k in f:
+            parts.append(f[k])
+        elif k.startswith("optimizer.") and exp.train.optimizer.name == ref_exp.train.optimizer.name:
+            name = k.split(".", 1)[1]  # this run has the default where the other set a value: say it
+            parts.append(f"{name}={_text(_optimizer_defaults(exp.train.optimizer.name).get(name))}")
+    return parts
+
+
+def run_labels(experiments: list[Experiment | None], fallbacks: list[str] | None = None, limit: int = 3) -> list[str]:
+    """What tells these runs apart, one label each: the first run's values of the settings that differ among
+    them (``adam lr=0.001``), every other run's settings that differ from the first's (``sgd lr=0.01``,
+    ``sigmoid``, ``batch 128``). A run without an experiment (a folder without its config.yaml) is labelled by
+    its fallback (the folder name). At most ``limit`` settings each, then ``+N``."""
+    fallbacks = list(fallbacks or [""] * len(experiments))
+    known = [(i, e) for i, e in enumerate(experiments) if e is not None]
+    labels = [fallbacks[i] for i in range(len(experiments))]
+    if not known:
+        return labels
+    facets = {i: _facets(e) for i, e in known}
+    ref_i, ref_exp = known[0]
+    ref = facets[ref_i]
+    order = list(ref) + [k for i, _e in known for k in facets[i] if k not in ref]
+    keys = list(dict.fromkeys(k for k in order if len({facets[i].get(k) for i, _e in known}) > 1))
+    if "data" in keys or "input" in keys:  # another task: the network's name says more than its layers
+        keys = [k for k in keys if k not in ("layers", "activation", "input")] + ["name"]
+        for i, e in known:
+            facets[i]["name"] = e.name
+    keys.sort(key=_facet_rank)
+    for i, e in known:
+        if i == ref_i:  # the first run: its own values of what differs (its layers are "the others' layers")
+            parts = [ref[k] for k in keys if k in ref and k != "layers"] or [describe_config(e)]
+        else:
+            parts = _label_parts(facets[i], ref, keys, e, ref_exp) or ["same settings"]
+        text = " ".join(parts[:limit])
+        if len(parts) > limit:
+            text += f" +{len(parts) - limit}"
+        labels[i] = text
+    return labels
+
+
+def describe_difference(exp: Experiment, before: Experiment | None) -> str:
+    """What changed from ``before`` (``sgd lr=0.01``, ``sigmoid``); the main settings when there is none."""
     if before is None:
         return describe_config(exp)
-    a = _flatten(before.to_dict())
-    b = _flatten(exp.to_dict())
-    changes: list[tuple[str, str]] = []
-    for key in b:
-        if key in ("name", "description"):
-            continue
-        if a.get(key) != b[key]:
-            changes.append((_short_key(key), _short_value(b[key])))
-    for key in a:
-        if key not in b and key not in ("name", "description"):
-            changes.append((_short_key(key), "–"))
-    if not changes:
-        return "same settings"
-    if a.get("input") == b.get("input"):
-        # Many layers changed to the same value (ReLU → Sigmoid everywhere): say it once.
-        values = {v for _k, v in changes}
-        if len(values) == 1 and len(changes) > 1 and all(k.startswith("L") for k, _v in changes):
-            return f"{changes[0][1]} ×{len(changes)}"
-    text = ", ".join(f"{k}={v}" for k, v in changes[:limit])
-    if len(changes) > limit:
-        text += f" +{len(changes) - limit}"
-    return text
+    return run_labels([before, exp])[1]
+
+
+def same_task(a: Experiment | None, b: Experiment | None) -> bool:
+    """Runs of one task (the same data and input): their curves share axes and can be overlaid."""
+    if a is None or b is None:
+        return True
+    return a.data.name == b.data.name and tuple(a.network.input_shape) == tuple(b.network.input_shape)
 
 
 # ----------------------------------------------------------------------------- past runs on disk

@@ -19,7 +19,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_dl.app.logfmt import fallback_short
 from tui_dl.app.messages import TrainingEnded, TrainingEvents, TrainingProgress
-from tui_dl.app.session import RunRecord, describe_difference
+from tui_dl.app.session import RunRecord, describe_config, run_labels, same_task
 from tui_dl.app.training import TrainingControl, pump_events
 from tui_dl.core.model.shapes import summarize
 from tui_dl.core.training import events as E
@@ -97,9 +97,9 @@ class TrainController:
                        timeout=8)
             app.action_show_view("build")
             return
-        previous = self.runs[-1].experiment if self.runs else None
-        rec = RunRecord(id=self.next_run_id(), name=exp.name, experiment=exp,
-                        tag=describe_difference(exp, previous), status="starting")
+        rec = RunRecord(id=self.next_run_id(), name=exp.name, experiment=exp, tag=describe_config(exp),
+                        status="starting")
+        self._untick_other_tasks(rec)
         rec.log.append(f"◌ starting {exp.name}: loading torch and the {exp.data.name} data…")
         self._begin(rec)
         app.status_bar.set(state="starting", epochs=exp.train.epochs, step=None,
@@ -253,7 +253,9 @@ class TrainController:
         if self.app.closing_down:
             return
         if message.run_id == self.active_run_id and self.control is not None:
-            self.app.status_bar.set(step=message.step, state="paused" if self.control.paused else (
+            rec = self.run_by_id(message.run_id)
+            self.app.status_bar.set(step=message.step, rate=rec.rate if rec is not None else None,
+                                    state="paused" if self.control.paused else (
                 "stopping" if self.control.stop.is_set() else "running"))
 
     def worker_changed(self, event: Worker.StateChanged) -> None:
@@ -312,8 +314,23 @@ class TrainController:
 
     def show_run(self, run_id: int) -> None:
         self.shown_run_id = run_id
+        rec = self.run_by_id(run_id)
+        if rec is not None:
+            self._untick_other_tasks(rec)
         self.show_current_run()
         self.refresh_runs()
+
+    def _untick_other_tasks(self, rec: RunRecord) -> None:
+        """The experiment changed to another task (other data or input): the overlays of the old one are
+        unticked (their curves were on other axes: a LeNet curve on a 30-epoch FNN axis)."""
+        others = [r for r in self.runs if r.id in self.overlay_ids and not same_task(r.experiment, rec.experiment)]
+        if not others:
+            return
+        self.overlay_ids -= {r.id for r in others}
+        self.plots_dirty = True
+        names = ", ".join(f"#{r.id}" for r in others)
+        self.app.notify(f"{names} unticked: {'they train' if len(others) > 1 else 'it trains'} another experiment "
+                        f"({others[0].experiment.data.name if others[0].experiment else '?'}).", timeout=4)
 
     def clear_overlays(self) -> None:
         self.overlay_ids.clear()
@@ -339,9 +356,27 @@ class TrainController:
         self.plots_dirty = False
 
     def refresh_runs(self) -> None:
+        self._label_runs()
         runs = self.app.runs_view
         if runs is not None:
             runs.show(self.runs, self.overlay_ids, self.shown_run_id)
+
+    def _label_runs(self) -> None:
+        """Each run's ``compared`` label: what tells it from the session's other runs of the same task (the first
+        of them says its own settings)."""
+        groups: list[list[RunRecord]] = []
+        for r in self.runs:
+            if r.experiment is None:
+                r.compared = ""
+                continue
+            group = next((g for g in groups if same_task(g[0].experiment, r.experiment)), None)
+            if group is None:
+                groups.append([r])
+            else:
+                group.append(r)
+        for group in groups:
+            for r, label in zip(group, run_labels([r.experiment for r in group], [r.tag for r in group])):
+                r.compared = label
 
     def _overlays(self) -> list[RunRecord]:
         return [r for r in self.runs if r.id in self.overlay_ids]

@@ -15,7 +15,18 @@ from tui_dl.app.logfmt import pct
 from tui_dl.app.keys import bindings
 from tui_dl.app.messages import ViewMounted
 from tui_dl.app.session import RunRecord, describe_config
-from tui_dl.app.widgets.colors import palette
+from tui_dl.app.widgets.colors import overlay_color, palette, rgb_hex
+
+
+class RunsTable(DataTable):
+    """The runs, one per row: Home and End go to the first and the last run (a DataTable's own Home and End
+    scroll sideways, which a row cursor never needs)."""
+
+    def action_scroll_home(self) -> None:
+        self.action_scroll_top()
+
+    def action_scroll_end(self) -> None:
+        self.action_scroll_bottom()
 
 
 class RunsView(Vertical):
@@ -46,7 +57,7 @@ class RunsView(Vertical):
         self._overlays: set[int] = set()
 
     def compose(self) -> ComposeResult:
-        table = DataTable(id="runs-table", cursor_type="row", classes="panel")
+        table = RunsTable(id="runs-table", cursor_type="row", classes="panel")
         table.border_title = "Runs"
         table.border_subtitle = "space overlay · enter show · r resume · o open folder"
         yield table
@@ -77,15 +88,20 @@ class RunsView(Vertical):
         table = self.query_one(DataTable)
         cursor = table.cursor_row
         table.clear()
+        # a ticked run's mark has its curve's colour (the shown run's curve is the theme's primary colour)
+        ticked = [r.id for r in runs if r.id in overlays and r.id != shown]
+        colors = {run_id: rgb_hex(overlay_color(i, pal.dark)) for i, run_id in enumerate(ticked)}
         for r in runs:
             status_style = {"completed": pal.success, "running": pal.accent, "diverged": pal.error,
                             "failed": pal.error, "stopped": pal.warning, "early_stopped": pal.primary,
                             "paused": pal.warning}.get(r.status, pal.muted)
-            mark = Text("☑" if r.id in overlays else "☐", style=f"bold {pal.accent}" if r.id in overlays else "")
+            mark = Text("☑" if r.id in overlays else "☐",
+                        style=f"bold {colors.get(r.id, pal.primary)}" if r.id in overlays else "")
             name = Text(r.name + (" ◀" if r.id == shown else ""), style="bold" if r.id == shown else "")
             epochs = f"{len(r.epochs)}/{r.started.epochs}" if r.started else str(len(r.epochs))
             table.add_row(mark, str(r.id), name, Text(r.status.replace("_", " "), style=status_style), epochs,
-                          pct(r.best_val_accuracy), pct(r.test_accuracy), r.tag, r.run_dir or "–", key=str(r.id))
+                          pct(r.best_val_accuracy), pct(r.test_accuracy), r.compared or r.tag, r.run_dir or "–",
+                          key=str(r.id))
         if runs:
             table.move_cursor(row=min(max(cursor, 0), len(runs) - 1), animate=False)
             self._show_detail(runs, overlays)
@@ -112,8 +128,8 @@ class RunsView(Vertical):
         for message in r.findings.values():
             parts.append(Text(f"⚑ {message}", style=pal.warning))
         parts.append(Text(""))
-        parts.append(Text("Tick runs with space to overlay them on the Train plots (legend: #id and what changed "
-                          "from the run before).", style=pal.muted))
+        parts.append(Text("Tick runs with space to overlay them on the Train plots (the key under the plots: "
+                          "#id and what differs between the runs).", style=pal.muted))
         self.query_one("#run-detail", Static).update(Group(*parts))
 
     def _cursor_id(self) -> int | None:

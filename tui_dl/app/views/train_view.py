@@ -2,66 +2,215 @@
 
 from __future__ import annotations
 
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Log, Static
 
 from tui_dl.core.training.diagnosis import SHORT
-from tui_dl.app.logfmt import fallback_short
-from tui_dl.app.keys import bindings
+from tui_dl.app.logfmt import fallback_short, wrap_log_line
+from tui_dl.app.keys import KEYS, bindings, key_name
 from tui_dl.app.messages import ViewMounted
-from tui_dl.app.session import RunRecord, downsample
-from tui_dl.app.widgets.colors import palette
-from tui_dl.app.widgets.plots import CurvePlot, Series
+from tui_dl.app.session import RunRecord, downsample, run_labels
+from tui_dl.app.widgets.colors import overlay_color, palette, rgb_hex
+from tui_dl.app.widgets.plots import CurvePlot, PlotKey, Series
 from tui_dl.app.widgets.results import ResultPanel
 
 MAX_STEP_POINTS = 400
-#: Colours of overlaid runs: theme colours that differ from primary/accent, then fixed ones.
-OVERLAY_COLORS = ("success", "error", (190, 110, 255), (80, 210, 220), (230, 230, 120))
 
 
-def loss_series(rec: RunRecord, overlays: list[RunRecord]) -> list[Series]:
-    """One run: raw steps, smoothed line, validation. With overlays: smoothed + validation per run,
-    labelled ``#id`` (the plot's title says what each run is)."""
-    out: list[Series] = []
-    if not overlays:
-        xs, ys = downsample(rec.step_x, rec.step_loss, MAX_STEP_POINTS)
-        out.append(Series(xs, ys, "train", "muted"))
-    xs, ys = downsample(rec.step_x, rec.smooth, MAX_STEP_POINTS)
-    out.append(Series(xs, ys, f"#{rec.id} train" if overlays else "smoothed", "primary"))
-    vx, vy = rec.epoch_series("val_loss")
-    out.append(Series(vx, vy, f"#{rec.id} val" if overlays else "val", "accent"))
+@dataclass
+class PlotData:
+    """What one plot draws: its series, the x axis's unit, vertical marks, and the key for its border."""
+
+    series: list[Series]
+    xlabel: str = "epoch"
+    vlines: list[tuple[float, object]] = field(default_factory=list)
+    key: str = ""  # markup: what each line style and colour is
+
+
+def run_colors_for(rec: RunRecord, overlays: list[RunRecord], dark: bool) -> dict[int, object]:
+    """One colour per run: the shown run in the theme's primary colour, each compared run its own."""
+    out: dict[int, object] = {rec.id: "primary"}
     for i, other in enumerate(overlays):
-        color = OVERLAY_COLORS[i % len(OVERLAY_COLORS)]
-        xs, ys = downsample(other.step_x, other.smooth, MAX_STEP_POINTS // 2)
-        out.append(Series(xs, ys, f"#{other.id} train", color))
-        vx, vy = other.epoch_series("val_loss")
-        out.append(Series(vx, vy, f"#{other.id} val", color, marker="dot"))
+        out[other.id] = overlay_color(i, dark)
     return out
 
 
-def accuracy_series(rec: RunRecord, overlays: list[RunRecord]) -> list[Series]:
-    out: list[Series] = []
-    prefix = f"#{rec.id} " if overlays else ""
+def _steps_axis(rec: RunRecord, overlays: list[RunRecord]) -> int | None:
+    """Steps per epoch when a finished run's curve ends within its first epoch (a run that diverged at step 4):
+    its loss is drawn against steps, not squeezed into the left edge of an epoch axis."""
+    if overlays or rec.running or not rec.step_x:
+        return None
+    last = max(rec.step_x[-1], rec.diverged_at[0] if rec.diverged_at else 0.0)
+    per_epoch = rec.started.steps_per_epoch if rec.started else (rec.last_step.batches if rec.last_step else 0)
+    return per_epoch if last < 1 and per_epoch > 1 else None
 
+
+def _divergence_mark(run: RunRecord, ys: list[float], color, scale: float) -> Series | None:
+    """A ✗ where the run diverged: at its loss when that fits the plot, else at the top of the curve."""
+    if run.diverged_at is None or not ys:
+        return None
+    x, loss = run.diverged_at
+    top = max(ys)
+    y = loss if math.isfinite(loss) and loss <= 4 * top else top
+    return Series([x * scale], [y], f"#{run.id} diverged", color, marker="✗", scatter=True)
+
+
+def loss_series(rec: RunRecord, overlays: list[RunRecord], dark: bool = True) -> PlotData:
+    """One run: raw steps, smoothed line, validation. With overlays: the smoothed line and the validation
+    points of each run, one colour per run (the key line under the plots says which run is which)."""
+    colors = run_colors_for(rec, overlays, dark)
+    per_epoch = _steps_axis(rec, overlays)
+    scale = float(per_epoch or 1)
+
+    def scaled(xs):
+        return [x * scale for x in xs]
+
+    out: list[Series] = []
+    vlines: list[tuple[float, object]] = []
+    if not overlays:
+        val_color = overlay_color(0, dark)
+        xs, ys = downsample(rec.step_x, rec.step_loss, MAX_STEP_POINTS)
+        out.append(Series(scaled(xs), ys, "train", "muted"))
+        xs, ys = downsample(rec.step_x, rec.smooth, MAX_STEP_POINTS)
+        # a few points (a run that died in its first steps) as dots big enough to see
+        out.append(Series(scaled(xs), ys, "smoothed", "primary", marker="braille" if len(xs) > 3 else "dot"))
+        vx, vy = rec.epoch_series("val_loss")
+        out.append(Series(scaled(vx), vy, "val", val_color))
+        key = "  ".join(f"[{_hex(sr.color, dark)}]{mark}[/] {word}"
+                        for sr, mark, word in zip(out, ("⠒", "━", "•"), ("steps", "smoothed", "val")) if sr.xs)
+        runs = [rec]
+    else:
+        for run in [rec, *overlays]:
+            color = colors[run.id]
+            xs, ys = downsample(run.step_x, run.smooth, MAX_STEP_POINTS // (1 if run is rec else 2))
+            out.append(Series(xs, ys, f"#{run.id} train", color))
+            vx, vy = run.epoch_series("val_loss")
+            out.append(Series(vx, vy, f"#{run.id} val", color, marker="dot"))
+        key = "━ train (smoothed)  • val"
+        runs = [rec, *overlays]
+    for run in runs:
+        mark = _divergence_mark(run, [y for sr in out for y in sr.ys if math.isfinite(y)],
+                                "error" if not overlays else colors[run.id], scale)
+        if mark is not None:
+            out.append(mark)
+            vlines.append((mark.xs[0], "error"))
+    if vlines:
+        key += f"  [{_hex('error', dark)}]✗[/] diverged"
+    return PlotData(out, "step" if per_epoch else "epoch", vlines, key)
+
+
+def accuracy_series(rec: RunRecord, overlays: list[RunRecord], dark: bool = True) -> PlotData:
+    """One run: train and validation accuracy per epoch. With overlays: each run's validation accuracy."""
     def pct(xy):
         return xy[0], [100 * y for y in xy[1]]
 
-    xs, ys = pct(rec.epoch_series("train_accuracy"))
-    out.append(Series(xs, ys, f"{prefix}train", "primary"))
-    xs, ys = pct(rec.epoch_series("val_accuracy"))
-    out.append(Series(xs, ys, f"{prefix}val", "accent"))
-    for i, other in enumerate(overlays):
-        color = OVERLAY_COLORS[i % len(OVERLAY_COLORS)]
-        xs, ys = pct(other.epoch_series("val_accuracy"))
-        out.append(Series(xs, ys, f"#{other.id} val", color, marker="dot"))
-    return out
+    out: list[Series] = []
+    if not overlays:
+        val_color = overlay_color(0, dark)
+        xs, ys = pct(rec.epoch_series("train_accuracy"))
+        out.append(Series(xs, ys, "train", "primary"))
+        xs, ys = pct(rec.epoch_series("val_accuracy"))
+        out.append(Series(xs, ys, "val", val_color))
+        return PlotData(out, key="  ".join(f"[{_hex(sr.color, dark)}]━[/] {sr.label}" for sr in out if sr.xs))
+    colors = run_colors_for(rec, overlays, dark)
+    for run in [rec, *overlays]:
+        xs, ys = pct(run.epoch_series("val_accuracy"))
+        out.append(Series(xs, ys, f"#{run.id} val", colors[run.id]))
+    return PlotData(out, key="validation accuracy")
 
 
-def plot_title(rec: RunRecord, overlays: list[RunRecord]) -> str:
-    """``Loss · #2 optimizer=sgd vs #1 adam lr=0.001 bs=64``."""
-    return "Loss · " + " vs ".join(r.label for r in [rec, *overlays])
+def _hex(color, dark: bool) -> str:
+    """A colour for border markup: a theme colour's variable, or an (r, g, b) as hex."""
+    if isinstance(color, tuple):
+        return rgb_hex(color)
+    return {"muted": "$text-muted"}.get(color, f"${color}")
+
+
+def key_entries(rec: RunRecord, overlays: list[RunRecord], dark: bool) -> list[tuple[tuple[str, ...], object]]:
+    """The key line: ``#6 adam lr=0.002``, ``#2 sgd lr=0.01``… in each run's colour (empty for one run); each
+    label worded with up to three, two or one settings (the key uses the longest that fits)."""
+    if not overlays:
+        return []
+    runs = [rec, *overlays]
+    colors = run_colors_for(rec, overlays, dark)
+    exps, fallbacks = [r.experiment for r in runs], [r.tag or r.name for r in runs]
+    wordings = list(zip(*(run_labels(exps, fallbacks, limit=n) for n in (3, 2, 1))))
+    return [(tuple(f"#{r.id} {label}".strip() for label in labels), colors[r.id])
+            for r, labels in zip(runs, wordings)]
+
+
+class RunLog(Log):
+    """The run's log: it keeps following the newest line while it is scrolled to the end (through terminal
+    resizes too), and wraps its lines (diagnoses, warnings, advice, step lines) to its width, so it never scrolls
+    sideways; a resize rewraps them."""
+
+    DEFAULT_CSS = """
+    RunLog { overflow-x: hidden; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.follow = True
+        self._source: deque[str] = deque(maxlen=self.max_lines)
+        self._wrapped_at = 0
+
+    @property
+    def _wrap_width(self) -> int:
+        return self.scrollable_content_region.width
+
+    def clear(self):
+        self._source.clear()
+        super().clear()
+        self.follow = True
+        return self
+
+    def add_lines(self, lines: list[str]) -> None:
+        """Write log lines (each may be wrapped into several)."""
+        if not lines:
+            return
+        self._source.extend(lines)
+        width = self._wrap_width
+        self._wrapped_at = width
+        out = [piece for line in lines for piece in wrap_log_line(line, width)]
+        follow = self.follow
+        super().write_lines(out, scroll_end=False)
+        if follow and not self.is_vertical_scrollbar_grabbed:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self.is_vertical_scroll_end:
+            self.follow = True
+        elif new_value < old_value:  # the student scrolled up: stop following until they are back at the end
+            self.follow = False
+
+    def on_resize(self) -> None:
+        width = self._wrap_width
+        if width and width != self._wrapped_at:
+            source = list(self._source)
+            follow, offset = self.follow, self.scroll_y
+            super().clear()
+            self._wrapped_at = width
+            super().write_lines([p for line in source for p in wrap_log_line(line, width)], scroll_end=False)
+            self.follow = follow
+            if not follow:
+                self.scroll_to(y=offset, animate=False, immediate=True)
+        if self.follow:
+            self.call_after_refresh(self.scroll_end, animate=False, x_axis=False)
+
+
+class ResultBox(VerticalScroll):
+    """The test result's pane: focusable (arrow keys scroll it), zoomable; the result redraws for its size."""
+
+    def on_resize(self) -> None:
+        for panel in self.query(ResultPanel):
+            panel.refresh(layout=True)
 
 
 class TrainView(Vertical):
@@ -76,11 +225,12 @@ class TrainView(Vertical):
             acc = CurvePlot("Accuracy %", "%", "Accuracy per epoch appears here.", id="acc-plot", classes="panel")
             acc.border_title = "Accuracy %"
             yield acc
+        yield PlotKey(id="plot-key")
         with Horizontal(id="bottom-row"):
-            log = Log(id="log-pane", max_lines=2000, classes="panel", auto_scroll=True)
+            log = RunLog(id="log-pane", max_lines=2000, classes="panel", auto_scroll=True)
             log.border_title = "Log"
             yield log
-            with VerticalScroll(id="result-box", classes="panel", can_focus=False) as box:
+            with ResultBox(id="result-box", classes="panel", can_focus=True, can_maximize=True) as box:
                 box.border_title = "Test result"
                 yield ResultPanel(id="result-panel")
 
@@ -92,21 +242,19 @@ class TrainView(Vertical):
 
     def on_mount(self) -> None:
         self.ready = True
+        self.query_one(PlotKey).display = False
         self.post_message(ViewMounted("train"))  # the app shows the current run
 
     # ------------------------------------------------------------------ showing a run
     def show_run(self, rec: RunRecord | None, overlays: list[RunRecord]) -> None:
-        log = self.query_one(Log)
+        log = self.query_one(RunLog)
         log.clear()
         if rec is None:
             self.query_one(ResultPanel).show(None)
             self.update_banner(None)
             self.update_plots(None, overlays)
             return
-        log.write_lines(list(rec.log))
-        plot = self.query_one("#loss-plot", CurvePlot)
-        others = [o for o in overlays if o.id != rec.id]
-        plot.border_title = plot_title(rec, others) + (" (log)" if plot.log_y else "")
+        log.add_lines(list(rec.log))
         self.show_result(rec)
         self.update_banner(rec)
         self.update_plots(rec, overlays)
@@ -119,31 +267,53 @@ class TrainView(Vertical):
             placeholder = "Training… the test accuracy and the confusion matrix appear here at the end."
         elif rec.finished is None:
             placeholder = "This run has no result (it did not finish)."
-        self.query_one(ResultPanel).show(rec.finished, placeholder)
+        finished = rec.finished
+        if placeholder is None and rec.diverged is not None and finished.test_accuracy is None:
+            placeholder, finished = "The run diverged: the test set was not evaluated.", None
+        self.query_one(ResultPanel).show(finished, placeholder)
+        box = self.query_one("#result-box")
+        has_matrix = rec.finished is not None and bool(rec.finished.confusion)
+        zoom = next(k.keys for k in KEYS if k.id == "train.zoom-result")
+        box.border_subtitle = f"{key_name(zoom)} zoom" if has_matrix else ""
 
     def append_log(self, lines: list[str]) -> None:
         if lines:
-            self.query_one(Log).write_lines(lines)
+            self.query_one(RunLog).add_lines(lines)
 
     def update_plots(self, rec: RunRecord | None, overlays: list[RunRecord]) -> None:
         found = self.query("#loss-plot"), self.query("#acc-plot")
         if not (found[0] and found[1]):
             return  # the view is being torn down (quit) or rebuilt: show_run draws the plots once it is back
         loss, acc = found[0].first(CurvePlot), found[1].first(CurvePlot)
+        key = self.query_one(PlotKey)
         if rec is None:
             loss.set_series([])
             acc.set_series([])
+            loss.border_subtitle = acc.border_subtitle = ""
+            key.set_entries([])
             return
+        dark = self.app.current_theme.dark
         others = [o for o in overlays if o.id != rec.id]
-        loss.border_title = plot_title(rec, others) + (" (log)" if loss.log_y else "")
-        loss.set_series(loss_series(rec, others),
+        data = loss_series(rec, others, dark)
+        # the x axis's name is drawn only in a tall plot: a step axis says so in the title too
+        loss.border_title = ("Loss by step" if data.xlabel == "step" else "Loss") + (" (log)" if loss.log_y else "")
+        loss.set_series(data.series, xlabel=data.xlabel, vlines=data.vlines,
                         empty_text="Starting… the loss curve appears after the first steps." if rec.running
                         else "This run recorded no training steps.")
+        loss.border_subtitle = data.key if loss.series else ""
         has_acc = any(e.val_accuracy is not None or e.train_accuracy is not None for e in rec.epochs)
-        acc.set_series(accuracy_series(rec, others),
-                       empty_text="Accuracy per epoch appears after the first epoch." if rec.running or has_acc
-                       or not rec.epochs else "No accuracy for this loss (regression).")
-
+        if rec.running or has_acc:
+            empty = "Accuracy per epoch appears after the first epoch."
+        elif rec.diverged is not None and not rec.epochs:
+            empty = "The run diverged before its first epoch ended: no accuracy."
+        elif not rec.epochs:
+            empty = "Accuracy per epoch appears after the first epoch."
+        else:
+            empty = "No accuracy for this loss (regression)."
+        data = accuracy_series(rec, others, dark)
+        acc.set_series(data.series, empty_text=empty)
+        acc.border_subtitle = data.key if acc.series else ""
+        key.set_entries(key_entries(rec, others, dark))
     def update_banner(self, rec: RunRecord | None) -> None:
         banner = self.query_one("#train-banner", Static)
         if rec is None:
@@ -189,3 +359,15 @@ class TrainView(Vertical):
             return
         target = focused if focused is not None and focused in self.query("*") else self.query_one("#loss-plot")
         screen.maximize(target, container=False)
+
+    def action_zoom_result(self) -> None:
+        """The test result (the whole confusion matrix) on the whole screen; again to restore."""
+        screen = self.screen
+        box = self.query_one("#result-box")
+        if screen.maximized is not None:
+            was = screen.maximized
+            screen.minimize()
+            if was is box:
+                return
+        box.focus()
+        screen.maximize(box, container=False)

@@ -1,5 +1,9 @@
 """Loss and accuracy plots (textual-plotext). Data is handed over as series; ``render`` builds the plot.
 
+The plots draw no legend of their own (plotext's sits on top of the curves' start, and drops out when there are
+many series): the Train view says what each colour is in the plot's border and in the key line under the plots
+(:class:`PlotKey`).
+
 Building costs ~10 ms at 100 points and ~25 ms at 800 on the UI thread, so callers downsample
 (``session.downsample``) and redraw from a timer, never per training step.
 """
@@ -12,6 +16,7 @@ from dataclasses import dataclass, field
 from rich.text import Text
 from textual.app import RenderResult
 from textual.color import Color
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 
@@ -23,6 +28,8 @@ class Series:
     color: object = "primary"   # a theme colour name (primary, accent, ...), "muted", or an (r, g, b) tuple
     marker: str = "braille"
     style: str = field(default="")
+    #: Points only (a marked point such as the divergence), no line through them.
+    scatter: bool = False
 
 
 def theme_rgb(app, name) -> tuple[int, int, int]:
@@ -37,6 +44,18 @@ def theme_rgb(app, name) -> tuple[int, int, int]:
                                            "error": "#ba3c5b", "success": "#4EBF71",
                                            "secondary": "#004578"}.get(name, "#888888")
     return Color.parse(value).rgb
+
+
+def whole_ticks(top: int, most: int = 8) -> list[int]:
+    """Ticks at whole numbers from 0 to ``top`` (epochs, steps), 1, 2 or 5 × 10ⁿ apart, at most ``most`` + 1."""
+    if top <= 12:
+        return list(range(top + 1))
+    base = 1
+    while True:
+        for m in (1, 2, 5):
+            if top / (base * m) <= most:
+                return list(range(0, top + 1, base * m))
+        base *= 10
 
 
 class CurvePlot(PlotextPlot):
@@ -55,11 +74,17 @@ class CurvePlot(PlotextPlot):
         self._cache: tuple | None = None
         #: Logarithmic y axis (losses that fall by orders of magnitude).
         self.log_y = False
+        self.xlabel = "epoch"
+        #: x positions of vertical marks (where a run diverged), each with its colour.
+        self.vlines: list[tuple[float, object]] = []
 
     def set_series(self, series: list[Series], *, ylim: tuple[float, float] | None = None,
-                   empty_text: str | None = None) -> None:
+                   empty_text: str | None = None, xlabel: str = "epoch",
+                   vlines: list[tuple[float, object]] | None = None) -> None:
         self.series = [s for s in series if s.xs]
         self.ylim = ylim
+        self.xlabel = xlabel
+        self.vlines = list(vlines or [])
         if empty_text is not None:
             self.empty_text = empty_text
         self._version += 1
@@ -84,24 +109,95 @@ class CurvePlot(PlotextPlot):
         plt.clear_data()
         plt.clear_figure()
         if self.size.height >= 12:
-            plt.xlabel("epoch")
+            plt.xlabel(self.xlabel)
+        for x, color in self.vlines:
+            plt.vline(x, theme_rgb(self.app, color))
         for s in self.series:
             xs, ys = s.xs, s.ys
             if self.log_y:
                 pts = [(x, y) for x, y in zip(xs, ys) if y > 0]
                 xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-            if xs:
-                plt.plot(xs, ys, label=s.label, color=theme_rgb(self.app, s.color), marker=s.marker)
+            if xs:  # no label: plotext's legend would cover the curves (the view's key says what is what)
+                draw = plt.scatter if s.scatter else plt.plot
+                draw(xs, ys, color=theme_rgb(self.app, s.color), marker=s.marker)
         plt.yscale("log" if self.log_y else "linear")
         if self.ylim is not None:
             plt.ylim(*self.ylim)
-        xmax = max(max(s.xs) for s in self.series)
+        xmax = max([max(s.xs) for s in self.series] + [x for x, _c in self.vlines])
         top = max(1, math.ceil(xmax - 1e-9))
         plt.xlim(0, top)
-        if top <= 12:
-            plt.xticks(list(range(top + 1)))
+        plt.xticks(whole_ticks(top))
         out = super().render()
         self.build_ms = (time.perf_counter() - t0) * 1000
         self.builds += 1
         self._cache = (key, out)
         return out
+
+
+class PlotKey(Static):
+    """The compared runs under the plots, one ``■ #id label`` entry per run in its curve's colour, packed into
+    at most two lines: a key that never covers a curve nor grows with the number of runs. Each entry may come in
+    several wordings, longest first: the longest that lets every run fit is used (then ``+N more``)."""
+
+    DEFAULT_CSS = """
+    PlotKey { height: auto; max-height: 2; padding: 0 1; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self.entries: list[tuple[tuple[str, ...], object]] = []
+
+    def set_entries(self, entries: list[tuple[str | tuple[str, ...], object]]) -> None:
+        self.entries = [((label,) if isinstance(label, str) else tuple(label), color) for label, color in entries]
+        self.display = bool(self.entries)
+        self.refresh(layout=True)
+
+    def on_resize(self) -> None:
+        self.refresh()
+
+    @property
+    def text(self) -> str:
+        return self.render().plain
+
+    def render(self) -> Text:
+        width = max(20, (self.size.width or 100))
+        level = [0] * len(self.entries)  # the wording of each entry: the longest ones get shorter first
+        while True:
+            chunks = self._chunks(level)
+            lines = _pack(chunks, width)
+            if len(lines) <= 2:
+                return Text("\n").join(lines)
+            shorter = [i for i, (labels, _c) in enumerate(self.entries) if level[i] < len(labels) - 1]
+            if not shorter:
+                break
+            level[max(shorter, key=lambda i: chunks[i].cell_len)] += 1
+        for k in range(len(chunks) - 1, 0, -1):  # as many entries as fit in two lines, "+N more" after them
+            lines = _pack(chunks[:k] + [Text(f"+{len(chunks) - k} more", style="dim")], width)
+            if len(lines) <= 2:
+                return Text("\n").join(lines)
+        line = chunks[0].copy() if chunks else Text()
+        line.truncate(width, overflow="ellipsis")
+        return line
+
+    def _chunks(self, level: list[int]) -> list[Text]:
+        return [Text.assemble(("■ ", f"bold {_hex(theme_rgb(self.app, color))}"), labels[level[i]])
+                for i, (labels, color) in enumerate(self.entries)]
+
+
+def _pack(items: list[Text], width: int, gap: int = 2) -> list[Text]:
+    lines: list[Text] = []
+    line = Text()
+    for item in items:
+        if line.cell_len and line.cell_len + gap + item.cell_len > width:
+            lines.append(line)
+            line = Text()
+        if line.cell_len:
+            line.append(" " * gap)
+        line.append_text(item)
+    if line.cell_len:
+        lines.append(line)
+    return lines
+
+
+def _hex(rgb: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)

@@ -1,4 +1,9 @@
-"""The finished run's result: test accuracy, per-class accuracy and the confusion matrix as a grid."""
+"""The finished run's result: test accuracy, per-class accuracy and the confusion matrix.
+
+The matrix is drawn as a grid of numbers (counts, or % of the row) when the pane is wide and tall enough for all
+of it; otherwise the pane lists the per-class accuracy and the most frequent confusions, and the Train view's
+zoom key shows the whole matrix.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from tui_dl.core.training.events import Finished
 
 
 class ResultPanel(Static):
-    """Renders a :class:`Finished` event; switches to percentages when counts do not fit."""
+    """Renders a :class:`Finished` event: counts, else percentages, else the compact summary, whatever fits."""
 
     DEFAULT_CSS = """
     ResultPanel { height: auto; }
@@ -52,41 +57,106 @@ class ResultPanel(Static):
         if f.best_epoch is not None:  # the val acc at the best epoch, and the highest one (issue 13 item 20)
             sub.append(best_epoch_line(f, pct))
         cm = f.confusion
-        if cm:
+        grid = bool(cm) and self._grid_fits(f)
+        if grid:
             sub.append("rows true, columns predicted")
         if sub:
             parts.append(Text(" · ".join(sub), style=pal.muted))
-        if cm:
+        if cm and grid:
             parts.append(self._matrix(f, pal))
+        elif cm:
+            parts.extend(self._summary(f, pal))
         elif f.test_accuracy is None:
             parts.append(Text("no test set evaluated for this run", style=pal.muted))
         return Group(*parts)
 
+    # ------------------------------------------------------------------ what fits
+    def _space(self) -> tuple[int, int]:
+        """Columns and rows the panel can show without scrolling (its scrolling box's, when it is in one)."""
+        width = self.size.width or 80
+        box = self.parent
+        height = getattr(getattr(box, "scrollable_content_region", None), "height", 0) or 1000
+        return width, height
+
+    def _grid_layout(self, f: Finished, width: int) -> tuple[int, int, bool] | None:
+        """(label width, cell width, percentages) of a matrix with numbers that fits ``width``, or None."""
+        cm = f.confusion
+        n = len(cm)
+        classes = self._class_names(f)
+        biggest = max((max(r) for r in cm if r), default=0)
+        count_w = max(len(str(biggest)), 2)
+        for label_w in (min(max(len(c) for c in classes), 10), min(max(len(c) for c in classes), 5)):
+            if label_w + 1 + n * (count_w + 1) + 7 <= width:
+                return label_w, count_w, False
+            if label_w + 1 + n * 4 + 7 <= width:
+                return label_w, 3, True
+        return None
+
+    def _grid_fits(self, f: Finished) -> bool:
+        width, height = self._space()
+        head_lines = 2 if f.best_epoch is None else 3  # test accuracy, (best epoch · rows true…), the header
+        return self._grid_layout(f, width) is not None and head_lines + len(f.confusion) <= height
+
+    @staticmethod
+    def _class_names(f: Finished) -> list[str]:
+        n = len(f.confusion)
+        return list(f.classes) if len(f.classes) == n else [str(i) for i in range(n)]
+
+    @staticmethod
+    def _short_names(classes: list[str]) -> list[str]:
+        """Class names cut to the fewest characters (at least 3, at most 5) that keep them apart."""
+        for k in (3, 4, 5):
+            short = [c[:k] for c in classes]
+            if len(set(short)) == len(short):
+                return short
+        return [c[:5] for c in classes]
+
+    def _per_class(self, f: Finished) -> list[float]:
+        # the trainer's per-class accuracy (NaN for a class without test samples); a run folder that did not
+        # record it shows "–" rather than a number made up here
+        n = len(f.confusion)
+        return list(f.per_class_accuracy) if len(f.per_class_accuracy) == n else [math.nan] * n
+
+    def _summary(self, f: Finished, pal) -> list:
+        """Per-class accuracy and the most frequent confusions, for a pane too small for the whole matrix (the
+        zoom key shows it)."""
+        cm = f.confusion
+        names = self._short_names(self._class_names(f))
+        width = max(20, self._space()[0])
+        entries = []
+        for i, acc in enumerate(self._per_class(f)):
+            if acc is None or math.isnan(acc):
+                entries.append(Text.assemble((names[i], "bold"), (" –", pal.muted)))
+            else:
+                style = pal.success if acc >= 0.9 else (pal.warning if acc >= 0.6 else pal.error)
+                entries.append(Text.assemble((names[i], "bold"), (f" {100 * acc:.1f}", style)))
+        out: list = [Text("accuracy per class, %", style=pal.muted)]
+        out.extend(_packed(entries, width))
+        pairs = sorted(((v, i, j) for i, row in enumerate(cm) for j, v in enumerate(row) if i != j and v > 0),
+                       key=lambda t: (-t[0], t[1], t[2]))[:3]
+        if pairs:
+            text = Text("confused most ", style=pal.muted)
+            text.append_text(Text(", ").join(Text.assemble(f"{names[i]}→{names[j]} ", (str(v), pal.error))
+                                              for v, i, j in pairs))
+            out.append(text)
+        return out
+
     def _matrix(self, f: Finished, pal) -> Table:
         cm = f.confusion
         n = len(cm)
-        classes = list(f.classes) if len(f.classes) == n else [str(i) for i in range(n)]
-        # the trainer's per-class accuracy (NaN for a class without test samples); a run folder that did not
-        # record it shows "–" rather than a number made up here
-        per_class = list(f.per_class_accuracy) if len(f.per_class_accuracy) == n else [math.nan] * n
-        label_w = min(max(len(c) for c in classes), 10)
-        biggest = max((max(r) for r in cm if r), default=0)
-        count_w = max(len(str(biggest)), 2)
-        width = self.size.width or 80
-        # counts when they fit, else % of the row, else colour only (the acc column keeps the numbers)
-        use_pct = label_w + 2 + n * (count_w + 1) + 8 > width
-        heat_only = use_pct and label_w + 2 + n * 4 + 8 > width
-        cell_w = 1 if heat_only else (3 if use_pct else count_w)
+        classes = self._class_names(f)
+        per_class = self._per_class(f)
+        label_w, cell_w, use_pct = self._grid_layout(f, self.size.width or 80) or (5, 3, True)
+        if label_w < min(max(len(c) for c in classes), 10):
+            classes = self._short_names(classes)
         dark = pal.dark
         base = Color.parse(self.app.current_theme.surface or ("#1e1e1e" if dark else "#ffffff"))
         good = Color.parse(pal.success)
         bad = Color.parse(pal.error)
         table = Table(box=None, padding=(0, 0), show_header=True, header_style=pal.muted, pad_edge=False)
-        table.add_column("%" if use_pct and not heat_only else "", justify="right", width=label_w + 1,
-                         no_wrap=True)
+        table.add_column("%" if use_pct else "", justify="right", width=label_w + 1, no_wrap=True)
         for c in classes:
-            table.add_column(c[:max(cell_w, 1)] if not heat_only else c[:1], justify="right", width=cell_w + 1,
-                             no_wrap=True)
+            table.add_column(c[:cell_w], justify="right", width=cell_w + 1, no_wrap=True)
         table.add_column(" acc", justify="right", width=7, no_wrap=True)
         for i, row in enumerate(cm):
             total = sum(row) or 1
@@ -97,7 +167,7 @@ class ResultPanel(Static):
                 strength = share if i == j else min(1.0, share * 4)
                 bg = base.blend(colour, 0.15 + 0.7 * strength) if v else base
                 fg = "bold" if i == j else ""
-                txt = " " if heat_only else (f"{round(100 * share)}" if use_pct else f"{v}")
+                txt = f"{round(100 * share)}" if use_pct else f"{v}"
                 cells.append(Text(txt.rjust(cell_w) + " ", style=f"{fg} on {bg.hex}" if v else pal.muted))
             acc = per_class[i]
             if acc is None or math.isnan(acc):
@@ -107,3 +177,19 @@ class ResultPanel(Static):
                     pal.warning if acc >= 0.6 else pal.error)))
             table.add_row(*cells)
         return table
+
+
+def _packed(entries: list[Text], width: int, gap: int = 2) -> list[Text]:
+    """Entries side by side, as many to a line as fit ``width`` (an entry is never split)."""
+    lines: list[Text] = []
+    line = Text()
+    for e in entries:
+        if line.cell_len and line.cell_len + gap + e.cell_len > width:
+            lines.append(line)
+            line = Text()
+        if line.cell_len:
+            line.append(" " * gap)
+        line.append_text(e)
+    if line.cell_len:
+        lines.append(line)
+    return lines

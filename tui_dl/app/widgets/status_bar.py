@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -24,6 +26,8 @@ class StatusBar(Static):
         self.step: StepDone | None = None
         self.epochs = 0
         self.device = "detecting device…"
+        #: The run's images per second averaged over a few seconds (a step's own rate swings), when known.
+        self.rate: float | None = None
 
     def set(self, **values) -> None:
         for k, v in values.items():
@@ -33,28 +37,48 @@ class StatusBar(Static):
     def on_resize(self) -> None:
         self.refresh()
 
-    def render(self):
+    def _doc(self, short: bool) -> Text:
+        """The experiment: ``LeNet-5 · presets/lenet5.yaml``, or just ``lenet5.yaml`` where room is short."""
         pal = palette(self.app)
-        width = max(20, (self.size.width or 100))
-        left = Text.assemble((self.doc_text, "bold"), ("  ● modified" if self.modified else "", pal.warning))
+        name, _sep, where = self.doc_text.rpartition(" · ")
+        text = self.doc_text
+        if short and name:
+            text = f"{name} (not saved)" if where == "not saved yet" else PurePath(where).name
+        mark = (" ●" if short else "  ● modified") if self.modified else ""
+        return Text.assemble((text, "bold"), (mark, pal.warning))
+
+    def _state(self, short: bool) -> Text:
+        pal = palette(self.app)
         state = Text()
         icon = {"idle": ("○", pal.muted), "starting": ("◌", pal.accent), "running": ("●", pal.success),
                 "paused": ("❚❚", pal.warning), "stopping": ("■", pal.warning)}.get(self.state, ("■", pal.muted))
         state.append(f"{icon[0]} {self.state}", style=f"bold {icon[1]}")
         s = self.step
         if s is not None and self.state in ("running", "paused", "stopping"):
-            state.append(f"  epoch {s.epoch}/{self.epochs or '?'}  step {s.batch}/{s.batches}  loss {s.loss:.4f}  "
-                         f"{s.images_per_second:,.0f} img/s  ETA {duration(s.eta)}")
+            rate = self.rate if self.rate is not None else s.images_per_second
+            if short:
+                state.append(f" e{s.epoch}/{self.epochs or '?'} {s.batch}/{s.batches} loss {s.loss:.4f} "
+                             f"{rate:,.0f} img/s ETA {duration(s.eta)}")
+            else:
+                state.append(f"  epoch {s.epoch}/{self.epochs or '?'}  step {s.batch}/{s.batches}  "
+                             f"loss {s.loss:.4f}  {rate:,.0f} img/s  ETA {duration(s.eta)}")
         elif self.state_detail:
             state.append("  " + self.state_detail)
+        return state
+
+    def render(self):
+        pal = palette(self.app)
+        room = max(20, (self.size.width or 100)) - 2
         dev = Text(self.device, style=pal.muted)
-        line = Text.assemble(left, "  │  ", state)
-        room = width - 2 - dev.cell_len - 3
-        if line.cell_len > room:
-            line = Text.assemble(state)
-            if line.cell_len > room:
-                line.truncate(max(10, width - 2), overflow="ellipsis")
+        # the whole line; then without the device; then the file's name alone and the numbers closer together;
+        # last, the state cut short: the file is never dropped
+        for short, with_device in ((False, True), (False, False), (True, True), (True, False)):
+            line = Text.assemble(self._doc(short), "  │  " if not short else " │ ", self._state(short))
+            if with_device and line.cell_len + 3 + dev.cell_len <= room:
+                line.append(" " * (room - line.cell_len - dev.cell_len))
+                line.append_text(dev)
                 return line
-        line.append(" " * max(1, room - line.cell_len + 3))
-        line.append_text(dev)
+            if not with_device and line.cell_len <= room:
+                return line
+        line.truncate(room, overflow="ellipsis")
         return line

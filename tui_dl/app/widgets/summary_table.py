@@ -35,8 +35,13 @@ class SummaryTable(DataTable):
         self._compact = False
 
     def on_mount(self) -> None:
-        for label, key in COLUMNS:
-            self.add_column(label, key=key)
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        # without cell padding (at 80 columns) every header but the first starts with a space, as its cells do:
+        # else "Output", "Params" and "Mult-adds" run together over narrow numbers ("OutputParamsMult-adds")
+        for i, (label, key) in enumerate(COLUMNS):
+            self.add_column((" " if self._compact and i and label else "") + label, key=key)
 
     def on_resize(self) -> None:
         last = getattr(self, "_last", None)
@@ -72,7 +77,8 @@ class SummaryTable(DataTable):
             for _k, cells in rows:
                 cells[col].pad_left(width - len(cells[col].plain))
         compact = self.app.screen.has_class("-narrow")
-        if compact != self._compact:
+        relabel = compact != self._compact
+        if relabel:
             self._compact = compact
             self.cell_padding = 0 if compact else 1
         if compact:  # no cell padding at 80 columns: one leading space per cell instead
@@ -82,7 +88,9 @@ class SummaryTable(DataTable):
         keys = [k for k, _ in rows]
         cursor = self.cursor_row
         with self.app.batch_update():
-            self.clear()
+            self.clear(columns=relabel)
+            if relabel:
+                self._add_columns()
             for key, cells in rows:
                 self.add_row(*cells, key=key)
             self._keys = keys
