@@ -120,3 +120,18 @@ def test_bad_predict_input_is_one_line_and_exit_2(args, words, tmp_path, runs, m
     swap = {"RUN": str(runs["lenet5"]), "FNN": str(runs["fnn_2_3_1"]), "IDX": str(paths["t10k-images"])}
     rc, out, err = cli("predict", *[swap.get(a, a) for a in args])
     assert rc == 2 and words in err and err.count("\n") == 1 and "Traceback" not in err, err
+
+
+def test_the_picture_is_half_blocks_of_the_image():
+    """predict draws each image before its classes at a terminal: 28 columns x 14 rows for a 28x28 digit, the top
+    pixel as the foreground of a half block and the bottom one as its background."""
+    from tui_dl.cli.predict import picture_lines
+
+    x = torch.zeros(1, 28, 28, dtype=torch.uint8)
+    x[0, 0, 0] = 255  # one white pixel in the top-left corner: the first cell's upper half
+    lines = picture_lines(x)
+    assert len(lines) == 14 and all(line.count("▀") == 28 for line in lines)
+    first = lines[0].split("▀")[0]
+    # the corner's white is the first cell's foreground (256-colour 231, or truecolor 255,255,255), over black
+    assert ("38;5;231" in first or "38;2;255;255;255" in first) and ("48;5;16" in first or "48;2;0;0;0" in first)
+    assert picture_lines(torch.zeros(3, 8, 8), width=28)[0].count("▀") == 8  # small colour images keep their size

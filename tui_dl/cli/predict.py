@@ -80,6 +80,19 @@ def predict_main(argv: list[str]) -> int:
                          indent=2, ensure_ascii=False))
         return EXIT_OK
     print(f"{trained.name} ({trained.source_text()})", file=sys.stderr)
-    for p in preds:
+    draw = sys.stdout.isatty()  # a picture only for a person at a terminal; pipes get the text alone
+    for p, x in zip(preds, xs):
+        if draw:
+            print("\n".join(picture_lines(x)))
         print("\n".join(_text(p)))
     return EXIT_OK
+
+
+def picture_lines(x, width: int = 28) -> list[str]:
+    """The image (uint8 or [0, 1] float, [C, H, W]) drawn with half blocks, at most ``width`` columns wide."""
+    from tui_dl.cli.ansi import ansi_lines
+    from tui_dl.core import pictures
+    from tui_dl.core.insight.gallery import image_rows
+
+    rows = image_rows(x)
+    return ansi_lines(pictures.half_blocks(rows, min(width, len(rows[0]))))
