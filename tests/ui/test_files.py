@@ -101,6 +101,37 @@ def test_a_shipped_preset_is_never_overwritten(runs_dir, tmp_path, monkeypatch):
     assert preset.read_bytes() == original
 
 
+def test_an_installed_preset_outside_the_checkout_is_read_only_too(runs_dir, tmp_path, monkeypatch):
+    """A wheel puts the presets in site-packages/tui_dl/presets/: ctrl+s, enter there saved over the installed
+    file (only the checkout's presets/ folder was known as shipped). It defaults to ./lenet5.yaml instead."""
+    import tui_dl.app.file_controller as fc
+    installed = tmp_path / "site-packages" / "tui_dl" / "presets"
+    installed.mkdir(parents=True)
+    preset = installed / "lenet5.yaml"
+    preset.write_bytes((Path(__file__).resolve().parents[2] / "presets" / "lenet5.yaml").read_bytes())
+    original = preset.read_bytes()
+    monkeypatch.setattr(fc, "shipped_dir", lambda: installed)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+
+    async def body():
+        app = new_app(str(preset), runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press("end", "d")
+            await pilot.pause()
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert app.screen.query_one("#save-path", Input).value == "lenet5.yaml"
+            assert "shipped with tui-dl" in app.screen.query_one("#save-why").render().plain
+            await pilot.press("enter")
+            await pilot.pause()
+    run(body())
+    assert preset.read_bytes() == original
+    assert load_experiment(work / "lenet5.yaml").name
+
+
 def test_every_preset_round_trips_through_the_app(tmp_path):
     async def body():
         for preset in sorted(Path("presets").glob("*.yaml")):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from tui_dl.core.paths import PathProblem, expand_user
+from tui_dl.core.presets import shipped_dir
 from tui_dl.app.session import load_run_folder
 from tui_dl.core.config.experiment import ConfigError, Problem, load_experiment, save_experiment
 from tui_dl.core.model.shapes import summarize
@@ -21,15 +22,19 @@ if TYPE_CHECKING:
     from tui_dl.app.app import TuiDL
 
 
-#: The presets shipped with tui-dl (the repository's ``presets/`` folder): read-only in the app, so the README's
-#: commands always open what was shipped. Saving one asks for a new file (see :func:`copy_name`).
-SHIPPED_PRESETS = Path(__file__).resolve().parents[2] / "presets"
+def shipped_folders() -> list[Path]:
+    """The folders that hold presets shipped with tui-dl: the installed copy inside the package
+    (``tui_dl/presets/`` in a wheel) and the checkout's ``presets/``. Files in them are read-only in the app, so
+    the README's commands always open what was shipped; saving one asks for a new file (see :func:`copy_name`)."""
+    found = [p for p in (shipped_dir(), Path(__file__).resolve().parents[1] / "presets",
+                         Path(__file__).resolve().parents[2] / "presets") if p is not None and p.is_dir()]
+    return list(dict.fromkeys(p.resolve() for p in found))
 
 
 def is_shipped_preset(path: str | Path) -> bool:
-    """True for a file inside the shipped ``presets/`` folder (wherever it is opened from)."""
+    """True for a file inside a folder of shipped presets (wherever it is opened from)."""
     try:
-        return expand_user(path).resolve().parent == SHIPPED_PRESETS.resolve()
+        return expand_user(path).resolve().parent in shipped_folders()
     except OSError:
         return False
 
@@ -38,7 +43,7 @@ def copy_name(preset: Path) -> Path:
     """Where a copy of a shipped preset is saved by default: its file name in the working directory
     (``lenet5.yaml``; ``lenet5-2.yaml``, ``lenet5-3.yaml``... when that is taken), never the presets folder."""
     cwd = Path.cwd()
-    where = Path("..") if cwd.resolve() == SHIPPED_PRESETS.resolve() else Path(".")
+    where = Path("..") if cwd.resolve() in shipped_folders() else Path(".")
     stem, suffix = preset.stem, preset.suffix or ".yaml"
     n = 1
     while (where / (name := f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")).exists():
