@@ -22,6 +22,18 @@ def run(args, *, env=None, **kw):
                           env=env, timeout=180, **kw)
 
 
+def cli(args, capsys):
+    """``tui-dl ARGS`` in this process (no torch import to wait for): the --out rules need no subprocess."""
+    from types import SimpleNamespace
+
+    from tui_dl.cli.main import main
+
+    capsys.readouterr()
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
+
+
 def test_the_fallback_writes_look_alikes_and_question_marks():
     assert "⌊(28+2·2−5)/1⌋+1 × 6 ─┼─ ✓ → ✗ 名".encode("ascii", ERRORS) == \
         b"floor((28+2.2-5)/1)+1 x 6 -+- ok -> x ?"
@@ -81,20 +93,20 @@ def test_the_app_without_a_terminal_says_so_and_exits_2(tmp_path):
 # ----------------------------------------------------------------------------- --out onto a used folder
 
 
-def test_out_onto_a_finished_run_is_refused_and_leaves_it_untouched(tmp_path):
+def test_out_onto_a_finished_run_is_refused_and_leaves_it_untouched(tmp_path, capsys):
     out = tmp_path / "run"
-    assert run(["--batch", write(tmp_path), "--out", out]).returncode == 0
+    assert cli(["--batch", write(tmp_path), "--out", out], capsys).returncode == 0
     before = {f.name: f.read_bytes() for f in out.iterdir()}
-    r = run(["--batch", write(tmp_path), "--out", out])
+    r = cli(["--batch", write(tmp_path), "--out", out], capsys)
     assert r.returncode == 2
     assert f"--out {out} already holds a run" in r.stderr and "--resume" in r.stderr and "--overwrite" in r.stderr
     assert {f.name: f.read_bytes() for f in out.iterdir()} == before
 
 
-def test_overwrite_replaces_the_run_with_one_whole_new_one(tmp_path):
+def test_overwrite_replaces_the_run_with_one_whole_new_one(tmp_path, capsys):
     out = tmp_path / "run"
-    assert run(["--batch", write(tmp_path), "--out", out]).returncode == 0
-    r = run(["--batch", write(tmp_path), "--out", out, "--overwrite"])
+    assert cli(["--batch", write(tmp_path), "--out", out], capsys).returncode == 0
+    r = cli(["--batch", write(tmp_path), "--out", out, "--overwrite"], capsys)
     assert r.returncode == 0, r.stderr
     events = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert [e["event"] for e in events].count("started") == 1
@@ -103,23 +115,23 @@ def test_overwrite_replaces_the_run_with_one_whole_new_one(tmp_path):
     assert len(rows) == 3  # a header and two epochs, not 1,2,1,2
 
 
-def test_out_onto_a_folder_of_other_files_is_refused_even_with_overwrite(tmp_path):
+def test_out_onto_a_folder_of_other_files_is_refused_even_with_overwrite(tmp_path, capsys):
     out = tmp_path / "notes"
     out.mkdir()
     (out / "thesis.tex").write_text("keep me")
     for extra in ([], ["--overwrite"]):
-        r = run(["--batch", write(tmp_path), "--out", out, *extra])
+        r = cli(["--batch", write(tmp_path), "--out", out, *extra], capsys)
         assert r.returncode == 2 and "holds no run" in r.stderr
     (out / "config.yaml").write_text("name: x")  # looks like a run, but holds a stranger's file
-    r = run(["--batch", write(tmp_path), "--out", out, "--overwrite"])
+    r = cli(["--batch", write(tmp_path), "--out", out, "--overwrite"], capsys)
     assert r.returncode == 2 and "not part of a run (thesis.tex)" in r.stderr
     assert (out / "thesis.tex").read_text() == "keep me"
 
 
-def test_out_into_an_empty_or_new_folder_just_works(tmp_path):
+def test_out_into_an_empty_or_new_folder_just_works(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     for out in (tmp_path / "empty", tmp_path / "new" / "deeper"):
-        r = run(["--batch", write(tmp_path), "--out", out, "--quiet"])
+        r = cli(["--batch", write(tmp_path), "--out", out, "--quiet"], capsys)
         assert r.returncode == 0, r.stderr
         assert (out / "summary.json").is_file()
 
@@ -133,15 +145,15 @@ def _hold_lock(folder):
     return child
 
 
-def test_two_runs_cannot_write_one_folder(tmp_path):
+def test_two_runs_cannot_write_one_folder(tmp_path, capsys):
     """--resume into a folder another process is training into is refused before any file is touched."""
     out = tmp_path / "run"
-    assert run(["--batch", write(tmp_path), "--out", out]).returncode == 0
+    assert cli(["--batch", write(tmp_path), "--out", out], capsys).returncode == 0
     before = {f.name: f.read_bytes() for f in out.iterdir()}
     child = _hold_lock(out)
     try:
         for extra in (["--resume", str(out), "--epochs", "3"], ["--overwrite"]):
-            r = run(["--batch", write(tmp_path), "--out", out, *extra])
+            r = cli(["--batch", write(tmp_path), "--out", out, *extra], capsys)
             assert r.returncode == 2, r.stderr
             assert f"the run folder {out} is in use: process {child.pid}" in r.stderr
             assert "Traceback" not in r.stderr
@@ -150,6 +162,6 @@ def test_two_runs_cannot_write_one_folder(tmp_path):
     finally:
         child.kill()
         child.wait(10)
-    r = run(["--batch", write(tmp_path), "--out", out, "--resume", str(out), "--epochs", "3", "--quiet"])
+    r = cli(["--batch", write(tmp_path), "--out", out, "--resume", str(out), "--epochs", "3", "--quiet"], capsys)
     assert r.returncode == 0, r.stderr  # the holder is gone: no stale lock is left behind
     assert not (out / ".tui-dl.lock").exists()
