@@ -287,8 +287,8 @@ def test_quit_with_unsaved_changes_asks(runs_dir):
     run(body())
 
 
-def _run_folder(tmp_path) -> Path:
-    folder = tmp_path / "lenet-20260101-120000"
+def _run_folder(tmp_path, name="lenet-20260101-120000") -> Path:
+    folder = tmp_path / name
     folder.mkdir()
     exp = load_experiment("tests/ui/data/lenet5.yaml")
     events = list(scripted_training(epochs=2, batches=20, log_every=5)(exp, run_dir=str(folder)))
@@ -299,7 +299,11 @@ def _run_folder(tmp_path) -> Path:
 
 def test_the_open_dialog_opens_a_typed_path(runs_dir, tmp_path):
     """ctrl+o, type a run folder's path, enter: the typed text used to go to the list, which opened a preset."""
-    folder = _run_folder(tmp_path)
+    import shutil
+    import tempfile
+
+    short = Path(tempfile.mkdtemp(prefix="o", dir="/tmp"))  # a short path: each typed key refilters the list
+    folder = _run_folder(short, "r")
 
     async def body():
         app = new_app(runs_dir=runs_dir)
@@ -319,7 +323,10 @@ def test_the_open_dialog_opens_a_typed_path(runs_dir, tmp_path):
             await pilot.press(*str(folder / "best.pt"), "enter")
             await wait_until(pilot, lambda: len(app.session_runs) == 2)
             assert app.session_runs[1].run_dir == str(folder)
-    run(body())
+    try:
+        run(body())
+    finally:
+        shutil.rmtree(short, ignore_errors=True)
 
 
 def test_the_open_dialog_list_works_with_arrows(runs_dir):
