@@ -265,9 +265,32 @@ class _Trainer:
                                            f"is written into metrics.csv and metrics.jsonl"
                                            + (f", the checkpoint as {' and '.join(copied)}" if copied else "")))
 
-    def _emit(self, event):
+    def _restore_missing_rows(self) -> None:
+        """Resuming into the run's own folder: an epoch that the checkpoint's history holds but metrics.jsonl or
+        metrics.csv lacks (a run killed between its checkpoint and its metrics, by a tui-dl that wrote them in
+        that order, or a file cut short) is written back from the history, so the epochs stay contiguous."""
+        s = self.state
+        if not s.history:
+            return
+        in_jsonl, in_csv = self.writer.logged_epochs()
+        if not in_jsonl and not in_csv:
+            return  # a new folder: _complete_new_folder writes the whole history
+        es = self.cfg.early_stopping
+        saved_epochs = (self.ckpt.get("experiment") or {}).get("train", {}).get("epochs", self.cfg.epochs)
+        restored = []
+        for ev in history_events(s.history, epochs=saved_epochs, monitor=s.best.monitor, mode=s.best.mode,
+                                 min_delta=es.min_delta if es else 0.0):
+            if ev.epoch not in in_jsonl or ev.epoch not in in_csv:
+                self.writer.log(ev, to_jsonl=ev.epoch not in in_jsonl, to_csv=ev.epoch not in in_csv)
+                restored.append(str(ev.epoch))
+        if restored:
+            self.notices.append(Notice("info", f"the metrics lacked epoch{'s' if len(restored) > 1 else ''} "
+                                               f"{', '.join(restored)}, which the checkpoint holds: restored from "
+                                               f"its history"))
+
+    def _emit(self, event, durable: bool = False):
         try:
-            self.writer.log(event)
+            self.writer.log(event, durable=durable)
         except OSError as e:
             raise TrainError(f"could not write to {self.writer.jsonl_path}: {e.strerror or e}. Free some disk space, "
                              f"then continue with: tui-dl --batch --resume {self.run_dir}") from None
@@ -294,6 +317,7 @@ class _Trainer:
                 if not (self.run_dir / "config.yaml").exists():
                     self.writer.write_config(self.exp.to_yaml())
                 self._complete_new_folder()
+                self._restore_missing_rows()
             else:
                 self.run_dir = Path(self.run_dir_arg) if self.run_dir_arg else new_run_dir(self.runs_dir, self.exp.name)
                 self.writer = RunWriter(self.run_dir)
@@ -459,15 +483,19 @@ class _Trainer:
         # the epoch is done: move the position before anything can interrupt us
         s.epoch, s.batch, s.progress = e + 1, 0, None
         status = "early_stopped" if stop_early else ("completed" if e >= cfg.epochs else "running")
+        # metrics first (flushed and fsynced), then the checkpoints: whatever a checkpoint says happened is in the
+        # metrics, and a kill between the two only costs the epoch's row, which the resume trains again
+        done = self._emit(EpochDone(epoch=e, epochs=cfg.epochs, step=s.step, train_loss=train_loss,
+                                    train_accuracy=train_acc, val_loss=val_loss, val_accuracy=val_acc, lr=rec["lr"],
+                                    seconds=seconds, images_per_second=rec["images_per_second"], is_best=is_best),
+                          durable=True)
         saved = []
         if cfg.checkpoints:
             ck = self._checkpoint(status)
-            saved.append(("last", self._save("last.pt", ck)))
-            if is_best:
+            if is_best:  # best.pt before last.pt: last.pt never names a best epoch that best.pt does not hold
                 saved.append(("best", self._save("best.pt", ck)))
-        yield self._emit(EpochDone(epoch=e, epochs=cfg.epochs, step=s.step, train_loss=train_loss,
-                                   train_accuracy=train_acc, val_loss=val_loss, val_accuracy=val_acc, lr=rec["lr"],
-                                   seconds=seconds, images_per_second=rec["images_per_second"], is_best=is_best))
+            saved.insert(0, ("last", self._save("last.pt", ck)))
+        yield done
         for reason, path in saved:
             yield self._emit(CheckpointSaved(str(path), e, s.step, reason))
         if stop_early:
