@@ -11,6 +11,7 @@ YAML file.
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 import random
@@ -84,7 +85,36 @@ def atomic_save(obj: dict[str, Any], path: str | os.PathLike) -> Path:
     half-written checkpoint, and the previous file stays intact until the new one is whole. Every tensor is
     saved on the CPU (:func:`on_cpu`): the optimizer's state of a GPU run too."""
     cpu = on_cpu(obj)
-    return atomic_write(path, lambda f: torch.save(cpu, f), binary=True)
+    try:
+        return atomic_write(path, lambda f: torch.save(cpu, f), binary=True)
+    except RuntimeError as e:
+        if not is_torch_write_failure(e):
+            raise
+        raise write_failure_oserror(Path(path), e) from None
+
+
+#: What torch's zip writer says when a write under it fails (a full disk shows as "unexpected pos").
+_TORCH_WRITE_FAILURES = ("inline_container", "unexpected pos", "PytorchStreamWriter", "file write failed")
+#: Below this much free space, a failed torch write is taken for a full disk.
+_NEARLY_FULL = 64 * 2**20
+
+
+def is_torch_write_failure(e: BaseException) -> bool:
+    """Whether ``e`` is torch's zip writer failing to write (it hides the OSError behind a RuntimeError)."""
+    return isinstance(e, RuntimeError) and any(s in str(e) for s in _TORCH_WRITE_FAILURES)
+
+
+def write_failure_oserror(path: Path, e: BaseException) -> OSError:
+    """The OSError that torch's write failure stands for: ENOSPC when the disk is (nearly) full, else EIO."""
+    try:
+        st = os.statvfs(path.parent)
+        free = st.f_bavail * st.f_frsize
+    except (OSError, AttributeError):
+        free = None
+    if free is not None and free < _NEARLY_FULL:
+        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return OSError(errno.EIO, f"torch could not write the file ({first})", str(path))
 
 
 def make_checkpoint(**fields: Any) -> dict[str, Any]:

@@ -44,7 +44,7 @@ from tui_dl.core.runs.folder import RunWriter, new_run_dir
 from tui_dl.core.runs.lock import RunFolderBusy
 from tui_dl.core.training.best_epoch import best_fields, monitor_source
 from tui_dl.core.training.divergence import EXPLODE_FACTOR, EXPLODE_FLOOR, DivergenceGuard
-from tui_dl.core.training.errors import SetupError, TrainError, is_oom, oom_error
+from tui_dl.core.training.errors import SetupError, TrainError, WriteError, is_oom, oom_error, write_error
 from tui_dl.core.training.events import (CheckpointSaved, EarlyStopped, EpochDone, Finished, Notice, RunStarted,
                                          StepDone, TrainEvent)
 from tui_dl.core.training.optim import current_lr, is_plateau, make_optimizer, make_scheduler, replan_scheduler
@@ -225,8 +225,14 @@ class _Trainer:
         try:
             return atomic_save(ckpt, path)
         except OSError as e:
-            raise TrainError(f"could not write {path}: {e.strerror or e}. The previous checkpoint is kept. Free some "
-                             f"disk space, then continue with: tui-dl --batch --resume {self.run_dir}") from None
+            raise self._write_failed(path, e) from None
+
+    def _write_failed(self, path: Path, e: OSError) -> WriteError:
+        """The one-line message for a failed write of ``path`` (disk full, quota, read-only...): with a checkpoint
+        in the folder, it is kept and the run continues with --resume; before the first one, start again."""
+        if (self.run_dir / "last.pt").is_file():
+            return write_error(f"could not write {path}", e, resume=str(self.run_dir), kept=True)
+        return write_error(f"cannot write the run folder {self.run_dir} ({path.name})", e, resume=None)
 
     def _interrupted(self, yield_events: bool):
         """Save where we are (mid-epoch state included) as last.pt."""
@@ -292,8 +298,10 @@ class _Trainer:
         try:
             self.writer.log(event, durable=durable)
         except OSError as e:
-            raise TrainError(f"could not write to {self.writer.jsonl_path}: {e.strerror or e}. Free some disk space, "
-                             f"then continue with: tui-dl --batch --resume {self.run_dir}") from None
+            if (self.run_dir / "last.pt").is_file():
+                raise write_error(f"could not write to {self.writer.jsonl_path}", e, resume=str(self.run_dir),
+                                  kept=True) from None
+            raise self._write_failed(self.writer.jsonl_path, e) from None
         return event
 
     # -- the run --------------------------------------------------------------------------------
@@ -324,8 +332,12 @@ class _Trainer:
                 self.writer.write_config(self.exp.to_yaml())
         except RunFolderBusy as e:
             raise SetupError(str(e)) from None
-        except OSError as e:
-            raise SetupError(f"cannot write the run folder: {e}") from None
+        except OSError as e:  # a full disk before the first step, a read-only folder...
+            if getattr(self, "writer", None) is not None:
+                self.writer.close()  # (its lock too)
+            where = getattr(self, "run_dir", None) or self.run_dir_arg
+            raise SetupError(str(write_error("cannot write the run folder" + (f" {where}" if where else ""), e,
+                                             resume=str(where) if resumed and where else None))) from None
         self.finished_status: str | None = None
         try:
             yield from self._run(resumed)
@@ -541,7 +553,7 @@ class _Trainer:
         try:
             self.writer.write_summary(summary)
         except OSError as e:
-            raise TrainError(f"could not write {self.run_dir / 'summary.json'}: {e.strerror or e}") from None
+            raise self._write_failed(self.run_dir / "summary.json", e) from None
         yield self._emit(fin)
 
 
