@@ -172,11 +172,28 @@ def _head_if_not_zip(path: Path) -> bytes | None:
         return None
 
 
+def _looks_like_yaml(path: Path) -> bool:
+    """A .yaml/.yml file, or one whose first KB is text with a ``key:`` line (an experiment file given as a
+    checkpoint)."""
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return True
+    try:
+        with open(path, "rb") as f:
+            text = f.read(1024).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return any(line.split(":")[0].strip().isidentifier() and ":" in line for line in text.splitlines()[:20])
+
+
 def load_checkpoint(where: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a tui-dl checkpoint safely (``weights_only=True``). Raises :class:`CheckpointError`."""
     path = resolve_checkpoint_path(where)
     head = _head_if_not_zip(path)
     if head is not None and head[:1] != b"\x80":  # neither torch's zip archive nor its older pickle format
+        if _looks_like_yaml(path):
+            raise CheckpointError(f"{path} is a YAML experiment file, not a checkpoint. To train it: tui-dl --batch "
+                                  f"{path}. Where a checkpoint is asked for (--resume, predict, export, attack), give a run "
+                                  f"folder (runs/NAME-DATE) or the last.pt or best.pt inside it.")
         raise CheckpointError(f"{path} could not be read as a checkpoint: it is damaged or not a torch file "
                               f"(it starts with {head!r}; a checkpoint is a zip archive)")
     try:
