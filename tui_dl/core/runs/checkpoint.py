@@ -220,7 +220,15 @@ def load_checkpoint(where: str | os.PathLike, map_location: str | torch.device =
     for key in ("model", "spec", "experiment"):
         if key not in ckpt:
             raise CheckpointError(f"{path} is incomplete: it has no {key!r} entry.")
+    from tui_dl.core.runs.checkpoint_check import check_checkpoint
+
+    check_checkpoint(ckpt, path)  # every field of the kind tui-dl writes: "this checkpoint is damaged: FIELD ..."
     return ckpt
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return f"{type(e).__name__}: {text.splitlines()[0]}" if text else type(e).__name__
 
 
 def experiment_from_checkpoint(ckpt: dict[str, Any], source: str = "<checkpoint>"):
@@ -242,13 +250,23 @@ def model_from_checkpoint(where_or_ckpt, map_location: str | torch.device = "cpu
     from tui_dl.core.model.build import build_model
     from tui_dl.core.model.spec import NetworkSpec
 
-    ckpt = where_or_ckpt if isinstance(where_or_ckpt, dict) else load_checkpoint(where_or_ckpt, map_location)
-    model = build_model(NetworkSpec.from_dict(ckpt["spec"]))
+    from tui_dl.core.model.build import SpecError
+    from tui_dl.core.runs.checkpoint_check import damaged
+
+    if isinstance(where_or_ckpt, dict):
+        ckpt, source = where_or_ckpt, "the checkpoint"
+    else:
+        ckpt, source = load_checkpoint(where_or_ckpt, map_location), str(resolve_checkpoint_path(where_or_ckpt))
+    try:
+        model = build_model(NetworkSpec.from_dict(ckpt["spec"]))
+    except (SpecError, KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+        raise CheckpointError(damaged(source, "spec", f"is not a network tui-dl can build ({_first_line(e)})")) \
+            from None
     try:
         model.load_state_dict(ckpt["model"])
-    except RuntimeError as e:
-        raise CheckpointError(f"the checkpoint's weights do not fit the network stored with it: "
-                              f"{str(e).splitlines()[0]}") from None
+    except (RuntimeError, TypeError, ValueError, AttributeError) as e:
+        raise CheckpointError(damaged(source, "model", f"does not fit the network stored with it "
+                                                       f"({_first_line(e)})")) from None
     model.to(map_location)
     model.eval()
     return model, ckpt
