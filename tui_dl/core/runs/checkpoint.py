@@ -25,13 +25,12 @@ import torch
 from tui_dl import __version__
 from tui_dl.core.paths import PathProblem, expand_user
 from tui_dl.core.runs.atomic import atomic_write
+from tui_dl.core.runs.checkpoint_check import CheckpointError, check_checkpoint, damaged
 
 FORMAT = "tui-dl-checkpoint"
 FORMAT_VERSION = 1
 
 
-class CheckpointError(Exception):
-    """A checkpoint that cannot be used: missing, damaged, not ours, or unsafe. ``str(e)`` says which."""
 
 
 # ----------------------------------------------------------------------------- RNG states as plain data
@@ -212,16 +211,14 @@ def load_checkpoint(where: str | os.PathLike, map_location: str | torch.device =
         raise CheckpointError(f"{path} is a torch file but not a tui-dl checkpoint (no 'format: {FORMAT}' entry); "
                               f"tui-dl can only resume or load its own checkpoints.")
     version = ckpt.get("format_version", 0)
-    if not isinstance(version, int):
-        raise CheckpointError(f"{path} is damaged: its format_version is {version!r}.")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise CheckpointError(damaged(path, "format_version", f"is {version!r}, not a version number"))
     if version > FORMAT_VERSION:
         raise CheckpointError(f"{path} was written by a newer tui-dl ({ckpt.get('tui_dl_version')}); "
                               f"upgrade tui-dl to load it.")
     for key in ("model", "spec", "experiment"):
         if key not in ckpt:
             raise CheckpointError(f"{path} is incomplete: it has no {key!r} entry.")
-    from tui_dl.core.runs.checkpoint_check import check_checkpoint
-
     check_checkpoint(ckpt, path)  # every field of the kind tui-dl writes: "this checkpoint is damaged: FIELD ..."
     return ckpt
 
@@ -242,7 +239,7 @@ def experiment_from_checkpoint(ckpt: dict[str, Any], source: str = "<checkpoint>
                               f"of tui-dl:\n{e}") from None
 
 
-def model_from_checkpoint(where_or_ckpt, map_location: str | torch.device = "cpu"):
+def model_from_checkpoint(where_or_ckpt, map_location: str | torch.device = "cpu", *, source: str | None = None):
     """Rebuild the network from the checkpoint's spec and load its weights; returns ``(model, ckpt)``.
 
     The model is in eval mode, on ``map_location``. Use it for inference or to inspect a trained run.
@@ -251,10 +248,9 @@ def model_from_checkpoint(where_or_ckpt, map_location: str | torch.device = "cpu
     from tui_dl.core.model.spec import NetworkSpec
 
     from tui_dl.core.model.build import SpecError
-    from tui_dl.core.runs.checkpoint_check import damaged
 
     if isinstance(where_or_ckpt, dict):
-        ckpt, source = where_or_ckpt, "the checkpoint"
+        ckpt, source = where_or_ckpt, source or "the checkpoint"
     else:
         ckpt, source = load_checkpoint(where_or_ckpt, map_location), str(resolve_checkpoint_path(where_or_ckpt))
     try:

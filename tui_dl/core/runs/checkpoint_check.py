@@ -15,11 +15,17 @@ from typing import Any, Callable
 
 import torch
 
-__all__ = ["DamagedCheckpoint", "check_checkpoint", "check_resumable", "damaged", "RESUME_NEEDS", "STATUSES"]
+__all__ = ["CheckpointError", "DamagedCheckpoint", "check_checkpoint", "check_resumable", "damaged", "RESUME_NEEDS", "STATUSES"]
 
 #: What a resume reads besides the weights (``TrainState.from_checkpoint``).
 RESUME_NEEDS = ("position", "step", "shuffle_state", "rng")
 STATUSES = ("running", "interrupted", "completed", "early_stopped", "diverged", "stopped")
+
+
+class CheckpointError(Exception):
+    """A checkpoint that cannot be used: missing, damaged, not ours, or unsafe. ``str(e)`` says which.
+    (Defined here so that this module needs nothing from :mod:`~tui_dl.core.runs.checkpoint`, which re-exports
+    it.)"""
 
 
 class DamagedCheckpoint(ValueError):
@@ -132,7 +138,7 @@ def _optimizer(v, field="optimizer"):
         _int(k, f"{field}.state (a key)")
         _dict(st, f)
         for name, x in st.items():
-            if not isinstance(x, (torch.Tensor, int, float)) or isinstance(x, bool):
+            if x is not None and (not isinstance(x, (torch.Tensor, int, float)) or isinstance(x, bool)):
                 raise DamagedCheckpoint(f"{f}.{name}", f"should be a tensor or a number, but it is {_kind(x)}")
     groups = v["param_groups"]
     _list(groups, f"{field}.param_groups")
@@ -272,21 +278,34 @@ def _early_stopping(v, field="early_stopping"):
 
 
 def _inference(v, field="inference"):
+    """What predict and export feed the network (``inference_facts``); an older checkpoint has none at all."""
     if not _dict(v, field, none=True):
         return
-    if "input_shape" in v:
-        _list(v["input_shape"], f"{field}.input_shape", item=lambda x, ff: _int(x, ff, low=1))
-    if "classes" in v:
-        _list(v["classes"], f"{field}.classes", item=lambda x, ff: _str(x, ff))
+    for key in ("input_shape", "classes", "input_dtype", "mean", "std"):
+        if key not in v:
+            raise DamagedCheckpoint(f"{field}.{key}", "is missing")
+    _list(v["input_shape"], f"{field}.input_shape", item=lambda x, ff: _int(x, ff, low=1))
+    _list(v["classes"], f"{field}.classes", item=lambda x, ff: _str(x, ff))
+    _str(v["input_dtype"], f"{field}.input_dtype", choices=("uint8", "float32"))
     for key in ("mean", "std"):
-        if key in v:
-            _list(v[key], f"{field}.{key}", item=lambda x, ff: _num(x, ff, finite=True))
-    if "std" in v and any(s == 0 for s in v["std"]):
+        _list(v[key], f"{field}.{key}", item=lambda x, ff: _num(x, ff, finite=True))
+    if len(v["mean"]) != len(v["std"]):
+        raise DamagedCheckpoint(f"{field}.std", f"holds {len(v['std'])} values, but mean holds {len(v['mean'])}")
+    if any(s == 0 for s in v["std"]):
         raise DamagedCheckpoint(f"{field}.std", "holds a 0 (images would be divided by zero)")
     if "scale" in v:
         _num(v["scale"], f"{field}.scale", finite=True)
     for key in ("input_dtype", "normalization"):
         _str(v.get(key), f"{field}.{key}", none=True)
+
+
+def _experiment(v, field="experiment"):
+    """The outline only (what predict and export read without validating it); the full check is
+    ``experiment_from_checkpoint``, on resume and attack."""
+    _dict(v, field)
+    for key, check in (("name", _str), ("data", _dict), ("train", _dict), ("layers", _list), ("input", _list)):
+        if key in v:
+            check(v[key], f"{field}.{key}", none=key == "name")
 
 
 def _dataset(v, field="dataset"):
@@ -327,7 +346,7 @@ FIELDS: dict[str, Callable[[Any], None]] = {
     "threads": lambda v: _int(v, "threads", low=1),
     "lanes": lambda v: _int(v, "lanes", low=1),
     "spec": lambda v: _dict(v, "spec"),
-    "experiment": lambda v: _dict(v, "experiment"),
+    "experiment": _experiment,
     "dataset": _dataset,
     "inference": _inference,
 }
@@ -352,10 +371,7 @@ def check_fields(ck: dict[str, Any]) -> None:
 
 
 def check_checkpoint(ck: dict[str, Any], path) -> None:
-    """:func:`check_fields`, as the :class:`~tui_dl.core.runs.checkpoint.CheckpointError` ``load_checkpoint``
-    raises."""
-    from tui_dl.core.runs.checkpoint import CheckpointError
-
+    """:func:`check_fields`, as the :class:`CheckpointError` ``load_checkpoint`` raises."""
     try:
         check_fields(ck)
     except DamagedCheckpoint as e:
@@ -364,8 +380,6 @@ def check_checkpoint(ck: dict[str, Any], path) -> None:
 
 def check_resumable(ck: dict[str, Any], path) -> None:
     """The fields a resume needs are there (a checkpoint for inference only may lack them)."""
-    from tui_dl.core.runs.checkpoint import CheckpointError
-
     for key in RESUME_NEEDS:
         if key not in ck:
             raise CheckpointError(damaged(path, key, "is missing (it is needed to resume the run)"))
@@ -377,22 +391,87 @@ def check_resumable(ck: dict[str, Any], path) -> None:
                                                                           "in the middle of the epoch)"))
 
 
-def check_optimizer_fits(optimizer_state: dict[str, Any] | None, params: list[torch.Tensor], path) -> None:
-    """The optimizer's saved state fits the network's parameters: one index per parameter, each tensor of the
-    state shaped like its parameter (torch's ``load_state_dict`` does not check this: a wrong shape would fail at
-    the first step, deep inside the optimizer)."""
-    from tui_dl.core.runs.checkpoint import CheckpointError
+#: Optimizer settings that may differ from a fresh optimizer's: the learning rate (a scheduler moves it) and the
+#: implementation flags, which depend on the device.
+_FREE_SETTINGS = ("lr", "initial_lr", "fused", "foreach", "capturable")
 
-    if not optimizer_state:
+
+def _same_kind(a, b) -> bool:
+    num = (int, float)
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool)
+    if isinstance(a, num) and isinstance(b, num):
+        return True
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same_kind(x, y) for x, y in zip(a, b))
+    return type(a) is type(b)
+
+
+def _plain(v):
+    return list(v) if isinstance(v, tuple) else v
+
+
+def check_optimizer_fits(saved: dict[str, Any] | None, optimizer, path) -> None:
+    """The optimizer's saved state fits the run's optimizer (``optimizer``, fresh from the experiment): one
+    parameter group with the same settings (the learning rate and the device-dependent flags aside), one index
+    per parameter, each parameter's state with the same entries as the others' and tensors shaped like its
+    parameter. torch's ``load_state_dict`` checks none of this: a wrong value fails at the first step, deep
+    inside the optimizer."""
+    if not saved:
         return
-    indices = [i for g in optimizer_state["param_groups"] for i in g["params"]]
+    fresh = optimizer.state_dict()
+    params = [p for g in optimizer.param_groups for p in g["params"]]
+
+    def fail(field, problem):
+        raise CheckpointError(damaged(path, field, problem))
+
+    groups = saved["param_groups"]
+    if len(groups) != len(fresh["param_groups"]):
+        fail("optimizer.param_groups", f"holds {len(groups)} groups, but the run's optimizer has "
+                                       f"{len(fresh['param_groups'])}")
+    for i, (g, f) in enumerate(zip(groups, fresh["param_groups"])):
+        field = f"optimizer.param_groups[{i}]"
+        if len(g["params"]) != len(f["params"]):
+            fail(f"{field}.params", f"names {len(g['params'])} parameters, but the network has {len(f['params'])}")
+        for key in f:
+            if key == "params":
+                continue
+            if key not in g:
+                fail(f"{field}.{key}", "is missing")
+            if key in _FREE_SETTINGS:
+                if not (_same_kind(g[key], f[key]) or g[key] is None or f[key] is None):
+                    fail(f"{field}.{key}", f"should be {_kind(f[key])}, but it is {_kind(g[key])}")
+            elif _plain(g[key]) != _plain(f[key]):
+                fail(f"{field}.{key}", f"is {g[key]!r}, but the run's experiment sets {f[key]!r}")
+        extra = [k for k in g if k not in f]
+        if extra:
+            fail(f"{field}.{extra[0]}", "is not a setting of this optimizer")
+    indices = [i for g in groups for i in g["params"]]
     if sorted(indices) != list(range(len(params))):
-        raise CheckpointError(damaged(path, "optimizer.param_groups", f"name {len(indices)} parameters, but the "
-                                                                      f"network has {len(params)}"))
-    for i, st in optimizer_state["state"].items():
-        p = params[i] if 0 <= i < len(params) else None
+        fail("optimizer.param_groups", f"name the parameters {sorted(indices)[:5]}..., not 0…{len(params) - 1}")
+    keys = None
+    for i, st in saved["state"].items():
+        if not 0 <= i < len(params):
+            fail(f"optimizer.state.{i}", f"belongs to no parameter (the network has {len(params)})")
+        if keys is not None and set(st) != keys:
+            fail(f"optimizer.state.{i}", f"holds {sorted(st)}, but the other parameters' state holds {sorted(keys)}")
+        keys = set(st)
         for name, t in st.items():
-            if p is not None and isinstance(t, torch.Tensor) and t.dim() > 0 and t.shape != p.shape:
-                raise CheckpointError(damaged(path, f"optimizer.state.{i}.{name}",
-                                              f"has the shape {list(t.shape)}, but its parameter has "
-                                              f"{list(p.shape)}"))
+            if isinstance(t, torch.Tensor) and t.dim() > 0 and t.shape != params[i].shape:
+                fail(f"optimizer.state.{i}.{name}", f"has the shape {list(t.shape)}, but its parameter has "
+                                                    f"{list(params[i].shape)}")
+            if isinstance(t, torch.Tensor) and t.dim() == 0 and not t.is_floating_point():
+                fail(f"optimizer.state.{i}.{name}", f"should be a floating-point tensor, but it is {t.dtype}")
+
+
+def check_scheduler_fits(saved: dict[str, Any] | None, scheduler, path) -> None:
+    """The scheduler's saved state has the entries of the run's scheduler, each of the same kind."""
+    if scheduler is None or saved is None:
+        return
+    fresh = scheduler.state_dict()
+    for key, f in fresh.items():
+        if key not in saved:
+            raise CheckpointError(damaged(path, f"scheduler.{key}", "is missing"))
+        if not (_same_kind(saved[key], f) or saved[key] is None or f is None):
+            raise CheckpointError(damaged(path, f"scheduler.{key}", f"should be {_kind(f)}, but it is "
+                                                                    f"{_kind(saved[key])}"))

@@ -164,7 +164,8 @@ class TrainState:
         value, ``check_every`` is the divergence check's cadence and ``min_loss``/``below_min_hint`` its lower
         bound (see :class:`~tui_dl.core.training.divergence.DivergenceGuard`). A damaged entry raises
         :class:`CheckpointError` naming ``source``."""
-        from tui_dl.core.runs.checkpoint_check import check_checkpoint, check_optimizer_fits, check_resumable, damaged
+        from tui_dl.core.runs.checkpoint_check import (check_checkpoint, check_optimizer_fits, check_resumable,
+                                                       check_scheduler_fits, damaged)
 
         check_checkpoint(ck, source)  # (load_checkpoint checked it too: this is for a dict given directly)
         check_resumable(ck, source)
@@ -173,7 +174,8 @@ class TrainState:
         except (RuntimeError, TypeError, ValueError, AttributeError) as e:
             raise CheckpointError(damaged(source, "model", f"does not fit the network: {str(e).splitlines()[0]}")) \
                 from None
-        check_optimizer_fits(ck.get("optimizer"), list(parts.model.parameters()), source)
+        check_optimizer_fits(ck.get("optimizer"), parts.optimizer, source)
+        check_scheduler_fits(ck.get("scheduler"), parts.scheduler, source)
         try:
             guard = DivergenceGuard(ck.get("ref_loss"), check_every, min_loss=min_loss, below_min_hint=below_min_hint)
             return cls._restore(ck, parts, best, guard, steps_per_epoch, device, channels_last, t0)
