@@ -358,7 +358,7 @@ def check_fields(ck: dict[str, Any]) -> None:
         if key in ck:
             check(ck[key])
     model, best = ck.get("model"), ck.get("best_model")
-    if isinstance(best, dict):
+    if isinstance(best, dict) and isinstance(model, dict):
         for k, t in best.items():
             if k not in model:
                 raise DamagedCheckpoint(f"best_model.{k}", "is a weight the network does not have")
@@ -368,6 +368,15 @@ def check_fields(ck: dict[str, Any]) -> None:
     hist, done = ck.get("history"), ck.get("epochs_completed")
     if isinstance(hist, list) and isinstance(done, int) and len(hist) != done:
         raise DamagedCheckpoint("history", f"holds {len(hist)} epochs, but epochs_completed says {done}")
+    if isinstance(hist, list):
+        epochs = [h["epoch"] for h in hist]
+        if epochs != list(range(1, len(epochs) + 1)):
+            raise DamagedCheckpoint("history", f"holds the epochs {epochs[:6]}{'...' if len(epochs) > 6 else ''}, "
+                                               f"not 1 to {len(epochs)}")
+        pos = ck.get("position")
+        if isinstance(pos, dict) and pos.get("epoch") != len(epochs) + 1:
+            raise DamagedCheckpoint("position.epoch", f"is {pos.get('epoch')}, but the history ends at epoch "
+                                                      f"{len(epochs)} (the next epoch is {len(epochs) + 1})")
 
 
 def check_checkpoint(ck: dict[str, Any], path) -> None:
