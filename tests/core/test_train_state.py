@@ -134,12 +134,12 @@ def test_restoring_refuses_weights_that_do_not_fit_and_a_changed_epoch_length():
     other = Parts(torch.nn.Linear(2, 3), p.optimizer, None, torch.Generator())
     kw = dict(best=Best("val_loss", "min"), check_every=1, device=torch.device("cpu"), channels_last=False,
               source="x/last.pt", t0=0.0)
-    with pytest.raises(CheckpointError, match="x/last.pt: the weights do not fit the network"):
+    with pytest.raises(CheckpointError, match="x/last.pt: this checkpoint is damaged: model does not fit the network"):
         TrainState.from_checkpoint(ck, other, steps_per_epoch=4, **kw)
     with pytest.raises(SetupError, match="the run had 4 steps per epoch, this one 5"):
         TrainState.from_checkpoint(ck, parts(), steps_per_epoch=5, **kw)
     ck["ref_loss"] = "big"
-    with pytest.raises(CheckpointError, match="x/last.pt is damaged"):
+    with pytest.raises(CheckpointError, match="x/last.pt: this checkpoint is damaged: ref_loss"):
         TrainState.from_checkpoint(ck, parts(), steps_per_epoch=4, **kw)
 
 

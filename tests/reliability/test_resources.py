@@ -1,7 +1,8 @@
 """Resources run out: memory (simulated inside the step, and a real allocation failure under RLIMIT_AS in a
 subprocess, so the machine's own memory is never touched) and disk space (ENOSPC injected into checkpoint,
-metrics and summary writes, including a write torn inside a UTF-8 character). Each ends in exit 1 with advice,
-the previous checkpoint intact, and ``--resume`` continuing to the numbers of an uninterrupted run."""
+metrics and summary writes, including a write torn inside a UTF-8 character). Out of memory ends in exit 1
+with advice, a full disk in exit 2 with the resume command; the previous checkpoint stays intact, and
+``--resume`` continues to the numbers of an uninterrupted run. Every write point: tests/reliability/test_disk_full.py."""
 
 from __future__ import annotations
 
@@ -163,7 +164,7 @@ def test_disk_full_while_writing_a_checkpoint_keeps_the_previous_one_and_resume_
     fail_checkpoint_writes(monkeypatch, "last.pt", on_call=3)  # 1: initial weights, 2: epoch 1, 3: epoch 2
     fault("disk full: writing last.pt")
     rc, out, err = cli("--batch", f, "--out", run)
-    assert rc == 1, err
+    assert rc == 2, err
     assert f"could not write {run / 'last.pt'}: No space left on device. The previous checkpoint is kept." in err
     assert f"continue with: tui-dl --batch --resume {run}" in err
     ck = checkpoint_ok(run)
@@ -185,20 +186,20 @@ def test_disk_full_tears_a_metrics_line_inside_a_character_and_resume_still_work
     real = R.RunWriter.log
     state = {"steps": 0}
 
-    def log(self, event):
+    def log(self, event, **kw):
         if getattr(event, "kind", "") == "step":
             state["steps"] += 1
             if state["steps"] == 9:  # in epoch 2
                 self._jsonl.flush()
                 os.write(self._jsonl.fileno(), '{"event": "step", "note": "×'.encode()[:-1])
                 raise enospc()
-        return real(self, event)
+        return real(self, event, **kw)
 
     monkeypatch.setattr(R.RunWriter, "log", log)
     run = tmp_path / "run"
     fault("disk full: metrics.jsonl torn inside a UTF-8 character")
     rc, _, err = cli("--batch", f, "--out", run)
-    assert rc == 1, err
+    assert rc == 2, err
     assert f"could not write to {run / 'metrics.jsonl'}: No space left on device" in err
     assert f"--resume {run}" in err
     checkpoint_ok(run)
@@ -236,7 +237,7 @@ def test_disk_full_while_saving_the_interrupted_checkpoint(tmp_path, monkeypatch
     run = tmp_path / "run"
     fault("disk full: writing the interruption checkpoint after SIGINT")
     rc, _, err = cli("--batch", f, "--out", run)
-    assert rc == 1, err
+    assert rc == 2, err
     assert "No space left on device. The previous checkpoint is kept." in err
     assert checkpoint_ok(run)["epochs_completed"] == 1
     monkeypatch.undo()
@@ -257,7 +258,7 @@ def test_disk_full_when_writing_the_summary(tmp_path, monkeypatch):
     run = tmp_path / "run"
     fault("disk full: writing summary.json")
     rc, _, err = cli("--batch", f, "--out", run)
-    assert rc == 1 and f"could not write {run / 'summary.json'}" in err, err
+    assert rc == 2 and f"could not write {run / 'summary.json'}" in err, err
     assert checkpoint_ok(run)["epochs_completed"] == 2  # the trained model is safe
     monkeypatch.undo()
     rc, out, err = cli("--batch", "--resume", run, "--quiet")

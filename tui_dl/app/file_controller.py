@@ -257,8 +257,10 @@ class FileController:
             return False
         training.add_run(rec)
         app.action_show_view("train")
-        app.notify(f"{rec.status.replace('_', ' ')}, {len(rec.epochs)} epochs replayed",
-                   title=f"Opened run {path.name}", timeout=4)
+        unread = [line.lstrip("⚠ ") for line in rec.log if line.startswith("⚠")]
+        app.notify(f"{rec.status.replace('_', ' ')}, {len(rec.epochs)} epochs replayed"
+                   + "".join(f"\n{line}" for line in unread), title=f"Opened run {path.name}",
+                   severity="warning" if unread else "information", timeout=8 if unread else 4)
         return True
 
     # ------------------------------------------------------------------ screenshots

@@ -439,8 +439,9 @@ def load_run_folder(path: str | Path, run_id: int) -> RunRecord:
 
             rec.experiment = load_experiment(cfg)
             rec.name = rec.experiment.name
-        except Exception:  # a damaged config must not stop the replay
-            pass
+        except Exception as e:  # noqa: BLE001 - a damaged config must not stop the replay
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            rec.log.append(f"⚠ config.yaml could not be read ({first[:120]}): the run is shown without it")
     bad = 0
     with metrics.open(encoding="utf-8", errors="replace") as fh:  # a line cut mid-character is skipped
         for line in fh:
@@ -449,16 +450,21 @@ def load_run_folder(path: str | Path, run_id: int) -> RunRecord:
                 continue
             try:
                 rec.add(E.event_from_dict(json.loads(line)))
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, RecursionError):
                 bad += 1
     if bad:
         rec.log.append(f"⚠ {bad} unreadable line{'s' if bad > 1 else ''} in metrics.jsonl skipped")
     summary = folder / "summary.json"
     if summary.is_file():
         try:
-            rec.summary = json.loads(summary.read_text(encoding="utf-8"))
-        except ValueError:
-            rec.log.append("⚠ summary.json is not valid JSON")
+            data = json.loads(summary.read_text(encoding="utf-8", errors="replace"))
+        except (ValueError, OSError, RecursionError):
+            rec.log.append("⚠ summary.json is not valid JSON: the run is shown from metrics.jsonl")
+        else:
+            if isinstance(data, dict):
+                rec.summary = data
+            else:
+                rec.log.append(f"⚠ summary.json holds {type(data).__name__}, not a JSON object: ignored")
     if rec.status == "running":
         rec.status = "incomplete"
     return rec

@@ -396,10 +396,10 @@ def _run_batch(args) -> int:
         printer._clear_live()
         print(f"tui-dl: {e}", file=sys.stderr, flush=True)
         return EXIT_BAD_INPUT
-    except TrainError as e:
+    except TrainError as e:  # a WriteError (disk full...) is exit 2, a failed run 1
         printer._clear_live()
         print(f"tui-dl: {e}", file=sys.stderr, flush=True)
-        return EXIT_FAILED
+        return EXIT_BAD_INPUT if getattr(e, "exit_code", EXIT_FAILED) == EXIT_BAD_INPUT else EXIT_FAILED
     except MemoryError:
         printer._clear_live()
         print("tui-dl: out of memory: use a smaller batch_size or a smaller network", file=sys.stderr, flush=True)

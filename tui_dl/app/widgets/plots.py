@@ -58,6 +58,16 @@ def whole_ticks(top: int, most: int = 8) -> list[int]:
         base *= 10
 
 
+#: Finite values beyond this are left out of a plot: plotext's axis arithmetic overflows on them (1e308 − (−1e308)
+#: is inf, and an infinite tick cannot be drawn). A loss that large is shown in the log and the result panel.
+PLOT_LIMIT = 1e30
+
+
+def plottable(y: float) -> bool:
+    """Whether plotext can place ``y`` (NaN and ±inf are handled by the curve itself: they make a gap)."""
+    return not (y == y and abs(y) != math.inf and abs(y) > PLOT_LIMIT)
+
+
 class CurvePlot(PlotextPlot):
     """A plot of a few series against epochs, with a hint text while empty."""
 
@@ -114,8 +124,8 @@ class CurvePlot(PlotextPlot):
             plt.vline(x, theme_rgb(self.app, color))
         for s in self.series:
             xs, ys = s.xs, s.ys
-            if self.log_y:
-                pts = [(x, y) for x, y in zip(xs, ys) if y > 0]
+            if self.log_y or any(abs(y) > PLOT_LIMIT and y == y and abs(y) != math.inf for y in ys):
+                pts = [(x, y) for x, y in zip(xs, ys) if plottable(y) and (y > 0 or not self.log_y)]
                 xs, ys = [p[0] for p in pts], [p[1] for p in pts]
             if xs:  # no label: plotext's legend would cover the curves (the view's key says what is what)
                 draw = plt.scatter if s.scatter else plt.plot

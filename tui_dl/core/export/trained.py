@@ -139,7 +139,7 @@ def load_trained(where: str | Path) -> Trained:
     path = _checkpoint_file(where)
     try:
         ckpt = load_checkpoint(path, map_location="cpu")
-        model, ckpt = model_from_checkpoint(ckpt, map_location="cpu")
+        model, ckpt = model_from_checkpoint(ckpt, map_location="cpu", source=str(path))
     except CheckpointError as e:
         raise ExportError(str(e)) from None
     spec = NetworkSpec.from_dict(ckpt["spec"])

@@ -27,6 +27,7 @@ from tui_dl.core.model.build import SpecError, build_model
 from tui_dl.core.model.spec import NetworkSpec
 from tui_dl.core.runs.checkpoint import (CheckpointError, experiment_from_checkpoint, load_checkpoint,
                                          resolve_checkpoint_path)
+from tui_dl.core.runs.checkpoint_check import damaged
 from tui_dl.core.training.losses import Objective, ObjectiveError, make_objective
 from tui_dl.core.training.plan import data_request
 
@@ -178,14 +179,13 @@ def _build(ckpt: dict[str, Any], path: Path) -> nn.Sequential:
     try:
         spec = NetworkSpec.from_dict(ckpt["spec"])
         net = build_model(spec)
-    except (SpecError, KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{path}: the network stored in the checkpoint cannot be built: {e}") from None
+    except (SpecError, KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+        raise CheckpointError(damaged(path, "spec", f"is not a network tui-dl can build ({e})")) from None
     try:
         net.load_state_dict(ckpt["model"])
-    except (RuntimeError, TypeError, AttributeError) as e:
+    except (RuntimeError, TypeError, AttributeError, ValueError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CheckpointError(f"{path}: the checkpoint's weights do not fit the network stored with it: "
-                              f"{first}") from None
+        raise CheckpointError(damaged(path, "model", f"does not fit the network stored with it ({first})")) from None
     return net
 
 

@@ -11,6 +11,7 @@ YAML file.
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 import random
@@ -24,13 +25,12 @@ import torch
 from tui_dl import __version__
 from tui_dl.core.paths import PathProblem, expand_user
 from tui_dl.core.runs.atomic import atomic_write
+from tui_dl.core.runs.checkpoint_check import CheckpointError, check_checkpoint, damaged
 
 FORMAT = "tui-dl-checkpoint"
 FORMAT_VERSION = 1
 
 
-class CheckpointError(Exception):
-    """A checkpoint that cannot be used: missing, damaged, not ours, or unsafe. ``str(e)`` says which."""
 
 
 # ----------------------------------------------------------------------------- RNG states as plain data
@@ -84,7 +84,36 @@ def atomic_save(obj: dict[str, Any], path: str | os.PathLike) -> Path:
     half-written checkpoint, and the previous file stays intact until the new one is whole. Every tensor is
     saved on the CPU (:func:`on_cpu`): the optimizer's state of a GPU run too."""
     cpu = on_cpu(obj)
-    return atomic_write(path, lambda f: torch.save(cpu, f), binary=True)
+    try:
+        return atomic_write(path, lambda f: torch.save(cpu, f), binary=True)
+    except RuntimeError as e:
+        if not is_torch_write_failure(e):
+            raise
+        raise write_failure_oserror(Path(path), e) from None
+
+
+#: What torch's zip writer says when a write under it fails (a full disk shows as "unexpected pos").
+_TORCH_WRITE_FAILURES = ("inline_container", "unexpected pos", "PytorchStreamWriter", "file write failed")
+#: Below this much free space, a failed torch write is taken for a full disk.
+_NEARLY_FULL = 64 * 2**20
+
+
+def is_torch_write_failure(e: BaseException) -> bool:
+    """Whether ``e`` is torch's zip writer failing to write (it hides the OSError behind a RuntimeError)."""
+    return isinstance(e, RuntimeError) and any(s in str(e) for s in _TORCH_WRITE_FAILURES)
+
+
+def write_failure_oserror(path: Path, e: BaseException) -> OSError:
+    """The OSError that torch's write failure stands for: ENOSPC when the disk is (nearly) full, else EIO."""
+    try:
+        st = os.statvfs(path.parent)
+        free = st.f_bavail * st.f_frsize
+    except (OSError, AttributeError):
+        free = None
+    if free is not None and free < _NEARLY_FULL:
+        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return OSError(errno.EIO, f"torch could not write the file ({first})", str(path))
 
 
 def make_checkpoint(**fields: Any) -> dict[str, Any]:
@@ -142,11 +171,28 @@ def _head_if_not_zip(path: Path) -> bytes | None:
         return None
 
 
+def _looks_like_yaml(path: Path) -> bool:
+    """A .yaml/.yml file, or one whose first KB is text with a ``key:`` line (an experiment file given as a
+    checkpoint)."""
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return True
+    try:
+        with open(path, "rb") as f:
+            text = f.read(1024).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return any(line.split(":")[0].strip().isidentifier() and ":" in line for line in text.splitlines()[:20])
+
+
 def load_checkpoint(where: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a tui-dl checkpoint safely (``weights_only=True``). Raises :class:`CheckpointError`."""
     path = resolve_checkpoint_path(where)
     head = _head_if_not_zip(path)
     if head is not None and head[:1] != b"\x80":  # neither torch's zip archive nor its older pickle format
+        if _looks_like_yaml(path):
+            raise CheckpointError(f"{path} is a YAML experiment file, not a checkpoint. To train it: tui-dl --batch "
+                                  f"{path}. Where a checkpoint is asked for (--resume, predict, export, attack), give a run "
+                                  f"folder (runs/NAME-DATE) or the last.pt or best.pt inside it.")
         raise CheckpointError(f"{path} could not be read as a checkpoint: it is damaged or not a torch file "
                               f"(it starts with {head!r}; a checkpoint is a zip archive)")
     try:
@@ -165,15 +211,21 @@ def load_checkpoint(where: str | os.PathLike, map_location: str | torch.device =
         raise CheckpointError(f"{path} is a torch file but not a tui-dl checkpoint (no 'format: {FORMAT}' entry); "
                               f"tui-dl can only resume or load its own checkpoints.")
     version = ckpt.get("format_version", 0)
-    if not isinstance(version, int):
-        raise CheckpointError(f"{path} is damaged: its format_version is {version!r}.")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise CheckpointError(damaged(path, "format_version", f"is {version!r}, not a version number"))
     if version > FORMAT_VERSION:
         raise CheckpointError(f"{path} was written by a newer tui-dl ({ckpt.get('tui_dl_version')}); "
                               f"upgrade tui-dl to load it.")
     for key in ("model", "spec", "experiment"):
         if key not in ckpt:
             raise CheckpointError(f"{path} is incomplete: it has no {key!r} entry.")
+    check_checkpoint(ckpt, path)  # every field of the kind tui-dl writes: "this checkpoint is damaged: FIELD ..."
     return ckpt
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return f"{type(e).__name__}: {text.splitlines()[0]}" if text else type(e).__name__
 
 
 def experiment_from_checkpoint(ckpt: dict[str, Any], source: str = "<checkpoint>"):
@@ -187,7 +239,7 @@ def experiment_from_checkpoint(ckpt: dict[str, Any], source: str = "<checkpoint>
                               f"of tui-dl:\n{e}") from None
 
 
-def model_from_checkpoint(where_or_ckpt, map_location: str | torch.device = "cpu"):
+def model_from_checkpoint(where_or_ckpt, map_location: str | torch.device = "cpu", *, source: str | None = None):
     """Rebuild the network from the checkpoint's spec and load its weights; returns ``(model, ckpt)``.
 
     The model is in eval mode, on ``map_location``. Use it for inference or to inspect a trained run.
@@ -195,13 +247,22 @@ def model_from_checkpoint(where_or_ckpt, map_location: str | torch.device = "cpu
     from tui_dl.core.model.build import build_model
     from tui_dl.core.model.spec import NetworkSpec
 
-    ckpt = where_or_ckpt if isinstance(where_or_ckpt, dict) else load_checkpoint(where_or_ckpt, map_location)
-    model = build_model(NetworkSpec.from_dict(ckpt["spec"]))
+    from tui_dl.core.model.build import SpecError
+
+    if isinstance(where_or_ckpt, dict):
+        ckpt, source = where_or_ckpt, source or "the checkpoint"
+    else:
+        ckpt, source = load_checkpoint(where_or_ckpt, map_location), str(resolve_checkpoint_path(where_or_ckpt))
+    try:
+        model = build_model(NetworkSpec.from_dict(ckpt["spec"]))
+    except (SpecError, KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+        raise CheckpointError(damaged(source, "spec", f"is not a network tui-dl can build ({_first_line(e)})")) \
+            from None
     try:
         model.load_state_dict(ckpt["model"])
-    except RuntimeError as e:
-        raise CheckpointError(f"the checkpoint's weights do not fit the network stored with it: "
-                              f"{str(e).splitlines()[0]}") from None
+    except (RuntimeError, TypeError, ValueError, AttributeError) as e:
+        raise CheckpointError(damaged(source, "model", f"does not fit the network stored with it "
+                                                       f"({_first_line(e)})")) from None
     model.to(map_location)
     model.eval()
     return model, ckpt

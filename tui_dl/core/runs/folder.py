@@ -138,13 +138,34 @@ class RunWriter:
     def write_config(self, yaml_text: str) -> None:
         write_text_atomic(self.dir / "config.yaml", yaml_text)
 
-    def log(self, event) -> None:
+    def log(self, event, *, durable: bool = False, to_jsonl: bool = True, to_csv: bool = True) -> None:
+        """Append ``event`` (an epoch also as a ``metrics.csv`` row). ``durable``: fsync both files too, so the
+        lines are on disk before the checkpoint that follows them. ``to_jsonl``/``to_csv`` False skips that file."""
         d = _clean(event_to_dict(event))
-        self._jsonl.write(json.dumps(d, ensure_ascii=False) + "\n")
-        self._jsonl.flush()
-        if isinstance(event, EpochDone):
+        if to_jsonl:
+            self._jsonl.write(json.dumps(d, ensure_ascii=False) + "\n")
+            self._jsonl.flush()
+        if to_csv and isinstance(event, EpochDone):
             self._csv.writerow([_csv_value(d.get(c)) for c in CSV_COLUMNS])
             self._csv_file.flush()
+        if durable:
+            for f in (self._jsonl, self._csv_file):
+                os.fsync(f.fileno())
+
+    def logged_epochs(self) -> tuple[set[int], set[int]]:
+        """The epoch numbers that ``metrics.jsonl`` and ``metrics.csv`` hold rows for."""
+        self._jsonl.flush()
+        self._csv_file.flush()
+        in_jsonl = set()
+        for d in read_metrics(self.dir):
+            if isinstance(d, dict) and d.get("event") == "epoch" and isinstance(d.get("epoch"), int):
+                in_jsonl.add(d["epoch"])
+        in_csv = set()
+        with open(self.csv_path, encoding="utf-8", errors="replace", newline="") as f:
+            for row in list(csv.reader(f))[1:]:
+                if row and row[0].strip().isdigit():
+                    in_csv.add(int(row[0]))
+        return in_jsonl, in_csv
 
     def write_summary(self, summary: dict[str, Any]) -> Path:
         path = self.dir / "summary.json"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+
 import torch
 
-__all__ = ["TrainError", "SetupError", "is_oom", "oom_error"]
+__all__ = ["TrainError", "SetupError", "WriteError", "write_error", "is_oom", "oom_error"]
 
 
 class TrainError(Exception):
@@ -17,6 +19,28 @@ class SetupError(TrainError):
     """The run cannot start: the network, loss, dataset, device or checkpoint do not fit (a config problem)."""
 
     exit_code = 2
+
+
+class WriteError(TrainError):
+    """A file of the run could not be written (a full disk, a quota, a read-only or failing disk): the run stops
+    with the previous checkpoint kept. Exit code 2, as for any other problem of this computer's set-up."""
+
+    exit_code = 2
+
+
+#: errno values that mean "no room": the advice is to free some space.
+NO_ROOM = frozenset(e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG) if e is not None)
+
+
+def write_error(what: str, e: OSError, *, resume: str | None, kept: bool = False) -> WriteError:
+    """One line for a failed write of ``what`` (``"could not write PATH"``): the reason, whether the previous
+    checkpoint is kept, and the command that continues (``resume``: the run folder; None when no checkpoint exists
+    yet, so the run must start again)."""
+    why = e.strerror or str(e) or type(e).__name__
+    fix = "Free some disk space" if e.errno in NO_ROOM else "Fix that"
+    then = (f"then continue with: tui-dl --batch --resume {resume}" if resume is not None
+            else "then start the run again")
+    return WriteError(f"{what}: {why}." + (" The previous checkpoint is kept." if kept else "") + f" {fix}, {then}")
 
 
 def is_oom(e: BaseException) -> bool:

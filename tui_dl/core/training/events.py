@@ -134,8 +134,41 @@ def event_to_dict(event) -> dict:
     return d
 
 
+#: The largest count (epoch, step, size...) a replayed event may hold: more is a damaged or hostile file.
+MAX_COUNT = 10**9
+_NON_FINITE = {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}
+
+
+def _value(v, kind: str, name: str):
+    """``v`` as the field's declared ``kind`` ("int", "float | None", "list[float]"...), or ValueError naming it."""
+    if kind.endswith(" | None"):
+        return None if v is None else _value(v, kind[:-7], name)
+    if kind == "float":
+        if isinstance(v, str) and v in _NON_FINITE:  # the run folder writes NaN/inf as text (JSON has none)
+            return _NON_FINITE[v]
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return float(v)
+    elif kind == "int":
+        if isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_COUNT:
+            return v
+    elif kind in ("str", "bool"):
+        if isinstance(v, str if kind == "str" else bool):
+            return v
+    elif kind.startswith("list[") and kind.endswith("]"):
+        if isinstance(v, list) and len(v) <= MAX_COUNT // 1000:
+            return [_value(x, kind[5:-1], name) for x in v]
+    else:
+        return v
+    raise ValueError(f"{name}: {v!r:.40} is not {kind}")
+
+
 def event_from_dict(d: dict):
-    """Inverse of :func:`event_to_dict` (used to replay ``events.jsonl`` of a past run)."""
+    """Inverse of :func:`event_to_dict` (used to replay ``metrics.jsonl`` of a past run). Every field is checked
+    against its declared kind (a number for a float, a count for an int, ...; "nan"/"inf" become floats): a line
+    of a damaged or edited file raises ValueError (or KeyError/TypeError), never an event that breaks a plot."""
+    if not isinstance(d, dict):
+        raise ValueError(f"an event is a JSON object, not {type(d).__name__}")
     d = dict(d)
     cls = EVENT_TYPES[d.pop("event")]
-    return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__ and k != "kind"})
+    fields = cls.__dataclass_fields__
+    return cls(**{k: _value(v, str(fields[k].type), k) for k, v in d.items() if k in fields and k != "kind"})

@@ -44,7 +44,7 @@ from tui_dl.core.runs.folder import RunWriter, new_run_dir
 from tui_dl.core.runs.lock import RunFolderBusy
 from tui_dl.core.training.best_epoch import best_fields, monitor_source
 from tui_dl.core.training.divergence import EXPLODE_FACTOR, EXPLODE_FLOOR, DivergenceGuard
-from tui_dl.core.training.errors import SetupError, TrainError, is_oom, oom_error
+from tui_dl.core.training.errors import SetupError, TrainError, WriteError, is_oom, oom_error, write_error
 from tui_dl.core.training.events import (CheckpointSaved, EarlyStopped, EpochDone, Finished, Notice, RunStarted,
                                          StepDone, TrainEvent)
 from tui_dl.core.training.optim import current_lr, is_plateau, make_optimizer, make_scheduler, replan_scheduler
@@ -225,8 +225,14 @@ class _Trainer:
         try:
             return atomic_save(ckpt, path)
         except OSError as e:
-            raise TrainError(f"could not write {path}: {e.strerror or e}. The previous checkpoint is kept. Free some "
-                             f"disk space, then continue with: tui-dl --batch --resume {self.run_dir}") from None
+            raise self._write_failed(path, e) from None
+
+    def _write_failed(self, path: Path, e: OSError) -> WriteError:
+        """The one-line message for a failed write of ``path`` (disk full, quota, read-only...): with a checkpoint
+        in the folder, it is kept and the run continues with --resume; before the first one, start again."""
+        if (self.run_dir / "last.pt").is_file():
+            return write_error(f"could not write {path}", e, resume=str(self.run_dir), kept=True)
+        return write_error(f"cannot write the run folder {self.run_dir} ({path.name})", e, resume=None)
 
     def _interrupted(self, yield_events: bool):
         """Save where we are (mid-epoch state included) as last.pt."""
@@ -265,12 +271,37 @@ class _Trainer:
                                            f"is written into metrics.csv and metrics.jsonl"
                                            + (f", the checkpoint as {' and '.join(copied)}" if copied else "")))
 
-    def _emit(self, event):
+    def _restore_missing_rows(self) -> None:
+        """Resuming into the run's own folder: an epoch that the checkpoint's history holds but metrics.jsonl or
+        metrics.csv lacks (a run killed between its checkpoint and its metrics, by a tui-dl that wrote them in
+        that order, or a file cut short) is written back from the history, so the epochs stay contiguous."""
+        s = self.state
+        if not s.history:
+            return
+        in_jsonl, in_csv = self.writer.logged_epochs()
+        if not in_jsonl and not in_csv:
+            return  # a new folder: _complete_new_folder writes the whole history
+        es = self.cfg.early_stopping
+        saved_epochs = (self.ckpt.get("experiment") or {}).get("train", {}).get("epochs", self.cfg.epochs)
+        restored = []
+        for ev in history_events(s.history, epochs=saved_epochs, monitor=s.best.monitor, mode=s.best.mode,
+                                 min_delta=es.min_delta if es else 0.0):
+            if ev.epoch not in in_jsonl or ev.epoch not in in_csv:
+                self.writer.log(ev, to_jsonl=ev.epoch not in in_jsonl, to_csv=ev.epoch not in in_csv)
+                restored.append(str(ev.epoch))
+        if restored:
+            self.notices.append(Notice("info", f"the metrics lacked epoch{'s' if len(restored) > 1 else ''} "
+                                               f"{', '.join(restored)}, which the checkpoint holds: restored from "
+                                               f"its history"))
+
+    def _emit(self, event, durable: bool = False):
         try:
-            self.writer.log(event)
+            self.writer.log(event, durable=durable)
         except OSError as e:
-            raise TrainError(f"could not write to {self.writer.jsonl_path}: {e.strerror or e}. Free some disk space, "
-                             f"then continue with: tui-dl --batch --resume {self.run_dir}") from None
+            if (self.run_dir / "last.pt").is_file():
+                raise write_error(f"could not write to {self.writer.jsonl_path}", e, resume=str(self.run_dir),
+                                  kept=True) from None
+            raise self._write_failed(self.writer.jsonl_path, e) from None
         return event
 
     # -- the run --------------------------------------------------------------------------------
@@ -294,14 +325,19 @@ class _Trainer:
                 if not (self.run_dir / "config.yaml").exists():
                     self.writer.write_config(self.exp.to_yaml())
                 self._complete_new_folder()
+                self._restore_missing_rows()
             else:
                 self.run_dir = Path(self.run_dir_arg) if self.run_dir_arg else new_run_dir(self.runs_dir, self.exp.name)
                 self.writer = RunWriter(self.run_dir)
                 self.writer.write_config(self.exp.to_yaml())
         except RunFolderBusy as e:
             raise SetupError(str(e)) from None
-        except OSError as e:
-            raise SetupError(f"cannot write the run folder: {e}") from None
+        except OSError as e:  # a full disk before the first step, a read-only folder...
+            if getattr(self, "writer", None) is not None:
+                self.writer.close()  # (its lock too)
+            where = getattr(self, "run_dir", None) or self.run_dir_arg
+            raise SetupError(str(write_error("cannot write the run folder" + (f" {where}" if where else ""), e,
+                                             resume=str(where) if resumed and where else None))) from None
         self.finished_status: str | None = None
         try:
             yield from self._run(resumed)
@@ -459,15 +495,19 @@ class _Trainer:
         # the epoch is done: move the position before anything can interrupt us
         s.epoch, s.batch, s.progress = e + 1, 0, None
         status = "early_stopped" if stop_early else ("completed" if e >= cfg.epochs else "running")
+        # metrics first (flushed and fsynced), then the checkpoints: whatever a checkpoint says happened is in the
+        # metrics, and a kill between the two only costs the epoch's row, which the resume trains again
+        done = self._emit(EpochDone(epoch=e, epochs=cfg.epochs, step=s.step, train_loss=train_loss,
+                                    train_accuracy=train_acc, val_loss=val_loss, val_accuracy=val_acc, lr=rec["lr"],
+                                    seconds=seconds, images_per_second=rec["images_per_second"], is_best=is_best),
+                          durable=True)
         saved = []
         if cfg.checkpoints:
             ck = self._checkpoint(status)
-            saved.append(("last", self._save("last.pt", ck)))
-            if is_best:
+            if is_best:  # best.pt before last.pt: last.pt never names a best epoch that best.pt does not hold
                 saved.append(("best", self._save("best.pt", ck)))
-        yield self._emit(EpochDone(epoch=e, epochs=cfg.epochs, step=s.step, train_loss=train_loss,
-                                   train_accuracy=train_acc, val_loss=val_loss, val_accuracy=val_acc, lr=rec["lr"],
-                                   seconds=seconds, images_per_second=rec["images_per_second"], is_best=is_best))
+            saved.insert(0, ("last", self._save("last.pt", ck)))
+        yield done
         for reason, path in saved:
             yield self._emit(CheckpointSaved(str(path), e, s.step, reason))
         if stop_early:
@@ -513,7 +553,7 @@ class _Trainer:
         try:
             self.writer.write_summary(summary)
         except OSError as e:
-            raise TrainError(f"could not write {self.run_dir / 'summary.json'}: {e.strerror or e}") from None
+            raise self._write_failed(self.run_dir / "summary.json", e) from None
         yield self._emit(fin)
 
 

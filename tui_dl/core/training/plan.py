@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 from typing import Any, Callable
 
 import torch
@@ -81,9 +82,15 @@ def merge_resumed(exp: Experiment | None, ckpt: dict[str, Any], source: str) -> 
     if exp is None:
         return saved, []
     if exp.network.to_dict() != saved.network.to_dict():
-        raise SetupError(f"cannot resume {source}: the network in the experiment file differs from the "
-                         f"one in the checkpoint. Resume without the file (tui-dl --batch --resume RUN_DIR), or "
-                         f"start a new run.")
+        own = Path(source).parent / "config.yaml"
+        if exp.source and Path(exp.source).resolve() == own.resolve():  # the run folder's own config.yaml, edited
+            raise SetupError(f"cannot resume {source}: the network in {own} was changed after the run started and "
+                             f"no longer matches the checkpoint's. To continue the run as it was, delete {own} "
+                             f"(--resume writes the checkpoint's own experiment back); to train the changed "
+                             f"network, start a new run: tui-dl --batch {own} --out NEW_FOLDER.")
+        raise SetupError(f"cannot resume {source}: the network in {exp.source or 'the experiment file'} differs "
+                         f"from the one in the checkpoint. Resume without the file (tui-dl --batch --resume "
+                         f"{Path(source).parent}), or start a new run from it.")
     changes = {f: getattr(exp.train, f) for f in RESUME_MAY_CHANGE if getattr(exp.train, f) !=
                getattr(saved.train, f)}
     ignored = [k for k, v in exp.train.to_dict().items()

@@ -58,9 +58,10 @@ def history_events(history: list[dict[str, Any]], *, epochs: int, monitor: str, 
     kept it is 0."""
     best, out = Best(monitor, mode), []
     for h in history:
-        out.append(EpochDone(epoch=int(h["epoch"]), epochs=int(epochs), step=int(h["step"]),
-                             train_loss=h["train_loss"], train_accuracy=h.get("train_accuracy"),
-                             val_loss=h.get("val_loss"), val_accuracy=h.get("val_accuracy"), lr=float(h["lr"]),
+        out.append(EpochDone(epoch=int(h["epoch"]), epochs=int(epochs), step=int(h.get("step", 0)),
+                             train_loss=h.get("train_loss"), train_accuracy=h.get("train_accuracy"),
+                             val_loss=h.get("val_loss"), val_accuracy=h.get("val_accuracy"),
+                             lr=float(h.get("lr", float("nan"))),
                              seconds=float(h.get("seconds", 0.0)),
                              images_per_second=float(h.get("images_per_second", 0.0)),
                              is_best=best.update(h.get(monitor), int(h["epoch"]), min_delta)))
@@ -163,21 +164,26 @@ class TrainState:
         value, ``check_every`` is the divergence check's cadence and ``min_loss``/``below_min_hint`` its lower
         bound (see :class:`~tui_dl.core.training.divergence.DivergenceGuard`). A damaged entry raises
         :class:`CheckpointError` naming ``source``."""
+        from tui_dl.core.runs.checkpoint_check import (check_checkpoint, check_optimizer_fits, check_resumable,
+                                                       check_scheduler_fits, damaged)
+
+        check_checkpoint(ck, source)  # (load_checkpoint checked it too: this is for a dict given directly)
+        check_resumable(ck, source)
         try:
             parts.model.load_state_dict(ck["model"])
-        except RuntimeError as e:
-            raise CheckpointError(f"{source}: the weights do not fit the network: "
-                                  f"{str(e).splitlines()[0]}") from None
+        except (RuntimeError, TypeError, ValueError, AttributeError) as e:
+            raise CheckpointError(damaged(source, "model", f"does not fit the network: {str(e).splitlines()[0]}")) \
+                from None
+        check_optimizer_fits(ck.get("optimizer"), parts.optimizer, source)
+        check_scheduler_fits(ck.get("scheduler"), parts.scheduler, source)
         try:
             guard = DivergenceGuard(ck.get("ref_loss"), check_every, min_loss=min_loss, below_min_hint=below_min_hint)
             return cls._restore(ck, parts, best, guard, steps_per_epoch, device, channels_last, t0)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as e:
             # load_checkpoint checked the entries exist; one of them holds something else (a damaged or
             # hand-edited file): say so instead of a traceback from deep inside torch
-            raise CheckpointError(f"{source} is damaged: its training state cannot be restored "
-                                  f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'bad value'}). "
-                                  f"Start a new run, or resume from another checkpoint of the run "
-                                  f"(best.pt).") from None
+            raise CheckpointError(damaged(source, "its training state", f"cannot be restored ({type(e).__name__}: "
+                                                  f"{str(e).splitlines()[0] if str(e) else 'bad value'})")) from None
 
     @classmethod
     def _restore(cls, ck, parts: Parts, best: Best, guard: DivergenceGuard, steps_per_epoch: int,
