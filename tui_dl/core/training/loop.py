@@ -43,6 +43,7 @@ from tui_dl.core.runs.checkpoint import atomic_save, load_checkpoint, resolve_ch
 from tui_dl.core.runs.folder import RunWriter, new_run_dir
 from tui_dl.core.runs.lock import RunFolderBusy
 from tui_dl.core.runs.provenance import state_sha256
+from tui_dl.core.training.adversarial import describe as describe_adversarial, make_perturber
 from tui_dl.core.training.best_epoch import best_fields, monitor_source
 from tui_dl.core.training.divergence import EXPLODE_FACTOR, EXPLODE_FLOOR, DivergenceGuard
 from tui_dl.core.training.errors import SetupError, TrainError, is_oom, oom_error
@@ -161,7 +162,10 @@ def prepare(exp: Experiment, data: LoadedData, *, device: torch.device | str = "
         if is_oom(e):
             raise TrainError(f"the dataset does not fit in {dev.type} memory; use --device cpu") from None
         raise
-    step = make_step(plan, model, optimizer, prep, *train, cfg.grad_clip, flush_denormal=FLUSH_DENORMAL)
+    perturb = make_perturber(cfg.adversarial, model, plan.objective.loss, data.mean, data.std, seed=cfg.seed,
+                             split=plan.step == "split")
+    step = make_step(plan, model, optimizer, prep, *train, cfg.grad_clip, flush_denormal=FLUSH_DENORMAL,
+                     perturb=perturb)
     return Engine(plan, model, optimizer, impl, scheduler, prep, train, val, test, step, count_parameters(model)[0],
                   init_sha256)
 
@@ -342,6 +346,8 @@ class _Trainer:
                                         + (", channels-last" if plan.channels_last else "")
                                         + (f", each batch split across {plan.lanes} CPU threads" if plan.lanes > 1
                                            else f", {plan.threads} CPU thread" + ("s" if plan.threads != 1 else ""))))
+        if cfg.adversarial is not None:
+            yield self._emit(Notice("info", describe_adversarial(cfg.adversarial)))
         if not resumed and cfg.checkpoints:
             # the initial weights: a good checkpoint exists even if the first epoch diverges
             self._save("last.pt", self._checkpoint("running"))
