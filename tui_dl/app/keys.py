@@ -85,6 +85,12 @@ KEYS: tuple[Key, ...] = (
         joins="view.build",
         command=Command("View: Learn", "Labs: activations, conv, pool, backprop, losses, optimizers",
                         "show_view('learn')")),
+    Key("f7", "compare", "everywhere", "compare: run the experiment once per optimizer, activation, lr or batch size",
+        "compare: run the experiment once per optimizer, activation, learning rate or batch size (a dialog; the runs "
+        "go one after another from the same initial weights and their curves are overlaid, each labelled with its "
+        "value)", label="Compare", id="train.compare", show=False,
+        command=Command("Train: compare (sweep)", "Run the experiment once per optimizer, activation, lr or batch "
+                        "size and overlay the curves", "compare")),
     Key("ctrl+t", "toggle_dark", "everywhere", "dark / light theme", label="Theme", id="view.theme", show=False,
         command=Command("Theme: dark / light", "Switch between the dark and light theme", "toggle_dark")),
     Key("ctrl+p", "", "everywhere", "command palette"),  # Textual's App.COMMAND_PALETTE_BINDING
