@@ -90,3 +90,39 @@ def test_stopping_a_compare_run_drops_the_rest(runs_dir):
             await pilot.pause(0.3)
             assert len(app.session_runs) == 1 and app.training.sweep_queue == []
     run(body())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+def test_the_epoch_cursor_reads_each_overlaid_runs_exact_values(runs_dir, size):
+    async def body():
+        trainer = scripted_training(epochs=3, batches=10, log_every=5, vary=True)
+        app = new_app(runs_dir=runs_dir, trainer=trainer)
+        async with app.run_test(size=size) as pilot:
+            await wait_until(pilot, lambda: app.train_view and app.runs_view and app.settings_view)
+            app.training.start_sweep("train.optimizer.name=sgd,adam")
+            await wait_until(pilot, lambda: len(app.session_runs) == 2 and not app.is_training
+                             and not app.session_runs[-1].running, timeout=30)
+            app.training.redraw_plots_if_dirty()
+            app.query_one("#log-pane").focus()
+            cursor = app.query_one("#plot-cursor")
+            assert not cursor.display
+            await pilot.press("left_square_bracket")   # the first press: the last epoch
+            await pilot.pause()
+            assert cursor.display and cursor.epoch == 3
+            await pilot.press("left_square_bracket")
+            await pilot.pause()
+            text = cursor.text
+            assert text.startswith("▏epoch 2")
+            sgd, adam = app.session_runs
+            for r in (sgd, adam):
+                e = next(x for x in r.epochs if x.epoch == 2)
+                assert f"val {100 * e.val_accuracy:.2f}% · val loss {e.val_loss:.4f} · train loss " \
+                       f"{e.train_loss:.4f}" in text
+            assert "#1 sgd: val " in text and "#2 adam: val " in text
+            acc = app.query_one("#acc-plot")
+            assert (2.0, "warning") in acc.vlines
+            for _ in range(5):
+                await pilot.press("right_square_bracket")
+            await pilot.pause()
+            assert cursor.epoch == 3                     # it stops at the last epoch
+    run(body())
