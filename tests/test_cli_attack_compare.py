@@ -30,11 +30,13 @@ def test_gradient_masking_is_fgsm_far_above_pgd_at_the_same_eps():
         gradient_masking([0.1], [0.5, 0.4], [0.3])
 
 
-def _fake(name, fgsm, pgd):
+def _fake(name, fgsm, pgd, train_eps=None):
     from tui_dl.core.insight.attacks import EpsCurve
 
     eps = [0.0, 0.1, 0.3]
-    t = SimpleNamespace(run_dir=Path(name), n_test=100, describe=lambda: f"net {name}")
+    adv = None if train_eps is None else SimpleNamespace(eps=train_eps)
+    t = SimpleNamespace(run_dir=Path(name), n_test=100, describe=lambda: f"net {name}",
+                        experiment=SimpleNamespace(train=SimpleNamespace(adversarial=adv)))
     return t, {"fgsm": EpsCurve(eps, fgsm, 100, "fgsm"),
                "pgd": EpsCurve(eps, pgd, 100, "pgd", steps=10, random_start=True)}
 
@@ -43,20 +45,25 @@ def test_the_table_overlays_runs_and_methods_and_says_which_is_masked():
     from tui_dl.cli.attack_compare import comparison_json, comparison_table
 
     results = [_fake("plain", [0.99, 0.30, 0.01], [0.99, 0.10, 0.0]),
-               _fake("fgsm-trained", [0.97, 0.85, 0.80], [0.97, 0.20, 0.01])]
+               _fake("fgsm-trained", [0.97, 0.85, 0.80], [0.97, 0.20, 0.01], train_eps=0.3),
+               _fake("pgd-trained", [0.95, 0.90, 0.60], [0.95, 0.85, 0.30], train_eps=0.1)]
     lines = comparison_table(results, [0.0, 0.1, 0.3])
     text = "\n".join(lines)
     assert lines[0] == "A = plain  (net plain)" and lines[1] == "B = fgsm-trained  (net fgsm-trained)"
     head = next(line for line in lines if line.strip().startswith("ε"))
-    assert head.split() == ["ε", "A", "FGSM", "A", "PGD", "B", "FGSM", "B", "PGD"]
+    assert head.split() == ["ε", "A", "FGSM", "A", "PGD", "B", "FGSM", "B", "PGD", "C", "FGSM", "C", "PGD"]
     row = next(line for line in lines if line.startswith("0.300"))
-    assert row.split() == ["0.300", "1.00%", "0.00%", "80.00%", "1.00%"]
+    assert row.split() == ["0.300", "1.00%", "0.00%", "80.00%", "1.00%", "60.00%", "30.00%"]
     assert "B looks robust to FGSM but PGD breaks it: gradient masking" in text
     assert "A looks robust" not in text
+    # C falls to PGD only beyond the ε it was trained for: said, but not called masking
+    assert "C looks robust" not in text
+    assert "C was trained against ε = 0.1: FGSM is ≥ 20 points above PGD only beyond it (ε = 0.3)" in text
     assert "the trade: A 99.00% clean → 0.00% under PGD at ε = 0.3; B 97.00% clean → 1.00% under PGD" in text
     assert "FGSM 96.36%, PGD 92.52%" in text
     js = comparison_json(results)
-    assert [r["run"] for r in js["runs"]] == ["plain", "fgsm-trained"]
+    assert [r["run"] for r in js["runs"]] == ["plain", "fgsm-trained", "pgd-trained"]
+    assert js["runs"][2]["gradient_masking"] == [] and js["runs"][2]["adversarial_training_eps"] == 0.1
     assert js["runs"][0]["gradient_masking"] == [] and js["runs"][1]["gradient_masking"][-1]["eps"] == 0.3
 
 

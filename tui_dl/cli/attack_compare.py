@@ -75,12 +75,25 @@ def _masking(curves):
     return gradient_masking(f.eps, f.accuracy, p.accuracy)
 
 
+def _training_eps(t) -> float | None:
+    """The ε the run was adversarially trained against (train.adversarial), or None."""
+    exp = getattr(t, "experiment", None)
+    adv = getattr(getattr(exp, "train", None), "adversarial", None)
+    return None if adv is None else float(adv.eps)
+
+
 def comparison_json(results) -> dict:
     from tui_dl.core.insight.attack_settings import CONVENTION
     from tui_dl.core.insight.robustness import MADRY_REFERENCE
 
-    return {"runs": [{"run": str(t.run_dir), "curves": {m: c.to_json() for m, c in curves.items()},
-                      "gradient_masking": [{"eps": m.eps, "fgsm": m.fgsm, "pgd": m.pgd} for m in _masking(curves)]}
+    from tui_dl.core.insight.robustness import split_at_training_eps
+
+    def found(t, curves):
+        within, _beyond = split_at_training_eps(_masking(curves), _training_eps(t))
+        return [{"eps": m.eps, "fgsm": m.fgsm, "pgd": m.pgd} for m in within]
+
+    return {"runs": [{"run": str(t.run_dir), "adversarial_training_eps": _training_eps(t),
+                      "curves": {m: c.to_json() for m, c in curves.items()}, "gradient_masking": found(t, curves)}
                      for t, curves in results],
             "reference": MADRY_REFERENCE, "convention": CONVENTION}
 
@@ -88,7 +101,8 @@ def comparison_json(results) -> dict:
 def comparison_table(results, eps: list[float]) -> list[str]:
     """The text: a legend (A = run ...), one row per ε with a column per run and method, then the findings."""
     from tui_dl.core.insight.attack_settings import CONVENTION
-    from tui_dl.core.insight.robustness import MADRY_REFERENCE, MASKING_GAP, masking_line
+    from tui_dl.core.insight.robustness import (MADRY_REFERENCE, MASKING_GAP, beyond_training_line, masking_line,
+                                                split_at_training_eps)
 
     letters = string.ascii_uppercase
     lines = []
@@ -111,11 +125,15 @@ def comparison_table(results, eps: list[float]) -> list[str]:
     lines += ["  ".join(cell.rjust(widths[c]) for c, cell in enumerate(r)) for r in rows]
     lines.append("")
     said = False
-    for k, (_t, curves) in enumerate(results):
-        text = masking_line(f"{letters[k]}", _masking(curves))
+    for k, (t, curves) in enumerate(results):
+        train_eps = _training_eps(t)
+        within, beyond = split_at_training_eps(_masking(curves), train_eps)
+        text = masking_line(f"{letters[k]}", within)
         if text:
             lines.append(text)
             said = True
+        if train_eps is not None and beyond_training_line(letters[k], train_eps, beyond):
+            lines.append(beyond_training_line(letters[k], train_eps, beyond))
     if len(results) > 1:
         lines += _trade(results)
     if not said and all("fgsm" in cs and "pgd" in cs for _t, cs in results):

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-__all__ = ["MASKING_GAP", "LOOKS_ROBUST", "MaskingFinding", "gradient_masking", "masking_line", "MADRY_REFERENCE"]
+__all__ = ["MASKING_GAP", "LOOKS_ROBUST", "split_at_training_eps", "beyond_training_line", "MaskingFinding", "gradient_masking", "masking_line", "MADRY_REFERENCE"]
 
 #: FGSM accuracy at least this much (a fraction: 20 points) above PGD accuracy at the same ε reads as masking...
 MASKING_GAP = 0.20
@@ -62,3 +62,21 @@ def masking_line(name: str, findings: Sequence[MaskingFinding]) -> str:
     return (f"{name} looks robust to FGSM but PGD breaks it: gradient masking (at ε = {worst.eps:g} FGSM "
             f"{100 * worst.fgsm:.2f}% vs PGD {100 * worst.pgd:.2f}%; FGSM ≥ {100 * MASKING_GAP:.0f} points above "
             f"PGD at ε = {at}). Trust the PGD column.")
+
+
+def split_at_training_eps(findings: Sequence[MaskingFinding], train_eps: float | None
+                          ) -> tuple[list[MaskingFinding], list[MaskingFinding]]:
+    """(within, beyond): the findings at ε up to the ε the run was adversarially trained for (all of them when it
+    was not), and those beyond it. Beyond its training ε a robust model is expected to fall to PGD faster than to
+    FGSM: that is the edge of what it learnt, not masking."""
+    if train_eps is None:
+        return list(findings), []
+    return ([m for m in findings if m.eps <= train_eps + 1e-9], [m for m in findings if m.eps > train_eps + 1e-9])
+
+
+def beyond_training_line(name: str, train_eps: float, beyond: Sequence[MaskingFinding]) -> str:
+    if not beyond:
+        return ""
+    at = ", ".join(f"{m.eps:g}" for m in beyond)
+    return (f"{name} was trained against ε = {train_eps:g}: FGSM is ≥ {100 * MASKING_GAP:.0f} points above PGD only "
+            f"beyond it (ε = {at}), outside the ε it learnt to resist; not counted as gradient masking.")
