@@ -365,6 +365,15 @@ class TuiDL(App):
     def action_resume_run(self) -> None:
         self.training.resume_shown_run()
 
+    def action_compare(self) -> None:
+        from tui_dl.app.screens.compare_modal import CompareModal
+
+        if self.training.is_training:
+            self.notify("Training is running: compare when it has finished (ctrl+r stops it).")
+            return
+        self.push_screen(CompareModal(self.document.experiment),
+                         lambda axis: self.training.start_sweep(axis) if axis else None)
+
     def action_open(self) -> None:
         self.files.choose_and_open()
 

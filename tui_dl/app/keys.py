@@ -85,6 +85,12 @@ KEYS: tuple[Key, ...] = (
         joins="view.build",
         command=Command("View: Learn", "Labs: activations, conv, pool, backprop, losses, optimizers",
                         "show_view('learn')")),
+    Key("f7", "compare", "everywhere", "compare: run the experiment once per optimizer, activation, lr or batch size",
+        "compare: run the experiment once per optimizer, activation, learning rate or batch size (a dialog; the runs "
+        "go one after another from the same initial weights and their curves are overlaid, each labelled with its "
+        "value)", label="Compare", id="train.compare", show=False,
+        command=Command("Train: compare (sweep)", "Run the experiment once per optimizer, activation, lr or batch "
+                        "size and overlay the curves", "compare")),
     Key("ctrl+t", "toggle_dark", "everywhere", "dark / light theme", label="Theme", id="view.theme", show=False,
         command=Command("Theme: dark / light", "Switch between the dark and light theme", "toggle_dark")),
     Key("ctrl+p", "", "everywhere", "command palette"),  # Textual's App.COMMAND_PALETTE_BINDING
@@ -137,6 +143,12 @@ KEYS: tuple[Key, ...] = (
         label="Zoom result", id="train.zoom-result"),
     Key("l", "toggle_log", "Train", "logarithmic loss axis",
         "logarithmic loss axis (losses that fall by orders of magnitude)", label="Log scale", id="train.log-scale"),
+    Key("left_square_bracket", "cursor(-1)", "Train", "the epoch cursor back / on: each plotted run's exact values",
+        "the epoch cursor back / on (the first press puts it on the last epoch): under the plots, each plotted run's "
+        "exact val accuracy, val loss and train loss at that epoch", label="Cursor ←", id="train.cursor-back",
+        show=False),
+    Key("right_square_bracket", "cursor(1)", "Train", "", label="Cursor →", id="train.cursor-on", show=False,
+        joins="train.cursor-back"),
     # ---------------------------------------------------------------- Runs (RunsView)
     Key("space", "toggle_overlay", "Runs", "tick / untick a run for the overlay", "tick a run for the overlay",
         label="Overlay", id="runs.overlay"),
@@ -200,7 +212,7 @@ def bindings(*where: str) -> list:
             for k in KEYS if k.where in where and k.action]
 
 
-_NAMES = {"question_mark": "?", "escape": "esc", "up": "↑", "down": "↓", "left": "←", "right": "→", "plus": "+",
+_NAMES = {"question_mark": "?", "escape": "esc", "left_square_bracket": "[", "right_square_bracket": "]", "up": "↑", "down": "↓", "left": "←", "right": "→", "plus": "+",
           "minus": "-"}
 
 

@@ -59,6 +59,8 @@ class TrainController:
         self.plot_redraws = 0
         #: ctrl+q was answered "stop and quit": the app exits when the worker has returned.
         self.quit_when_stopped = False
+        #: A comparison sweep's runs still to train: (experiment, run folder); see :meth:`start_sweep`.
+        self.sweep_queue: list[tuple] = []
 
     # ------------------------------------------------------------------ state
     @property
@@ -85,12 +87,13 @@ class TrainController:
         else:
             self.start()
 
-    def start(self) -> None:
+    def start(self, exp=None, run_dir: str | None = None) -> None:
+        """Train ``exp`` (default: the open experiment), into ``run_dir`` (default: a new folder in runs/)."""
         app = self.app
         if self.is_training:
             app.notify("Training is already running (ctrl+r stops it).")
             return
-        exp = app.document.experiment
+        exp = exp if exp is not None else app.document.experiment
         problem = summarize(exp.network).problem_text
         if problem is not None:
             app.notify(f"The network cannot train yet. Fix {problem}", title="Cannot start", severity="error",
@@ -104,7 +107,9 @@ class TrainController:
         self._begin(rec)
         app.status_bar.set(state="starting", epochs=exp.train.epochs, step=None,
                            state_detail=f"run #{rec.id}: loading torch and data…")
-        self._after_begin(rec, exp)
+        if run_dir is not None:  # a sweep's run: overlaid with the others
+            self.overlay_ids.add(rec.id)
+        self._after_begin(rec, exp, run_dir=run_dir)
 
     def resume_run(self, run_dir: str, experiment=None) -> None:
         """Continue a stopped run from its last checkpoint (the trainer reuses its folder)."""
@@ -144,11 +149,53 @@ class TrainController:
         self.active_run_id = rec.id
         self.add_run(rec)
 
-    def _after_begin(self, rec: RunRecord, exp, resume: str | None = None) -> None:
+    def _after_begin(self, rec: RunRecord, exp, resume: str | None = None, run_dir: str | None = None) -> None:
         self.app.action_show_view("train")
         self.app.refresh_bindings()
-        self.app.run_worker(partial(self._train, rec.id, exp, self.control, resume), thread=True, exclusive=True,
-                            group=WORKER_GROUP, exit_on_error=False)
+        self.app.run_worker(partial(self._train, rec.id, exp, self.control, resume, run_dir), thread=True,
+                            exclusive=True, group=WORKER_GROUP, exit_on_error=False)
+
+    # ------------------------------------------------------------------ comparison sweeps (the Compare dialog)
+    def start_sweep(self, axis_text: str) -> None:
+        """Run the open experiment once per value of ``axis_text`` (``train.optimizer.name=sgd,adam``), one after
+        another, into ``runs/sweep-<stamp>/<value>/``; their curves are overlaid, labelled by what differs."""
+        import time
+
+        from tui_dl.core.config.sweep import SweepError, build_combinations, parse_axis
+
+        if self.is_training:
+            self.app.notify("Training is already running (ctrl+r stops it).")
+            return
+        exp = self.app.document.experiment
+        try:
+            combos = build_combinations(exp.to_dict(), [parse_axis(axis_text)], exp.source or "<app>")
+        except SweepError as e:
+            self.app.notify(str(e), title="Cannot compare", severity="error", timeout=8)
+            return
+        folder = f"{self.app.runs_dir}/sweep-{time.strftime('%Y%m%d-%H%M%S')}"
+        self.overlay_ids.clear()
+        self.sweep_queue = [(e, f"{folder}/{c.slug}") for c, e, _notes in combos]
+        self.app.notify(f"{len(combos)} runs, one after another, from the same initial weights: "
+                        f"{', '.join(c.label for c, _e, _n in combos)}", title="Compare", timeout=6)
+        self._next_sweep_run()
+
+    def _next_sweep_run(self) -> None:
+        if not self.sweep_queue or self.is_training or self.app.closing_down:
+            return
+        exp, run_dir = self.sweep_queue.pop(0)
+        self.start(exp, run_dir)
+
+    def _sweep_after(self, rec: RunRecord | None) -> None:
+        """A run ended: the sweep's next one starts, unless this one was stopped or failed (then the rest are
+        dropped; the stopped run itself can be resumed from the Runs view)."""
+        if not self.sweep_queue:
+            return
+        if rec is None or rec.status in ("stopped", "failed", "incomplete") or self.quit_when_stopped:
+            left = len(self.sweep_queue)
+            self.sweep_queue = []
+            self.app.notify(f"compare stopped: {left} run{'s' if left != 1 else ''} not started", timeout=6)
+            return
+        self.app.call_later(self._next_sweep_run)
 
     def stop(self) -> None:
         if self.control is None:
@@ -179,11 +226,14 @@ class TrainController:
         self.refresh_runs()
 
     # ------------------------------------------------------------------ the worker (its own thread)
-    def _train(self, run_id: int, exp, control: TrainingControl, resume: str | None = None) -> int:
+    def _train(self, run_id: int, exp, control: TrainingControl, resume: str | None = None,
+               run_dir: str | None = None) -> int:
         worker = get_current_worker()
         app = self.app
         trainer = app.trainer or real_trainer()
         kwargs = {"resume": resume} if resume else {}
+        if run_dir:
+            kwargs["run_dir"] = run_dir
         events = trainer(exp, runs_dir=app.runs_dir, should_stop=control.stop, ui_thread=True, **kwargs)
         return pump_events(
             events,
@@ -301,6 +351,8 @@ class TrainController:
         app.post_message(TrainingEnded(rec.id if rec else 0, error))
         if self.quit_when_stopped:
             app.exit()
+            return
+        self._sweep_after(rec)
 
     # ------------------------------------------------------------------ the Runs view's choices
     def toggle_overlay(self, run_id: int) -> None:

@@ -36,11 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
         "the run folder; or one image before and after (--show). ε is in pixel units: images in [0, 1] before "
         "normalisation. Images the model already gets wrong count as failures; the attack uses the true labels. "
         "Exit 0 ok, 2 bad input."))
-    p.add_argument("run", metavar="RUN_OR_CKPT", help="a run folder (its last.pt) or a checkpoint such as RUN/best.pt")
+    p.add_argument("run", metavar="RUN_OR_CKPT", nargs="+",
+                   help="a run folder (its last.pt) or a checkpoint such as RUN/best.pt; several runs: their curves "
+                        "side by side (e.g. a plain and an adversarially trained run)")
     p.add_argument("--eps", help="comma-separated ε in [0, 1] (default 0,0.05,0.1,0.15,0.2,0.25,0.3; "
                                  f"with --show one value, default {SHOW_EPS})")
-    p.add_argument("--method", default="fgsm", choices=("fgsm", "pgd"),
-                   help="fgsm: one signed-gradient step; pgd: --steps projected steps (iterative FGSM)")
+    p.add_argument("--method", default="fgsm",
+                   help="fgsm: one signed-gradient step; pgd: --steps projected steps (iterative FGSM); fgsm,pgd: "
+                        "both side by side, with a warning when FGSM accuracy is far above PGD's (gradient masking)")
     p.add_argument("--steps", type=int, help="PGD steps (default 10)")
     p.add_argument("--step-size", type=float, help="PGD step in pixel units (default 2.5·ε/steps)")
     p.add_argument("--no-random-start", action="store_true", help="PGD starts at the image, not a random point")
@@ -63,9 +66,20 @@ def _options(args) -> list[float]:
                                                                  else list(DEFAULT_EPS))
     except ValueError as e:
         raise _UsageError(f"--eps: {e}") from None
+    methods = [m.strip() for m in args.method.split(",")]
+    bad = next((m for m in methods if m not in ("fgsm", "pgd")), None)
+    if bad is not None or len(set(methods)) != len(methods):
+        raise _UsageError(f"--method: invalid choice {args.method!r} (choose from fgsm, pgd, or both: fgsm,pgd)")
+    args.methods = methods
+    args.compare = len(methods) > 1 or len(args.run) > 1
+    if args.compare and (args.show is not None or args.target is not None):
+        raise _UsageError(f"{'--show' if args.show is not None else '--target'} attacks one run with one method; "
+                          f"give one RUN and one --method")
+    if not args.compare:
+        args.run, args.method = args.run[0], methods[0]
     if args.show is not None and len(eps) != 1:
         raise _UsageError(f"--eps: --show draws one ε, not {len(eps)} (e.g. --show {args.show} --eps 0.1)")
-    if args.method != "pgd":
+    if "pgd" not in methods:
         for opt, val in (("--steps", args.steps), ("--step-size", args.step_size)):
             if val is not None:
                 raise _UsageError(f"{opt} applies to --method pgd only")
@@ -113,6 +127,10 @@ def attack_main(argv: list[str]) -> int:
     try:
         args = build_parser().parse_args(argv)
         eps = _options(args)
+        if args.compare:
+            from tui_dl.cli.attack_compare import compare_main
+
+            return compare_main(args, eps, _UsageError)
         return _run(args, eps)
     except _UsageError as e:
         print(f"{PROG}: {e}", file=sys.stderr)

@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run folder to write (default runs/<name>-<timestamp>/)")
     p.add_argument("--runs-dir", default=None, help="parent folder for run folders (default ./runs)")
     p.add_argument("--resume", metavar="RUN_DIR_OR_CKPT", help="continue a run from its last checkpoint")
+    p.add_argument("--sweep", action="append", default=[], metavar="KEY=V1,V2",
+                   help="with --batch: one run per value, from the same initial weights, in one sweep folder with a "
+                        "table (repeatable: every combination): --sweep train.optimizer.name=sgd,momentum,adam")
     p.add_argument("--overwrite", action="store_true",
                    help="with --out: replace the run already in that folder (its run files are deleted first)")
     p.add_argument("--jsonl", action="store_true", help="print events as JSON lines on stdout")
@@ -124,6 +127,10 @@ def _unknown_command(word: str) -> str | None:
             f"(commands: {', '.join(COMMANDS)}; tui-dl --help)")
 
 
+def _is_sweep_folder(path: str) -> bool:
+    return os.path.isfile(os.path.join(os.path.expanduser(path), "sweep.json"))
+
+
 def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     degrade_unencodable(sys.stdout, sys.stderr)
@@ -146,6 +153,15 @@ def _main(argv: list[str] | None = None) -> int:
         from tui_dl.cli.preview import preview_main
 
         return preview_main(args)
+    if args.sweep or (args.resume and args.batch and _is_sweep_folder(args.resume)):
+        if not args.batch:
+            print("tui-dl: --sweep runs headless: add --batch (tui-dl --batch FILE --sweep KEY=V1,V2); in the app, "
+                  "the Compare dialog runs a sweep", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        from tui_dl.cli.sweep import run_sweep
+
+        guard_pipes()
+        return run_sweep(args)
     if args.batch:
         if not args.file and not args.resume:
             print("tui-dl: --batch needs an experiment file or a preset, e.g. tui-dl --batch lenet5 "

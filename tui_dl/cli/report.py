@@ -159,7 +159,8 @@ def config_reference_markdown() -> str:
     out += ["| `train.loss` | `cross_entropy` | loss: a name or `{name: ..., field: value}` (below). |",
             "| `train.optimizer` | `adam` | optimizer: a name or `{name: ..., lr: ...}` (below). |",
             "| `train.scheduler` | `null` | learning-rate schedule, stepped once per epoch (below). |",
-            "| `train.early_stopping` | `null` | `{patience, monitor, min_delta, restore_best}` (below). |"]
+            "| `train.early_stopping` | `null` | `{patience, monitor, min_delta, restore_best}` (below). |",
+            "| `train.adversarial` | `null` | `{eps, fraction, method, steps}`: adversarial training (below). |"]
     for title, table_ in (("Optimizers (`train.optimizer`)", C.OPTIMIZERS), ("Losses (`train.loss`)", C.LOSSES),
                           ("Schedulers (`train.scheduler`)", C.SCHEDULERS)):
         out += ["", f"#### {title}", "", "| name | fields (default) |", "|---|---|"]
@@ -168,6 +169,8 @@ def config_reference_markdown() -> str:
             out.append(f"| `{name}` | {desc} |")
     out += ["", "#### Early stopping (`train.early_stopping`)", ""] + table(C.EARLY_STOPPING_FIELDS,
                                                                           "early_stopping.")
+    out += ["", "#### Adversarial training (`train.adversarial`)", ""] + table(C.ADVERSARIAL_FIELDS,
+                                                                             "adversarial.")
     return "\n".join(out)
 
 

@@ -109,6 +109,9 @@ def experiment_schema() -> dict[str, Any]:
         "early_stopping": {"description": "stop when the monitored metric stops improving (true: the defaults)",
                            "anyOf": [early, {"type": "boolean"}, {"type": "null"}]},
         "lr": {"type": "number", "exclusiveMinimum": 0, "description": "shorthand for the optimizer's lr"},
+        "adversarial": {"description": "train on a mix of clean and adversarial (FGSM or PGD) examples "
+                                       "(true: the defaults)",
+                        "anyOf": [_object(C.ADVERSARIAL_FIELDS), {"type": "boolean"}, {"type": "null"}]},
     }
     return {
         "$schema": SCHEMA_URI,

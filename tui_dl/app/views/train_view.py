@@ -17,6 +17,7 @@ from tui_dl.app.keys import KEYS, bindings, key_name
 from tui_dl.app.messages import ViewMounted
 from tui_dl.app.session import RunRecord, downsample, run_labels
 from tui_dl.app.widgets.colors import overlay_color, palette, rgb_hex
+from tui_dl.app.widgets.plot_cursor import PlotCursor, last_epoch
 from tui_dl.app.widgets.plots import CurvePlot, PlotKey, Series
 from tui_dl.app.widgets.results import ResultPanel
 
@@ -226,6 +227,7 @@ class TrainView(Vertical):
             acc.border_title = "Accuracy %"
             yield acc
         yield PlotKey(id="plot-key")
+        yield PlotCursor(id="plot-cursor")
         with Horizontal(id="bottom-row"):
             log = RunLog(id="log-pane", max_lines=2000, classes="panel", auto_scroll=True)
             log.border_title = "Log"
@@ -314,6 +316,40 @@ class TrainView(Vertical):
         acc.set_series(data.series, empty_text=empty)
         acc.border_subtitle = data.key if acc.series else ""
         key.set_entries(key_entries(rec, others, dark))
+        self._shown = (rec, others)
+        self._show_cursor(acc)
+
+    # ------------------------------------------------------------------ the epoch cursor ([ and ])
+    _shown: tuple = (None, [])
+
+    def action_cursor(self, delta: int) -> None:
+        """Move the epoch cursor (the first press puts it on the last epoch); it reads each run's exact values."""
+        rec, others = self._shown
+        runs = [rec, *others] if rec is not None else []
+        top = last_epoch(runs)
+        if not top:
+            self.app.notify("No epoch has finished yet: the cursor reads values per epoch.", timeout=3)
+            return
+        cursor = self.query_one(PlotCursor)
+        now = cursor.epoch
+        cursor.epoch = top if now is None else max(1, min(top, now + delta))
+        self.update_plots(rec, others)
+
+    def _show_cursor(self, acc: CurvePlot) -> None:
+        cursor = self.query_one(PlotCursor)
+        rec, others = self._shown
+        if cursor.epoch is None or rec is None:
+            cursor.show_at(None, [], {}, {})
+            return
+        runs = [rec, *others]
+        cursor.epoch = min(cursor.epoch, last_epoch(runs)) or None
+        dark = self.app.current_theme.dark
+        labels = {r.id: e[0][0] for r, e in zip(runs, key_entries(rec, others, dark))} if others else \
+            {rec.id: f"#{rec.id}"}
+        cursor.show_at(cursor.epoch, runs, run_colors_for(rec, others, dark), labels)
+        if cursor.epoch is not None and acc.series:
+            acc.set_series(acc.series, ylim=acc.ylim, xlabel=acc.xlabel,
+                           vlines=[*acc.vlines, (float(cursor.epoch), "warning")])
     def update_banner(self, rec: RunRecord | None) -> None:
         banner = self.query_one("#train-banner", Static)
         if rec is None:

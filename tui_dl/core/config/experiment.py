@@ -181,7 +181,7 @@ def _check_train(ck: _Checker, train, path="train") -> C.TrainConfig:
         return cfg
     if not ck.mapping(train, path, getattr(train, "mark", None)):
         return cfg
-    special = ("loss", "optimizer", "scheduler", "early_stopping", "lr")
+    special = ("loss", "optimizer", "scheduler", "early_stopping", "lr", "adversarial")
     plain = ck.fields(train, C.TRAIN_FIELDS, path, skip=special)
     if "device" in plain and not C.DEVICE_RE.match(plain["device"].strip().lower()):
         ck.add(f"{path}.device", f"{plain['device']!r} is not a device: use auto, cpu, cuda, cuda:N or mps",
@@ -212,11 +212,29 @@ def _check_train(ck: _Checker, train, path="train") -> C.TrainConfig:
             es_raw = {}
         if ck.mapping(es_raw, f"{path}.early_stopping", ck.at(train, "early_stopping")):
             es = C.EarlyStopping(**ck.fields(es_raw, C.EARLY_STOPPING_FIELDS, f"{path}.early_stopping"))
+    adv = _check_adversarial(ck, train.get("adversarial"), f"{path}.adversarial", ck.at(train, "adversarial")) \
+        if "adversarial" in train else None
     if opt is not None and opt.name == "sgd" and opt.params.get("nesterov") and not opt.params.get("momentum"):
         ck.add(f"{path}.optimizer.nesterov", "Nesterov needs momentum > 0 (set momentum: 0.9)",
                ck.at(train["optimizer"], "nesterov") if isinstance(train.get("optimizer"), dict) else None)
     return C.TrainConfig(**plain, loss=loss or cfg.loss, optimizer=opt or cfg.optimizer, scheduler=sched,
-                         early_stopping=es)
+                         early_stopping=es, adversarial=adv)
+
+
+def _check_adversarial(ck: _Checker, raw, path: str, at) -> C.Adversarial | None:
+    """``adversarial: {eps: 0.1, fraction: 0.5, method: fgsm}`` (``true``: the defaults; null/false: off)."""
+    if raw in (None, False):
+        return None
+    if raw is True:
+        raw = {}
+    if not ck.mapping(raw, path, at):
+        return None
+    values = ck.fields(raw, C.ADVERSARIAL_FIELDS, path)
+    if "steps" in values and values.get("method", C.Adversarial.method) != "pgd":
+        ck.add(f"{path}.steps", "steps applies to method: pgd only (FGSM is one step); add method: pgd or "
+                                "remove steps", ck.at(raw, "steps"))
+        values.pop("steps")
+    return C.Adversarial(**values)
 
 
 def _check_data(ck: _Checker, data, path="data") -> C.DataConfig:
@@ -270,6 +288,11 @@ def experiment_from_data(data: Any, source: str, warnings: list[str] | None = No
         layers = _check_layers(ck, data["layers"], "layers", ck.at(data, "layers"))
     dcfg = _check_data(ck, data.get("data"))
     tcfg = _check_train(ck, data.get("train"))
+    if tcfg.adversarial is not None and dcfg.name in C.TOY_DATASETS:
+        train = data.get("train")
+        ck.add("train.adversarial", f"adversarial training perturbs images (ε in pixel units, images in [0, 1]); "
+                                    f"data.name {dcfg.name!r} is a 2-D toy set of points. Use an image dataset or "
+                                    f"remove train.adversarial", ck.at(train, "adversarial"))
     if ck.problems:
         raise ConfigError(source, ck.problems)
     return Experiment(name=str(name), description=description.strip(), network=NetworkSpec(input_shape, layers),

@@ -101,6 +101,19 @@ EARLY_STOPPING_FIELDS: tuple[Field, ...] = (
     Field("restore_best", "bool", True, "finish with the best epoch's weights"),
 )
 
+#: ``train.adversarial``: train on a mix of clean and adversarial examples (Goodfellow et al. 2014 with FGSM,
+#: Madry et al. 2018 with PGD). ε is in pixel units (images in [0, 1] before normalisation).
+ADVERSARIAL_METHODS = ("fgsm", "pgd")
+ADVERSARIAL_FIELDS: tuple[Field, ...] = (
+    Field("eps", "float", 0.1, "perturbation size ε in pixel units (images in [0, 1]; MNIST papers use 0.3)",
+          min=0, max=1),
+    Field("fraction", "float", 0.5, "share of each batch replaced by its adversarial version", min=0,
+          min_exclusive=True, max=1),
+    Field("method", "choice", "fgsm", "fgsm: one signed-gradient step; pgd: `steps` projected steps from a random "
+          "start (stronger, `steps`× slower)", choices=ADVERSARIAL_METHODS),
+    Field("steps", "int", 7, "PGD steps of 2.5·ε/steps each (method: pgd only)", min=1, max=1000),
+)
+
 DEVICE_RE = re.compile(r"^(auto|cpu|mps|xpu|cuda(:\d+)?)$")
 
 TRAIN_FIELDS: tuple[Field, ...] = (
@@ -151,6 +164,7 @@ def _defaults(fields: tuple[Field, ...]) -> dict[str, Any]:
 
 
 _ES, _DATA, _TRAIN = _defaults(EARLY_STOPPING_FIELDS), _defaults(DATA_FIELDS), _defaults(TRAIN_FIELDS)
+_ADV = _defaults(ADVERSARIAL_FIELDS)
 #: The loss and optimizer used when ``train:`` names none.
 DEFAULT_LOSS, DEFAULT_OPTIMIZER = "cross_entropy", "adam"
 
@@ -161,6 +175,22 @@ class EarlyStopping:
     monitor: str = _ES["monitor"]
     min_delta: float = _ES["min_delta"]
     restore_best: bool = _ES["restore_best"]
+
+
+@dataclass(frozen=True)
+class Adversarial:
+    """``train.adversarial``: replace ``fraction`` of every batch by its FGSM (or PGD) version at ``eps``."""
+
+    eps: float = _ADV["eps"]
+    fraction: float = _ADV["fraction"]
+    method: str = _ADV["method"]
+    steps: int = _ADV["steps"]
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in ADVERSARIAL_FIELDS}
+        if self.method != "pgd":
+            out.pop("steps")
+        return out
 
 
 @dataclass(frozen=True)
@@ -194,6 +224,7 @@ class TrainConfig:
     limit_batches: int | None = _TRAIN["limit_batches"]
     grad_clip: float | None = _TRAIN["grad_clip"]
     checkpoints: bool = _TRAIN["checkpoints"]
+    adversarial: Adversarial | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The YAML ``train:`` mapping: epochs and batch size, loss and optimizer, the other plain fields,
@@ -207,4 +238,6 @@ class TrainConfig:
         out["early_stopping"] = (
             {f.name: getattr(self.early_stopping, f.name) for f in EARLY_STOPPING_FIELDS}
             if self.early_stopping else None)
+        if self.adversarial is not None:  # written only when set: files without it stay as they were
+            out["adversarial"] = self.adversarial.to_dict()
         return out

@@ -42,6 +42,8 @@ from tui_dl.core.model.shapes import Summary
 from tui_dl.core.runs.checkpoint import atomic_save, load_checkpoint, resolve_checkpoint_path
 from tui_dl.core.runs.folder import RunWriter, new_run_dir
 from tui_dl.core.runs.lock import RunFolderBusy
+from tui_dl.core.runs.provenance import state_sha256
+from tui_dl.core.training.adversarial import describe as describe_adversarial, make_perturber
 from tui_dl.core.training.best_epoch import best_fields, monitor_source
 from tui_dl.core.training.divergence import EXPLODE_FACTOR, EXPLODE_FLOOR, DivergenceGuard
 from tui_dl.core.training.errors import SetupError, TrainError, WriteError, is_oom, oom_error, write_error
@@ -118,6 +120,7 @@ class Engine:
     test: tuple[torch.Tensor, torch.Tensor] | None
     step: Step
     params: int
+    init_sha256: str = ""           # the SHA-256 of the seeded initial weights (core/runs/provenance.py)
 
 
 def prepare(exp: Experiment, data: LoadedData, *, device: torch.device | str = "auto", summary: Summary | None = None,
@@ -133,6 +136,7 @@ def prepare(exp: Experiment, data: LoadedData, *, device: torch.device | str = "
         model = build_model(exp.network, summary=summary)
     except SpecError as e:
         raise SetupError(f"the network is not valid: {e}") from None
+    init_sha256 = state_sha256(model.state_dict())  # depends on the seed and the network only
     if POOL_BEFORE_RELU:
         pool_before_relu(model)
     plan = plan_run(exp, data, device=device, model=model, summary=summary, checkpoint=checkpoint,
@@ -158,8 +162,12 @@ def prepare(exp: Experiment, data: LoadedData, *, device: torch.device | str = "
         if is_oom(e):
             raise TrainError(f"the dataset does not fit in {dev.type} memory; use --device cpu") from None
         raise
-    step = make_step(plan, model, optimizer, prep, *train, cfg.grad_clip, flush_denormal=FLUSH_DENORMAL)
-    return Engine(plan, model, optimizer, impl, scheduler, prep, train, val, test, step, count_parameters(model)[0])
+    perturb = make_perturber(cfg.adversarial, model, plan.objective.loss, data.mean, data.std, seed=cfg.seed,
+                             split=plan.step == "split")
+    step = make_step(plan, model, optimizer, prep, *train, cfg.grad_clip, flush_denormal=FLUSH_DENORMAL,
+                     perturb=perturb)
+    return Engine(plan, model, optimizer, impl, scheduler, prep, train, val, test, step, count_parameters(model)[0],
+                  init_sha256)
 
 
 class _Trainer:
@@ -213,7 +221,8 @@ class _Trainer:
                       "dataset": {"name": d.name, "train_size": len(d.train),
                                   "val_size": len(d.val) if d.val is not None else 0, "test_size": len(d.test),
                                   "classes": list(d.classes), "fallback_reason": d.fallback_reason},
-                      "inference": inference_facts(d, exp.network.input_shape)}
+                      "inference": inference_facts(d, exp.network.input_shape),
+                      "init_sha256": (ck or {}).get("init_sha256") or eng.init_sha256}
 
     # -- checkpoints ----------------------------------------------------------------------------
     def _checkpoint(self, status: str) -> dict[str, Any]:
@@ -373,6 +382,8 @@ class _Trainer:
                                         + (", channels-last" if plan.channels_last else "")
                                         + (f", each batch split across {plan.lanes} CPU threads" if plan.lanes > 1
                                            else f", {plan.threads} CPU thread" + ("s" if plan.threads != 1 else ""))))
+        if cfg.adversarial is not None:
+            yield self._emit(Notice("info", describe_adversarial(cfg.adversarial)))
         if not resumed and cfg.checkpoints:
             # the initial weights: a good checkpoint exists even if the first epoch diverges
             self._save("last.pt", self._checkpoint("running"))
@@ -549,7 +560,7 @@ class _Trainer:
                               monitor_value=s.best.value, train_seconds=train_seconds, lanes=plan.lanes,
                               optimizer_impl=eng.opt_impl, channels_last=plan.channels_last,
                               dataset_source=self.data.source, versions=versions(),
-                              inference=self.facts["inference"])
+                              inference=self.facts["inference"], init_sha256=self.facts["init_sha256"])
         try:
             self.writer.write_summary(summary)
         except OSError as e:

@@ -49,6 +49,10 @@ class Step(Protocol):
     def close(self) -> None: ...
 
 
+#: ``perturb(xb, yb, idx) -> xb``: a change to each normalised batch before the forward pass (adversarial training)
+Perturb = Callable[[torch.Tensor, torch.Tensor, "torch.Tensor | None"], torch.Tensor]
+
+
 def _trainable(model: torch.nn.Module) -> list[torch.nn.Parameter]:
     return [p for p in model.parameters() if p.requires_grad]
 
@@ -60,15 +64,17 @@ class PlainStep:
 
     def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, objective: Objective,
                  prep: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor,
-                 grad_clip: float | None = None):
+                 grad_clip: float | None = None, *, perturb: Perturb | None = None):
         self.model, self.optimizer, self.objective = model, optimizer, objective
         self.prep, self.x, self.y = prep, x, y
-        self.grad_clip = grad_clip
+        self.grad_clip, self.perturb = grad_clip, perturb
         self.params = _trainable(model)
 
     def __call__(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         xb = self.prep(self.x.index_select(0, idx))
         yb = self.y.index_select(0, idx)
+        if self.perturb is not None:  # adversarial training (core/training/adversarial.py)
+            xb = self.perturb(xb, yb, idx)
         out = self.model(xb)
         loss = self.objective.loss(out, yb)
         self.optimizer.zero_grad(set_to_none=True)
@@ -90,11 +96,17 @@ class SplitStep:
 
     def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, objective: Objective,
                  prep: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor,
-                 grad_clip: float | None = None, *, lanes: int, flush_denormal: bool = False):
+                 grad_clip: float | None = None, *, lanes: int, flush_denormal: bool = False,
+                 perturb: Perturb | None = None):
         self.optimizer, self.grad_clip = optimizer, grad_clip
         self.params = _trainable(model)
-        self.splitter = BatchSplitter(model, lanes, lambda idx: (prep(x.index_select(0, idx)), y.index_select(0, idx)),
-                                      objective.loss, objective.correct, flush_denormal=flush_denormal)
+
+        def batch(idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # run by each lane on its part
+            xb, yb = prep(x.index_select(0, idx)), y.index_select(0, idx)
+            return (xb if perturb is None else perturb(xb, yb, idx)), yb
+
+        self.splitter = BatchSplitter(model, lanes, batch, objective.loss, objective.correct,
+                                      flush_denormal=flush_denormal)
 
     def __call__(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         loss, correct = self.splitter.step(idx)
@@ -116,10 +128,10 @@ class FullBatchStep:
 
     def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, objective: Objective,
                  prep: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor,
-                 grad_clip: float | None = None, *, chunk: int):
+                 grad_clip: float | None = None, *, chunk: int, perturb: Perturb | None = None):
         self.model, self.optimizer, self.objective = model, optimizer, objective
         self.prep, self.x, self.y = prep, x, y
-        self.grad_clip, self.chunk = grad_clip, chunk
+        self.grad_clip, self.chunk, self.perturb = grad_clip, chunk, perturb
         self.params = _trainable(model)
 
     def __call__(self, idx: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -131,6 +143,8 @@ class FullBatchStep:
         for s in range(0, n, self.chunk):
             xb = self.prep(x[s:s + self.chunk])
             yb = y[s:s + self.chunk]
+            if self.perturb is not None:
+                xb = self.perturb(xb, yb, torch.arange(s, s + yb.shape[0]))
             out = model(xb)
             loss = obj.loss(out, yb) * (yb.shape[0] / n)
             loss.backward()
@@ -146,15 +160,17 @@ class FullBatchStep:
 
 
 def make_step(plan, model: torch.nn.Module, optimizer: torch.optim.Optimizer, prep, x: torch.Tensor,
-              y: torch.Tensor, grad_clip: float | None = None, *, flush_denormal: bool = False) -> Step:
+              y: torch.Tensor, grad_clip: float | None = None, *, flush_denormal: bool = False,
+              perturb: Perturb | None = None) -> Step:
     """The step strategy the plan (a :class:`~tui_dl.core.training.plan.RunPlan`) chose, on the training
-    tensors ``x``, ``y`` (already on the plan's device)."""
+    tensors ``x``, ``y`` (already on the plan's device). ``perturb(xb, yb, idx) -> xb``: adversarial training's
+    change to each normalised batch (:mod:`tui_dl.core.training.adversarial`), or None."""
     args = (model, optimizer, plan.objective, prep, x, y, grad_clip)
     if plan.step == "full_batch":
-        return FullBatchStep(*args, chunk=plan.eval_batch_size)
+        return FullBatchStep(*args, chunk=plan.eval_batch_size, perturb=perturb)
     if plan.step == "split":
-        return SplitStep(*args, lanes=plan.lanes, flush_denormal=flush_denormal)
-    return PlainStep(*args)
+        return SplitStep(*args, lanes=plan.lanes, flush_denormal=flush_denormal, perturb=perturb)
+    return PlainStep(*args, perturb=perturb)
 
 
 def loss_sum_dtype(device: torch.device) -> torch.dtype:

@@ -1,0 +1,158 @@
+"""``tui-dl attack RUN1 RUN2 ... --method fgsm,pgd``: accuracy against ε of several runs under several attacks,
+side by side, so a student sees the trade of adversarial training (clean accuracy against robustness) and
+whether a run that looks robust to FGSM is broken by PGD (gradient masking, :mod:`tui_dl.core.insight.robustness`).
+
+Each run's curves are written into its folder as ``attack-<method>.json`` (the object ``tui-dl attack RUN
+--method M --json`` prints); ``--json`` prints them all in one object. torch loads only once the options are valid.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+import sys
+
+from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+
+PROG = "tui-dl attack"
+_NAMES = {"fgsm": "FGSM", "pgd": "PGD"}
+
+
+def compare_main(args, eps: list[float], usage_error) -> int:
+    """Attack every run in ``args.run`` with every method in ``args.methods`` at each ε."""
+    from tui_dl.core.data import DataError
+    from tui_dl.core.device import DeviceError, resolve_device
+    from tui_dl.core.insight.attacks import accuracy_vs_eps
+    from tui_dl.core.insight.model_io import CheckpointError, load_trained
+    from tui_dl.core.runs.atomic import atomic_write
+
+    if len(args.run) > len(string.ascii_uppercase):
+        raise usage_error(f"at most {len(string.ascii_uppercase)} runs at once")
+    try:
+        device = resolve_device(args.device)
+    except DeviceError as e:
+        raise usage_error(f"--device: {e}") from None
+    trained = []
+    for run in args.run:
+        try:
+            trained.append(load_trained(run, device=device))
+        except (CheckpointError, DataError) as e:
+            print(f"{PROG}: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    pgd = dict(steps=args.steps or 10, step_size=args.step_size, random_start=not args.no_random_start)
+    results = []
+    for t in trained:
+        curves = {}
+        for m in args.methods:
+            curves[m] = accuracy_vs_eps(t, eps, method=m, limit=args.limit, batch_size=args.batch_size,
+                                        seed=args.seed, **pgd)
+        results.append((t, curves))
+    obj = comparison_json(results)
+    if args.json:
+        print(json.dumps(obj))
+    else:
+        print("\n".join(comparison_table(results, eps)))
+    rc = EXIT_OK
+    for t, curves in results:
+        for m, curve in curves.items():
+            out = t.run_dir / f"attack-{m}.json"
+            try:
+                atomic_write(out, lambda f, c=curve: f.write(json.dumps(c.to_json(), indent=1) + "\n"))
+            except OSError as e:
+                print(f"{PROG}: could not write {out}: {e.strerror or e}", file=sys.stderr)
+                rc = EXIT_FAILED
+    if not args.json and rc == EXIT_OK:
+        print("wrote " + ", ".join(f"{t.run_dir}/attack-{{{','.join(c)}}}.json" for t, c in results))
+    return rc
+
+
+def _masking(curves):
+    from tui_dl.core.insight.robustness import gradient_masking
+
+    if "fgsm" not in curves or "pgd" not in curves:
+        return []
+    f, p = curves["fgsm"], curves["pgd"]
+    return gradient_masking(f.eps, f.accuracy, p.accuracy)
+
+
+def _training_eps(t) -> float | None:
+    """The ε the run was adversarially trained against (train.adversarial), or None."""
+    exp = getattr(t, "experiment", None)
+    adv = getattr(getattr(exp, "train", None), "adversarial", None)
+    return None if adv is None else float(adv.eps)
+
+
+def comparison_json(results) -> dict:
+    from tui_dl.core.insight.attack_settings import CONVENTION
+    from tui_dl.core.insight.robustness import MADRY_REFERENCE
+
+    from tui_dl.core.insight.robustness import split_at_training_eps
+
+    def found(t, curves):
+        within, _beyond = split_at_training_eps(_masking(curves), _training_eps(t))
+        return [{"eps": m.eps, "fgsm": m.fgsm, "pgd": m.pgd} for m in within]
+
+    return {"runs": [{"run": str(t.run_dir), "adversarial_training_eps": _training_eps(t),
+                      "curves": {m: c.to_json() for m, c in curves.items()}, "gradient_masking": found(t, curves)}
+                     for t, curves in results],
+            "reference": MADRY_REFERENCE, "convention": CONVENTION}
+
+
+def comparison_table(results, eps: list[float]) -> list[str]:
+    """The text: a legend (A = run ...), one row per ε with a column per run and method, then the findings."""
+    from tui_dl.core.insight.attack_settings import CONVENTION
+    from tui_dl.core.insight.robustness import (MADRY_REFERENCE, MASKING_GAP, beyond_training_line, masking_line,
+                                                split_at_training_eps)
+
+    letters = string.ascii_uppercase
+    lines = []
+    for k, (t, curves) in enumerate(results):
+        n = next(iter(curves.values())).n
+        lines.append(f"{letters[k]} = {t.run_dir}  ({t.describe()}"
+                     + (f"; attacked: the first {n:,}" if n != t.n_test else "") + ")")
+    some = next(iter(results[0][1].values()))
+    pgd = next((c for _t, cs in results for m, c in cs.items() if m == "pgd"), None)
+    if pgd is not None:
+        lines.append(f"PGD: {pgd.steps} steps of " + (f"{pgd.step_size:g}" if pgd.step_size is not None else
+                                                      "2.5·ε/steps") +
+                     (", random start" if pgd.random_start else ", no random start") + "; ε in pixel units")
+    lines.append("")
+    head = ["ε"] + [f"{letters[k]} {_NAMES[m]}" for k, (_t, cs) in enumerate(results) for m in cs]
+    rows = [head]
+    for i, e in enumerate(some.eps):
+        rows.append([f"{e:.3f}"] + [f"{100 * c.accuracy[i]:.2f}%" for _t, cs in results for c in cs.values()])
+    widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
+    lines += ["  ".join(cell.rjust(widths[c]) for c, cell in enumerate(r)) for r in rows]
+    lines.append("")
+    said = False
+    for k, (t, curves) in enumerate(results):
+        train_eps = _training_eps(t)
+        within, beyond = split_at_training_eps(_masking(curves), train_eps)
+        text = masking_line(f"{letters[k]}", within)
+        if text:
+            lines.append(text)
+            said = True
+        if train_eps is not None and beyond_training_line(letters[k], train_eps, beyond):
+            lines.append(beyond_training_line(letters[k], train_eps, beyond))
+    if len(results) > 1:
+        lines += _trade(results)
+    if not said and all("fgsm" in cs and "pgd" in cs for _t, cs in results):
+        lines.append(f"no gradient masking: at every ε, FGSM accuracy is less than {100 * MASKING_GAP:.0f} points "
+                     "above PGD accuracy (PGD is the stronger attack; its column is the one to trust)")
+    lines += [f"reference: {MADRY_REFERENCE}", CONVENTION]
+    return lines
+
+
+def _trade(results) -> list[str]:
+    """Clean accuracy against accuracy under the strongest attack at the largest ε, per run."""
+    letters = string.ascii_uppercase
+    parts = []
+    for k, (_t, curves) in enumerate(results):
+        strongest = curves.get("pgd") or next(iter(curves.values()))
+        clean = strongest.clean_accuracy
+        top = max(range(len(strongest.eps)), key=lambda i: strongest.eps[i])
+        parts.append(f"{letters[k]} {100 * clean:.2f}% clean → {100 * strongest.accuracy[top]:.2f}% under "
+                     f"{_NAMES[strongest.method]} at ε = {strongest.eps[top]:g}" if clean == clean else
+                     f"{letters[k]} {100 * strongest.accuracy[top]:.2f}% under {_NAMES[strongest.method]} at "
+                     f"ε = {strongest.eps[top]:g}")
+    return ["the trade: " + "; ".join(parts)]

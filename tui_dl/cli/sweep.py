@@ -1,0 +1,259 @@
+"""``tui-dl --batch FILE --sweep KEY=V1,V2 [--sweep ...]``: a comparison sweep, headless.
+
+One run per combination of the swept values (:mod:`tui_dl.core.config.sweep`), one after another, each in its
+own folder under one sweep folder (``runs/sweep-<stamp>/optimizer.name=adam/``), then a table: best val
+accuracy, final train loss, test accuracy, wall time and img/s per run, and whether the runs started from the
+same initial weights (``init_sha256`` in each summary.json). Every run keeps the file's seed, so the network
+starts from the same weights (unless the swept value changes the network) and sees the batches in the same
+order: the curves differ only by what was swept.
+
+The sweep folder holds ``sweep.json`` (the file, the overrides, the axes, each run's result) and ``table.md``.
+Ctrl+C stops the run in progress with a checkpoint (as ``--batch`` does); running the same command again (or
+``--resume SWEEPDIR``) skips the finished runs, resumes the interrupted one from its checkpoint and runs the
+rest. Each run is a ``--batch`` run (the same printing, exit codes and resume machinery).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+
+SWEEP_JSON = "sweep.json"
+DONE = ("completed", "early_stopped", "diverged")
+
+
+class _Bad(Exception):
+    pass
+
+
+def _read_sweep_json(folder: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((folder / SWEEP_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _write_json(path: Path, obj) -> None:
+    from tui_dl.core.runs.atomic import atomic_write
+
+    atomic_write(path, lambda f: f.write(json.dumps(obj, indent=1, ensure_ascii=False) + "\n"))
+
+
+def _identity(file: str, overrides: list[str], axes) -> dict[str, Any]:
+    """What makes two commands the same sweep: the file, the --set overrides and the axes."""
+    return {"file": str(Path(file).expanduser().resolve()), "overrides": list(overrides),
+            "axes": [[a.key, list(a.values)] for a in axes]}
+
+
+def _find_unfinished(runs_dir: Path, ident: dict[str, Any]) -> Path | None:
+    """The newest sweep folder of the same command whose runs are not all done."""
+    if not runs_dir.is_dir():
+        return None
+    for folder in sorted(runs_dir.glob("sweep-*"), reverse=True):
+        js = _read_sweep_json(folder)
+        if js and js.get("identity") == ident and not js.get("finished"):
+            return folder
+    return None
+
+
+def _new_sweep_dir(runs_dir: Path) -> Path:
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"sweep-{time.strftime('%Y%m%d-%H%M%S')}"
+    for i in range(1, 1000):
+        p = runs_dir / (stem if i == 1 else f"{stem}-{i}")
+        try:
+            p.mkdir()
+            return p
+        except FileExistsError:
+            continue
+    raise OSError(f"could not create a sweep folder in {runs_dir}")
+
+
+def _load_base(file: str, overrides: list[str]):
+    from tui_dl.core.config.experiment import apply_overrides, experiment_from_data
+    from tui_dl.core.config.yamlio import read_text, read_yaml
+
+    data, _warnings = read_yaml(read_text(file), file)
+    if overrides:
+        data = apply_overrides(data, overrides)
+    experiment_from_data(data, file)  # the base itself must be valid (its messages name the file's lines)
+    return data
+
+
+def _summary(run_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _row(combo, run_dir: Path, status: str) -> dict[str, Any]:
+    s = _summary(run_dir) or {}
+    hv = (s.get("highest_val_accuracy") or {}).get("value")
+    return {"slug": combo.slug, "label": combo.label, "settings": [list(kv) for kv in combo.settings],
+            "run_dir": str(run_dir), "status": s.get("status", status),
+            "best_val_accuracy": hv, "final_train_loss": (s.get("final") or {}).get("train_loss"),
+            "test_accuracy": s.get("test_accuracy"), "seconds": s.get("seconds"),
+            "images_per_second": s.get("train_images_per_second"), "init_sha256": s.get("init_sha256")}
+
+
+def _pct(v) -> str:
+    return "—" if v is None or not math.isfinite(v) else f"{100 * v:.2f}%"
+
+
+def _num(v, fmt="{:.4f}") -> str:
+    return "—" if v is None or not math.isfinite(v) else fmt.format(v)
+
+
+def sweep_table(rows: list[dict[str, Any]]) -> list[str]:
+    """The sweep's table (markdown-style, readable as text) and the line about the initial weights."""
+    head = ["run", "status", "best val acc", "final train loss", "test acc", "wall time", "img/s", "init"]
+    body = [[r["label"], r["status"], _pct(r["best_val_accuracy"]), _num(r["final_train_loss"]),
+             _pct(r["test_accuracy"]), _num(r["seconds"], "{:.1f} s"), _num(r["images_per_second"], "{:,.0f}"),
+             (r["init_sha256"] or "—")[:8]] for r in rows]
+    widths = [max(len(x[c]) for x in [head, *body]) for c in range(len(head))]
+    line = lambda cells: "| " + " | ".join(c.ljust(widths[i]) for i, c in enumerate(cells)) + " |"  # noqa: E731
+    out = [line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, body)]
+    hashes = {r["init_sha256"] for r in rows if r["init_sha256"]}
+    if len(hashes) == 1 and all(r["init_sha256"] for r in rows):
+        out.append(f"every run started from the same initial weights (init_sha256 {next(iter(hashes))[:16]}…) "
+                   "and saw the batches in the same order")
+    elif len(hashes) > 1:
+        out.append("the initial weights differ between runs (init column): the swept value changes the network's "
+                   "weights (e.g. an activation with parameters, a layer size) or the seed")
+    return out
+
+
+def run_sweep(args) -> int:
+    """``tui-dl --batch FILE --sweep ...`` (``args`` from the main parser); returns the exit code."""
+    try:
+        return _run_sweep(args)
+    except _Bad as e:
+        print(f"tui-dl: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("\ninterrupted between runs: run the same command again to continue the sweep", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _plan(args):
+    """(sweep folder or None, file, overrides, axes, combinations) from the command line, or _Bad."""
+    from tui_dl.core.config.experiment import ConfigError
+    from tui_dl.core.config.sweep import SweepError, build_combinations, parse_axis
+
+    folder = None
+    file, overrides = args.file, list(args.overrides)
+    try:
+        axes = [parse_axis(t) for t in args.sweep]
+    except SweepError as e:
+        raise _Bad(str(e)) from None
+    if args.resume:
+        folder = Path(args.resume).expanduser()
+        js = _read_sweep_json(folder)
+        if js is None:
+            raise _Bad(f"--resume {args.resume}: no {SWEEP_JSON} there; give the sweep folder "
+                       f"(runs/sweep-<stamp>) or run the sweep command again without --resume")
+        ident = js["identity"]
+        if axes and [[a.key, list(a.values)] for a in axes] != ident["axes"]:
+            raise _Bad(f"--resume {args.resume}: that sweep swept {_axes_text(ident['axes'])}, not "
+                       f"{_axes_text([[a.key, list(a.values)] for a in axes])}; leave out --sweep to continue it")
+        file, overrides = ident["file"], list(ident["overrides"])
+        axes = [parse_axis(f"{k}={','.join(v)}") for k, v in ident["axes"]]
+    if not axes:
+        raise _Bad("--sweep needs KEY=VALUE1,VALUE2, e.g. --sweep train.optimizer.name=sgd,momentum,adam")
+    if not file:
+        raise _Bad("--sweep needs an experiment file or a preset, e.g. tui-dl --batch lenet5 --sweep "
+                   "train.optimizer.name=sgd,adam")
+    try:
+        base = _load_base(file, overrides)
+        combos = build_combinations(base, axes, file)
+    except ConfigError as e:
+        raise _Bad(str(e)) from None
+    except SweepError as e:
+        raise _Bad(str(e)) from None
+    return folder, file, overrides, axes, combos
+
+
+def _axes_text(axes) -> str:
+    return " ".join(f"{k}={','.join(v)}" for k, v in axes)
+
+
+def _run_sweep(args) -> int:
+    from tui_dl.cli.batch import prepare_out_folder, run_batch
+
+    folder, file, overrides, axes, combos = _plan(args)
+    ident = _identity(file, overrides, axes)
+    runs_dir = Path(args.runs_dir or "runs").expanduser()
+    human = sys.stderr if args.jsonl else sys.stdout
+    if folder is None and args.out:
+        folder = Path(args.out).expanduser()
+        js = _read_sweep_json(folder) if folder.is_dir() else None
+        if js is not None and js.get("identity") != ident:
+            raise _Bad(f"--out {args.out} holds another sweep ({_axes_text(js['identity']['axes'])}); choose "
+                       f"another folder")
+        if js is None and folder.is_dir() and any(folder.iterdir()):
+            raise _Bad(f"--out {args.out} is not empty and holds no sweep: choose an empty or new folder")
+    if folder is None:
+        folder = _find_unfinished(runs_dir, ident)
+        if folder is not None:
+            print(f"continuing the unfinished sweep in {folder}", file=human, flush=True)
+    try:
+        if folder is None:
+            folder = _new_sweep_dir(runs_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "configs").mkdir(exist_ok=True)
+    except OSError as e:
+        raise _Bad(f"cannot write the sweep folder: {e.strerror or e}") from None
+    record: dict[str, Any] = {"identity": ident, "command": sys.argv[1:], "finished": False,
+                              "runs": [_row(c, folder / c.slug, "pending") for c, _e, _n in combos]}
+    _write_json(folder / SWEEP_JSON, record)
+    print(f"sweep: {len(combos)} runs of {file} ({_axes_text(ident['axes'])}) in {folder}", file=human, flush=True)
+    failed = False
+    for i, (combo, exp, notes) in enumerate(combos):
+        run_dir = folder / combo.slug
+        done = _summary(run_dir)
+        if done is not None and done.get("status") in DONE:
+            print(f"[{i + 1}/{len(combos)}] {combo.label}: already {done['status']}, skipped", file=human, flush=True)
+            continue
+        print(f"\n[{i + 1}/{len(combos)}] {combo.label}", file=human, flush=True)
+        for n in notes:
+            print(f"  note: {n}", file=human, flush=True)
+        run_args = argparse.Namespace(file=None, overrides=[], resume=None, out=None, jsonl=args.jsonl,
+                                      quiet=args.quiet, runs_dir=str(runs_dir), overwrite=False)
+        if (run_dir / "last.pt").is_file():
+            run_args.resume = str(run_dir)
+        else:
+            cfg = folder / "configs" / f"{combo.slug}.yaml"
+            exp.name = f"{exp.name} ({combo.label})"
+            cfg.write_text(exp.to_yaml(), encoding="utf-8")
+            problem = prepare_out_folder(run_dir, overwrite=True)  # a run that never saved a checkpoint
+            if problem:
+                raise _Bad(problem)
+            run_args.file, run_args.out = str(cfg), str(run_dir)
+        rc = run_batch(run_args)
+        record["runs"][i] = _row(combo, run_dir, "stopped" if rc == EXIT_INTERRUPTED else "failed")
+        _write_json(folder / SWEEP_JSON, record)
+        if rc == EXIT_INTERRUPTED:
+            print(f"\nsweep interrupted at run {i + 1}/{len(combos)} ({combo.label}); continue it with the same "
+                  f"command, or: tui-dl --batch --resume {folder}", file=sys.stderr, flush=True)
+            return EXIT_INTERRUPTED
+        if rc == EXIT_BAD_INPUT:
+            print(f"tui-dl: the sweep stops: run {combo.label} could not start (see above)", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        failed = failed or rc != EXIT_OK
+    record["runs"] = [_row(c, folder / c.slug, "missing") for c, _e, _n in combos]
+    record["finished"] = True
+    table = sweep_table(record["runs"])
+    record["table"] = table
+    _write_json(folder / SWEEP_JSON, record)
+    (folder / "table.md").write_text("\n".join(table) + "\n", encoding="utf-8")
+    print("\n" + "\n".join(table), file=human, flush=True)
+    print(f"sweep folder: {folder}  (sweep.json, table.md, one run folder per row)", file=human, flush=True)
+    return EXIT_FAILED if failed else EXIT_OK
