@@ -28,14 +28,7 @@ if TYPE_CHECKING:
 WORKER_GROUP = "insight"
 #: Maps drawn per layer (a wide layer shows its first ones and says so).
 MAX_MAPS = 32
-#: The colour that marks an adversarial pixel where the clamp to [0, 1] cut the step (blended half-way in).
-CUT_MARK = (255, 176, 0)
 Reply = Callable[[object, str], None]
-
-
-def _blend(p, mark=CUT_MARK, share: float = 0.5):
-    r, g, b = (p, p, p) if isinstance(p, int) else p
-    return tuple(int(round((1 - share) * v + share * m)) for v, m in zip((r, g, b), mark))
 
 
 class InsightController:
@@ -195,15 +188,15 @@ class InsightController:
         ex = example(trained, index, s.eps, method=s.method, target=s.target, steps=s.steps, step_size=s.step_size)
         sign = ex.sign.sum(0).sign().tolist()
         cut = ex.cut.any(0).tolist()
-        adv = image_rows(ex.adversarial)
-        marked = [[_blend(p) if c else p for p, c in zip(row, crow)] for row, crow in zip(adv, cut)]
         found = smallest_eps(trained, [index], method=s.method, steps=s.steps)
         true = ex.true
         return AttackRecord(s, index, trained.class_name(true), image_rows(ex.original),
-                            signs_rgb(sign, cut if s.eps > 0 else None), marked, trained.class_name(ex.before),
+                            signs_rgb(sign, cut if s.eps > 0 else None), image_rows(ex.adversarial), cut,
+                            trained.class_name(ex.before),
                             ex.before_confidence, trained.class_name(ex.after), ex.after_confidence, ex.fooled,
                             ex.before == true, ex.after == true, ex.cut_pixels, int(ex.cut.numel()),
-                            ex.eps_over_std, found[0] if found else None, found is not None)
+                            ex.eps_over_std, found[0] if found else None, found is not None, trained.classes,
+                            trained.std)
 
     def attack_curve(self, source: Path, settings: AttackSettings, eps: list[float], stop: threading.Event,
                      progress: Callable[[int, int], None], reply: Reply, examples: int = 4) -> None:

@@ -116,7 +116,8 @@ class AttackRecord:
     true_name: str
     original: Pixels
     sign: Pixels                 # (r, g, b): red pushed up, blue pushed down, dim where the clamp cut
-    adversarial: Pixels          # cut pixels marked
+    adversarial: Pixels
+    cut: list[list[bool]]        # where the clamp to [0, 1] cut the step (any channel)
     before_name: str
     before_confidence: float
     after_name: str
@@ -129,6 +130,8 @@ class AttackRecord:
     eps_over_std: tuple[float, ...]
     smallest_eps: float | None = None     # untargeted, this method; None: even ε = 1 does not flip it
     smallest_known: bool = False
+    classes: list[str] = field(default_factory=list)
+    std: tuple[float, ...] = ()          # the dataset's σ per channel (ε/σ is the step the network sees)
 
 
 @dataclass

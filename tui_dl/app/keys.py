@@ -263,6 +263,8 @@ KEYS: tuple[Key, ...] = (
         id="attack.step-size", show=False),
     Key("t", "cycle_target", "Attack", "targeted: make it say class 0, 1, … (or untargeted)", label="Target",
         id="attack.target"),
+    Key("k", "toggle_mark", "Attack", "mark the pixels the clamp to [0, 1] cut (amber) / not",
+        label="Mark cut", id="attack.mark", show=False),
     Key("n", "step(1)", "Attack", "next / previous image", label="Next image", id="attack.next", show=False),
     Key("p", "step(-1)", "Attack", "", label="Previous image", id="attack.previous", show=False,
         joins="attack.next"),
