@@ -31,12 +31,19 @@ MAX_MAPS = 32
 Reply = Callable[[object, str], None]
 
 
+class _Loaded:
+    """The last trained model opened and its predictions, shared by the app's controllers (a second app in the
+    same process, the tests, opens the same run without reading it again). Keyed by the checkpoint's path and
+    modification time, so a retrained run is read again."""
+
+    lock = threading.Lock()
+    trained = None   # (key, TrainedModel)
+    preds = None     # (key, Predictions)
+
+
 class InsightController:
     def __init__(self, app: "TuiDL") -> None:
         self.app = app
-        self._lock = threading.Lock()
-        self._trained = None   # (key, TrainedModel)
-        self._preds = None     # (key, Predictions)
 
     # ------------------------------------------------------------------ which run
     def shown_source(self) -> Path | None:
@@ -89,14 +96,14 @@ class InsightController:
             key = (str(path.resolve()), path.stat().st_mtime_ns)
         except OSError:
             key = (str(path), 0)
-        with self._lock:
-            if self._trained is None or self._trained[0] != key:
-                self._trained = (key, load_trained(path))
-                self._preds = None
-            trained = self._trained[1]
-            if with_predictions and (self._preds is None or self._preds[0] != key):
-                self._preds = (key, predictions(trained))
-            preds = self._preds[1] if with_predictions else None
+        with _Loaded.lock:
+            if _Loaded.trained is None or _Loaded.trained[0] != key:
+                _Loaded.trained = (key, load_trained(path))
+                _Loaded.preds = None
+            trained = _Loaded.trained[1]
+            if with_predictions and (_Loaded.preds is None or _Loaded.preds[0] != key):
+                _Loaded.preds = (key, predictions(trained))
+            preds = _Loaded.preds[1] if with_predictions else None
         return trained, preds
 
     def _run(self, name: str, fn: Callable[[], object], reply: Reply) -> None:
