@@ -140,6 +140,21 @@ def test_a_confusion_matrix_cell_opens_the_gallery_on_its_images(insight_run, co
     run(body())
 
 
+def test_an_opened_best_pt_is_the_checkpoint_looked_inside(insight_run, runs_dir):
+    run_dir, _ = insight_run
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await open_run(pilot, run_dir / "best.pt")
+            await pilot.press("g")
+            await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
+            await settled(pilot, app.screen)
+            assert "(best.pt)" in app.screen.page.source and app.screen.source.name == "best.pt"
+
+    run(body())
+
+
 def test_no_finished_run_means_a_message_not_a_screen(runs_dir):
     async def body():
         app = new_app(runs_dir=runs_dir)

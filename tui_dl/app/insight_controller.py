@@ -44,6 +44,8 @@ class _Loaded:
 class InsightController:
     def __init__(self, app: "TuiDL") -> None:
         self.app = app
+        #: The checkpoint opened for a run folder (ctrl+o on RUN/best.pt): looked inside instead of its last.pt.
+        self.checkpoints: dict[str, Path] = {}
 
     # ------------------------------------------------------------------ which run
     def shown_source(self) -> Path | None:
@@ -57,6 +59,9 @@ class InsightController:
             app.notify("This run is still training: the gallery, the feature maps and the attack open once it "
                        "ends.", timeout=5)
             return None
+        chosen = self.checkpoints.get(str(Path(rec.run_dir).resolve())) if rec.run_dir else None
+        if chosen is not None and chosen.is_file():
+            return chosen
         if not rec.run_dir or not (Path(rec.run_dir) / "last.pt").is_file():
             app.notify(f"{rec.label} has no checkpoint (last.pt) to look inside.", severity="warning", timeout=5)
             return None
