@@ -40,6 +40,21 @@ class _Loaded:
     trained = None   # (key, TrainedModel)
     preds = None     # (key, Predictions)
 
+    @staticmethod
+    def key(path: Path) -> tuple:
+        try:
+            return (str(path.resolve()), path.stat().st_mtime_ns)
+        except OSError:
+            return (str(path), 0)
+
+    @classmethod
+    def put(cls, trained, preds=None) -> None:
+        """Keep a model already opened elsewhere (the tests' own copy of the run)."""
+        with cls.lock:
+            key = cls.key(Path(trained.path))
+            cls.trained = (key, trained)
+            cls.preds = (key, preds) if preds is not None else None
+
 
 class InsightController:
     def __init__(self, app: "TuiDL") -> None:
@@ -97,10 +112,7 @@ class InsightController:
         from tui_dl.core.runs.checkpoint import resolve_checkpoint_path
 
         path = resolve_checkpoint_path(source)
-        try:
-            key = (str(path.resolve()), path.stat().st_mtime_ns)
-        except OSError:
-            key = (str(path), 0)
+        key = _Loaded.key(path)
         with _Loaded.lock:
             if _Loaded.trained is None or _Loaded.trained[0] != key:
                 _Loaded.trained = (key, load_trained(path))
@@ -132,7 +144,9 @@ class InsightController:
     # ------------------------------------------------------------------ what the screens ask for
     def gallery_page(self, source: Path, flt: FilterSpec, offset: int, limit: int, reply: Reply) -> None:
         def fn() -> GalleryPage:
+            from tui_dl.app.widgets.picture import fit_width
             from tui_dl.core.insight.gallery import GalleryFilter, image_rows, select
+            from tui_dl.core.pictures import half_blocks
 
             trained, preds = self._model(source, with_predictions=True)
             order = select(preds, GalleryFilter(flt.kind, flt.true_class, flt.predicted_class))
@@ -140,8 +154,11 @@ class InsightController:
             entries = []
             for i in order[start:start + limit]:
                 it = preds.item(i)
+                pixels = image_rows(trained.test.x[i])
+                native = len(pixels[0]) if pixels else 0
+                cells = {w: half_blocks(pixels, w) for w in {fit_width(native, True), fit_width(native, False)}}
                 entries.append(GalleryEntry(i, it.true, it.predicted, it.confidence, it.true_name,
-                                            it.predicted_name, image_rows(trained.test.x[i])))
+                                            it.predicted_name, pixels, cells))
             return GalleryPage(trained.describe(), flt, entries, start, len(order), preds.n, preds.accuracy,
                                trained.classes, order)
 

@@ -48,6 +48,8 @@ class GalleryEntry:
     true_name: str
     predicted_name: str
     pixels: Pixels
+    #: The half-block cells at the widths the gallery draws (made on the worker thread), by width.
+    cells: dict = field(default_factory=dict)
 
     @property
     def correct(self) -> bool:

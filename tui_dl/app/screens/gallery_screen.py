@@ -149,7 +149,7 @@ class GalleryScreen(Screen):
         for e in self.entries:
             native = len(e.pixels[0]) if e.pixels else 0
             w = fit_width(native, self.small)
-            tiles.append(Tile(e.pixels, w, caption(e, w, pal), key=e.index))
+            tiles.append(Tile(e.pixels, w, caption(e, w, pal), key=e.index, cells=e.cells.get(w)))
         grid = self.query_one("#gallery-grid", TileGrid)
         grid.set_tiles(tiles, self.cursor if tiles else None)
         self.call_after_refresh(self._scroll_to_cursor)

@@ -97,11 +97,16 @@ class Tile:
     width: int
     caption: list[Text] = field(default_factory=list)
     key: object = None  # what the tile stands for (a test index)
+    #: The half-block cells at ``width`` when they were made already (on a worker thread).
+    cells: list | None = None
     _lines: tuple | None = None
 
     def lines(self, mode: str) -> list[Text]:
         if self._lines is None or self._lines[0] != mode:
-            self._lines = (mode, picture_lines(self.pixels, self.width, mode))
+            if self.cells is not None and mode != "none":
+                self._lines = (mode, cells_text(self.cells, mode))
+            else:
+                self._lines = (mode, picture_lines(self.pixels, self.width, mode))
         return self._lines[1]
 
 
