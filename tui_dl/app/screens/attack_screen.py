@@ -209,7 +209,8 @@ class AttackScreen(Screen):
 
         def said(name: str, conf: float, right: bool) -> Text:
             colour = pal.success if right else pal.error
-            return Text.assemble(("said ", pal.muted), (f"{name} ", f"bold {colour}"), (f"{100 * conf:.1f}%", colour))
+            word = "said " if len(name) + 11 <= w else "→"
+            return Text.assemble((word, pal.muted), (f"{name} ", f"bold {colour}"), (f"{100 * conf:.1f}%", colour))
 
         tiles = [Tile(rec.original, w, [Text("original", "bold"), said(rec.before_name, rec.before_confidence,
                                                                         rec.before_correct)]),
@@ -295,9 +296,10 @@ class AttackScreen(Screen):
         else:
             acc.append_text(Text("\nno image flipped at this ε", pal.muted))
         title.update(acc)
-        tiles = [Tile(e.pixels, 14, [Text.assemble((f"#{e.index} ", pal.muted), (e.true_name, "bold"),
-                                                   ("→", pal.muted), (e.after_name, f"bold {pal.error}")),
-                                     Text(f"{100 * e.after_confidence:.0f}%", pal.error)]) for e in shown]
+        tiles = [Tile(e.pixels, 14, [Text.assemble((f"#{e.index} ", pal.muted), (e.true_name, "bold")),
+                                     Text.assemble(("→", pal.muted), (f"{e.after_name} ", f"bold {pal.error}"),
+                                                   (f"{100 * e.after_confidence:.0f}%", pal.error))])
+                 for e in shown]
         grid.set_tiles(tiles)
 
     def _draw_progress(self) -> None:
