@@ -159,6 +159,28 @@ def test_an_opened_best_pt_is_the_checkpoint_looked_inside(insight_run, runs_dir
     run(body())
 
 
+def test_a_run_without_images_says_so_on_the_screen(tmp_path, runs_dir):
+    from tui_dl.core.config.experiment import experiment_from_data
+    from tui_dl.core.training.loop import iter_training
+
+    exp = experiment_from_data({"name": "m", "input": [2], "layers": [{"type": "Linear", "out_features": 2}],
+                                "data": {"name": "moons", "num_samples": 200},
+                                "train": {"epochs": 1, "threads": 1}}, "test")
+    list(iter_training(exp, run_dir=tmp_path / "moons"))
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_run(pilot, tmp_path / "moons")
+            await pilot.press("g")
+            await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
+            await settled(pilot, app.screen)
+            status = str(app.screen.query_one("#gallery-status").render())
+            assert "not images" in status and "moons" in status and app.screen.page is None
+
+    run(body())
+
+
 def test_no_finished_run_means_a_message_not_a_screen(runs_dir):
     async def body():
         app = new_app(runs_dir=runs_dir)

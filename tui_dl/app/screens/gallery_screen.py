@@ -54,6 +54,7 @@ class GalleryScreen(Screen):
     GalleryScreen #gallery-head { height: auto; padding: 0 1; background: $boost; text-wrap: nowrap; text-overflow: ellipsis; }
     GalleryScreen #gallery-scroll { height: 1fr; padding: 0 0 0 1; }
     GalleryScreen #gallery-status { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
+    GalleryScreen #gallery-status.-error { height: auto; text-wrap: wrap; }
     """
 
     def __init__(self, insight: "InsightController", source: Path, flt: FilterSpec | None = None) -> None:
@@ -157,6 +158,7 @@ class GalleryScreen(Screen):
     def _draw_status(self) -> None:
         pal = palette(self.app)
         status = self.query_one("#gallery-status", Static)
+        status.set_class(bool(self.error), "-error")
         if self.error:
             status.update(Text(f"✗ {self.error}", pal.error))
         elif self.busy:
