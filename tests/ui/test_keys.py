@@ -13,10 +13,14 @@ from tui_dl.app.screens.help_screen import HELP
 from tui_dl.app.views.build_view import BuildView
 from tui_dl.app.views.learn_view import LearnView
 from tui_dl.app.views.runs_view import RunsView
-from tui_dl.app.views.train_view import TrainView
+from tui_dl.app.screens.attack_screen import AttackScreen
+from tui_dl.app.screens.features_screen import FeaturesScreen
+from tui_dl.app.screens.gallery_screen import GalleryScreen
+from tui_dl.app.views.train_view import ResultBox, TrainView
 
 OWNER = {"everywhere": TuiDL, "while training": TuiDL, "Build": BuildView, "Train": TrainView, "Runs": RunsView,
-         "Learn": LearnView}
+         "Learn": LearnView, "Test result": ResultBox, "Gallery": GalleryScreen, "Features": FeaturesScreen,
+         "Attack": AttackScreen}
 
 
 def readme_block(name: str) -> str:
@@ -44,7 +48,9 @@ def test_every_key_runs_an_action_of_the_class_that_binds_it():
 
 
 def test_the_classes_bind_exactly_the_listed_keys():
-    for where, cls in (("Build", BuildView), ("Train", TrainView), ("Runs", RunsView), ("Learn", LearnView)):
+    for where, cls in OWNER.items():
+        if cls is TuiDL:
+            continue
         assert [(b.key, b.action, b.description) for b in cls.BINDINGS] == \
             [(k.keys, k.action, k.label) for k in K.KEYS if k.where == where and k.action]
     assert [b.id for b in TuiDL.BINDINGS] == [k.id for k in K.KEYS if k.where in K.APP_SCOPES and k.action]

@@ -6,7 +6,9 @@ Who holds what:
   shown, the device probe and quitting;
 - ``app.training`` (:class:`~tui_dl.app.train_controller.TrainController`): the session's runs and training;
 - ``app.files`` (:class:`~tui_dl.app.file_controller.FileController`): opening, saving and reloading files;
-- ``app.labs`` (:class:`~tui_dl.app.lab_controller.LabController`): the Learn view's worker and "try it".
+- ``app.labs`` (:class:`~tui_dl.app.lab_controller.LabController`): the Learn view's worker and "try it";
+- ``app.insight`` (:class:`~tui_dl.app.insight_controller.InsightController`): the gallery, feature-map and
+  attack screens of a finished run, and their workers.
 
 The views show what they are handed, and tell the app what the student did by posting messages
 (:mod:`tui_dl.app.messages` and the views' own, such as ``RunsView.ShowRun``); the handlers below route each
@@ -33,6 +35,7 @@ from textual.widgets import Footer, TabbedContent, TabPane
 
 from tui_dl.app.document import Document
 from tui_dl.app.file_controller import FileController, problems_text
+from tui_dl.app.insight_controller import InsightController
 from tui_dl.app.keys import APP_SCOPES, bindings, commands
 from tui_dl.app.lab_controller import LabController
 from tui_dl.app.messages import (DeviceDetected, EditRequested, LabComputed, LabRequested, TrainingEvents,
@@ -43,6 +46,7 @@ from tui_dl.app.views.build_view import BuildView
 from tui_dl.app.views.runs_view import RunsView
 from tui_dl.app.views.settings_view import PREBUILD_AFTER_S, SettingsView
 from tui_dl.app.widgets.colors import palette
+from tui_dl.app.widgets.results import ResultPanel
 from tui_dl.app.widgets.status_bar import StatusBar
 from tui_dl.core.config.experiment import ConfigError, Experiment, validate_experiment
 from tui_dl.core.model.shapes import summarize
@@ -94,6 +98,7 @@ class TuiDL(App):
         self.training = TrainController(self)
         self.files = FileController(self)
         self.labs = LabController(self)
+        self.insight = InsightController(self)
         if load_error is not None and load_error.source:
             self.files.failed_path = Path(load_error.source)
 
@@ -345,6 +350,10 @@ class TuiDL(App):
     def action_toggle_dark(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
+    def action_insight(self, what: str) -> None:
+        """Look inside the shown run's model: "gallery", "features" or "attack" (app.insight does it)."""
+        self.insight.open(what)
+
     def action_help(self) -> None:
         from tui_dl.app.screens.help_screen import HelpScreen
 
@@ -412,6 +421,10 @@ class TuiDL(App):
     @on(RunsView.ResumeRun)
     def _resume_run(self, message: RunsView.ResumeRun) -> None:
         self.training.resume_run_by_id(message.run_id)
+
+    @on(ResultPanel.CellChosen)
+    def _cell_chosen(self, message: ResultPanel.CellChosen) -> None:
+        self.insight.open_cell(message.true, message.predicted)
 
     # ------------------------------------------------------------------ Learn (app.labs does it)
     @on(BuildView.TryIt)

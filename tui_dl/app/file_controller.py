@@ -96,6 +96,7 @@ class FileController:
             return
         if p.suffix == ".pt" and p.is_file():
             if (p.parent / "metrics.jsonl").is_file():
+                self.app.insight.checkpoints[str(p.parent.resolve())] = p  # the gallery and the attack look inside this one
                 self.open_run_folder(p.parent)
             else:
                 self.open_checkpoint(p)

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 #: Where a key works: the app's own keys, then the view whose class binds it.
 APP_SCOPES = ("everywhere", "while training")
-VIEW_SCOPES = ("Build", "Train", "Runs", "Learn")
+VIEW_SCOPES = ("Build", "Train", "Test result", "Runs", "Learn", "Gallery", "Features", "Attack")
+#: The screens that look inside a trained model (tui_dl/app/screens/: gallery, feature maps, attack).
+INSIGHT_SCOPES = ("Gallery", "Features", "Attack")
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,34 @@ KEYS: tuple[Key, ...] = (
         show=False),
     Key("right_square_bracket", "cursor(1)", "Train", "", label="Cursor →", id="train.cursor-on", show=False,
         joins="train.cursor-back"),
+    Key("g", "app.insight('gallery')", "Train", "sample gallery: the test images with the model's answers",
+        "sample gallery of the shown run's test images with true label, prediction and confidence (once the run "
+        "has ended)", label="Gallery", id="train.gallery",
+        command=Command("Inside: sample gallery", "The shown run's test images with its answers; filter by class "
+                        "or mistakes", "insight('gallery')")),
+    Key("w", "app.insight('features')", "Train", "what the network sees: feature maps and filters",
+        "what the network sees: each conv layer's feature maps for a test image, the first layer's filters, the "
+        "class probabilities", label="Feature maps", id="train.features",
+        command=Command("Inside: what the network sees", "Feature maps, filters and probabilities for a test "
+                        "image", "insight('features')")),
+    Key("a", "app.insight('attack')", "Train", "fool the model: FGSM / PGD, accuracy against ε",
+        "fool the model: FGSM or PGD on one test image with ε on the arrow keys, and accuracy against ε over the "
+        "test set", label="Attack", id="train.attack",
+        command=Command("Inside: adversarial attack (FGSM)", "Fool the shown run's model; accuracy against ε",
+                        "insight('attack')")),
+    # ---------------------------------------------------------------- the confusion matrix (ResultBox, Train view)
+    Key("left", "move_cell(-1,0)", "Test result", "choose a cell of the confusion matrix",
+        "choose a cell of the confusion matrix (the result pane focused; `c` zooms it first when it does not fit)",
+        label="Cell ←", id="result.left", show=False),
+    Key("right", "move_cell(1,0)", "Test result", "", label="Cell →", id="result.right", show=False,
+        joins="result.left"),
+    Key("up", "move_cell(0,-1)", "Test result", "", label="Cell ↑", id="result.up", show=False,
+        joins="result.left"),
+    Key("down", "move_cell(0,1)", "Test result", "", label="Cell ↓", id="result.down", show=False,
+        joins="result.left"),
+    Key("enter", "open_cell", "Test result", "the gallery of that cell's images (true = row, predicted = column)",
+        "open the gallery on that cell's images (true = row, predicted = column); a click on a cell does too",
+        label="Gallery of cell", id="result.open"),
     # ---------------------------------------------------------------- Runs (RunsView)
     Key("space", "toggle_overlay", "Runs", "tick / untick a run for the overlay", "tick a run for the overlay",
         label="Overlay", id="runs.overlay"),
@@ -201,6 +231,58 @@ KEYS: tuple[Key, ...] = (
         joins="learn.start-left"),
     Key("escape", "focus_list", "Learn", "back to the lab list (from an input)", label="Back to labs",
         id="learn.list", show=False),
+    # ---------------------------------------------------------------- the gallery (GalleryScreen)
+    Key("left", "move(-1,0)", "Gallery", "choose an image", label="←", id="gallery.left", show=False),
+    Key("right", "move(1,0)", "Gallery", "", label="→", id="gallery.right", show=False, joins="gallery.left"),
+    Key("up", "move(0,-1)", "Gallery", "", label="↑", id="gallery.up", show=False, joins="gallery.left"),
+    Key("down", "move(0,1)", "Gallery", "", label="↓", id="gallery.down", show=False, joins="gallery.left"),
+    Key("f", "next_filter", "Gallery", "filter: all → by true class → misclassified → most confident mistakes",
+        label="Filter", id="gallery.filter"),
+    Key("c", "next_class(1)", "Gallery", "the true class shown: next / previous", label="Class",
+        id="gallery.class"),
+    Key("x", "next_class(-1)", "Gallery", "", label="Class back", id="gallery.class-back", show=False,
+        joins="gallery.class"),
+    Key("s", "toggle_size", "Gallery", "small (14×7 cells) / large (28×14) pictures", label="Size",
+        id="gallery.size"),
+    Key("pagedown", "page(1)", "Gallery", "next / previous page of images", label="Next page", id="gallery.next",
+        show=False),
+    Key("pageup", "page(-1)", "Gallery", "", label="Previous page", id="gallery.previous", show=False,
+        joins="gallery.next"),
+    Key("enter", "see", "Gallery", "what the network sees for the chosen image (a click, twice)", label="Sees",
+        id="gallery.see"),
+    Key("a", "attack", "Gallery", "attack the chosen image (FGSM screen)", label="Attack", id="gallery.attack"),
+    Key("escape", "back", "Gallery", "back", label="Back", id="gallery.back"),
+    # ---------------------------------------------------------------- what the network sees (FeaturesScreen)
+    Key("n", "step(1)", "Features", "next / previous image (in the gallery's order)", label="Next",
+        id="features.next"),
+    Key("p", "step(-1)", "Features", "", label="Previous", id="features.previous", show=False,
+        joins="features.next"),
+    Key("r", "toggle_range", "Features", "grey levels: each map its own range / one range per layer",
+        label="Range", id="features.range"),
+    Key("a", "attack", "Features", "attack this image (FGSM screen)", label="Attack", id="features.attack"),
+    Key("escape", "back", "Features", "back", label="Back", id="features.back"),
+    # ---------------------------------------------------------------- the attack (AttackScreen)
+    Key("right", "eps(1)", "Attack", "ε up / down by 0.01 (pixel units, 0 to 0.3)", label="ε+", id="attack.up",
+        show=False),
+    Key("left", "eps(-1)", "Attack", "", label="ε-", id="attack.down", show=False, joins="attack.up"),
+    Key("shift+right", "eps(5)", "Attack", "ε up / down by 0.05", label="ε+.05", id="attack.up5", show=False),
+    Key("shift+left", "eps(-5)", "Attack", "", label="ε-.05", id="attack.down5", show=False, joins="attack.up5"),
+    Key("m", "toggle_method", "Attack", "FGSM (one step) / PGD (iterative, projected)", label="Method",
+        id="attack.method"),
+    Key("s", "cycle_steps", "Attack", "PGD steps: 5 → 10 → 20 → 40", label="Steps", id="attack.steps",
+        show=False),
+    Key("z", "cycle_step_size", "Attack", "PGD step size: 2.5·ε/steps → 0.005 → 0.01 → 0.02", label="Step size",
+        id="attack.step-size", show=False),
+    Key("t", "cycle_target", "Attack", "targeted: make it say class 0, 1, … (or untargeted)", label="Target",
+        id="attack.target"),
+    Key("k", "toggle_mark", "Attack", "mark the pixels the clamp to [0, 1] cut (amber) / not",
+        label="Mark cut", id="attack.mark", show=False),
+    Key("n", "step(1)", "Attack", "next / previous image", label="Next image", id="attack.next", show=False),
+    Key("p", "step(-1)", "Attack", "", label="Previous image", id="attack.previous", show=False,
+        joins="attack.next"),
+    Key("r", "run_curve", "Attack", "accuracy against ε over the whole test set (again: cancel)",
+        label="Accuracy vs ε", id="attack.curve"),
+    Key("escape", "back", "Attack", "cancel the sweep, else back", label="Back", id="attack.back"),
 )
 
 
@@ -212,8 +294,8 @@ def bindings(*where: str) -> list:
             for k in KEYS if k.where in where and k.action]
 
 
-_NAMES = {"question_mark": "?", "escape": "esc", "left_square_bracket": "[", "right_square_bracket": "]", "up": "↑", "down": "↓", "left": "←", "right": "→", "plus": "+",
-          "minus": "-"}
+_NAMES = {"question_mark": "?", "escape": "esc", "left_square_bracket": "[", "right_square_bracket": "]", "up": "↑",
+          "down": "↓", "left": "←", "right": "→", "plus": "+", "minus": "-", "pagedown": "pgdn", "pageup": "pgup"}
 
 
 def key_name(key: str) -> str:

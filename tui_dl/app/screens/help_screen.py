@@ -9,7 +9,7 @@ from textual.widgets import Markdown, Static
 
 from tui_dl.app.screens.modal import Modal
 
-from tui_dl.app.keys import APP_SCOPES, help_table
+from tui_dl.app.keys import APP_SCOPES, INSIGHT_SCOPES, help_table
 
 HELP = f"""\
 # tui-dl
@@ -40,11 +40,19 @@ Empty argument inputs mean "default" (or "inferred from the incoming shape" for 
 
 ## Train and Runs views
 
-{help_table("Train", "Runs")}
+{help_table("Train", "Test result", "Runs")}
 
 The log adds a **⚑ diagnosis** when the curves show overfitting (training loss falling while the
 validation loss rises for 2+ epochs), a flat loss (the learning rate may be too small) or a rising loss
 (10× above where it started: the learning rate is probably too high).
+
+## Inside the model (after a run: `g`, `w`, `a` in the Train view)
+
+{help_table(*INSIGHT_SCOPES)}
+
+The gallery draws test images with half blocks (two pixels per character). In the attack, ε is in pixel
+units (images in [0, 1]); images the model already gets wrong count as failures, and the attack uses the
+true labels.
 
 ## Learn view
 

@@ -207,11 +207,25 @@ class RunLog(Log):
 
 
 class ResultBox(VerticalScroll):
-    """The test result's pane: focusable (arrow keys scroll it), zoomable; the result redraws for its size."""
+    """The test result's pane: focusable, zoomable; the result redraws for its size. The arrow keys move the
+    confusion matrix's cell cursor when the whole grid is shown (else they scroll), enter opens that cell's
+    gallery."""
+
+    BINDINGS = bindings("Test result")  # see tui_dl.app.keys
 
     def on_resize(self) -> None:
         for panel in self.query(ResultPanel):
             panel.refresh(layout=True)
+
+    def action_move_cell(self, dx: int, dy: int) -> None:
+        if not self.query_one(ResultPanel).move_cell(dx, dy):
+            {(0, -1): self.scroll_up, (0, 1): self.scroll_down, (-1, 0): self.scroll_left,
+             (1, 0): self.scroll_right}[(dx, dy)]()
+
+    def action_open_cell(self) -> None:
+        panel = self.query_one(ResultPanel)
+        if not panel.choose_cell() and panel.grid_shown:
+            panel.move_cell(0, 0)  # the first enter puts the cursor on the matrix
 
 
 class TrainView(Vertical):
@@ -275,8 +289,8 @@ class TrainView(Vertical):
         self.query_one(ResultPanel).show(finished, placeholder)
         box = self.query_one("#result-box")
         has_matrix = rec.finished is not None and bool(rec.finished.confusion)
-        zoom = next(k.keys for k in KEYS if k.id == "train.zoom-result")
-        box.border_subtitle = f"{key_name(zoom)} zoom" if has_matrix else ""
+        zoom, gallery = (next(k.keys for k in KEYS if k.id == i) for i in ("train.zoom-result", "train.gallery"))
+        box.border_subtitle = f"{key_name(zoom)} zoom · ↵ cell · {key_name(gallery)} gallery" if has_matrix else ""
 
     def append_log(self, lines: list[str]) -> None:
         if lines:

@@ -2,7 +2,8 @@
 
 The matrix is drawn as a grid of numbers (counts, or % of the row) when the pane is wide and tall enough for all
 of it; otherwise the pane lists the per-class accuracy and the most frequent confusions, and the Train view's
-zoom key shows the whole matrix.
+zoom key shows the whole matrix. A cell of the grid can be chosen (the arrow keys move a cursor, a click picks
+one): :class:`ResultPanel.CellChosen` asks for the gallery of its images.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.color import Color
+from textual.message import Message
 from textual.widgets import Static
 
 from tui_dl.app.logfmt import pct
@@ -28,12 +30,61 @@ class ResultPanel(Static):
     ResultPanel { height: auto; }
     """
 
+    class CellChosen(Message):
+        """A confusion-matrix cell was chosen: the images of true class ``true`` predicted as ``predicted``."""
+
+        def __init__(self, true: int, predicted: int) -> None:
+            super().__init__()
+            self.true = true
+            self.predicted = predicted
+
     def __init__(self, **kwargs) -> None:
         super().__init__("", **kwargs)
         self.finished: Finished | None = None
         self.placeholder = "The test accuracy and the confusion matrix appear here when a run finishes."
+        #: The chosen cell (row = true, column = predicted), drawn reversed; None until the arrows move it.
+        self.cell: tuple[int, int] | None = None
+        #: Where the last grid was drawn: (first matrix line, label width, cell width, classes), for clicks.
+        self._grid_at: tuple[int, int, int, int] | None = None
+
+    @property
+    def grid_shown(self) -> bool:
+        f = self.finished
+        return f is not None and bool(f.confusion) and self._grid_fits(f)
+
+    def move_cell(self, dx: int, dy: int) -> bool:
+        """Move the cell cursor (it starts on the first diagonal cell); False when no grid is shown."""
+        if not self.grid_shown:
+            return False
+        n = len(self.finished.confusion)
+        if self.cell is None:
+            self.cell = (0, 0)
+        else:
+            r, c = self.cell
+            self.cell = (max(0, min(n - 1, r + dy)), max(0, min(n - 1, c + dx)))
+        self.refresh()
+        return True
+
+    def choose_cell(self) -> bool:
+        if not self.grid_shown or self.cell is None:
+            return False
+        self.post_message(self.CellChosen(*self.cell))
+        return True
+
+    def on_click(self, event) -> None:
+        at = self._grid_at
+        if at is None or not self.grid_shown:
+            return
+        top, label_w, cell_w, n = at
+        row, x = event.y - top, event.x - label_w
+        if 0 <= row < n and x >= 0 and x // cell_w < n:
+            self.cell = (row, x // cell_w)
+            self.refresh()
+            self.post_message(self.CellChosen(*self.cell))
 
     def show(self, finished: Finished | None, placeholder: str | None = None) -> None:
+        if finished is not self.finished:
+            self.cell = None
         self.finished = finished
         if placeholder is not None:
             self.placeholder = placeholder
@@ -62,8 +113,13 @@ class ResultPanel(Static):
             sub.append("rows true, columns predicted")
         if sub:
             parts.append(Text(" · ".join(sub), style=pal.muted))
+        self._grid_at = None
         if cm and grid:
-            parts.append(self._matrix(f, pal))
+            width = self.size.width or 80
+            top = sum(len(p.wrap(self.app.console, width)) for p in parts) + 1  # + the table's header
+            table = self._matrix(f, pal)
+            self._grid_at = (top, *self._grid_at[1:])
+            parts.append(table)
         elif cm:
             parts.extend(self._summary(f, pal))
         elif f.test_accuracy is None:
@@ -147,6 +203,7 @@ class ResultPanel(Static):
         classes = self._class_names(f)
         per_class = self._per_class(f)
         label_w, cell_w, use_pct = self._grid_layout(f, self.size.width or 80) or (5, 3, True)
+        self._grid_at = (0, label_w + 1, cell_w + 1, n)
         if label_w < min(max(len(c) for c in classes), 10):
             classes = self._short_names(classes)
         dark = pal.dark
@@ -168,7 +225,10 @@ class ResultPanel(Static):
                 bg = base.blend(colour, 0.15 + 0.7 * strength) if v else base
                 fg = "bold" if i == j else ""
                 txt = f"{round(100 * share)}" if use_pct else f"{v}"
-                cells.append(Text(txt.rjust(cell_w) + " ", style=f"{fg} on {bg.hex}" if v else pal.muted))
+                style = f"{fg} on {bg.hex}" if v else pal.muted
+                if self.cell == (i, j):
+                    style = f"bold reverse {pal.accent}"
+                cells.append(Text(txt.rjust(cell_w) + " ", style=style))
             acc = per_class[i]
             if acc is None or math.isnan(acc):
                 cells.append(Text("–".rjust(6), style=pal.muted))
