@@ -151,11 +151,23 @@ class RunRecord:
         return f"#{self.id} {self.compared or self.tag}".strip()
 
     @property
-    def best_val_accuracy(self) -> float | None:
-        if self.finished and self.finished.best_val_accuracy is not None:
-            return self.finished.best_val_accuracy
-        accs = [e.val_accuracy for e in self.epochs if e.val_accuracy is not None]
+    def highest_val_accuracy(self) -> float | None:
+        """The highest val accuracy of any epoch (the Runs table's "Best val acc"); while a run trains, the
+        highest so far."""
+        if self.finished and self.finished.highest_val_accuracy is not None:
+            return self.finished.highest_val_accuracy
+        accs = [e.val_accuracy for e in self.epochs
+                if e.val_accuracy is not None and e.val_accuracy == e.val_accuracy]
         return max(accs) if accs else None
+
+    @property
+    def val_accuracy_at_best(self) -> float | None:
+        """The val accuracy at the best epoch by the monitor (the lowest val loss unless early stopping watches
+        something else: the epoch best.pt holds); while a run trains, at the epoch marked best so far."""
+        if self.finished and self.finished.best_epoch is not None:
+            return self.finished.best_val_accuracy
+        best = [e for e in self.epochs if e.is_best]
+        return best[-1].val_accuracy if best else None
 
     @property
     def test_accuracy(self) -> float | None:
