@@ -76,8 +76,8 @@ class RunsView(Vertical):
         self.ready = True
         table = self.query_one(DataTable)
         for label, key in (("⊕", "on"), ("#", "id"), ("Run", "name"), ("Status", "status"), ("Epochs", "epochs"),
-                           ("Best val acc", "val"), ("Test acc", "test"), ("Val acc at best loss", "val_at_best"),
-                           ("Settings", "settings"),
+                           ("Best val acc", "val"), ("Test acc", "test"), ("Settings", "settings"),
+                           ("Val acc at best loss", "val_at_best"),
                            ("Folder", "folder")):
             table.add_column(label, key=key)
         self.query_one("#run-detail", Static).update(
@@ -102,8 +102,8 @@ class RunsView(Vertical):
             name = Text(r.name + (" ◀" if r.id == shown else ""), style="bold" if r.id == shown else "")
             epochs = f"{len(r.epochs)}/{r.started.epochs}" if r.started else str(len(r.epochs))
             table.add_row(mark, str(r.id), name, Text(r.status.replace("_", " "), style=status_style), epochs,
-                          pct(r.highest_val_accuracy), pct(r.test_accuracy), pct(r.val_accuracy_at_best), r.compared or r.tag, r.run_dir or "–",
-                          key=str(r.id))
+                          pct(r.highest_val_accuracy), pct(r.test_accuracy), r.compared or r.tag,
+                          pct(r.val_accuracy_at_best), r.run_dir or "–", key=str(r.id))
         if runs:
             table.move_cursor(row=min(max(cursor, 0), len(runs) - 1), animate=False)
             self._show_detail(runs, overlays)
