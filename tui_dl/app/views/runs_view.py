@@ -75,11 +75,12 @@ class RunsView(Vertical):
     def on_mount(self) -> None:
         self.ready = True
         table = self.query_one(DataTable)
+        # two-line headers: the accuracy columns say what they hold in a column as narrow as their numbers
+        table.header_height = 2
         for label, key in (("⊕", "on"), ("#", "id"), ("Run", "name"), ("Status", "status"), ("Epochs", "epochs"),
-                           ("Best val acc", "val"), ("Test acc", "test"), ("Settings", "settings"),
-                           ("Val acc at best loss", "val_at_best"),
-                           ("Folder", "folder")):
-            table.add_column(label, key=key)
+                           ("Best\nval acc", "val"), ("Test\nacc", "test"), ("Settings", "settings"),
+                           ("Val acc at\nbest loss", "val_at_best"), ("Folder", "folder")):
+            table.add_column(Text(label), key=key)
         self.query_one("#run-detail", Static).update(
             "No runs yet. Train (ctrl+r) in this session, or press o to open a past run folder.")
         self.post_message(ViewMounted("runs"))  # the app shows the session's runs
