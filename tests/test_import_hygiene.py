@@ -23,6 +23,7 @@ def loaded_after(code: str) -> set[str]:
 
 @pytest.mark.parametrize("module", ["tui_dl.core.model.spec", "tui_dl.core.model.layers", "tui_dl.core.model.shapes",
                                     "tui_dl.core.config.schema", "tui_dl.core.config.experiment", "tui_dl.core.training.events",
+                                    "tui_dl.core.training.rate",
                                     "tui_dl.cli.report", "tui_dl.cli"])
 def test_builder_modules_load_neither_ui_nor_torch(module):
     mods = loaded_after(f"import {module}")

@@ -85,6 +85,9 @@ def test_the_lines_for_each_monitor():
                val_accuracy_at_best=0.92)
     assert best_epoch_line(acc) == "best val acc 92.00% (epoch 3)"
     assert best_checkpoint_line(acc) == "best.pt holds epoch 3: the highest val acc (the early-stopping monitor)"
+    # the lowest val loss and the highest val accuracy in the same epoch: one number, not the same one twice
+    same = _fin(best_epoch=3, best_val_accuracy=0.92, val_accuracy_at_best=0.92)
+    assert best_epoch_line(same) == "best val acc 92.00% (epoch 3, also the lowest val loss)"
     # no validation split: the best epoch by the training loss
     train = _fin(monitor="train_loss", best_val_loss=None, best_val_accuracy=None, val_accuracy_at_best=None,
                  highest_val_accuracy=None, highest_val_accuracy_epoch=None, monitor_source="fallback")

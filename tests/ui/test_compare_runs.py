@@ -169,6 +169,11 @@ def test_six_overlays_keep_a_key_of_two_lines_off_the_curves(runs_dir, size):
                 text = _plot_text(plot)
                 assert "#1" not in text and "train" not in text and " val" not in text, text
             assert len(loss.series) == 14 and len({str(s.color) for s in loss.series}) == 7
+            # the loss plot keeps its line-style key (in its border, off the curves) with six overlays
+            from textual.content import Content
+
+            assert Content.from_markup(loss.border_subtitle).plain == "━ train (smoothed)  • val"
+            assert Content.from_markup(acc.border_subtitle).plain == "validation accuracy"
     run(body())
 
 

@@ -17,6 +17,7 @@ from tui_dl.core.training import events as E
 from tui_dl.core.config.schema import OPTIMIZERS
 from tui_dl.core.config.experiment import Experiment
 from tui_dl.core.training.diagnosis import Diagnoser
+from tui_dl.core.training.rate import RateMeter
 from tui_dl.app.logfmt import format_event
 
 LOG_LINES = 2000
@@ -27,9 +28,6 @@ SMOOTHING = 0.15  # EMA weight of the newest loss point
 #: A step line goes to the log at most once per this many seconds of the run (and at each epoch's last step):
 #: the plots show every step, and a log scrolling 15 lines a second costs the UI thread (and so training).
 STEP_LOG_SECONDS = 1.0
-#: The img/s a step line shows is the rate over this many seconds of the run: one step window's own rate swings
-#: tenfold (a window that waited for the UI thread, an epoch's short last batch).
-RATE_SECONDS = 3.0
 
 
 @dataclass
@@ -55,7 +53,8 @@ class RunRecord:
     findings: dict[str, str] = field(default_factory=dict)
     diagnoser: Diagnoser = field(default_factory=Diagnoser, repr=False)
     last_step: E.StepDone | None = None
-    #: Images per second over the last RATE_SECONDS (the step lines and the status bar show this).
+    #: Images per second over the last few seconds (core/training/rate.py; the step lines and the status bar
+    #: show this, as --batch's progress line does).
     rate: float | None = None
     #: Where the run diverged on the step curve: (x in epochs, the loss there: NaN, inf or huge).
     diverged_at: tuple[float, float] | None = None
@@ -65,15 +64,14 @@ class RunRecord:
     _alpha: float | None = None
     _ema: float | None = None
     _step_logged_at: float = float("-inf")
-    _rate_window: deque = field(default_factory=deque, repr=False)
+    _rate: RateMeter = field(default_factory=RateMeter, repr=False)
 
     # ------------------------------------------------------------------ feeding
     def add(self, ev) -> list[str]:
         """Record one event; returns the log lines it produced (diagnoses included)."""
         lines = [] if isinstance(ev, E.StepDone) else format_event(ev)
         if isinstance(ev, E.StepDone):
-            dt = ev.elapsed - self.last_step.elapsed if self.last_step is not None else None
-            self.rate = windowed_rate(self._rate_window, ev.images_per_second, ev.elapsed, dt)
+            self.rate = self._rate.add(ev)
             lines = format_event(ev, self.rate)
             if self.last_step is not None and ev.batch < ev.batches and \
                     ev.elapsed - self._step_logged_at < STEP_LOG_SECONDS and ev.step > self.last_step.step:
@@ -151,11 +149,23 @@ class RunRecord:
         return f"#{self.id} {self.compared or self.tag}".strip()
 
     @property
-    def best_val_accuracy(self) -> float | None:
-        if self.finished and self.finished.best_val_accuracy is not None:
-            return self.finished.best_val_accuracy
-        accs = [e.val_accuracy for e in self.epochs if e.val_accuracy is not None]
+    def highest_val_accuracy(self) -> float | None:
+        """The highest val accuracy of any epoch (the Runs table's "Best val acc"); while a run trains, the
+        highest so far."""
+        if self.finished and self.finished.highest_val_accuracy is not None:
+            return self.finished.highest_val_accuracy
+        accs = [e.val_accuracy for e in self.epochs
+                if e.val_accuracy is not None and e.val_accuracy == e.val_accuracy]
         return max(accs) if accs else None
+
+    @property
+    def val_accuracy_at_best(self) -> float | None:
+        """The val accuracy at the best epoch by the monitor (the lowest val loss unless early stopping watches
+        something else: the epoch best.pt holds); while a run trains, at the epoch marked best so far."""
+        if self.finished and self.finished.best_epoch is not None:
+            return self.finished.best_val_accuracy
+        best = [e for e in self.epochs if e.is_best]
+        return best[-1].val_accuracy if best else None
 
     @property
     def test_accuracy(self) -> float | None:
@@ -178,19 +188,6 @@ class RunRecord:
                 xs.append(float(e.epoch))
                 ys.append(float(v))
         return xs, ys
-
-
-def windowed_rate(window: deque, rate: float, elapsed: float, seconds: float | None) -> float | None:
-    """The images per second over the last RATE_SECONDS of the run: the images of each step window (its rate ×
-    its time) over their time. ``window`` holds ``(elapsed, seconds, images)`` and is updated here."""
-    if seconds is not None and seconds > 0 and math.isfinite(rate) and rate >= 0:
-        window.append((elapsed, seconds, rate * seconds))
-    while len(window) > 1 and window[0][0] < elapsed - RATE_SECONDS:
-        window.popleft()
-    time = sum(w[1] for w in window)
-    if time <= 0:
-        return rate if math.isfinite(rate) else None
-    return sum(w[2] for w in window) / time
 
 
 def _mean2(a: float, b: float) -> float:

@@ -28,6 +28,7 @@ from pathlib import Path
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from tui_dl.core.paths import PathProblem, expand_user
 from tui_dl.core.runs.lock import LOCK_NAME, RunFolderBusy, RunLock
+from tui_dl.core.training.rate import RateMeter
 
 _BOLD, _RED, _YELLOW, _GREEN, _DIM, _RESET = "\x1b[1m", "\x1b[31m", "\x1b[33m", "\x1b[32m", "\x1b[2m", "\x1b[0m"
 
@@ -86,6 +87,7 @@ class _Printer:
         self.live = False  # a \r progress line is showing
         self.started = None
         self.diverged_ev = None
+        self.rate = RateMeter()  # the progress line's img/s, smoothed as the app's log smooths it
 
     def c(self, text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if self.color else text
@@ -147,11 +149,13 @@ class _Printer:
             print(self.c(t, _BOLD + _YELLOW) if (self.color and stream.isatty()) else t, file=stream, flush=True)
 
     def step(self, ev) -> None:
+        rate = self.rate.add(ev)
         if self.quiet or not self.tty:
             return
         epochs = self.started.epochs if self.started else "?"
+        rate = ev.images_per_second if rate is None else rate
         text = (f"epoch {ev.epoch}/{epochs}  step {ev.batch:,}/{ev.batches:,}  loss {ev.loss:.4f}  "
-                f"{ev.images_per_second:,.0f} img/s  ETA {_fmt_time(ev.eta)}")
+                f"{rate:,.0f} img/s  ETA {_fmt_time(ev.eta)}")
         cols = shutil.get_terminal_size((100, 24)).columns
         self.out.write("\r" + text[: cols - 1] + "\x1b[K")
         self.out.flush()

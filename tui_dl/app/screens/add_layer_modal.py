@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -11,7 +10,7 @@ from textual.widgets.option_list import Option
 
 from tui_dl.app.screens.modal import Modal
 
-from tui_dl.app.widgets.palette import palette_options
+from tui_dl.app.widgets.palette import kind_prompt, palette_options
 from tui_dl.core.model.layers import REGISTRY, LayerKind
 
 
@@ -44,8 +43,7 @@ def ranked_options(text: str) -> list[Option]:
     """The picker's list: grouped like the palette while nothing is typed, else the ranked matches."""
     if not text.strip():
         return palette_options(with_summary=True)
-    return [Option(Text.assemble(("  " + k.name.ljust(18), "bold"), (k.summary, "dim")), id=k.name)
-            for k in ranked_kinds(text)]
+    return [Option(kind_prompt(k), id=k.name) for k in ranked_kinds(text)]
 
 
 class AddLayerModal(Modal[str | None]):

@@ -82,6 +82,15 @@ class BuildView(Vertical):
         yield TotalsBar(id="totals-bar")
 
     # ------------------------------------------------------------------ showing
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_hint)  # once the panes have their new sizes
+
+    def _fit_hint(self) -> None:
+        """The Network pane's key hint in words that fit its border (80 columns cut "move" short)."""
+        stack = self.query_one("#layer-stack")
+        wide = stack.size.width == 0 or stack.size.width >= 32
+        stack.border_subtitle = "a add · d delete · ⇧↑↓ move" if wide else "a add · d del · ⇧↑↓ move"
+
     def show_problems(self, text) -> None:
         """A file that could not be opened: its problems (file:line: field: message), or None to hide."""
         banner = self.query_one("#problems-banner", Static)

@@ -15,6 +15,7 @@ from tui_dl.app.logfmt import pct
 from tui_dl.app.keys import bindings
 from tui_dl.app.messages import ViewMounted
 from tui_dl.app.session import RunRecord, describe_config
+from tui_dl.core.training.best_epoch import best_epoch_line
 from tui_dl.app.widgets.colors import overlay_color, palette, rgb_hex
 
 
@@ -74,10 +75,12 @@ class RunsView(Vertical):
     def on_mount(self) -> None:
         self.ready = True
         table = self.query_one(DataTable)
+        # two-line headers: the accuracy columns say what they hold in a column as narrow as their numbers
+        table.header_height = 2
         for label, key in (("⊕", "on"), ("#", "id"), ("Run", "name"), ("Status", "status"), ("Epochs", "epochs"),
-                           ("Best val acc", "val"), ("Test acc", "test"), ("Settings", "settings"),
-                           ("Folder", "folder")):
-            table.add_column(label, key=key)
+                           ("Best\nval acc", "val"), ("Test\nacc", "test"), ("Settings", "settings"),
+                           ("Val acc at\nbest loss", "val_at_best"), ("Folder", "folder")):
+            table.add_column(Text(label), key=key)
         self.query_one("#run-detail", Static).update(
             "No runs yet. Train (ctrl+r) in this session, or press o to open a past run folder.")
         self.post_message(ViewMounted("runs"))  # the app shows the session's runs
@@ -100,8 +103,8 @@ class RunsView(Vertical):
             name = Text(r.name + (" ◀" if r.id == shown else ""), style="bold" if r.id == shown else "")
             epochs = f"{len(r.epochs)}/{r.started.epochs}" if r.started else str(len(r.epochs))
             table.add_row(mark, str(r.id), name, Text(r.status.replace("_", " "), style=status_style), epochs,
-                          pct(r.best_val_accuracy), pct(r.test_accuracy), r.compared or r.tag, r.run_dir or "–",
-                          key=str(r.id))
+                          pct(r.highest_val_accuracy), pct(r.test_accuracy), r.compared or r.tag,
+                          pct(r.val_accuracy_at_best), r.run_dir or "–", key=str(r.id))
         if runs:
             table.move_cursor(row=min(max(cursor, 0), len(runs) - 1), animate=False)
             self._show_detail(runs, overlays)
@@ -120,6 +123,9 @@ class RunsView(Vertical):
             parts.append(Text(f"{r.started.dataset}: {r.started.train_size:,} train / {r.started.val_size:,} val / "
                               f"{r.started.test_size:,} test · {r.started.params:,} params · {r.started.device_name}",
                               style=pal.muted))
+        best = best_epoch_line(r.finished, pct) if r.finished else ""
+        if best:
+            parts.append(Text(best))
         if r.run_dir:
             parts.append(Text(f"folder {r.run_dir}", style=pal.muted))
         if r.summary:

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
-from tui_dl.app.widgets.plots import theme_rgb
+from tui_dl.app.widgets.plots import plot_rows, row_ticks, theme_rgb, y_range
 
 
 @dataclass
@@ -69,6 +69,12 @@ class FunctionPlot(PlotextPlot):
             plt.ylim(*self.ylim)
         if self.yticks is not None:
             plt.yticks(self.yticks)
+        else:  # ticks on the rows they name (plotext's own 7 drift a row off on a short plot)
+            span = y_range([c.ys for c in self.curves] + [[p[1] for p in self.points]], self.ylim)
+            ticks = row_ticks(*span, plot_rows(self.size.height, bool(self.xlabel and self.size.height >= 10))) \
+                if span else None
+            if ticks is not None:
+                plt.yticks(*ticks)
         out = super().render()
         self._cache = (key, out)
         return out

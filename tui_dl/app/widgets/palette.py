@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.table import Table
 from rich.text import Text
 from textual.containers import Vertical
 from textual.message import Message
@@ -11,6 +12,16 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui_dl.core.model.layers import GROUPS, REGISTRY, by_group
+
+
+def kind_prompt(kind) -> Table:
+    """A kind's name and its description in two columns: a long description wraps under itself, not under the
+    name ("… learned filters over" / "image" back at the left edge)."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=19, no_wrap=True)
+    grid.add_column(ratio=1)
+    grid.add_row(Text("  " + kind.name, style="bold"), Text(kind.summary, style="dim"))
+    return grid
 
 
 def palette_options(filter_text: str = "", with_summary: bool = False) -> list[Option]:
@@ -25,7 +36,7 @@ def palette_options(filter_text: str = "", with_summary: bool = False) -> list[O
         options.append(Option(Text(group.upper(), style="bold dim"), disabled=True, id=f"group:{group}"))
         for k in hits:
             if with_summary:
-                prompt = Text.assemble(("  " + k.name.ljust(18), "bold"), (k.summary, "dim"))
+                prompt = kind_prompt(k)
             else:
                 prompt = Text("  " + k.name)
             options.append(Option(prompt, id=k.name))

@@ -66,6 +66,39 @@ PLOT_LIMIT = 1e30
 def plottable(y: float) -> bool:
     """Whether plotext can place ``y`` (NaN and ±inf are handled by the curve itself: they make a gap)."""
     return not (y == y and abs(y) != math.inf and abs(y) > PLOT_LIMIT)
+def plot_rows(height: int, xlabel: bool) -> int:
+    """The rows plotext draws data on in a plot ``height`` rows tall: less the frame's top line, the x axis, its
+    tick labels and the x label."""
+    return height - 3 - (1 if xlabel else 0)
+
+
+def row_ticks(lo: float, hi: float, rows: int, most: int = 6) -> tuple[list[float], list[str]] | None:
+    """Y ticks that sit on the rows they name. plotext puts 7 ticks whatever the height: on 6 rows two share a
+    row, one label is dropped and the next sits a row off its value (σ(0) = 0.5 drawn beside the label 0.67).
+    Row k of ``rows`` shows ``lo + k·(hi − lo)/(rows − 1)``: a tick every few rows from the bottom, at most
+    ``most``, labelled with that row's value. None when there is nothing to label (one row, a flat range)."""
+    if rows < 2 or not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return None
+    per_row = (hi - lo) / (rows - 1)
+    # every other row at the closest (a label on every row is hard to read), within ``most`` ticks
+    every = max(2 if rows > 4 else 1, math.ceil((rows - 1) / (most - 1)))
+    # or a row further apart if that spacing reaches the top row too, keeping three ticks or more
+    every = next((s for s in (every, every + 1) if (rows - 1) % s == 0 and (rows - 1) // s >= 2), every)
+    tick_rows = list(range(0, rows, every))
+    if tick_rows[-1] != rows - 1:
+        tick_rows.append(rows - 1)  # the top row is always named (a loss curve starts there)
+    values = [lo + k * per_row for k in tick_rows]
+    step = every * per_row
+    decimals = max(0, 1 - math.floor(math.log10(step)))
+    return values, [f"{v:.{decimals}f}" for v in values]
+
+
+def y_range(ys_lists, ylim: tuple[float, float] | None) -> tuple[float, float] | None:
+    """The y range plotext gives the data (its smallest and largest finite value), or ``ylim``."""
+    if ylim is not None:
+        return ylim
+    finite = [y for ys in ys_lists for y in ys if math.isfinite(y) and abs(y) <= PLOT_LIMIT]
+    return (min(finite), max(finite)) if finite else None
 
 
 class CurvePlot(PlotextPlot):
@@ -137,6 +170,10 @@ class CurvePlot(PlotextPlot):
         top = max(1, math.ceil(xmax - 1e-9))
         plt.xlim(0, top)
         plt.xticks(whole_ticks(top))
+        span = None if self.log_y else y_range([sr.ys for sr in self.series], self.ylim)
+        ticks = row_ticks(*span, plot_rows(self.size.height, self.size.height >= 12)) if span else None
+        if ticks is not None:
+            plt.yticks(*ticks)
         out = super().render()
         self.build_ms = (time.perf_counter() - t0) * 1000
         self.builds += 1

@@ -79,6 +79,10 @@ def best_epoch_line(fin: Finished, pct: Callable[[float | None], str] = _pct) ->
         lead = f"best epoch {fin.best_epoch} ({what} {metric_name(fin.monitor)})"
     elif fin.monitor == "val_accuracy" and fin.highest_val_accuracy_epoch == fin.best_epoch:
         lead = ""  # the same epoch: one number
+    elif fin.highest_val_accuracy_epoch == fin.best_epoch and fin.highest_val_accuracy is not None:
+        what = "lowest" if fin.monitor_mode == "min" else "highest"  # the same epoch: one number, said once
+        return (f"best val acc {pct(fin.highest_val_accuracy)} (epoch {fin.best_epoch}, also the {what} "
+                f"{metric_name(fin.monitor)})")
     else:
         lead = f"val acc at best {metric_name(fin.monitor)} (epoch {fin.best_epoch}): {pct(fin.best_val_accuracy)}"
     return " · ".join(p for p in (lead, top) if p)
