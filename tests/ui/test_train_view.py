@@ -257,8 +257,9 @@ def test_a_diverged_run_later_on_keeps_its_steps_and_marks_the_point(runs_dir):
             await pilot.pause()
             await pilot.press("ctrl+r")
             await wait_training_done(pilot)
-            await pilot.pause(0.3)
             plot = app.query_one("#loss-plot", CurvePlot)
+            # the redraw is throttled: wait for the one that draws the mark (a fixed pause was flaky under load)
+            await wait_until(pilot, lambda: any(s.label.endswith("diverged") for s in plot.series))
             curve = next(s for s in plot.series if s.label == "smoothed")
             assert len(curve.xs) == 15 and plot.xlabel == "epoch"  # the logged steps up to step 75
             mark = next(s for s in plot.series if s.label.endswith("diverged"))
