@@ -123,6 +123,12 @@ class _Printer:
         self.line(f"  network     {ev.params:,} parameters")
         self.line(f"  schedule    {ev.epochs} epoch{'s' if ev.epochs != 1 else ''} × {ev.steps_per_epoch:,} steps")
         self.line(f"  run folder  {ev.run_dir}")
+        pv = ev.provenance or {}
+        if pv:
+            v = pv.get("versions", {})
+            self.line(self.c(f"  provenance  {pv.get('hostname', '?')}, config sha256 {pv.get('config_sha256', '')[:12]}, "
+                             f"tui-dl {v.get('tui_dl', '?')}, torch {v.get('torch', '?')}, "
+                             f"Python {v.get('python', '?')}, started {pv.get('started_at', '?')}", _DIM))
         if ev.fallback_reason:
             self.fallback_banner(ev)
 
@@ -368,8 +374,10 @@ def _run_batch(args) -> int:
     status = None
     try:
         diagnoser = Diagnoser()
+        origin = {"argv": ["tui-dl", *getattr(args, "argv", sys.argv[1:])], "overrides": list(args.overrides),
+                  "source": file or ""}
         events = iter_training(exp, run_dir=args.out, runs_dir=args.runs_dir or "runs", resume=args.resume,
-                               should_stop=stop)
+                               should_stop=stop, origin=origin)
         for ev in events:
             if args.jsonl:
                 print(json.dumps(_json_safe(event_to_dict(ev)), ensure_ascii=False), flush=True)

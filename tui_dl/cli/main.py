@@ -134,6 +134,7 @@ def _main(argv: list[str] | None = None) -> int:
         print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
     args = build_parser().parse_args(argv)
+    args.argv = list(argv)  # the run's provenance records the command line
     if args.file:
         from tui_dl.core.presets import resolve_experiment
 

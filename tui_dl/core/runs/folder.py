@@ -140,6 +140,7 @@ class RunWriter:
 
     def log(self, event) -> None:
         d = _clean(event_to_dict(event))
+        d["time"] = round(time.time(), 3)  # when it happened (Unix seconds); event_from_dict ignores it
         self._jsonl.write(json.dumps(d, ensure_ascii=False) + "\n")
         self._jsonl.flush()
         if isinstance(event, EpochDone):

@@ -42,6 +42,7 @@ from tui_dl.core.model.shapes import Summary
 from tui_dl.core.runs.checkpoint import atomic_save, load_checkpoint, resolve_checkpoint_path
 from tui_dl.core.runs.folder import RunWriter, new_run_dir
 from tui_dl.core.runs.lock import RunFolderBusy
+from tui_dl.core.runs.provenance import finish as finish_provenance, provenance
 from tui_dl.core.training.best_epoch import best_fields, monitor_source
 from tui_dl.core.training.divergence import EXPLODE_FACTOR, EXPLODE_FLOOR, DivergenceGuard
 from tui_dl.core.training.errors import SetupError, TrainError, is_oom, oom_error
@@ -166,8 +167,9 @@ class _Trainer:
     """One :func:`iter_training` run: set up (plan, engine, state), train epoch by epoch, then test and write
     ``summary.json``; every event is logged to the run folder as it is yielded."""
 
-    def __init__(self, exp: Experiment | None, *, run_dir, runs_dir, resume, should_stop, data, ui_thread):
-        self.should_stop, self.ui_thread = should_stop, ui_thread
+    def __init__(self, exp: Experiment | None, *, run_dir, runs_dir, resume, should_stop, data, ui_thread,
+                 origin=None):
+        self.should_stop, self.ui_thread, self.origin = should_stop, ui_thread, origin
         self.notices: list[Notice] = []
         self.ckpt: dict[str, Any] | None = None
         self.resume_path: Path | None = None
@@ -329,7 +331,10 @@ class _Trainer:
             val_size=len(d.val) if d.val is not None else 0, test_size=len(d.test), epochs=cfg.epochs,
             steps_per_epoch=plan.steps_per_epoch, params=eng.params, start_epoch=s.epoch,
             resumed_from=str(self.resume_path) if resumed else "", fallback_reason=d.fallback_reason,
-            threads=plan.threads)
+            threads=plan.threads,
+            provenance=provenance(config_text=self.exp.to_yaml(), origin=self.origin, source=self.exp.source,
+                                  versions=versions(), device=str(plan.device),
+                                  device_name=describe_device(plan.device, plan.threads), threads=plan.threads))
         yield self._emit(self.started)
         for n in self.notices:
             yield self._emit(n)
@@ -509,7 +514,8 @@ class _Trainer:
                               monitor_value=s.best.value, train_seconds=train_seconds, lanes=plan.lanes,
                               optimizer_impl=eng.opt_impl, channels_last=plan.channels_last,
                               dataset_source=self.data.source, versions=versions(),
-                              inference=self.facts["inference"])
+                              inference=self.facts["inference"],
+                              provenance=finish_provenance(self.started.provenance))
         try:
             self.writer.write_summary(summary)
         except OSError as e:
@@ -519,8 +525,8 @@ class _Trainer:
 
 def iter_training(exp: Experiment | None, *, run_dir: str | os.PathLike | None = None,
                   runs_dir: str | os.PathLike = "runs", resume: str | os.PathLike | None = None,
-                  should_stop: threading.Event | None = None, data=None, ui_thread: bool = False
-                  ) -> Iterator[TrainEvent]:
+                  should_stop: threading.Event | None = None, data=None, ui_thread: bool = False,
+                  origin: dict | None = None) -> Iterator[TrainEvent]:
     """Train ``exp`` and yield its events (see :mod:`tui_dl.core.training.events`).
 
     run_dir      write the run here (default: a new ``runs_dir/<name>-<timestamp>/``)
@@ -529,10 +535,11 @@ def iter_training(exp: Experiment | None, *, run_dir: str | os.PathLike | None =
                  then ``Finished(status="stopped")``
     data         an already loaded :class:`~tui_dl.core.data.LoadedData` (else ``exp.data`` is loaded)
     ui_thread    True inside the app: leave a core free for the UI thread when choosing torch threads
+    origin       how the run was asked for (``argv``, ``overrides``, ``source``), for its provenance record
 
     Raises :class:`SetupError` (bad network/loss/device/checkpoint), ``DataError`` (dataset), or
     :class:`TrainError` (out of memory, disk full) on the first ``next()`` or later.
     """
     trainer = _Trainer(exp, run_dir=run_dir, runs_dir=runs_dir, resume=resume, should_stop=should_stop, data=data,
-                       ui_thread=ui_thread)
+                       ui_thread=ui_thread, origin=origin)
     yield from trainer.run()

@@ -45,7 +45,8 @@ def inference_facts(data, input_shape) -> dict[str, Any]:
 def run_summary(fin: Finished, started: RunStarted, *, history: list[dict[str, Any]], monitor: str,
                 monitor_value: float | None, train_seconds: float, lanes: int, optimizer_impl: str,
                 channels_last: bool, dataset_source: str, versions: dict[str, str],
-                inference: dict[str, Any] | None = None) -> dict[str, Any]:
+                inference: dict[str, Any] | None = None, provenance: dict[str, Any] | None = None
+                ) -> dict[str, Any]:
     """The ``summary.json`` record of a run that ended with ``fin`` (``started``: this session's RunStarted;
     ``history``: every epoch record; ``monitor``/``monitor_value``: the best epoch's watched value;
     ``inference``: :func:`inference_facts`)."""
@@ -66,6 +67,7 @@ def run_summary(fin: Finished, started: RunStarted, *, history: list[dict[str, A
         "train_size": started.train_size, "val_size": started.val_size, "test_size": started.test_size,
         "params": started.params, "history": history, "versions": versions,
         **({"inference": inference} if inference is not None else {}),
+        **({"provenance": provenance} if provenance is not None else {}),
         # "best" is the epoch with the best monitor value; its val accuracy is not the highest one
         "val_accuracy_at_best": fin.val_accuracy_at_best,
         "highest_val_accuracy": {"epoch": fin.highest_val_accuracy_epoch, "value": fin.highest_val_accuracy},
