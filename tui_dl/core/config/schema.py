@@ -171,6 +171,9 @@ class DataConfig:
     val_split: float = _DATA["val_split"]
     fallback: str | None = _DATA["fallback"]
     num_samples: int | None = _DATA["num_samples"]
+    path: str | None = _DATA["path"]
+    label: str = _DATA["label"]
+    subset: int | None = _DATA["subset"]
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in DATA_FIELDS}

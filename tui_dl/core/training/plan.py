@@ -123,7 +123,8 @@ def data_request(exp: Experiment, checkpoint: dict[str, Any] | None = None) -> d
     if checkpoint is not None and checkpoint.get("dataset", {}).get("name"):
         name, fallback = checkpoint["dataset"]["name"], None
     return {"name": name, "root": d.root, "download": d.download, "val_split": d.val_split, "fallback": fallback,
-            "seed": exp.train.seed, "input_shape": exp.network.input_shape, "num_samples": d.num_samples}
+            "seed": exp.train.seed, "input_shape": exp.network.input_shape, "num_samples": d.num_samples,
+            "path": d.path, "label": d.label, "subset": d.subset}
 
 
 def resumed_data(data, checkpoint: dict[str, Any] | None):
