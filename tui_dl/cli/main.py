@@ -95,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true",
                    help="with --out: replace the run already in that folder (its run files are deleted first)")
     p.add_argument("--jsonl", action="store_true", help="print events as JSON lines on stdout")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="also write TensorBoard logs into RUN/tb/ (shorthand for --set train.log_to=[tensorboard])")
     p.add_argument("--quiet", action="store_true", help="print only the final result")
     p.add_argument("--print-config", action="store_true",
                    help="print the fully resolved experiment (every default filled in) as YAML, then exit")
@@ -149,6 +151,8 @@ def _main(argv: list[str] | None = None) -> int:
         args.overrides.append(f"train.epochs={args.epochs}")
     if args.device:
         args.overrides.append(f"train.device={args.device}")
+    if args.tensorboard:
+        args.overrides.append("train.log_to=[tensorboard]")
     if args.print_config or args.dry_run:
         from tui_dl.cli.preview import preview_main
 

@@ -124,6 +124,12 @@ TRAIN_FIELDS: tuple[Field, ...] = (
           nullable=True),
     Field("checkpoints", "bool", True, "write last.pt and best.pt into the run folder"),
 )
+#: Where else the run's events go (issue 17): its own block, so other additions to TRAIN_FIELDS merge cleanly.
+LOG_TARGETS = ("tensorboard",)
+TRAIN_FIELDS += (
+    Field("log_to", "choices", None, "also write the events for these tools: [tensorboard] writes RUN/tb/ "
+          "(needs pip install 'tui-dl[tensorboard]')", choices=LOG_TARGETS, nullable=True),
+)
 
 # Sub-sections of train: with their own schema; the value may be a name or {name: ..., fields...}.
 NAMED_SECTIONS = {"loss": LOSSES, "optimizer": OPTIMIZERS, "scheduler": SCHEDULERS}
@@ -197,6 +203,7 @@ class TrainConfig:
     limit_batches: int | None = _TRAIN["limit_batches"]
     grad_clip: float | None = _TRAIN["grad_clip"]
     checkpoints: bool = _TRAIN["checkpoints"]
+    log_to: list[str] | None = _TRAIN["log_to"]
 
     def to_dict(self) -> dict[str, Any]:
         """The YAML ``train:`` mapping: epochs and batch size, loss and optimizer, the other plain fields,

@@ -270,6 +270,8 @@ class _Trainer:
     def _emit(self, event):
         try:
             self.writer.log(event)
+            if self.sink is not None:
+                self.sink.log(event)
         except OSError as e:
             raise TrainError(f"could not write to {self.writer.jsonl_path}: {e.strerror or e}. Free some disk space, "
                              f"then continue with: tui-dl --batch --resume {self.run_dir}") from None
@@ -286,6 +288,11 @@ class _Trainer:
 
     def _run_outer(self) -> Iterator[TrainEvent]:
         self.t0 = time.perf_counter()
+        from tui_dl.core.runs import tensorboard as tb  # train.log_to: its own module loads the package
+
+        if (problem := tb.missing(self.cfg.log_to)) is not None:
+            raise SetupError(problem)
+        self.sink = None
         self._setup()
         self._session_step0 = self.state.step
         resumed = self.ckpt is not None
@@ -300,7 +307,11 @@ class _Trainer:
                 self.run_dir = Path(self.run_dir_arg) if self.run_dir_arg else new_run_dir(self.runs_dir, self.exp.name)
                 self.writer = RunWriter(self.run_dir)
                 self.writer.write_config(self.exp.to_yaml())
+            self.sink = tb.make_sink(self.cfg.log_to, self.run_dir, self.exp)
         except RunFolderBusy as e:
+            raise SetupError(str(e)) from None
+        except tb.TensorBoardMissing as e:
+            self.writer.close()
             raise SetupError(str(e)) from None
         except OSError as e:
             raise SetupError(f"cannot write the run folder: {e}") from None
@@ -322,6 +333,8 @@ class _Trainer:
             raise
         finally:
             self.writer.close()
+            if self.sink is not None:
+                self.sink.close()
 
     def _run(self, resumed: bool):
         cfg, d, plan, eng, s = self.cfg, self.data, self.plan, self.engine, self.state
