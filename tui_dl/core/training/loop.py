@@ -168,8 +168,9 @@ class _Trainer:
     ``summary.json``; every event is logged to the run folder as it is yielded."""
 
     def __init__(self, exp: Experiment | None, *, run_dir, runs_dir, resume, should_stop, data, ui_thread,
-                 origin=None):
+                 origin=None, data_progress=None):
         self.should_stop, self.ui_thread, self.origin = should_stop, ui_thread, origin
+        self.data_progress = data_progress
         self.notices: list[Notice] = []
         self.ckpt: dict[str, Any] | None = None
         self.resume_path: Path | None = None
@@ -191,7 +192,7 @@ class _Trainer:
         summary = check_network(exp)
         device = pick_device(cfg.device)
         if self.data is None:  # DataError propagates: its message is written for the student
-            self.data = load_dataset(**data_request(exp, ck))
+            self.data = load_dataset(**data_request(exp, ck), progress=self.data_progress)
         self.data = d = resumed_data(self.data, ck)
         self.engine = eng = prepare(exp, d, device=device, summary=summary, checkpoint=ck, ui_thread=self.ui_thread)
         self.plan = plan = eng.plan
@@ -539,7 +540,7 @@ class _Trainer:
 def iter_training(exp: Experiment | None, *, run_dir: str | os.PathLike | None = None,
                   runs_dir: str | os.PathLike = "runs", resume: str | os.PathLike | None = None,
                   should_stop: threading.Event | None = None, data=None, ui_thread: bool = False,
-                  origin: dict | None = None) -> Iterator[TrainEvent]:
+                  origin: dict | None = None, data_progress=None) -> Iterator[TrainEvent]:
     """Train ``exp`` and yield its events (see :mod:`tui_dl.core.training.events`).
 
     run_dir      write the run here (default: a new ``runs_dir/<name>-<timestamp>/``)
@@ -549,10 +550,11 @@ def iter_training(exp: Experiment | None, *, run_dir: str | os.PathLike | None =
     data         an already loaded :class:`~tui_dl.core.data.LoadedData` (else ``exp.data`` is loaded)
     ui_thread    True inside the app: leave a core free for the UI thread when choosing torch threads
     origin       how the run was asked for (``argv``, ``overrides``, ``source``), for its provenance record
+    data_progress  ``progress(message, fraction)`` while the dataset loads (downloads: percent, MB, speed)
 
     Raises :class:`SetupError` (bad network/loss/device/checkpoint), ``DataError`` (dataset), or
     :class:`TrainError` (out of memory, disk full) on the first ``next()`` or later.
     """
     trainer = _Trainer(exp, run_dir=run_dir, runs_dir=runs_dir, resume=resume, should_stop=should_stop, data=data,
-                       ui_thread=ui_thread, origin=origin)
+                       ui_thread=ui_thread, origin=origin, data_progress=data_progress)
     yield from trainer.run()
