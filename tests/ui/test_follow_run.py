@@ -64,3 +64,28 @@ def test_a_followed_run_whose_writer_dies_is_marked_incomplete(runs_dir, tmp_pat
             await wait_until(pilot, lambda: rec.status == "incomplete", timeout=10)
             assert any("killed or crashed" in line for line in rec.log)
     run(body())
+
+
+def test_the_download_progress_shows_on_the_status_bar(runs_dir, monkeypatch):
+    import threading
+
+    import tui_dl.app.train_controller as tc
+
+    release = threading.Event()
+
+    def fake_trainer(exp, *, data_progress=None, should_stop=None, **kw):
+        data_progress("Reading x", 0.1)
+        data_progress("Downloading train-images: 40% of 26.4 MB, 3.1 MB/s", 0.4)
+        release.wait(10)
+        return iter(())
+
+    monkeypatch.setattr(tc, "real_trainer", lambda: fake_trainer)
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)  # no trainer given: the real one's path, which gets data_progress
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await wait_until(pilot, lambda: "40% of 26.4 MB" in app.status_bar.state_detail)
+            release.set()
+    run(body())
