@@ -180,6 +180,7 @@ class DataConfig:
     path: str | None = _DATA["path"]
     label: str = _DATA["label"]
     subset: int | None = _DATA["subset"]
+    augment: list[str] | None = _DATA["augment"]
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in DATA_FIELDS}

@@ -173,6 +173,9 @@ DATA_FIELDS += (
     Field("label", "str", "label", "csv: the name of the column that holds each row's class"),
     Field("subset", "int", None, "train on the first N training examples only (quick runs, learning curves)",
           min=1, max=100_000_000, nullable=True),
+    Field("augment", "choices", None, "per-batch augmentation on the device: crop (pad and crop), flip "
+          "(horizontal), affine (±10°, scale 0.9-1.1); off by default", choices=("crop", "flip", "affine"),
+          nullable=True),
 )
 
 _FALLBACK_ADVICE = "To train without it now, set `fallback: synthetic-digits` in the data section of the YAML."

@@ -36,6 +36,7 @@ import torch
 
 from tui_dl.core.config.experiment import Experiment
 from tui_dl.core.data import load_dataset
+from tui_dl.core.data.augment import with_augment
 from tui_dl.core.device import describe_device, set_threads
 from tui_dl.core.model.build import SpecError, build_model, count_parameters, pool_before_relu
 from tui_dl.core.model.shapes import Summary
@@ -159,7 +160,12 @@ def prepare(exp: Experiment, data: LoadedData, *, device: torch.device | str = "
         if is_oom(e):
             raise TrainError(f"the dataset does not fit in {dev.type} memory; use --device cpu") from None
         raise
-    step = make_step(plan, model, optimizer, prep, *train, cfg.grad_clip, flush_denormal=FLUSH_DENORMAL)
+    try:  # data.augment: the training batches only (evaluation uses prep)
+        train_prep = with_augment(prep, exp.data.augment, cfg.seed, dev, data.input_shape,
+                                  start=int(checkpoint.get("step", 0)) if checkpoint else 0)
+    except ValueError as e:
+        raise SetupError(str(e)) from None
+    step = make_step(plan, model, optimizer, train_prep, *train, cfg.grad_clip, flush_denormal=FLUSH_DENORMAL)
     return Engine(plan, model, optimizer, impl, scheduler, prep, train, val, test, step, count_parameters(model)[0])
 
 

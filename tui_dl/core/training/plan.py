@@ -192,6 +192,8 @@ def plan_run(exp: Experiment, data, *, device: torch.device | str = "auto", mode
     can_split, split_reason = splittable(model)
     if not cpu or gd:
         can_split, split_reason = False, "not on the CPU" if not cpu else "gd takes whole-set steps"
+    if getattr(exp.data, "augment", None):  # one seeded draw per batch, not one per lane thread
+        can_split, split_reason = False, "data.augment draws each batch whole"
     threads = choose_threads(want, ui_thread and not can_split, summary.totals.macs * cfg.batch_size if cpu else None)
     if checkpoint is not None:
         saved = checkpoint.get("lanes")
