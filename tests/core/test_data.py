@@ -516,7 +516,7 @@ def test_dataset_names_come_from_the_catalogue_only():
 
     assert data.DATASET_NAMES == tuple(base._DATASETS) == (
         "mnist", "fashion-mnist", "kmnist", "cifar10", "image-folder", "idx", "synthetic-digits",
-        "spirals", "moons", "circles", "xor", "gaussians")
+        "spirals", "moons", "circles", "xor", "gaussians", "csv")
     assert data.TOY_DATASETS == ("spirals", "moons", "circles", "xor", "gaussians")
     assert schema.DATASETS is data.DATASET_NAMES and schema.TOY_DATASETS is data.TOY_DATASETS
     fields = {f.name: f for f in schema.DATA_FIELDS}

@@ -21,7 +21,8 @@ def _rows(d):
 
 
 def _epochs(d):
-    return [e for e in read_metrics(d) if e["event"] == "epoch"]
+    """The epoch events, without their "time" stamp (when each line was written)."""
+    return [{k: v for k, v in e.items() if k != "time"} for e in read_metrics(d) if e["event"] == "epoch"]
 
 
 def test_a_finished_run_resumed_from_best_pt_into_a_new_folder_has_its_history(scripted_validation, moons,

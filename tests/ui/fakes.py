@@ -28,7 +28,7 @@ def scripted_training(epochs: int = 3, batches: int = 50, log_every: int = 5, de
     calls: list[dict] = []
 
     def trainer(exp, *, run_dir=None, runs_dir="runs", resume=None, should_stop=None, data=None,
-                ui_thread=False):
+                ui_thread=False, origin=None, data_progress=None):
         calls.append({"exp": exp, "runs_dir": runs_dir, "ui_thread": ui_thread, "should_stop": should_stop,
                       "steps": 0, "closed": False, "resume": resume})
         try:

@@ -256,6 +256,17 @@ class FileController:
         except OSError as e:
             app.notify(str(e), title=f"Could not open {path}", severity="error", timeout=8)
             return False
+        from tui_dl.core.runs.follow import is_live
+
+        if is_live(path):  # another process is training it: follow it live (app/run_follow.py)
+            from tui_dl.app.run_follow import follow_run
+
+            rec = follow_run(app, rec)
+            training.add_run(rec)
+            app.action_show_view("train")
+            app.notify("being trained by another process: following it live", title=f"Opened run {path.name}",
+                       timeout=4)
+            return True
         training.add_run(rec)
         app.action_show_view("train")
         unread = [line.lstrip("⚠ ") for line in rec.log if line.startswith("⚠")]

@@ -41,6 +41,15 @@ def real_trainer():
     return iter_training
 
 
+def _data_progress(app, message: str, fraction) -> None:
+    """From the worker thread: a download's progress line, shown on the status bar until the run starts."""
+    if message.startswith("Downloading") and not app.closing_down:
+        try:
+            app.call_from_thread(app.status_bar.set, state_detail=message)
+        except RuntimeError:  # the app is closing
+            pass
+
+
 class TrainController:
     """The session's runs and the one training run at a time."""
 
@@ -234,6 +243,8 @@ class TrainController:
         kwargs = {"resume": resume} if resume else {}
         if run_dir:
             kwargs["run_dir"] = run_dir
+        if app.trainer is None:  # the dataset's download progress (percent, MB, speed) on the status bar
+            kwargs["data_progress"] = partial(_data_progress, app)
         events = trainer(exp, runs_dir=app.runs_dir, should_stop=control.stop, ui_thread=True, **kwargs)
         return pump_events(
             events,

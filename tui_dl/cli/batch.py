@@ -125,6 +125,12 @@ class _Printer:
         self.line(f"  network     {ev.params:,} parameters")
         self.line(f"  schedule    {ev.epochs} epoch{'s' if ev.epochs != 1 else ''} × {ev.steps_per_epoch:,} steps")
         self.line(f"  run folder  {ev.run_dir}")
+        pv = ev.provenance or {}
+        if pv:
+            v = pv.get("versions", {})
+            self.line(self.c(f"  provenance  {pv.get('hostname', '?')}, config sha256 {pv.get('config_sha256', '')[:12]}, "
+                             f"tui-dl {v.get('tui_dl', '?')}, torch {v.get('torch', '?')}, "
+                             f"Python {v.get('python', '?')}, started {pv.get('started_at', '?')}", _DIM))
         if ev.fallback_reason:
             self.fallback_banner(ev)
 
@@ -234,6 +240,32 @@ class _Printer:
         self.line(f"run folder: {ev.run_dir}")
         if ev.status == "stopped":
             self.line(f"continue with: tui-dl --batch --resume {ev.run_dir}")
+
+
+class DataProgress:
+    """The dataset loader's progress (``progress(message, fraction)``): on a terminal one line rewritten in place
+    (percent, MB, speed); in a pipe a plain line per download at 0 %, every 25 % and at the end."""
+
+    def __init__(self, printer: "_Printer", stream=None):
+        self.printer, self.out = printer, stream or printer.out
+        self.tty = bool(getattr(self.out, "isatty", lambda: False)())
+        self._last: tuple[str, int] | None = None
+
+    def __call__(self, message: str, fraction: float | None) -> None:
+        if self.printer.quiet or not message.startswith("Downloading"):
+            return
+        if self.tty:
+            cols = shutil.get_terminal_size((100, 24)).columns
+            self.out.write("\r" + message[: cols - 1] + "\x1b[K")
+            self.out.flush()
+            self.printer.live = True
+            return
+        label = message.split(":")[0]
+        quarter = -1 if fraction is None else int(fraction * 4)
+        if self._last is not None and self._last[0] == label and (quarter == self._last[1] or fraction is None):
+            return
+        self._last = (label, quarter)
+        print(message, file=self.out, flush=True)
 
 
 def _config_for_resume(resume: str) -> str | None:
@@ -372,8 +404,10 @@ def _run_batch(args) -> int:
     status = None
     try:
         diagnoser = Diagnoser()
+        origin = {"argv": ["tui-dl", *getattr(args, "argv", sys.argv[1:])], "overrides": list(args.overrides),
+                  "source": file or ""}
         events = iter_training(exp, run_dir=args.out, runs_dir=args.runs_dir or "runs", resume=args.resume,
-                               should_stop=stop)
+                               should_stop=stop, origin=origin, data_progress=DataProgress(printer))
         for ev in events:
             if args.jsonl:
                 print(json.dumps(_json_safe(event_to_dict(ev)), ensure_ascii=False), flush=True)

@@ -47,6 +47,12 @@ COMMANDS: dict[str, Command] = {
                    "lab_main"),
     "attack": Command("tui_dl.cli.attack", "FGSM/PGD attacks on a trained model: accuracy against ε, attack.json",
                       "attack_main"),
+    "runs": Command("tui_dl.cli.runs", "list run folders: status, epochs, accuracies, speed (--json/--csv/--md)",
+                    "runs_main"),
+    "check": Command("tui_dl.cli.check", "autograde a run: exit 0 when every --expect 'key>=value' holds",
+                     "check_main"),
+    "watch": Command("tui_dl.cli.watch", "follow a run another process is training: its events as they come",
+                     "watch_main"),
     "schema": Command("tui_dl.cli.schema", "the JSON Schema of the experiment file (for editor completion)",
                       "schema_main"),
     "completion": Command("tui_dl.cli.completion", "the shell completion script: bash, zsh or fish",
@@ -92,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true",
                    help="with --out: replace the run already in that folder (its run files are deleted first)")
     p.add_argument("--jsonl", action="store_true", help="print events as JSON lines on stdout")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="also write TensorBoard logs into RUN/tb/ (shorthand for --set train.log_to=[tensorboard])")
     p.add_argument("--quiet", action="store_true", help="print only the final result")
     p.add_argument("--print-config", action="store_true",
                    help="print the fully resolved experiment (every default filled in) as YAML, then exit")
@@ -141,6 +149,7 @@ def _main(argv: list[str] | None = None) -> int:
         print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
     args = build_parser().parse_args(argv)
+    args.argv = list(argv)  # the run's provenance records the command line
     if args.file:
         from tui_dl.core.presets import resolve_experiment
 
@@ -149,6 +158,8 @@ def _main(argv: list[str] | None = None) -> int:
         args.overrides.append(f"train.epochs={args.epochs}")
     if args.device:
         args.overrides.append(f"train.device={args.device}")
+    if args.tensorboard:
+        args.overrides.append("train.log_to=[tensorboard]")
     if args.print_config or args.dry_run:
         from tui_dl.cli.preview import preview_main
 

@@ -39,6 +39,8 @@ def field_schema(f) -> dict[str, Any]:
         s = {"type": "string"}
     elif k == "choice":
         s = {"type": "string", "enum": list(f.choices)}
+    elif k == "choices":
+        s = {"type": "array", "items": {"type": "string", "enum": list(f.choices)}, "uniqueItems": True}
     elif k == "int2":
         s = {"anyOf": [{"type": "integer"}, _INT_PAIR]}
     elif k == "padding":

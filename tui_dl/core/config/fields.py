@@ -27,7 +27,8 @@ class Field:
     kinds:
       ``int``, ``float``, ``bool``, ``str``, ``choice`` (one of ``choices``),
       ``int2`` (an int or a pair ``[h, w]``), ``padding`` (``int2`` or ``same``/``valid``),
-      ``floats`` (a list of floats, e.g. Adam's betas), ``shape`` (a list of positive ints).
+      ``floats`` (a list of floats, e.g. Adam's betas), ``shape`` (a list of positive ints),
+      ``choices`` (a list of names from ``choices``, each at most once; one name alone is a list of one).
     """
 
     name: str
@@ -95,6 +96,8 @@ class Field:
             if self.length is not None and len(value) != self.length:
                 raise FieldError(f"expected {self.length} numbers, got {len(value)}")
             return [self._check_range(_to_float(v)) for v in value]
+        if kind == "choices":
+            return self._coerce_choices(value)
         if kind == "shape":
             if isinstance(value, int) and not isinstance(value, bool):
                 value = [value]
@@ -112,6 +115,18 @@ class Field:
             return out
         raise AssertionError(f"unknown field kind {kind}")
 
+    def _coerce_choices(self, value: Any) -> list[str]:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)):
+            raise FieldError(f"expected a list of names from {', '.join(self.choices)}; got {_show(value)}")
+        one = Field(self.name, "choice", choices=self.choices)
+        out: list[str] = []
+        for item in items:
+            c = one.coerce(item)
+            if c not in out:
+                out.append(c)
+        return out
+
     def _check_range(self, v):
         if self.min is not None:
             if self.min_exclusive and not v > self.min:
@@ -126,6 +141,8 @@ class Field:
         k = self.kind
         if k == "choice":
             return "one of " + ", ".join(self.choices)
+        if k == "choices":
+            return "a list of " + ", ".join(self.choices)
         rng = ""
         if self.min is not None and self.max is not None:
             rng = f" from {_num(self.min)} to {_num(self.max)}"

@@ -137,6 +137,12 @@ TRAIN_FIELDS: tuple[Field, ...] = (
           nullable=True),
     Field("checkpoints", "bool", True, "write last.pt and best.pt into the run folder"),
 )
+#: Where else the run's events go (issue 17): its own block, so other additions to TRAIN_FIELDS merge cleanly.
+LOG_TARGETS = ("tensorboard",)
+TRAIN_FIELDS += (
+    Field("log_to", "choices", None, "also write the events for these tools: [tensorboard] writes RUN/tb/ "
+          "(needs pip install 'tui-dl[tensorboard]')", choices=LOG_TARGETS, nullable=True),
+)
 
 # Sub-sections of train: with their own schema; the value may be a name or {name: ..., fields...}.
 NAMED_SECTIONS = {"loss": LOSSES, "optimizer": OPTIMIZERS, "scheduler": SCHEDULERS}
@@ -201,6 +207,10 @@ class DataConfig:
     val_split: float = _DATA["val_split"]
     fallback: str | None = _DATA["fallback"]
     num_samples: int | None = _DATA["num_samples"]
+    path: str | None = _DATA["path"]
+    label: str = _DATA["label"]
+    subset: int | None = _DATA["subset"]
+    augment: list[str] | None = _DATA["augment"]
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in DATA_FIELDS}
@@ -225,6 +235,7 @@ class TrainConfig:
     grad_clip: float | None = _TRAIN["grad_clip"]
     checkpoints: bool = _TRAIN["checkpoints"]
     adversarial: Adversarial | None = None
+    log_to: list[str] | None = _TRAIN["log_to"]
 
     def to_dict(self) -> dict[str, Any]:
         """The YAML ``train:`` mapping: epochs and batch size, loss and optimizer, the other plain fields,

@@ -84,7 +84,7 @@ _MNIST_FILES = tuple(f"{r}-idx{3 if r.endswith('images') else 1}-ubyte.gz" for r
 @dataclass(frozen=True)
 class _Spec:
     title: str
-    kind: str  # "idx-family" | "cifar" | "idx" | "folder" | "synthetic" | "toy"
+    kind: str  # "idx-family" | "cifar" | "idx" | "folder" | "synthetic" | "toy" | "csv"
     blurb: str
     shape: tuple[int, ...] | None = None
     classes: tuple[str, ...] = ()
@@ -145,6 +145,7 @@ _DATASETS: dict[str, _Spec] = {
     "circles": _Spec("Circles", "toy", "a ring around a disc", (2,), ("0", "1")),
     "xor": _Spec("XOR", "toy", "four quadrants, opposite corners share a class", (2,), ("0", "1")),
     "gaussians": _Spec("Gaussians", "toy", "two overlapping Gaussian blobs", (2,), ("0", "1")),
+    "csv": _Spec("CSV table", "csv", "your own table: numeric feature columns and a label column (path:, label:)"),
 }
 
 #: The dataset names, in catalogue order: the one list the config schema, the app and the README use.
@@ -164,6 +165,17 @@ DATA_FIELDS: tuple[Field, ...] = (
           choices=DATASET_NAMES, nullable=True),
     Field("num_samples", "int", None, "size of generated datasets (synthetic-digits, toy sets); default per set",
           min=10, max=2_000_000, nullable=True),
+)
+# Tabular data and a smaller training set (issue 17): their own block, so other additions merge cleanly.
+DATA_FIELDS += (
+    Field("path", "str", None, "csv: the CSV file (a header row, numeric feature columns, a label column)",
+          nullable=True),
+    Field("label", "str", "label", "csv: the name of the column that holds each row's class"),
+    Field("subset", "int", None, "train on the first N training examples only (quick runs, learning curves)",
+          min=1, max=100_000_000, nullable=True),
+    Field("augment", "choices", None, "per-batch augmentation on the device: crop (pad and crop), flip "
+          "(horizontal), affine (±10°, scale 0.9-1.1); off by default", choices=("crop", "flip", "affine"),
+          nullable=True),
 )
 
 _FALLBACK_ADVICE = "To train without it now, set `fallback: synthetic-digits` in the data section of the YAML."

@@ -6,6 +6,7 @@ import hashlib
 import http.client
 import os
 import pathlib
+import time
 import urllib.request
 from typing import Sequence
 
@@ -17,8 +18,21 @@ _DOWNLOAD_TIMEOUT_S = 20.0
 _urlopen = urllib.request.urlopen
 
 
+#: Seconds between two progress reports of one download (the last one, at 100 %, always comes).
+PROGRESS_EVERY_S = 0.2
+
+
 class _DownloadFailed(Exception):
     pass
+
+
+def download_line(label: str, done: int, total: int, seconds: float) -> str:
+    """``Downloading train-images: 45% of 26.4 MB, 3.1 MB/s`` (``12.0 MB, 3.1 MB/s`` when the size is unknown)."""
+    mb = 1e6
+    speed = f"{done / mb / seconds:.1f} MB/s" if seconds > 0 else "… MB/s"
+    if total:
+        return f"Downloading {label}: {min(100, int(100 * done / total))}% of {total / mb:.1f} MB, {speed}"
+    return f"Downloading {label}: {done / mb:.1f} MB, {speed}"
 
 
 def _download_any(mirrors: Sequence[str], fname: str, dest: pathlib.Path, md5: str,
@@ -45,14 +59,19 @@ def _download(url: str, dest: pathlib.Path, md5: str, progress: Progress | None,
     try:
         with _urlopen(request, timeout=_DOWNLOAD_TIMEOUT_S) as response, open(part, "wb") as out:
             total = int(response.headers.get("Content-Length") or 0) if response.headers else 0
+            t0 = last = time.monotonic()
             while True:
                 chunk = response.read(1 << 16)
+                now = time.monotonic()
+                if not chunk or now - last >= PROGRESS_EVERY_S:
+                    last = now
+                    _report(progress, download_line(label, done + len(chunk), total, now - t0),
+                            min((done + len(chunk)) / total, 1.0) if total else None)
                 if not chunk:
                     break
                 out.write(chunk)
                 digest.update(chunk)
                 done += len(chunk)
-                _report(progress, f"Downloading {label}", min(done / total, 1.0) if total else None)
         if md5 and digest.hexdigest() != md5:
             raise ValueError(f"checksum mismatch (got md5 {digest.hexdigest()}, expected {md5})")
         os.replace(part, dest)

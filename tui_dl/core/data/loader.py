@@ -17,6 +17,7 @@ from tui_dl.core.data.base import (DATA_FIELDS, _DATASETS, _FALLBACK_ADVICE, SYN
                                    DataError, LoadedData, Progress, TensorSplit, _canonical, _fmt_list,
                                    _fmt_shape, _report, given_root)
 from tui_dl.core.data.cifar import _load_cifar
+from tui_dl.core.data.csv_table import feature_stats, load_csv_table
 from tui_dl.core.data.idx import _load_idx_family, _load_idx_folder
 from tui_dl.core.data.image_folder import _load_image_folder
 from tui_dl.core.data.normalize import _channel_stats
@@ -37,6 +38,9 @@ def load_dataset(
     input_shape: Sequence[int] | None = None,
     num_samples: int | None = None,
     progress: Progress | None = None,
+    path: str | os.PathLike | None = None,
+    label: str = "label",
+    subset: int | None = None,
 ) -> LoadedData:
     """Load a whole dataset into memory. See the module docstring and the README (Datasets).
 
@@ -45,16 +49,20 @@ def load_dataset(
     generated sets. ``num_samples`` sizes generated sets only (synthetic-digits: train images,
     test = num_samples // 5; toy sets: total points). ``fallback``: a dataset to use when this one
     cannot be had (missing, download failed, damaged files); the result then says so in
-    ``fallback_used`` / ``fallback_reason``.
+    ``fallback_used`` / ``fallback_reason``. ``path``/``label``: the csv dataset's file and label column.
+    ``subset``: keep only the first N examples of the training split (after the validation split).
     """
     key = _canonical(name)
     want = _check_input_shape(input_shape)
     val_split = float(_checked("val_split", val_split, "val_split",
                                "0.1 keeps 10 % of the training data for validation."))
     fb_key = _canonical(fallback) if fallback else None
+    if subset is not None:
+        subset = int(_checked("subset", subset, "subset"))
+    table = {"path": path, "label": label}
     try:
-        return _load(key, root=root, download=download, val_split=val_split, seed=seed, want=want,
-                     num_samples=num_samples, progress=progress)
+        return _subset(_load(key, root=root, download=download, val_split=val_split, seed=seed, want=want,
+                             num_samples=num_samples, progress=progress, table=table), subset)
     except DataError as err:
         if fb_key is None or fb_key == key or not err.recoverable:
             raise
@@ -67,15 +75,24 @@ def load_dataset(
             f"{_fmt_shape(fb_spec.shape)} but the network's input is {_fmt_list(want)}.",
             recoverable=True)
     try:
-        data = _load(fb_key, root=root, download=download, val_split=val_split, seed=seed, want=want,
-                     num_samples=num_samples, progress=progress)
+        data = _subset(_load(fb_key, root=root, download=download, val_split=val_split, seed=seed, want=want,
+                             num_samples=num_samples, progress=progress, table=table), subset)
     except DataError as err2:
         raise DataError(f"{reason} The fallback dataset {fb_key} failed too: {err2}",
                         recoverable=err2.recoverable) from None
     return dataclasses.replace(data, fallback_used=True, fallback_reason=reason)
 
 
-def _load(key: str, *, root, download, val_split, seed, want, num_samples, progress) -> LoadedData:
+def _subset(data: LoadedData, n: int | None) -> LoadedData:
+    """``data`` with its training split cut to the first ``n`` examples (``data.subset``)."""
+    if n is None or n >= len(data.train):
+        return data
+    train = TensorSplit(data.train.x[:n], data.train.y[:n])
+    return dataclasses.replace(data, train=train,
+                               source=f"{data.source}; training on the first {n:,} examples (data.subset)")
+
+
+def _load(key: str, *, root, download, val_split, seed, want, num_samples, progress, table=None) -> LoadedData:
     spec = _DATASETS[key]
     if spec.shape is not None and want is not None:
         _require_shape(spec.title, spec.shape, want)
@@ -117,6 +134,17 @@ def _load(key: str, *, root, download, val_split, seed, want, num_samples, progr
         train, test = TensorSplit(x[:n_train], y[:n_train]), TensorSplit(x[n_train:], y[n_train:])
         classes, mean, std = list(spec.classes), (), ()
         source = f"generated from seed {seed} ({n:,} points, {n_train:,} train + {n - n_train:,} test)"
+    elif spec.kind == "csv":
+        table = table or {}
+        train, test, classes, features, source = load_csv_table(table.get("path"), table.get("label") or "label",
+                                                                seed, progress)
+        if want is not None:
+            _require_shape("The CSV table's", (len(features),), want)
+        train, val = _split_val(train, val_split, seed)
+        mean, std = feature_stats(train.x)  # standardised with the training split's statistics only
+        _report(progress, f"{spec.title} ready", 1.0)
+        return LoadedData(name=key, train=train, val=val, test=test, classes=classes,
+                          input_shape=(len(features),), mean=mean, std=std, source=source)
     else:  # pragma: no cover - registry and dispatch are kept in sync
         raise AssertionError(spec.kind)
 

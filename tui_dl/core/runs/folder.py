@@ -142,6 +142,7 @@ class RunWriter:
         """Append ``event`` (an epoch also as a ``metrics.csv`` row). ``durable``: fsync both files too, so the
         lines are on disk before the checkpoint that follows them. ``to_jsonl``/``to_csv`` False skips that file."""
         d = _clean(event_to_dict(event))
+        d["time"] = round(time.time(), 3)  # when it happened (Unix seconds); event_from_dict ignores it
         if to_jsonl:
             self._jsonl.write(json.dumps(d, ensure_ascii=False) + "\n")
             self._jsonl.flush()

@@ -26,6 +26,7 @@ class RunStarted:
     resumed_from: str = ""
     fallback_reason: str = ""   # non-empty when the fallback dataset replaced the requested one
     threads: int = 0
+    provenance: dict = field(default_factory=dict)  # argv, --set, source, config hash, host, versions (core/runs/provenance)
     kind: str = field(default="started", init=False)
 
 

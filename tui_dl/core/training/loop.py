@@ -36,13 +36,14 @@ import torch
 
 from tui_dl.core.config.experiment import Experiment
 from tui_dl.core.data import load_dataset
+from tui_dl.core.data.augment import with_augment
 from tui_dl.core.device import describe_device, set_threads
 from tui_dl.core.model.build import SpecError, build_model, count_parameters, pool_before_relu
 from tui_dl.core.model.shapes import Summary
 from tui_dl.core.runs.checkpoint import atomic_save, load_checkpoint, resolve_checkpoint_path
 from tui_dl.core.runs.folder import RunWriter, new_run_dir
 from tui_dl.core.runs.lock import RunFolderBusy
-from tui_dl.core.runs.provenance import state_sha256
+from tui_dl.core.runs.provenance import finish as finish_provenance, provenance, state_sha256
 from tui_dl.core.training.adversarial import describe as describe_adversarial, make_perturber
 from tui_dl.core.training.best_epoch import best_fields, monitor_source
 from tui_dl.core.training.divergence import EXPLODE_FACTOR, EXPLODE_FLOOR, DivergenceGuard
@@ -162,9 +163,14 @@ def prepare(exp: Experiment, data: LoadedData, *, device: torch.device | str = "
         if is_oom(e):
             raise TrainError(f"the dataset does not fit in {dev.type} memory; use --device cpu") from None
         raise
+    try:  # data.augment: the training batches only (evaluation uses prep)
+        train_prep = with_augment(prep, exp.data.augment, cfg.seed, dev, data.input_shape,
+                                  start=int(checkpoint.get("step", 0)) if checkpoint else 0)
+    except ValueError as e:
+        raise SetupError(str(e)) from None
     perturb = make_perturber(cfg.adversarial, model, plan.objective.loss, data.mean, data.std, seed=cfg.seed,
                              split=plan.step == "split")
-    step = make_step(plan, model, optimizer, prep, *train, cfg.grad_clip, flush_denormal=FLUSH_DENORMAL,
+    step = make_step(plan, model, optimizer, train_prep, *train, cfg.grad_clip, flush_denormal=FLUSH_DENORMAL,
                      perturb=perturb)
     return Engine(plan, model, optimizer, impl, scheduler, prep, train, val, test, step, count_parameters(model)[0],
                   init_sha256)
@@ -174,8 +180,10 @@ class _Trainer:
     """One :func:`iter_training` run: set up (plan, engine, state), train epoch by epoch, then test and write
     ``summary.json``; every event is logged to the run folder as it is yielded."""
 
-    def __init__(self, exp: Experiment | None, *, run_dir, runs_dir, resume, should_stop, data, ui_thread):
-        self.should_stop, self.ui_thread = should_stop, ui_thread
+    def __init__(self, exp: Experiment | None, *, run_dir, runs_dir, resume, should_stop, data, ui_thread,
+                 origin=None, data_progress=None):
+        self.should_stop, self.ui_thread, self.origin = should_stop, ui_thread, origin
+        self.data_progress = data_progress
         self.notices: list[Notice] = []
         self.ckpt: dict[str, Any] | None = None
         self.resume_path: Path | None = None
@@ -197,7 +205,7 @@ class _Trainer:
         summary = check_network(exp)
         device = pick_device(cfg.device)
         if self.data is None:  # DataError propagates: its message is written for the student
-            self.data = load_dataset(**data_request(exp, ck))
+            self.data = load_dataset(**data_request(exp, ck), progress=self.data_progress)
         self.data = d = resumed_data(self.data, ck)
         self.engine = eng = prepare(exp, d, device=device, summary=summary, checkpoint=ck, ui_thread=self.ui_thread)
         self.plan = plan = eng.plan
@@ -306,6 +314,8 @@ class _Trainer:
     def _emit(self, event, durable: bool = False):
         try:
             self.writer.log(event, durable=durable)
+            if self.sink is not None:
+                self.sink.log(event)
         except OSError as e:
             if (self.run_dir / "last.pt").is_file():
                 raise write_error(f"could not write to {self.writer.jsonl_path}", e, resume=str(self.run_dir),
@@ -324,6 +334,11 @@ class _Trainer:
 
     def _run_outer(self) -> Iterator[TrainEvent]:
         self.t0 = time.perf_counter()
+        from tui_dl.core.runs import tensorboard as tb  # train.log_to: its own module loads the package
+
+        if (problem := tb.missing(self.cfg.log_to)) is not None:
+            raise SetupError(problem)
+        self.sink = None
         self._setup()
         self._session_step0 = self.state.step
         resumed = self.ckpt is not None
@@ -339,7 +354,11 @@ class _Trainer:
                 self.run_dir = Path(self.run_dir_arg) if self.run_dir_arg else new_run_dir(self.runs_dir, self.exp.name)
                 self.writer = RunWriter(self.run_dir)
                 self.writer.write_config(self.exp.to_yaml())
+            self.sink = tb.make_sink(self.cfg.log_to, self.run_dir, self.exp)
         except RunFolderBusy as e:
+            raise SetupError(str(e)) from None
+        except tb.TensorBoardMissing as e:
+            self.writer.close()
             raise SetupError(str(e)) from None
         except OSError as e:  # a full disk before the first step, a read-only folder...
             if getattr(self, "writer", None) is not None:
@@ -365,6 +384,8 @@ class _Trainer:
             raise
         finally:
             self.writer.close()
+            if self.sink is not None:
+                self.sink.close()
 
     def _run(self, resumed: bool):
         cfg, d, plan, eng, s = self.cfg, self.data, self.plan, self.engine, self.state
@@ -374,7 +395,10 @@ class _Trainer:
             val_size=len(d.val) if d.val is not None else 0, test_size=len(d.test), epochs=cfg.epochs,
             steps_per_epoch=plan.steps_per_epoch, params=eng.params, start_epoch=s.epoch,
             resumed_from=str(self.resume_path) if resumed else "", fallback_reason=d.fallback_reason,
-            threads=plan.threads)
+            threads=plan.threads,
+            provenance=provenance(config_text=self.exp.to_yaml(), origin=self.origin, source=self.exp.source,
+                                  versions=versions(), device=str(plan.device),
+                                  device_name=describe_device(plan.device, plan.threads), threads=plan.threads))
         yield self._emit(self.started)
         for n in self.notices:
             yield self._emit(n)
@@ -560,7 +584,8 @@ class _Trainer:
                               monitor_value=s.best.value, train_seconds=train_seconds, lanes=plan.lanes,
                               optimizer_impl=eng.opt_impl, channels_last=plan.channels_last,
                               dataset_source=self.data.source, versions=versions(),
-                              inference=self.facts["inference"], init_sha256=self.facts["init_sha256"])
+                              inference=self.facts["inference"], init_sha256=self.facts["init_sha256"],
+                              provenance=finish_provenance(self.started.provenance))
         try:
             self.writer.write_summary(summary)
         except OSError as e:
@@ -570,8 +595,8 @@ class _Trainer:
 
 def iter_training(exp: Experiment | None, *, run_dir: str | os.PathLike | None = None,
                   runs_dir: str | os.PathLike = "runs", resume: str | os.PathLike | None = None,
-                  should_stop: threading.Event | None = None, data=None, ui_thread: bool = False
-                  ) -> Iterator[TrainEvent]:
+                  should_stop: threading.Event | None = None, data=None, ui_thread: bool = False,
+                  origin: dict | None = None, data_progress=None) -> Iterator[TrainEvent]:
     """Train ``exp`` and yield its events (see :mod:`tui_dl.core.training.events`).
 
     run_dir      write the run here (default: a new ``runs_dir/<name>-<timestamp>/``)
@@ -580,10 +605,12 @@ def iter_training(exp: Experiment | None, *, run_dir: str | os.PathLike | None =
                  then ``Finished(status="stopped")``
     data         an already loaded :class:`~tui_dl.core.data.LoadedData` (else ``exp.data`` is loaded)
     ui_thread    True inside the app: leave a core free for the UI thread when choosing torch threads
+    origin       how the run was asked for (``argv``, ``overrides``, ``source``), for its provenance record
+    data_progress  ``progress(message, fraction)`` while the dataset loads (downloads: percent, MB, speed)
 
     Raises :class:`SetupError` (bad network/loss/device/checkpoint), ``DataError`` (dataset), or
     :class:`TrainError` (out of memory, disk full) on the first ``next()`` or later.
     """
     trainer = _Trainer(exp, run_dir=run_dir, runs_dir=runs_dir, resume=resume, should_stop=should_stop, data=data,
-                       ui_thread=ui_thread)
+                       ui_thread=ui_thread, origin=origin, data_progress=data_progress)
     yield from trainer.run()

@@ -130,7 +130,8 @@ def data_request(exp: Experiment, checkpoint: dict[str, Any] | None = None) -> d
     if checkpoint is not None and checkpoint.get("dataset", {}).get("name"):
         name, fallback = checkpoint["dataset"]["name"], None
     return {"name": name, "root": d.root, "download": d.download, "val_split": d.val_split, "fallback": fallback,
-            "seed": exp.train.seed, "input_shape": exp.network.input_shape, "num_samples": d.num_samples}
+            "seed": exp.train.seed, "input_shape": exp.network.input_shape, "num_samples": d.num_samples,
+            "path": d.path, "label": d.label, "subset": d.subset}
 
 
 def resumed_data(data, checkpoint: dict[str, Any] | None):
@@ -198,6 +199,8 @@ def plan_run(exp: Experiment, data, *, device: torch.device | str = "auto", mode
     can_split, split_reason = splittable(model)
     if not cpu or gd:
         can_split, split_reason = False, "not on the CPU" if not cpu else "gd takes whole-set steps"
+    if getattr(exp.data, "augment", None):  # one seeded draw per batch, not one per lane thread
+        can_split, split_reason = False, "data.augment draws each batch whole"
     threads = choose_threads(want, ui_thread and not can_split, summary.totals.macs * cfg.batch_size if cpu else None)
     if checkpoint is not None:
         saved = checkpoint.get("lanes")

@@ -1,0 +1,104 @@
+"""``tui-dl runs DIR... [--json|--csv|--md] [--sort KEY]``: one row per run folder found under the folders given
+(recursively): its name, experiment, dataset, status (finished, interrupted, diverged, running; broken or foreign
+with the reason), epochs, best and final val accuracy, test accuracy, train time, img/s and device. For a TA
+marking a class's runs, or an engineer comparing a sweep. Torch is not loaded."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+
+from tui_dl.cli.exit_codes import EXIT_OK
+from tui_dl.cli.parsing import Parser
+
+PROG = "tui-dl runs"
+#: (key, heading) of the text, CSV and Markdown tables.
+TABLE = (("name", "run"), ("experiment", "experiment"), ("dataset", "dataset"), ("status", "status"),
+         ("epochs", "epochs"), ("best_val_accuracy", "best val"), ("final_val_accuracy", "final val"),
+         ("test_accuracy", "test"), ("train_seconds", "train time"), ("images_per_second", "img/s"),
+         ("device", "device"), ("reason", "note"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from tui_dl.core.runs.scan import COLUMNS
+
+    p = Parser(prog=PROG, description="List the run folders under DIR (recursively), one row each. Broken or "
+                                      "foreign folders are listed with the reason.")
+    p.add_argument("dirs", nargs="+", metavar="DIR", help="a run folder or a folder of run folders (e.g. runs)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="a JSON list, one object per folder (path, status, ...)")
+    fmt.add_argument("--csv", action="store_true", help="CSV with a header row")
+    fmt.add_argument("--md", action="store_true", help="a Markdown table")
+    p.add_argument("--sort", default="path", choices=COLUMNS, metavar="KEY",
+                   help=f"order the rows by this field (default path): {', '.join(COLUMNS)}")
+    p.add_argument("--reverse", action="store_true", help="largest (or last) first")
+    return p
+
+
+def _sorted(rows, key: str, reverse: bool):
+    have = [r for r in rows if getattr(r, key) not in (None, "")]
+    missing = [r for r in rows if getattr(r, key) in (None, "")]
+    return sorted(have, key=lambda r: (getattr(r, key), r.path), reverse=reverse) + missing  # blanks last
+
+
+def cell(key: str, v) -> str:
+    if v is None or v == "":
+        return "—" if key != "reason" else ""
+    if key.endswith("accuracy"):
+        return f"{100 * v:.2f}%"
+    if key == "train_seconds":
+        s = int(round(v))
+        return f"{v:.1f}s" if v < 60 else (f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600
+                                           else f"{s // 60}:{s % 60:02d}")
+    if key == "images_per_second":
+        return f"{v:,.0f}"
+    return str(v)
+
+
+def _epochs(r) -> str:
+    if r.epochs is None:
+        return "—"
+    return f"{r.epochs}/{r.epochs_planned}" if r.epochs_planned else str(r.epochs)
+
+
+def text_table(rows, *, markdown: bool = False) -> str:
+    cols = [(k, h) for k, h in TABLE if k != "reason" or any(r.reason for r in rows)]
+    body = [[_epochs(r) if k == "epochs" else cell(k, getattr(r, k)) for k, _ in cols] for r in rows]
+    heads = [h for _, h in cols]
+    if markdown:
+        esc = [[c.replace("|", "\\|") for c in row] for row in body]
+        return "\n".join(["| " + " | ".join(heads) + " |", "|" + "|".join("---" for _ in heads) + "|",
+                          *("| " + " | ".join(row) + " |" for row in esc)])
+    widths = [max(len(h), *(len(row[i]) for row in body)) for i, h in enumerate(heads)]
+    numeric = {"epochs", "best_val_accuracy", "final_val_accuracy", "test_accuracy", "train_seconds",
+               "images_per_second"}
+
+    def line(cells):
+        return "  ".join(c.rjust(w) if k in numeric else c.ljust(w)
+                         for c, w, (k, _) in zip(cells, widths, cols)).rstrip()
+
+    return "\n".join([line(heads), *(line(row) for row in body)])
+
+
+def runs_main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    from tui_dl.core.runs.scan import COLUMNS, scan
+
+    rows = _sorted(scan(args.dirs), args.sort, args.reverse)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in rows], indent=2, ensure_ascii=False))
+    elif args.csv:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(COLUMNS)
+        for r in rows:
+            w.writerow(["" if getattr(r, k) is None else getattr(r, k) for k in COLUMNS])
+        sys.stdout.write(buf.getvalue())
+    elif not rows:
+        print(f"no run folders under {', '.join(args.dirs)}", file=sys.stderr)
+    else:
+        print(text_table(rows, markdown=args.md))
+    return EXIT_OK

@@ -1,0 +1,167 @@
+"""Expectations about a finished run, for ``tui-dl check RUN --expect 'test_accuracy>=0.97'``.
+
+An expectation is ``KEY OP VALUE``:
+
+- KEY is a field of the run's ``summary.json``; a nested one is written with dots (``best.val_accuracy``,
+  ``final.val_loss``, ``versions.torch``, ``provenance.hostname``) and a list item by its index
+  (``per_class_accuracy.3``, ``history.-1.val_accuracy``). A few short names stand for longer ones
+  (:data:`ALIASES`: ``epochs`` is ``epochs_run``, ``val_accuracy`` is ``final.val_accuracy``, ...).
+- OP is one of ``>= <= > < == !=``.
+- VALUE is a number (``0.97``, ``97%``, ``1e-3``), ``true``/``false``, ``null``, or text (``completed``, or quoted
+  ``'cpu'``); text compares only with ``==`` and ``!=``.
+
+The expression is parsed by hand (a regular expression and :func:`float`); nothing is evaluated. Plain Python.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Expectation", "ExpectError", "parse", "lookup", "check", "ALIASES", "OPS"]
+
+OPS = (">=", "<=", "==", "!=", ">", "<")
+#: Short names for summary fields, documented in the README ("Checking a run").
+ALIASES = {
+    "epochs": "epochs_run",
+    "val_accuracy": "final.val_accuracy",
+    "val_loss": "final.val_loss",
+    "train_accuracy": "final.train_accuracy",
+    "train_loss": "final.train_loss",
+    "best_val_accuracy": "best.val_accuracy",
+    "best_epoch": "best.epoch",
+    "images_per_second": "train_images_per_second",
+}
+_EXPR = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.-?[A-Za-z0-9_]+)*)\s*(>=|<=|==|!=|>|<|=)\s*(.*?)\s*$")
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?%?$")
+_MISSING = object()
+
+
+class ExpectError(ValueError):
+    """A bad expression or a key the summary does not have; ``str(e)`` says what to write instead."""
+
+
+@dataclass(frozen=True)
+class Expectation:
+    text: str      # as written
+    key: str       # as written (maybe an alias)
+    path: str      # the summary path it reads
+    op: str
+    value: Any     # float, bool, None or str
+
+    def holds(self, actual: Any) -> bool:
+        return _compare(actual, self.op, self.value)
+
+
+def _value(text: str) -> Any:
+    t = text.strip()
+    if not t:
+        raise ExpectError("nothing after the operator: write a value, e.g. test_accuracy>=0.97")
+    if len(t) >= 2 and t[0] == t[-1] and t[0] in "'\"":
+        return t[1:-1]
+    low = t.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("null", "none"):
+        return None
+    if _NUMBER.match(t):
+        v = float(t.rstrip("%"))
+        return v / 100 if t.endswith("%") else v
+    if re.match(r"^[A-Za-z0-9_.:/+-]+$", t):
+        return t
+    raise ExpectError(f"the value {t!r} is not a number, true/false, null or a word; quote text with spaces")
+
+
+def parse(text: str) -> Expectation:
+    """``'test_accuracy>=0.97'`` → an :class:`Expectation`; :class:`ExpectError` names what is wrong."""
+    if not isinstance(text, str) or len(text) > 500:
+        raise ExpectError("an expectation is one short line such as test_accuracy>=0.97")
+    m = _EXPR.match(text)
+    if m is None:
+        raise ExpectError(f"{text!r} is not KEY OP VALUE (OP one of {' '.join(OPS)}), e.g. test_accuracy>=0.97")
+    key, op, rest = m.group(1), m.group(2), m.group(3)
+    if op == "=":
+        raise ExpectError(f"{text!r}: write == to compare (a single = is not an operator)")
+    if rest[:1] in ("=", "<", ">", "!"):
+        raise ExpectError(f"{text!r}: the operator is not one of {' '.join(OPS)}")
+    value = _value(rest)
+    if isinstance(value, str) and op not in ("==", "!="):
+        raise ExpectError(f"{text!r}: text can only be compared with == or != (is {value!r} meant as a number?)")
+    return Expectation(text, key, ALIASES.get(key, key), op, value)
+
+
+def lookup(summary: Any, path: str) -> Any:
+    """The value at the dotted ``path`` of ``summary``; :class:`ExpectError` when there is none."""
+    cur = summary
+    done: list[str] = []
+    for part in path.split("."):
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, list) and re.fullmatch(r"-?\d+", part) and -len(cur) <= int(part) < len(cur):
+            cur = cur[int(part)]
+        else:
+            where = ".".join(done) or "summary.json"
+            if isinstance(cur, dict):
+                from tui_dl.core.config.fields import suggest
+
+                hint = suggest(part, list(cur))
+                known = ", ".join(sorted(k for k in cur if not isinstance(cur[k], (list, dict)))[:30])
+                extra = f" Did you mean {'.'.join([*done, hint])!r}?" if hint else f" Its fields: {known}."
+                raise ExpectError(f"{where} has no field {part!r}.{extra}")
+            if isinstance(cur, list):
+                raise ExpectError(f"{where} is a list of {len(cur)}: {part!r} is not an index in it")
+            raise ExpectError(f"{where} is a value ({cur!r}), it has no field {part!r}")
+        done.append(part)
+    return cur
+
+
+def _as_number(v: Any) -> float | None:
+    if isinstance(v, bool):
+        return float(v)
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str) and v in ("nan", "inf", "-inf"):  # how summary.json writes non-finite numbers
+        return float(v)
+    return None
+
+
+def _compare(actual: Any, op: str, want: Any) -> bool:
+    if want is None or isinstance(want, bool) or isinstance(want, str):
+        eq = actual == want if not (isinstance(want, str) and not isinstance(actual, str)) else str(actual) == want
+        if isinstance(want, bool):
+            eq = isinstance(actual, bool) and actual == want
+        if op == "==":
+            return eq
+        if op == "!=":
+            return not eq
+        return False  # ordering against text/null/booleans never holds
+    a = _as_number(actual)
+    if a is None or math.isnan(a):
+        return False
+    return {">=": a >= want, "<=": a <= want, ">": a > want, "<": a < want,
+            "==": a == want, "!=": a != want}[op]
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, (list, dict)):
+        return f"a {'list' if isinstance(v, list) else 'mapping'}"
+    return repr(v) if isinstance(v, str) else str(v)
+
+
+def check(summary: dict[str, Any], expectations: list[Expectation]) -> list[str]:
+    """One line per expectation that does not hold (empty: all hold). A missing key raises :class:`ExpectError`."""
+    failed = []
+    for e in expectations:
+        actual = lookup(summary, e.path)
+        if not e.holds(actual):
+            named = e.key if e.path == e.key else f"{e.key} ({e.path})"
+            failed.append(f"FAILED {e.text}: {named} is {_show(actual)}")
+    return failed
