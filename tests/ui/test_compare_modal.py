@@ -126,3 +126,15 @@ def test_the_epoch_cursor_reads_each_overlaid_runs_exact_values(runs_dir, size):
             await pilot.pause()
             assert cursor.epoch == 3                     # it stops at the last epoch
     run(body())
+
+
+def test_a_plain_and_an_adversarially_trained_run_are_labelled_by_it():
+    from dataclasses import replace
+
+    from tui_dl.app.session import run_labels
+    from tui_dl.core.config import schema as C
+    from tui_dl.core.config.experiment import load_experiment
+
+    plain = load_experiment("tests/ui/data/lenet5.yaml")
+    robust = replace(plain, train=replace(plain.train, adversarial=C.Adversarial(eps=0.3, method="pgd")))
+    assert run_labels([plain, robust]) == ["clean training", "pgd training ε=0.3"]
