@@ -74,6 +74,14 @@ def test_the_sweep_runs_into_one_sweep_folder_from_the_same_seed(runs_dir):
             assert folders[0].startswith(f"{runs_dir}/sweep-") and folders[0].endswith("/batch_size=32")
             assert folders[1].rsplit("/", 1)[0] == folders[0].rsplit("/", 1)[0]
             assert [r.label.split(" ", 1)[1] for r in app.session_runs] == ["batch 32", "batch 128"]
+            # the sweep's table, as --sweep writes it: in the folder and in the log
+            import json
+            from pathlib import Path
+
+            sweep = json.loads((Path(folders[0]).parent / "sweep.json").read_text())
+            assert [r["label"] for r in sweep["runs"]] == ["batch_size=32", "batch_size=128"] and sweep["finished"]
+            assert (Path(folders[0]).parent / "table.md").read_text().startswith("| run ")
+            assert any(line.startswith("| batch_size=128") for line in app.session_runs[-1].log)
     run(body())
 
 
