@@ -59,6 +59,9 @@ def test_the_table_overlays_runs_and_methods_and_says_which_is_masked():
     # C falls to PGD only beyond the ε it was trained for: said, but not called masking
     assert "C looks robust" not in text
     assert "C was trained against ε = 0.1: FGSM is ≥ 20 points above PGD only beyond it (ε = 0.3)" in text
+    assert "no gradient masking" not in text
+    only_c = "\n".join(comparison_table([results[0], results[2]], [0.0, 0.1, 0.3]))
+    assert "no gradient masking up to the ε each run was trained for" in only_c and "FGSM accuracy is less than" not in only_c
     assert "the trade: A 99.00% clean → 0.00% under PGD at ε = 0.3; B 97.00% clean → 1.00% under PGD" in text
     assert "FGSM 96.36%, PGD 92.52%" in text
     js = comparison_json(results)

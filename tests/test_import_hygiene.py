@@ -71,6 +71,7 @@ TORCH_FREE_CORE = (
     "tui_dl.core.training.best_epoch", "tui_dl.core.training.diagnosis", "tui_dl.core.training.events",
     "tui_dl.core.pictures", "tui_dl.core.insight.attack_settings", "tui_dl.core.config.sweep",
     "tui_dl.core.runs.provenance", "tui_dl.core.insight.robustness",
+    "tui_dl.core.runs.sweep_record",
     # the Learn labs the app draws (the optimizer race loads torch: the app's lab controller runs it on a worker)
     "tui_dl.core.labs", "tui_dl.core.labs.activations", "tui_dl.core.labs.backprop", "tui_dl.core.labs.conv",
     "tui_dl.core.labs.losses", "tui_dl.core.labs.surfaces", "tui_dl.core.labs.values",

@@ -156,3 +156,27 @@ def test_a_short_adversarial_run_plain_and_split(tmp_path, split):
     assert "adversarial:" in cfg and "eps: 0.1" in cfg
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["status"] == "completed"
     assert any(isinstance(e, RunStarted) for e in events)
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_a_pgd_trained_run_stopped_mid_epoch_resumes_bit_identically(tmp_path, split):
+    import threading
+
+    from tests.core.test_train import metrics_of
+    from tui_dl.core.data import load_dataset
+    from tui_dl.core.training.events import Finished, RunStarted, StepDone
+    from tui_dl.core.training.loop import iter_training
+
+    exp = _exp({"eps": 0.2, "method": "pgd", "steps": 2}, threads=2 if split else 1, split_batch=split, epochs=2,
+               log_every=2, checkpoints=True)
+    data = load_dataset("synthetic-digits", num_samples=400, val_split=0.1, seed=0)
+    full = list(iter_training(exp, run_dir=tmp_path / "full", data=data))
+    stop, first = threading.Event(), []
+    for ev in iter_training(exp, run_dir=tmp_path / "part", data=data, should_stop=stop):
+        first.append(ev)
+        if isinstance(ev, StepDone) and ev.step >= 4:
+            stop.set()
+    second = list(iter_training(None, resume=tmp_path / "part", data=data))
+    both = [e for e in first + second if not isinstance(e, (RunStarted, Finished))] + \
+        [e for e in second if isinstance(e, Finished)]
+    assert metrics_of(both) == metrics_of(full)

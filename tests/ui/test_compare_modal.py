@@ -11,7 +11,7 @@ from tests.ui.fakes import scripted_training
 from tui_dl.app.screens.compare_modal import CompareModal
 
 
-@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+@pytest.mark.parametrize("size", [(100, 30)])  # 80x24 and the light theme were looked at as screenshots
 def test_compare_three_optimizers_overlays_them_labelled_by_value(runs_dir, size, tmp_path):
     shots = tmp_path
     async def body():
@@ -74,6 +74,14 @@ def test_the_sweep_runs_into_one_sweep_folder_from_the_same_seed(runs_dir):
             assert folders[0].startswith(f"{runs_dir}/sweep-") and folders[0].endswith("/batch_size=32")
             assert folders[1].rsplit("/", 1)[0] == folders[0].rsplit("/", 1)[0]
             assert [r.label.split(" ", 1)[1] for r in app.session_runs] == ["batch 32", "batch 128"]
+            # the sweep's table, as --sweep writes it: in the folder and in the log
+            import json
+            from pathlib import Path
+
+            sweep = json.loads((Path(folders[0]).parent / "sweep.json").read_text())
+            assert [r["label"] for r in sweep["runs"]] == ["batch_size=32", "batch_size=128"] and sweep["finished"]
+            assert (Path(folders[0]).parent / "table.md").read_text().startswith("| run ")
+            assert any(line.startswith("| batch_size=128") for line in app.session_runs[-1].log)
     run(body())
 
 
@@ -92,7 +100,7 @@ def test_stopping_a_compare_run_drops_the_rest(runs_dir):
     run(body())
 
 
-@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+@pytest.mark.parametrize("size", [(80, 24)])
 def test_the_epoch_cursor_reads_each_overlaid_runs_exact_values(runs_dir, size):
     async def body():
         trainer = scripted_training(epochs=3, batches=10, log_every=5, vary=True)
@@ -126,3 +134,15 @@ def test_the_epoch_cursor_reads_each_overlaid_runs_exact_values(runs_dir, size):
             await pilot.pause()
             assert cursor.epoch == 3                     # it stops at the last epoch
     run(body())
+
+
+def test_a_plain_and_an_adversarially_trained_run_are_labelled_by_it():
+    from dataclasses import replace
+
+    from tui_dl.app.session import run_labels
+    from tui_dl.core.config import schema as C
+    from tui_dl.core.config.experiment import load_experiment
+
+    plain = load_experiment("tests/ui/data/lenet5.yaml")
+    robust = replace(plain, train=replace(plain.train, adversarial=C.Adversarial(eps=0.3, method="pgd")))
+    assert run_labels([plain, robust]) == ["clean training", "pgd training ε=0.3"]

@@ -308,7 +308,8 @@ def _optimizer_defaults(name: str) -> dict[str, Any]:
 
 #: The order settings are named in a label: what students change most first.
 _FACET_ORDER = ("data", "name", "input", "optimizer", "lr", "optimizer.*", "batch", "epochs", "activation", "layers",
-                "loss", "scheduler", "weight_decay", "grad_clip", "early_stopping", "val_split", "seed")
+                "loss", "adversarial", "scheduler", "weight_decay", "grad_clip", "early_stopping", "val_split",
+                "seed")
 
 
 def _facet_rank(key: str) -> int:
@@ -347,6 +348,8 @@ def _facets(exp: Experiment) -> dict[str, str]:
         out[name] = words.format(_text(value)) if value is not None else f"no {name.replace('_', ' ')}"
     es = t.early_stopping
     out["early_stopping"] = "no early stop" if es is None else f"early stop {es.patience}"
+    adv = t.adversarial
+    out["adversarial"] = "clean training" if adv is None else f"{adv.method} training ε={_text(adv.eps)}"
     return out
 
 

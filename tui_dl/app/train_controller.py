@@ -70,6 +70,8 @@ class TrainController:
         self.quit_when_stopped = False
         #: A comparison sweep's runs still to train: (experiment, run folder); see :meth:`start_sweep`.
         self.sweep_queue: list[tuple] = []
+        #: The sweep running: (its folder, the axis, its combinations), for its table at the end.
+        self.sweep_info: tuple | None = None
 
     # ------------------------------------------------------------------ state
     @property
@@ -184,9 +186,33 @@ class TrainController:
         folder = f"{self.app.runs_dir}/sweep-{time.strftime('%Y%m%d-%H%M%S')}"
         self.overlay_ids.clear()
         self.sweep_queue = [(e, f"{folder}/{c.slug}") for c, e, _notes in combos]
+        self.sweep_info = (folder, axis_text, [c for c, _e, _n in combos])
         self.app.notify(f"{len(combos)} runs, one after another, from the same initial weights: "
                         f"{', '.join(c.label for c, _e, _n in combos)}", title="Compare", timeout=6)
         self._next_sweep_run()
+
+    def _finish_sweep(self) -> None:
+        """The sweep's last run ended: its sweep.json and table.md (as ``--sweep`` writes them), the table in the
+        log of the run shown."""
+        from pathlib import Path
+
+        from tui_dl.core.runs.sweep_record import run_row, sweep_table, write_sweep
+
+        folder, axis_text, combos = self.sweep_info
+        self.sweep_info = None
+        rows = [run_row(c, Path(folder) / c.slug, "missing") for c in combos]
+        table = sweep_table(rows)
+        try:
+            write_sweep(Path(folder), {"axes": axis_text, "from": "app", "finished": True, "runs": rows,
+                                       "table": table}, table)
+        except OSError as e:
+            self.app.notify(f"could not write {folder}/sweep.json: {e}", severity="warning")
+        rec = self.run_by_id(self.shown_run_id)
+        lines = ["", f"compare: {axis_text}  ({folder}/table.md)", *table]
+        if rec is not None:
+            rec.log.extend(lines)
+            if self.app.train_view is not None:
+                self.app.train_view.append_log(lines)
 
     def _next_sweep_run(self) -> None:
         if not self.sweep_queue or self.is_training or self.app.closing_down:
@@ -198,10 +224,13 @@ class TrainController:
         """A run ended: the sweep's next one starts, unless this one was stopped or failed (then the rest are
         dropped; the stopped run itself can be resumed from the Runs view)."""
         if not self.sweep_queue:
+            if self.sweep_info is not None:
+                self._finish_sweep()
             return
         if rec is None or rec.status in ("stopped", "failed", "incomplete") or self.quit_when_stopped:
             left = len(self.sweep_queue)
             self.sweep_queue = []
+            self.sweep_info = None
             self.app.notify(f"compare stopped: {left} run{'s' if left != 1 else ''} not started", timeout=6)
             return
         self.app.call_later(self._next_sweep_run)

@@ -124,7 +124,7 @@ def comparison_table(results, eps: list[float]) -> list[str]:
     widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
     lines += ["  ".join(cell.rjust(widths[c]) for c, cell in enumerate(r)) for r in rows]
     lines.append("")
-    said = False
+    said = edge = False
     for k, (t, curves) in enumerate(results):
         train_eps = _training_eps(t)
         within, beyond = split_at_training_eps(_masking(curves), train_eps)
@@ -134,9 +134,13 @@ def comparison_table(results, eps: list[float]) -> list[str]:
             said = True
         if train_eps is not None and beyond_training_line(letters[k], train_eps, beyond):
             lines.append(beyond_training_line(letters[k], train_eps, beyond))
+            edge = True
     if len(results) > 1:
         lines += _trade(results)
-    if not said and all("fgsm" in cs and "pgd" in cs for _t, cs in results):
+    if not said and edge:
+        lines.append("no gradient masking up to the ε each run was trained for (PGD is the stronger attack; its "
+                     "column is the one to trust)")
+    elif not said and all("fgsm" in cs and "pgd" in cs for _t, cs in results):
         lines.append(f"no gradient masking: at every ε, FGSM accuracy is less than {100 * MASKING_GAP:.0f} points "
                      "above PGD accuracy (PGD is the stronger attack; its column is the one to trust)")
     lines += [f"reference: {MADRY_REFERENCE}", CONVENTION]

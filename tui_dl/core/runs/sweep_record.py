@@ -1,0 +1,69 @@
+"""A comparison sweep's record, plain Python: each run's row (read from its summary.json) and the sweep's table
+(best val accuracy, final train loss, test accuracy, wall time, img/s, the initial weights' hash). Shared by
+``tui-dl --batch FILE --sweep ...`` (:mod:`tui_dl.cli.sweep`) and the app's Compare dialog, which both write
+``sweep.json`` and ``table.md`` into the sweep folder."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+__all__ = ["run_summary", "run_row", "sweep_table", "write_sweep", "SWEEP_JSON"]
+
+SWEEP_JSON = "sweep.json"
+
+
+def run_summary(run_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def run_row(combo, run_dir: Path, status: str) -> dict[str, Any]:
+    s = run_summary(run_dir) or {}
+    hv = (s.get("highest_val_accuracy") or {}).get("value")
+    return {"slug": combo.slug, "label": combo.label, "settings": [list(kv) for kv in combo.settings],
+            "run_dir": str(run_dir), "status": s.get("status", status),
+            "best_val_accuracy": hv, "final_train_loss": (s.get("final") or {}).get("train_loss"),
+            "test_accuracy": s.get("test_accuracy"), "seconds": s.get("seconds"),
+            "images_per_second": s.get("train_images_per_second"), "init_sha256": s.get("init_sha256")}
+
+
+def _pct(v) -> str:
+    return "—" if v is None or not math.isfinite(v) else f"{100 * v:.2f}%"
+
+
+def _num(v, fmt="{:.4f}") -> str:
+    return "—" if v is None or not math.isfinite(v) else fmt.format(v)
+
+
+def sweep_table(rows: list[dict[str, Any]]) -> list[str]:
+    """The sweep's table (markdown-style, readable as text) and the line about the initial weights."""
+    head = ["run", "status", "best val acc", "final train loss", "test acc", "wall time", "img/s", "init"]
+    body = [[r["label"], r["status"], _pct(r["best_val_accuracy"]), _num(r["final_train_loss"]),
+             _pct(r["test_accuracy"]), _num(r["seconds"], "{:.1f} s"), _num(r["images_per_second"], "{:,.0f}"),
+             (r["init_sha256"] or "—")[:8]] for r in rows]
+    widths = [max(len(x[c]) for x in [head, *body]) for c in range(len(head))]
+    line = lambda cells: "| " + " | ".join(c.ljust(widths[i]) for i, c in enumerate(cells)) + " |"  # noqa: E731
+    out = [line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, body)]
+    hashes = {r["init_sha256"] for r in rows if r["init_sha256"]}
+    if len(hashes) == 1 and all(r["init_sha256"] for r in rows):
+        out.append(f"every run started from the same initial weights (init_sha256 {next(iter(hashes))[:16]}…) "
+                   "and saw the batches in the same order")
+    elif len(hashes) > 1:
+        out.append("the initial weights differ between runs (init column): the swept value changes the network's "
+                   "weights (e.g. an activation with parameters, a layer size) or the seed")
+    return out
+
+
+def write_sweep(folder: Path, record: dict[str, Any], table: list[str] | None = None) -> None:
+    """``sweep.json`` (and, given the table, ``table.md``) into the sweep folder, atomically."""
+    from tui_dl.core.runs.atomic import atomic_write
+
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write(folder / SWEEP_JSON, lambda f: f.write(json.dumps(record, indent=1, ensure_ascii=False) + "\n"))
+    if table is not None:
+        atomic_write(folder / "table.md", lambda f: f.write("\n".join(table) + "\n"))
