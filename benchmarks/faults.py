@@ -129,7 +129,14 @@ def kill_resume(work: Path, runs: int, rnd: random.Random, tally: collections.Co
             _, status = os.waitpid(pid, 0)
             if os.WIFSIGNALED(status):
                 tally["kill -9: kills"] += 1
-                args = ["--batch", "--resume", run, "--quiet"]
+                if (run / "last.pt").is_file():
+                    args = ["--batch", "--resume", run, "--quiet"]
+                else:  # killed before the first checkpoint (the initial weights): nothing to resume, start again
+                    tally["kill -9: killed before the first checkpoint (started again with --overwrite)"] += 1
+                    rc, _, err = cli("--batch", "--resume", run, "--quiet")
+                    if rc != 2 or "has no last.pt" not in err:
+                        tally["kill -9: resume before the first checkpoint not refused by name"] += 1
+                    args = ["--batch", exp, "--out", run, "--quiet", "--overwrite"]
                 continue
             code = os.WEXITSTATUS(status)
             if code != 0:
