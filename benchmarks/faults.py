@@ -348,10 +348,10 @@ def main(argv=None) -> int:
     seconds = {}
     with tempfile.TemporaryDirectory(prefix="tui-dl-faults-") as tmp:
         work = Path(tmp)
-        for name, job in (("kill -9 / --resume", lambda: kill_resume(work, 4 if args.quick else 25, rnd, tally)),
+        for name, job in (("kill -9 / --resume", lambda: kill_resume(work, 4 if args.quick else 50, rnd, tally)),
                           ("write failures", lambda: write_faults(work, tally)),
                           ("checkpoint fields", lambda: checkpoint_fuzz(work, 40 if args.quick else None, tally)),
-                          ("experiment files", lambda: config_fuzz(work, 20 if args.quick else 150, rnd, tally))):
+                          ("experiment files", lambda: config_fuzz(work, 20 if args.quick else 300, rnd, tally))):
             t0 = time.perf_counter()
             job()
             seconds[name] = round(time.perf_counter() - t0, 1)
