@@ -273,5 +273,5 @@ def test_merging_a_resumed_experiment(moons):
     assert [(n.level, n.message) for n in notices] == [
         ("warning", "resuming keeps the run's own settings: ignored changes to train.batch_size"),
         ("info", "resumed with train.epochs=5")]
-    with pytest.raises(SetupError, match="the network in the experiment file differs"):
+    with pytest.raises(SetupError, match="differs from the one in the checkpoint. Resume without the file"):
         merge_resumed(mlp(BN_MLP), ckpt, "run/last.pt")

@@ -165,6 +165,7 @@ def make_base_run(folder) -> dict:
     from tui_dl.core.training.loop import iter_training
 
     folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     exp_path = folder / "fuzzbase.yaml"
     exp_path.write_text(BASE_YAML, encoding="utf-8")
     stop, steps = threading.Event(), 0

@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from tests.reliability.helpers import checkpoint_ok, cli, fault, moons_yaml, write
+from tests.reliability.helpers import checkpoint_ok, cli, cli_subprocess, fault, moons_yaml, no_traceback, write
 from tests.reliability.test_kill_resume import epochs_in
 
 TORCH_FULL = "[enforce fail at inline_container.cc:672] . unexpected pos 576 vs 534"
@@ -196,8 +196,11 @@ def test_a_real_full_disk_keeps_the_checkpoint_and_resume_finishes(tmpfs, tmp_pa
 
 
 def test_a_disk_full_before_the_first_step_is_exit_2_cannot_write_the_run_folder(tmpfs, tmp_path):
+    """In a real process (the interpreter's own stderr: no traceback), on a disk with no byte left."""
     f = write(tmp_path / "exp.yaml", moons_yaml("epochs: 1"))
     fill(tmpfs, leave=0)
-    rc, _, err = cli("--batch", f, "--out", tmpfs / "run")
-    assert rc == 2 and "cannot write the run folder" in err and "No space left on device" in err, err
-    assert len([x for x in err.splitlines() if x.startswith("tui-dl:")]) == 1, err
+    r = cli_subprocess("--batch", f, "--out", tmpfs / "run", timeout=120)
+    no_traceback(r.stderr)
+    assert r.returncode == 2 and "cannot write the run folder" in r.stderr, r.stderr
+    assert "No space left on device" in r.stderr, r.stderr
+    assert len([x for x in r.stderr.splitlines() if x.startswith("tui-dl:")]) == 1, r.stderr

@@ -34,7 +34,7 @@ def killed_run(run_dir, exp, kill_when) -> None:
             import tui_dl.core.training.loop as T
             from tui_dl.core.runs.folder import RunWriter
 
-            counts = {"save": 0, "epoch": 0, "step": 0}
+            counts = {"save": 0, "epoch": 0, "step": 0, "started": 0}
 
             def hit(kind):
                 counts[kind] += 1
@@ -50,7 +50,7 @@ def killed_run(run_dir, exp, kill_when) -> None:
 
             def log(self, event, **kw):
                 real_log(self, event, **kw)
-                if getattr(event, "kind", "") in ("epoch", "step"):
+                if getattr(event, "kind", "") in ("epoch", "step", "started"):
                     hit(event.kind)
 
             T.atomic_save = save
@@ -120,3 +120,15 @@ def test_rows_a_killed_run_never_wrote_are_restored_from_the_checkpoint(referenc
     assert epochs_in(run) == ([1], [1])
     fault("metrics rows missing behind a checkpoint")
     resume_and_compare(run, ref)
+
+
+def test_a_kill_before_the_first_checkpoint_says_to_start_again_and_that_works(reference, tmp_path):
+    exp, ref = reference
+    run = tmp_path / "run"
+    killed_run(run, exp, lambda kind, n: kind == "started")  # before the initial weights are saved
+    rc, _, err = cli("--batch", "--resume", run)
+    assert rc == 2 and "its run stopped before the first checkpoint was written" in err, err
+    advice = err.split("Start it again: tui-dl ")[1].split()
+    rc, out, err = cli(*advice, "--quiet")
+    assert rc == 0 and out.startswith("completed"), err
+    same_run(run, ref)

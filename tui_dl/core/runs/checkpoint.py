@@ -134,6 +134,10 @@ def resolve_checkpoint_path(where: str | os.PathLike) -> Path:
         raise CheckpointError(str(e)) from None
     if p.is_dir():
         cand = p / "last.pt"
+        if not cand.exists() and (p / "config.yaml").is_file() and (p / "metrics.jsonl").is_file():
+            raise CheckpointError(f"{p} has no last.pt: its run stopped before the first checkpoint was written, so "
+                                  f"nothing was trained. Start it again: tui-dl --batch {p / 'config.yaml'} --out {p} "
+                                  f"--overwrite")
         if not cand.exists():
             raise CheckpointError(f"{p} has no last.pt: it is not a tui-dl run folder, or the run stopped before "
                                   f"its first checkpoint was written.")

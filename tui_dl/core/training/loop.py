@@ -50,6 +50,7 @@ from tui_dl.core.training.divergence import EXPLODE_FACTOR, EXPLODE_FLOOR, Diver
 from tui_dl.core.training.errors import SetupError, TrainError, WriteError, is_oom, oom_error, write_error
 from tui_dl.core.training.events import (CheckpointSaved, EarlyStopped, EpochDone, Finished, Notice, RunStarted,
                                          StepDone, TrainEvent)
+from tui_dl.core.training.memory import check_fits
 from tui_dl.core.training.optim import current_lr, is_plateau, make_optimizer, make_scheduler, replan_scheduler
 from tui_dl.core.training.plan import (RunPlan, check_network, data_request, merge_resumed, pick_device, plan_run,
                                        resumed_data)
@@ -204,6 +205,7 @@ class _Trainer:
         exp, cfg, ck = self.exp, self.cfg, self.ckpt
         summary = check_network(exp)
         device = pick_device(cfg.device)
+        check_fits(summary, exp, device)  # a network too big for the free memory: refused before allocating
         if self.data is None:  # DataError propagates: its message is written for the student
             self.data = load_dataset(**data_request(exp, ck), progress=self.data_progress)
         self.data = d = resumed_data(self.data, ck)
