@@ -10,7 +10,7 @@ in the spec and its type) a logged step records
   weights are copied before the step, on logged steps only). A healthy run sits near 1e-3 (log10 ≈ −3).
 
 and for each top-level ``ReLU`` layer ``dead_share``: the share of its units (every channel at every position
-of one sample's output) whose input was ≤ 0 for every sample of the batch, so that the ReLU passed nothing
+of one sample's output) whose input was ≤ 0 for every sample of the batch (its largest input over the batch ≤ 0), so that the ReLU passed nothing
 and no gradient for the whole batch. When the trainer runs a ``ReLU → MaxPool2d`` pair pool first
 (:func:`~tui_dl.core.model.build.pool_before_relu`), the pool's input is watched: the same units as the spec's
 order.
@@ -59,6 +59,7 @@ class GradRecorder:
         self._before: list[torch.Tensor] | None = None
         self._grads: list[torch.Tensor] = []
         self._pending: torch.Tensor | None = None
+        self._seg: torch.Tensor | None = None   # each tracked parameter's layer (its position in param_layers)
 
     @property
     def empty(self) -> bool:
@@ -80,7 +81,7 @@ class GradRecorder:
             x = inputs[0] if inputs else None
             if isinstance(x, torch.Tensor) and x.dim() >= 1 and x.shape[0] > 0:
                 with torch.no_grad():
-                    parts.append((x <= 0).all(dim=0))   # lanes and chunks each append their part of the batch
+                    parts.append(_batch_max(x))   # lanes and chunks each append the max over their samples
         return hook
 
     def disarm(self) -> None:
@@ -91,16 +92,11 @@ class GradRecorder:
 
     def before_update(self) -> None:
         """After backward (and clipping), before the optimizer step: the gradients' numbers, the weights."""
-        stats = []
-        for _, _, ps in self.param_layers:
-            gs = [p.grad for p in ps if p.grad is not None]
-            if gs:
-                stats.append(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in gs])))
-                stats.append(torch.stack([g.detach().abs().amax().float() for g in gs]).amax())
-            else:
-                z = torch.zeros((), device=ps[0].device)
-                stats += [z, z]
-        self._grads = stats
+        if not self.params:
+            self._before = []
+            return
+        gs = [p.grad.detach() if p.grad is not None else p.detach().new_zeros(()) for p in self.params]
+        self._grads = [_norms(gs), torch.stack([g.abs().amax() for g in gs])]
         self._before = [p.detach().clone() for p in self.params]
 
     def after_update(self) -> None:
@@ -108,23 +104,29 @@ class GradRecorder:
         self.disarm()
         if self._before is None:
             return
-        values, j = [], 0
-        for k, (_, _, ps) in enumerate(self.param_layers):
-            before = self._before[j:j + len(ps)]
-            j += len(ps)
-            dn = torch.stack([torch.linalg.vector_norm((p.detach() - b).float()) for p, b in zip(ps, before)])
-            wn = torch.stack([torch.linalg.vector_norm(b.float()) for b in before])
-            ratio = torch.linalg.vector_norm(dn) / torch.linalg.vector_norm(wn).clamp_min(1e-30)
-            values += [self._grads[2 * k], self._grads[2 * k + 1], ratio]
-        dev = self.params[0].device if self.params else torch.device("cpu")
+        values = []
+        if self.params:
+            dev = self.params[0].device
+            if self._seg is None or self._seg.device != dev:
+                self._seg = torch.tensor([k for k, (_, _, ps) in enumerate(self.param_layers) for _ in ps],
+                                         dtype=torch.long, device=dev)
+            seg, n = self._seg, len(self.param_layers)
+            gnorm, gmax = self._grads
+            deltas = _sub([p.detach() for p in self.params], self._before)
+            per_layer = torch.stack([gnorm, _norms(deltas), _norms(self._before)]).float().square()
+            sums = torch.zeros(3, n, dtype=per_layer.dtype, device=dev).index_add_(1, seg, per_layer).sqrt()
+            top = torch.zeros(n, dtype=gmax.dtype, device=dev).scatter_reduce_(0, seg, gmax, "amax")
+            values += [sums[0], top.float(), sums[1] / sums[2].clamp_min(1e-30)]
+        else:
+            dev = torch.device("cpu")
         for parts in self._dead:
             if parts:
-                dead = parts[0] if len(parts) == 1 else torch.stack(parts).all(dim=0)
-                values.append(dead.float().mean().to(dev))
+                top = parts[0] if len(parts) == 1 else torch.stack(parts).amax(dim=0)
+                values.append((top <= 0).float().mean().reshape(1).to(dev))
             else:
-                values.append(torch.full((), float("nan"), device=dev))
+                values.append(torch.full((1,), float("nan"), device=dev))
         self._before, self._grads = None, []
-        self._pending = torch.stack(values) if values else torch.zeros(0, device=dev)
+        self._pending = torch.cat(values) if values else torch.zeros(0, device=dev)
 
     # -- the step event -------------------------------------------------------------------------
     def read(self, loss: torch.Tensor) -> tuple[float, list[dict[str, Any]]]:
@@ -138,14 +140,36 @@ class GradRecorder:
 
     def _records(self, vals: list[float]) -> list[dict[str, Any]]:
         out = []
+        n = len(self.param_layers)
         for k, (index, name, _) in enumerate(self.param_layers):
-            g, m, r = vals[3 * k:3 * k + 3]
+            g, m, r = vals[k], vals[n + k], vals[2 * n + k]
             out.append({"layer": index, "name": name, "grad_norm": g, "grad_max": m, "update_ratio": r})
         base = 3 * len(self.param_layers)
         for k, (index, name, _) in enumerate(self.relu_layers):
             out.append({"layer": index, "name": name, "dead_share": vals[base + k]})
         out.sort(key=lambda d: d["layer"])
         return out
+
+
+def _batch_max(x: torch.Tensor) -> torch.Tensor:
+    """The largest value of each unit over the batch (dim 0), read in memory order (channels-last too)."""
+    n = x.shape[0]
+    if x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last):
+        x = x.permute(0, 2, 3, 1)
+    return x.reshape(n, -1).amax(dim=0)
+
+
+def _norms(ts: list[torch.Tensor]) -> torch.Tensor:
+    """The L2 norm of each tensor, stacked (torch's multi-tensor kernel where it has one)."""
+    foreach = getattr(torch, "_foreach_norm", None)
+    if foreach is not None:
+        return torch.stack(foreach(ts))
+    return torch.stack([torch.linalg.vector_norm(t) for t in ts])
+
+
+def _sub(a: list[torch.Tensor], b: list[torch.Tensor]) -> list[torch.Tensor]:
+    foreach = getattr(torch, "_foreach_sub", None)
+    return foreach(a, b) if foreach is not None else [x - y for x, y in zip(a, b)]
 
 
 def _pre_activation_module(seq: list[nn.Module], i: int) -> nn.Module | None:

@@ -1,0 +1,117 @@
+"""What does recording the per-layer gradient statistics cost a LeNet step?
+
+    python -m benchmarks.explore.grad_stats_cost [--model lenet|simplecnn] [--threads N] [--steps N]
+                                                 [--rounds N] [--log-every N] [--clock wall|cpu] [--data DIR]
+
+One engine (:mod:`benchmarks.explore.engine_steps`, the step as the engine plans it, batch 64), its step run
+in loops of ``--steps`` steps, with the recorder (``on``: grad norm, max |g|, update/weight ratio and dead
+ReLU share on every ``--log-every``-th step, read back with the logged loss, as the trainer does) and
+without it (``off``), alternated A/B/B/A over ``--rounds`` rounds after a warm-up. Both sides run the same
+model and optimizer, so only the recording differs. Prints the median ms per step of each side, the
+overhead, every round, the load average before and after and the CPU model; this machine is shared, so
+read the medians next to the load.
+
+Finding (README, "Gradients during training"; LeNet-5 at batch 64, log_every 10, measured on a loaded 2-core
+x86 CPU with 2 lanes, see the numbers in the report of issue 14 item 7): the recording costs within the
+noise of a loaded machine, under the 3% budget; on a logged step it is a few hundred microseconds (the
+clone of 62k weights and ~40 small reductions), spread over the 10 steps between logs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+
+import torch
+
+from benchmarks.explore.engine_steps import BS, CLOCKS, IDX, PRESETS, StepLoop, engine_for, load
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def measure(model: str, data, *, threads: int, steps: int, rounds: int, log_every: int, clock) -> dict:
+    """``{"on": [ms per step per round], "off": [...], "load": (before, after)}``."""
+    eng = engine_for(model, data, threads=threads)
+    recorder = eng.step.recorder
+    loop = StepLoop(eng, log_every=log_every)
+    out: dict = {"on": [], "off": []}
+    try:
+        loop.run(max(2 * log_every, 20))  # warm-up, recording on
+        load0 = os.getloadavg()
+        for r in range(rounds):
+            for side in (("on", "off") if r % 2 == 0 else ("off", "on")):
+                eng.step.recorder = recorder if side == "on" else None
+                out[side].append(1e3 * loop.run(steps, clock=clock) / steps)
+        out["load"] = (load0, os.getloadavg())
+    finally:
+        eng.step.recorder = recorder
+        loop.close()
+    return out
+
+
+def paired(model: str, data, *, threads: int, steps: int, clock) -> dict:
+    """Logged steps one at a time, recording on and off alternated step by step (ABBA), each step timed with its
+    loss read-back: ``{"on": [ms], "off": [ms]}``. The difference of the medians is the cost of recording one
+    logged step, measured close together in time, so a neighbour's load falls on both sides alike."""
+    eng = engine_for(model, data, threads=threads)
+    recorder = eng.step.recorder
+    loop = StepLoop(eng, log_every=1)
+    out: dict = {"on": [], "off": []}
+    try:
+        loop.run(20)
+        for i in range(2 * steps):
+            side = "on" if i % 4 in (0, 3) else "off"
+            eng.step.recorder = recorder if side == "on" else None
+            out[side].append(1e3 * loop.run(1, clock=clock))
+    finally:
+        eng.step.recorder = recorder
+        loop.close()
+    return out
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m benchmarks.explore.grad_stats_cost")
+    p.add_argument("--model", default="lenet", choices=tuple(PRESETS))
+    p.add_argument("--threads", type=int, default=torch.get_num_threads())
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--rounds", type=int, default=8)
+    p.add_argument("--log-every", type=int, default=10)
+    p.add_argument("--clock", default="wall", choices=tuple(CLOCKS))
+    p.add_argument("--data", default=IDX)
+    p.add_argument("--paired", type=int, default=400, help="logged steps per side timed one by one (0: none)")
+    a = p.parse_args(argv)
+    data = load(a.data if os.path.isdir(a.data) else None)
+    if a.paired:
+        pr = paired(a.model, data, threads=a.threads, steps=a.paired, clock=CLOCKS[a.clock])
+        p_on, p_off = statistics.median(pr["on"]), statistics.median(pr["off"])
+        print(f"{a.model}, batch {BS}, {a.threads} thread(s): {a.paired} logged steps per side, alternated one by one "
+              f"({a.clock} clock), load average {os.getloadavg()[0]:.2f}:")
+        print(f"  a logged step without recording {p_off:7.3f} ms, with {p_on:7.3f} ms (medians): recording costs "
+              f"{p_on - p_off:+.3f} ms per logged step = {100 * (p_on - p_off) / (a.log_every * p_off):+.2f}% at "
+              f"log_every {a.log_every}")
+    if not a.rounds:
+        return 0
+    res = measure(a.model, data, threads=a.threads, steps=a.steps, rounds=a.rounds, log_every=a.log_every,
+                  clock=CLOCKS[a.clock])
+    on, off = statistics.median(res["on"]), statistics.median(res["off"])
+    (l0, _, _), (l1, _, _) = res["load"]
+    print(f"{a.model}, batch {BS}, {a.threads} thread(s), log_every {a.log_every}, {a.steps} steps × {a.rounds} "
+          f"A/B rounds ({a.clock} clock), {cpu_model()}, load average {l0:.2f} → {l1:.2f}:")
+    print(f"  recording off  {off:7.3f} ms/step   (rounds: {', '.join(f'{v:.3f}' for v in res['off'])})")
+    print(f"  recording on   {on:7.3f} ms/step   (rounds: {', '.join(f'{v:.3f}' for v in res['on'])})")
+    print(f"  overhead       {100 * (on / off - 1):+6.2f}% of the median step")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
