@@ -118,6 +118,12 @@ KEYS: tuple[Key, ...] = (
     Key("shift+down", "move_layer(1)", "Build", "", label="Move down", id="build.move-down", show=False,
         joins="build.move-up",
         command=Command("Build: move layer down", "Move the selected layer down", "build_action('move_layer(1)')")),
+    Key("r", "replace_activations", "Build", "replace every activation with another kind (one undo step)",
+        "replace every activation with another kind (a picker; `Softmax`/`LogSoftmax` outputs stay; one undo step): "
+        "ReLU ↔ Sigmoid LeNet in one key", label="Replace activations", id="build.replace-activations", show=False,
+        command=Command("Build: replace every activation with…",
+                        "Replace every activation layer with one kind (ReLU → Sigmoid, ...)",
+                        "build_action('replace_activations')")),
     Key("f", "apply_fix", "Build", "apply the suggested fix for the error", "apply the suggested fix", label="Fix",
         id="build.fix",
         command=Command("Build: apply fix", "Apply the suggested fix for a layer error", "build_action('apply_fix')")),
@@ -137,6 +143,11 @@ KEYS: tuple[Key, ...] = (
         label="Zoom result", id="train.zoom-result"),
     Key("l", "toggle_log", "Train", "logarithmic loss axis",
         "logarithmic loss axis (losses that fall by orders of magnitude)", label="Log scale", id="train.log-scale"),
+    Key("g", "cycle_grads", "Train",
+        "gradients per layer: ‖g‖, largest g, update/weight, dead ReLUs (again: the next)",
+        "the right-hand plot cycles accuracy → gradient norm per layer (log₁₀) → largest \\|g\\| → update/weight "
+        "ratio (log₁₀, guide line at −3) → dead ReLU share → accuracy", label="Gradients", id="train.gradients",
+        show=False),
     # ---------------------------------------------------------------- Runs (RunsView)
     Key("space", "toggle_overlay", "Runs", "tick / untick a run for the overlay", "tick a run for the overlay",
         label="Overlay", id="runs.overlay"),

@@ -17,6 +17,8 @@ from tui_dl.app.keys import KEYS, bindings, key_name
 from tui_dl.app.messages import ViewMounted
 from tui_dl.app.session import RunRecord, downsample, run_labels
 from tui_dl.app.widgets.colors import overlay_color, palette, rgb_hex
+from tui_dl.app.widgets.grad_plot import GradPlot
+from tui_dl.app.widgets.grad_plot import MODES as GRAD_MODES
 from tui_dl.app.widgets.plots import CurvePlot, PlotKey, Series
 from tui_dl.app.widgets.results import ResultPanel
 
@@ -225,6 +227,9 @@ class TrainView(Vertical):
             acc = CurvePlot("Accuracy %", "%", "Accuracy per epoch appears here.", id="acc-plot", classes="panel")
             acc.border_title = "Accuracy %"
             yield acc
+            grads = GradPlot(id="grad-plot", classes="panel")  # g: in the accuracy plot's place
+            grads.display = False
+            yield grads
         yield PlotKey(id="plot-key")
         with Horizontal(id="bottom-row"):
             log = RunLog(id="log-pane", max_lines=2000, classes="panel", auto_scroll=True)
@@ -236,6 +241,9 @@ class TrainView(Vertical):
 
     ready = False
     """True once mounted: the app talks to the view only then."""
+    #: what the right-hand plot shows: None (accuracy) or a per-layer statistic (``g`` cycles them)
+    grad_mode: str | None = None
+    _plotted: RunRecord | None = None
 
     def on_unmount(self) -> None:
         self.ready = False
@@ -291,6 +299,8 @@ class TrainView(Vertical):
             acc.set_series([])
             loss.border_subtitle = acc.border_subtitle = ""
             key.set_entries([])
+            self._plotted = None
+            self._draw_grads()
             return
         dark = self.app.current_theme.dark
         others = [o for o in overlays if o.id != rec.id]
@@ -314,6 +324,23 @@ class TrainView(Vertical):
         acc.set_series(data.series, empty_text=empty)
         acc.border_subtitle = data.key if acc.series else ""
         key.set_entries(key_entries(rec, others, dark))
+        self._plotted = rec
+        self._draw_grads()
+
+    def _draw_grads(self) -> None:
+        if self.grad_mode is None:
+            return
+        rec = self._plotted
+        self.query_one(GradPlot).show(rec.grads if rec is not None else None, self.grad_mode,
+                                      self.app.current_theme.dark, running=rec is not None and rec.running)
+
+    def action_cycle_grads(self) -> None:
+        """The right-hand plot: accuracy → ‖g‖ → max |g| → update/weight → dead ReLUs → accuracy."""
+        order = (None, *GRAD_MODES)
+        self.grad_mode = order[(order.index(self.grad_mode) + 1) % len(order)]
+        self.query_one("#acc-plot").display = self.grad_mode is None
+        self.query_one(GradPlot).display = self.grad_mode is not None
+        self._draw_grads()
     def update_banner(self, rec: RunRecord | None) -> None:
         banner = self.query_one("#train-banner", Static)
         if rec is None:
