@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RESULTS_DIR = HERE / "results"
 DEFAULT_IDX = "/usr/share/datasets/fashion-mnist"
-SECTIONS = ("shapes", "first-frame", "lenet", "simplecnn", "app", "keys", "memory", "accuracy")
+SECTIONS = ("shapes", "first-frame", "lenet", "gradstats", "simplecnn", "app", "keys", "memory", "accuracy")
 MODELS = {"lenet": ("LeNet-5", "presets/lenet5.yaml"), "simplecnn": ("SimpleCNN", "presets/simple_cnn.yaml")}
 LOG_EVERY = 10       # the engine's StepDone cadence (the presets' default); windows are multiples of it
 WARMUP_STEPS = 20    # steps run, untimed, at the start of every repeat on both sides
@@ -87,6 +87,8 @@ class Target:
             return self.value >= self.threshold
         if self.op == "<":
             return self.value < self.threshold
+        if self.op == "<=":
+            return self.value <= self.threshold
         if self.op == "±":
             return abs(self.value) <= self.threshold
         raise ValueError(self.op)
@@ -288,6 +290,50 @@ def section_throughput(ctx: Context, rep: Report, key: str) -> None:
             f"{_load_text(res['foreign_cores'])}; {_used_text(res)}")
     need = 4.0 if key == "lenet" else 1.8
     rep.targets.append(Target(f"{title} batch 64 Adam: engine ≥ {need}× reference img/s", r_med, ">=", need, "×"))
+
+
+def section_gradstats(ctx: Context, rep: Report) -> None:
+    """What recording the per-layer gradient statistics (grad norm, max |g|, update/weight, dead ReLUs) costs
+    LeNet-5's batch-64 step at the engine's log_every: one engine, its recorder on and off in ABBA rounds
+    (``benchmarks.explore.grad_stats_cost`` for the step-by-step paired figure)."""
+    import os
+
+    from benchmarks.explore.engine_steps import StepLoop, engine_for
+
+    eng = engine_for("lenet", ctx.data)
+    recorder = eng.step.recorder
+    loop = StepLoop(eng, log_every=LOG_EVERY)
+    steps = max(ctx.s.lenet_images // 64, 10 * LOG_EVERY)
+
+    def side(on: bool):
+        def fn():
+            eng.step.recorder = recorder if on else None
+            secs = loop.run(steps)
+            return secs, steps * 64, {"threads": eng.plan.threads, "lanes": eng.plan.lanes}
+        return fn
+
+    try:
+        print("  warm-up (LeNet-5, recording on and off)", flush=True)
+        side(True)()
+        side(False)()
+        load0 = os.getloadavg()[0]
+        res = alternate(ctx, side(False), side(True), ctx.s.repeats, "off", "on")
+    finally:
+        eng.step.recorder = recorder
+        loop.close()
+    overhead = 100 * (res["off"] / res["on"] - 1)          # step time on / off − 1
+    paired = 100 * (1 / res["ratio_paired_median"] - 1)
+    rep.data["gradstats"] = {"off_ips_median": res["off"], "on_ips_median": res["on"], "overhead_pct": overhead,
+                             "overhead_paired_median_pct": paired, "rounds": res["pairs"], "used": res["used"],
+                             "log_every": LOG_EVERY, "steps_per_repeat": steps, "loadavg": (load0, os.getloadavg()[0]),
+                             "threads": eng.plan.threads, "lanes": eng.plan.lanes}
+    rep.row("gradstats", f"LeNet-5 img/s, recording off / on (log_every {LOG_EVERY})",
+            f"{fmt(res['off'])} / {fmt(res['on'])}")
+    rep.row("gradstats", "  step-time cost of recording (medians; paired median)", f"{overhead:+.2f}% ({paired:+.2f}%)")
+    rep.row("gradstats", "  other processes' CPU use during the rounds used (median, max)",
+            f"{_load_text(res['foreign_cores'])}; {_used_text(res)}")
+    rep.targets.append(Target("LeNet-5 batch 64: recording per-layer gradients costs ≤ 3% of the step time",
+                              overhead, "<=", 3.0, "%"))
 
 
 def section_accuracy(ctx: Context, rep: Report) -> None:
@@ -575,7 +621,7 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.perf_counter()
     runners = {"lenet": lambda: section_throughput(ctx, rep, "lenet"),
                "simplecnn": lambda: section_throughput(ctx, rep, "simplecnn"),
-               "accuracy": lambda: section_accuracy(ctx, rep), "app": lambda: section_app(ctx, rep),
+               "gradstats": lambda: section_gradstats(ctx, rep), "accuracy": lambda: section_accuracy(ctx, rep), "app": lambda: section_app(ctx, rep),
                "keys": lambda: section_keys(ctx, rep), "shapes": lambda: section_shapes(ctx, rep),
                "first-frame": lambda: section_first_frame(ctx, rep), "memory": lambda: section_memory(ctx, rep)}
     errors = {}

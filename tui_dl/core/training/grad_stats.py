@@ -96,7 +96,7 @@ class GradRecorder:
             self._before = []
             return
         gs = [p.grad.detach() if p.grad is not None else p.detach().new_zeros(()) for p in self.params]
-        self._grads = [_norms(gs), torch.stack([g.abs().amax() for g in gs])]
+        self._grads = [_norms(gs), _abs_maxes(gs)]
         self._before = [p.detach().clone() for p in self.params]
 
     def after_update(self) -> None:
@@ -119,12 +119,13 @@ class GradRecorder:
             values += [sums[0], top.float(), sums[1] / sums[2].clamp_min(1e-30)]
         else:
             dev = torch.device("cpu")
-        for parts in self._dead:
-            if parts:
-                top = parts[0] if len(parts) == 1 else torch.stack(parts).amax(dim=0)
-                values.append((top <= 0).float().mean().reshape(1).to(dev))
-            else:
-                values.append(torch.full((1,), float("nan"), device=dev))
+        if self._dead:
+            counts, sizes = [], []
+            for parts in self._dead:
+                top = (parts[0] if len(parts) == 1 else torch.stack(parts).amax(dim=0)) if parts else None
+                counts.append((top <= 0).sum().to(dev) if top is not None else torch.zeros((), device=dev))
+                sizes.append(float(top.numel()) if top is not None and top.numel() else float("nan"))
+            values.append(torch.stack(counts).float() / torch.tensor(sizes, device=dev))
         self._before, self._grads = None, []
         self._pending = torch.cat(values) if values else torch.zeros(0, device=dev)
 
@@ -165,6 +166,14 @@ def _norms(ts: list[torch.Tensor]) -> torch.Tensor:
     if foreach is not None:
         return torch.stack(foreach(ts))
     return torch.stack([torch.linalg.vector_norm(t) for t in ts])
+
+
+def _abs_maxes(ts: list[torch.Tensor]) -> torch.Tensor:
+    """The largest |value| of each tensor, stacked."""
+    foreach_max, foreach_abs = getattr(torch, "_foreach_max", None), getattr(torch, "_foreach_abs", None)
+    if foreach_max is not None and foreach_abs is not None and all(t.numel() for t in ts):
+        return torch.stack(foreach_max(foreach_abs(ts)))
+    return torch.stack([t.abs().amax() if t.numel() else t.new_zeros(()) for t in ts])
 
 
 def _sub(a: list[torch.Tensor], b: list[torch.Tensor]) -> list[torch.Tensor]:
