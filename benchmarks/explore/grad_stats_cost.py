@@ -3,13 +3,14 @@
     python -m benchmarks.explore.grad_stats_cost [--model lenet|simplecnn] [--threads N] [--steps N]
                                                  [--rounds N] [--log-every N] [--clock wall|cpu] [--data DIR]
 
-One engine (:mod:`benchmarks.explore.engine_steps`, the step as the engine plans it, batch 64), its step run
-in loops of ``--steps`` steps, with the recorder (``on``: grad norm, max |g|, update/weight ratio and dead
-ReLU share on every ``--log-every``-th step, read back with the logged loss, as the trainer does) and
-without it (``off``), alternated A/B/B/A over ``--rounds`` rounds after a warm-up. Both sides run the same
-model and optimizer, so only the recording differs. Prints the median ms per step of each side, the
-overhead, every round, the load average before and after and the CPU model; this machine is shared, so
-read the medians next to the load.
+One engine (:mod:`benchmarks.explore.engine_steps`, the step as the engine plans it, batch 64), with the
+recorder (``on``: grad norm, max |g|, update/weight ratio and dead ReLU share on every ``--log-every``-th
+step, read back with the logged loss, as the trainer does) and without it (``off``). Both sides run the same
+model and optimizer, so only the recording differs. Two ways: ``--paired`` log periods (``log_every`` steps
+each) alternated period by period, ABBA, the finest interleaving and so the figure least moved by a
+neighbour's load; then ``--rounds`` A/B/B/A rounds of ``--steps`` steps. Prints the medians, the overhead,
+every round, the load average and the CPU model; this machine is shared, so read the medians next to the
+load (``--clock cpu`` counts this process's CPU time only).
 
 Finding (README, "Gradients during training"; LeNet-5 at batch 64, log_every 10, measured on a loaded 2-core
 x86 CPU with 2 lanes, see the numbers in the report of issue 14 item 7): the recording costs within the
@@ -59,23 +60,25 @@ def measure(model: str, data, *, threads: int, steps: int, rounds: int, log_ever
     return out
 
 
-def paired(model: str, data, *, threads: int, steps: int, clock) -> dict:
-    """Logged steps one at a time, recording on and off alternated step by step (ABBA), each step timed with its
-    loss read-back: ``{"on": [ms], "off": [ms]}``. The difference of the medians is the cost of recording one
-    logged step, measured close together in time, so a neighbour's load falls on both sides alike."""
-    eng = engine_for(model, data, threads=threads)
+def paired(model: str, data, *, threads: int, periods: int, log_every: int, clock, engine=None) -> dict:
+    """Log periods (``log_every`` steps, the last one logged, as the trainer runs them) one at a time, recording
+    on and off alternated period by period (ABBA): ``{"on": [ms per step], "off": [...]}``. Both sides run
+    close together in time, so a neighbour's load falls on both alike; the ratio of the medians is the cost
+    of recording at that ``log_every``."""
+    eng = engine if engine is not None else engine_for(model, data, threads=threads)
     recorder = eng.step.recorder
-    loop = StepLoop(eng, log_every=1)
+    loop = StepLoop(eng, log_every=log_every)
     out: dict = {"on": [], "off": []}
     try:
-        loop.run(20)
-        for i in range(2 * steps):
+        loop.run(2 * log_every)
+        for i in range(2 * periods):
             side = "on" if i % 4 in (0, 3) else "off"
             eng.step.recorder = recorder if side == "on" else None
-            out[side].append(1e3 * loop.run(1, clock=clock))
+            out[side].append(1e3 * loop.run(log_every, clock=clock) / log_every)
     finally:
         eng.step.recorder = recorder
-        loop.close()
+        if engine is None:
+            loop.close()
     return out
 
 
@@ -88,17 +91,17 @@ def main(argv=None):
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--clock", default="wall", choices=tuple(CLOCKS))
     p.add_argument("--data", default=IDX)
-    p.add_argument("--paired", type=int, default=400, help="logged steps per side timed one by one (0: none)")
+    p.add_argument("--paired", type=int, default=300, help="log periods per side timed one by one (0: none)")
     a = p.parse_args(argv)
     data = load(a.data if os.path.isdir(a.data) else None)
     if a.paired:
-        pr = paired(a.model, data, threads=a.threads, steps=a.paired, clock=CLOCKS[a.clock])
+        pr = paired(a.model, data, threads=a.threads, periods=a.paired, log_every=a.log_every, clock=CLOCKS[a.clock])
         p_on, p_off = statistics.median(pr["on"]), statistics.median(pr["off"])
-        print(f"{a.model}, batch {BS}, {a.threads} thread(s): {a.paired} logged steps per side, alternated one by one "
-              f"({a.clock} clock), load average {os.getloadavg()[0]:.2f}:")
-        print(f"  a logged step without recording {p_off:7.3f} ms, with {p_on:7.3f} ms (medians): recording costs "
-              f"{p_on - p_off:+.3f} ms per logged step = {100 * (p_on - p_off) / (a.log_every * p_off):+.2f}% at "
-              f"log_every {a.log_every}")
+        print(f"{a.model}, batch {BS}, {a.threads} thread(s), log_every {a.log_every}: {a.paired} log periods per "
+              f"side, alternated period by period ({a.clock} clock), {cpu_model()}, load average "
+              f"{os.getloadavg()[0]:.2f}:")
+        print(f"  ms per step without recording {p_off:7.3f}, with {p_on:7.3f} (medians): "
+              f"{100 * (p_on / p_off - 1):+.2f}%")
     if not a.rounds:
         return 0
     res = measure(a.model, data, threads=a.threads, steps=a.steps, rounds=a.rounds, log_every=a.log_every,

@@ -90,15 +90,17 @@ class GradRecorder:
         self._handles.clear()
         self.armed = False
 
+    @torch.no_grad()
     def before_update(self) -> None:
         """After backward (and clipping), before the optimizer step: the gradients' numbers, the weights."""
         if not self.params:
             self._before = []
             return
-        gs = [p.grad.detach() if p.grad is not None else p.detach().new_zeros(()) for p in self.params]
+        gs = [p.grad if p.grad is not None else p.new_zeros(()) for p in self.params]
         self._grads = [_norms(gs), _abs_maxes(gs)]
-        self._before = [p.detach().clone() for p in self.params]
+        self._before = [p.clone() for p in self.params]
 
+    @torch.no_grad()
     def after_update(self) -> None:
         """After the optimizer step: the update ratios and dead shares, stacked into one pending tensor."""
         self.disarm()
@@ -112,8 +114,8 @@ class GradRecorder:
                                          dtype=torch.long, device=dev)
             seg, n = self._seg, len(self.param_layers)
             gnorm, gmax = self._grads
-            deltas = _sub([p.detach() for p in self.params], self._before)
-            per_layer = torch.stack([gnorm, _norms(deltas), _norms(self._before)]).float().square()
+            deltas = _sub(self.params, self._before)
+            per_layer = torch.cat([gnorm, _norms([*deltas, *self._before])]).float().square().view(3, -1)
             sums = torch.zeros(3, n, dtype=per_layer.dtype, device=dev).index_add_(1, seg, per_layer).sqrt()
             top = torch.zeros(n, dtype=gmax.dtype, device=dev).scatter_reduce_(0, seg, gmax, "amax")
             values += [sums[0], top.float(), sums[1] / sums[2].clamp_min(1e-30)]
