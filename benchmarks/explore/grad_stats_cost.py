@@ -1,7 +1,8 @@
 """What does recording the per-layer gradient statistics cost a LeNet step?
 
-    python -m benchmarks.explore.grad_stats_cost [--model lenet|simplecnn] [--threads N] [--steps N]
-                                                 [--rounds N] [--log-every N] [--clock wall|cpu] [--data DIR]
+    python -m benchmarks.explore.grad_stats_cost [--model lenet|simplecnn] [--threads N] [--paired N]
+                                                 [--steps N] [--rounds N] [--log-every N] [--clock wall|cpu]
+                                                 [--data DIR]
 
 One engine (:mod:`benchmarks.explore.engine_steps`, the step as the engine plans it, batch 64), with the
 recorder (``on``: grad norm, max |g|, update/weight ratio and dead ReLU share on every ``--log-every``-th
@@ -12,10 +13,14 @@ neighbour's load; then ``--rounds`` A/B/B/A rounds of ``--steps`` steps. Prints 
 every round, the load average and the CPU model; this machine is shared, so read the medians next to the
 load (``--clock cpu`` counts this process's CPU time only).
 
-Finding (README, "Gradients during training"; LeNet-5 at batch 64, log_every 10, measured on a loaded 2-core
-x86 CPU with 2 lanes, see the numbers in the report of issue 14 item 7): the recording costs within the
-noise of a loaded machine, under the 3% budget; on a logged step it is a few hundred microseconds (the
-clone of 62k weights and ~40 small reductions), spread over the 10 steps between logs.
+Finding (README, "Gradients during training"; LeNet-5 at batch 64, log_every 10, a 2-core Intel Xeon kept at a
+load average of 4-9 by other programs): recording costs about 1 ms on each logged step (the clone of 62k weights,
+~40 small reductions, the ReLU hooks' batch max), +1.4% of the step's CPU time (``--paired 300 --clock cpu``:
+7.27 → 7.38 ms with 1 thread; the gate's section, 200 periods with 2 lanes: 9.71 → 9.85 ms CPU), within the 3%
+budget (with 2 lanes the recording runs after the lanes join, so on an idle machine its share of the wall time
+would be a little higher, ~2%). Wall-clock figures on that machine swung from −6% to +18% between runs (A/B
+rounds of 200 steps: "on" slower in 8 of 8 rounds once; period by period: −6% and −0.4%): read them next to
+the load.
 """
 
 from __future__ import annotations
