@@ -320,9 +320,10 @@ def section_gradstats(ctx: Context, rep: Report) -> None:
     rep.row("gradstats", "  load average before / after; threads, lanes",
             f"{fig['loadavg'][0]:.2f} / {fig['loadavg'][1]:.2f}; {eng.plan.threads}, {eng.plan.lanes}")
     rep.data["gradstats"] = {**fig, "rounds": res}
-    rep.targets.append(Target("LeNet-5 batch 64: recording per-layer gradients costs ≤ 3% of the step time",
-                              fig["wall"]["overhead_pct"], "<=", 3.0, "%",
-                              note=f"cpu clock {fig['cpu']['overhead_pct']:+.2f}%"))
+    # the target reads the CPU clock: on a shared machine the wall-clock figure swings by several % either way
+    rep.targets.append(Target("LeNet-5 batch 64: recording per-layer gradients costs ≤ 3% of the step (CPU time)",
+                              fig["cpu"]["overhead_pct"], "<=", 3.0, "%",
+                              note=f"wall clock {fig['wall']['overhead_pct']:+.2f}%"))
 
 
 def section_accuracy(ctx: Context, rep: Report) -> None:
