@@ -15,17 +15,22 @@ from tui_dl.app.widgets.plots import CurvePlot
 from tui_dl.core.training.events import StepDone
 
 
-def layers_at(step: int) -> list[dict]:
+def layers_at(step: int, first: float = 1e-4) -> list[dict]:
     """A sigmoid-like run: the first conv's gradient a thousand times smaller than the last layer's."""
-    return [{"layer": 1, "name": "L1 Conv2d", "grad_norm": 1e-4, "grad_max": 1e-5, "update_ratio": 1e-3},
+    return [{"layer": 1, "name": "L1 Conv2d", "grad_norm": first, "grad_max": 1e-5, "update_ratio": 1e-3},
             {"layer": 2, "name": "L2 ReLU", "dead_share": 0.1 + step / 1000},
             {"layer": 8, "name": "L8 Linear", "grad_norm": 0.1, "grad_max": 0.01, "update_ratio": 1e-2}]
 
 
-def with_layers(make):
+def with_layers(make, firsts=(1e-4,)):
+    """The scripted trainer with layer records; the n-th run's first-layer norm is ``firsts[n]``."""
+    runs = []
+
     def trainer(*args, **kwargs):
+        first = firsts[min(len(runs), len(firsts) - 1)]
+        runs.append(first)
         for ev in make(*args, **kwargs):
-            yield dataclasses.replace(ev, layers=layers_at(ev.step)) if isinstance(ev, StepDone) else ev
+            yield dataclasses.replace(ev, layers=layers_at(ev.step, first)) if isinstance(ev, StepDone) else ev
     return trainer
 
 
@@ -86,4 +91,27 @@ def test_a_run_without_gradient_records_says_so(runs_dir):
             grads = app.query_one(GradPlot)
             await wait_until(pilot, lambda: grads.display)
             assert not grads.series and "no per-layer gradients" in grads.empty_text
+    run(body())
+
+
+def test_compared_runs_show_each_runs_first_layer(runs_dir):
+    async def body():
+        trainer = with_layers(scripted_training(epochs=1, batches=20, log_every=5), firsts=(1e-4, 0.5))
+        app = new_app(runs_dir=runs_dir, trainer=trainer)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            for _ in range(2):
+                await pilot.press("ctrl+r")
+                await wait_training_done(pilot)
+            await wait_until(pilot, lambda: len(app.session_runs) == 2 and not app.training.is_training)
+            app.training.overlay_ids = {1}
+            app.training.show_run(2)
+            await pilot.pause(0.3)
+            app.train_view.focus()
+            await pilot.press("g")
+            grads = app.query_one(GradPlot)
+            await wait_until(pilot, lambda: grads.display and len(grads.series) == 2)
+            assert grads.names() == ["#2 L1 Conv2d", "#1 L1 Conv2d"]  # the shown run first
+            assert math.isclose(grads.series[0].ys[0], math.log10(0.5)) and math.isclose(grads.series[1].ys[0], -4)
+            assert "first layer" in grads.border_subtitle and "#1 L1" in grads.border_subtitle
     run(body())

@@ -244,6 +244,7 @@ class TrainView(Vertical):
     #: what the right-hand plot shows: None (accuracy) or a per-layer statistic (``g`` cycles them)
     grad_mode: str | None = None
     _plotted: RunRecord | None = None
+    _compared: list = []
 
     def on_unmount(self) -> None:
         self.ready = False
@@ -324,15 +325,19 @@ class TrainView(Vertical):
         acc.set_series(data.series, empty_text=empty)
         acc.border_subtitle = data.key if acc.series else ""
         key.set_entries(key_entries(rec, others, dark))
-        self._plotted = rec
+        self._plotted, self._compared = rec, others
         self._draw_grads()
 
     def _draw_grads(self) -> None:
         if self.grad_mode is None:
             return
-        rec = self._plotted
-        self.query_one(GradPlot).show(rec.grads if rec is not None else None, self.grad_mode,
-                                      self.app.current_theme.dark, running=rec is not None and rec.running)
+        rec, dark = self._plotted, self.app.current_theme.dark
+        compared = None
+        if rec is not None and self._compared:  # compared runs: each run's first layer, in the run's colour
+            colors = run_colors_for(rec, self._compared, dark)
+            compared = [(f"#{r.id}", r.grads, colors[r.id]) for r in [rec, *self._compared]]
+        self.query_one(GradPlot).show(rec.grads if rec is not None else None, self.grad_mode, dark,
+                                      running=rec is not None and rec.running, compared=compared)
 
     def action_cycle_grads(self) -> None:
         """The right-hand plot: accuracy → ‖g‖ → max |g| → update/weight → dead ReLUs → accuracy."""

@@ -3,7 +3,8 @@ one line per layer in its own colour (``g`` cycles accuracy → ‖g‖ → max 
 
 The gradient numbers and the update ratio are drawn as log₁₀ (a sigmoid net's first layer sits orders of
 magnitude below its last), the update ratio with the usual guide line at −3 (updates about a thousandth of the
-weights); dead ReLUs in percent. Data comes from :class:`~tui_dl.app.grad_history.LayerHistory`; the series are
+weights); dead ReLUs in percent. With runs ticked for comparison, each run's first layer in the run's colour (the
+sigmoid LeNet's first conv beside the ReLU one's). Data comes from :class:`~tui_dl.app.grad_history.LayerHistory`; the series are
 downsampled and the plot rebuilt only when the data, the size or the theme changed (:class:`CurvePlot`).
 """
 
@@ -38,10 +39,15 @@ class GradPlot(CurvePlot):
         self.border_title = METRICS[self.mode]
         self._shown: tuple | None = None
 
-    def show(self, history: LayerHistory | None, mode: str, dark: bool, *, running: bool = False) -> None:
-        """Draw ``mode`` of ``history`` (None: no run); nothing is rebuilt when neither changed since the last
+    def show(self, history: LayerHistory | None, mode: str, dark: bool, *, running: bool = False,
+             compared: list[tuple[str, LayerHistory, object]] | None = None) -> None:
+        """Draw ``mode`` of ``history`` (None: no run), one line per layer. With ``compared`` runs ((label,
+        history, colour), the shown run first) the first layer of each run instead, in the run's colour: the
+        sigmoid LeNet's first conv beside the ReLU one's. Nothing is rebuilt when nothing changed since the last
         call (the Train view calls this on every plot refresh)."""
-        key = (id(history), len(history.xs) if history is not None else -1, mode, dark)
+        compared = compared or []
+        key = (id(history), len(history.xs) if history is not None else -1, mode, dark,
+               tuple((label, id(h), len(h.xs)) for label, h, _c in compared))
         if key == self._shown:
             return
         self._shown = key
@@ -53,14 +59,18 @@ class GradPlot(CurvePlot):
                 "Starting… the per-layer gradients appear after the first logged step." if running else _EMPTY["none"])
             self.set_series([], empty_text=text)
             return
-        layers = history.series(mode)
-        per = max(20, MAX_POINTS // max(1, len(layers)))
-        series, key_parts = [], []
-        for i, (name, xs, ys) in enumerate(layers):
-            color = overlay_color(i, dark)
+        if compared:
+            lines = [(f"{label} {first[0]}", first[1], first[2], color) for label, h, color in compared
+                     if (first := next(iter(h.series(mode)), None)) is not None]
+        else:
+            lines = [(name, xs, ys, overlay_color(i, dark)) for i, (name, xs, ys) in enumerate(history.series(mode))]
+        per = max(20, MAX_POINTS // max(1, len(lines)))
+        series, key_parts = [], ["first layer:"] if compared else []
+        for name, xs, ys, color in lines:
             xs, ys = downsample(xs, ys, per)
             series.append(Series(xs, ys, name, color))
-            key_parts.append(f"[{rgb_hex(color)}]■[/]{name.split()[0]}")
+            word = name.split()[0] if not compared else " ".join(name.split()[:2])
+            key_parts.append(f"[{_hex(color)}]■[/]{word}")
         ylim = None
         if mode == "update_ratio" and any(s.xs for s in series):
             x0 = min(s.xs[0] for s in series if s.xs)
@@ -77,3 +87,8 @@ class GradPlot(CurvePlot):
     def names(self) -> list[str]:
         """The layers drawn (for tests and the key)."""
         return [s.label for s in self.series if s.label != "−3 guide"]
+
+
+def _hex(color) -> str:
+    """Border markup for a colour: an (r, g, b) as hex, a theme colour as its variable."""
+    return rgb_hex(color) if isinstance(color, tuple) else f"${color}"
