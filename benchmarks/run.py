@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RESULTS_DIR = HERE / "results"
 DEFAULT_IDX = "/usr/share/datasets/fashion-mnist"
-SECTIONS = ("shapes", "first-frame", "lenet", "simplecnn", "app", "keys", "memory", "accuracy")
+SECTIONS = ("shapes", "first-frame", "lenet", "gradstats", "simplecnn", "app", "keys", "memory", "accuracy")
 MODELS = {"lenet": ("LeNet-5", "presets/lenet5.yaml"), "simplecnn": ("SimpleCNN", "presets/simple_cnn.yaml")}
 LOG_EVERY = 10       # the engine's StepDone cadence (the presets' default); windows are multiples of it
 WARMUP_STEPS = 20    # steps run, untimed, at the start of every repeat on both sides
@@ -87,6 +87,8 @@ class Target:
             return self.value >= self.threshold
         if self.op == "<":
             return self.value < self.threshold
+        if self.op == "<=":
+            return self.value <= self.threshold
         if self.op == "±":
             return abs(self.value) <= self.threshold
         raise ValueError(self.op)
@@ -288,6 +290,40 @@ def section_throughput(ctx: Context, rep: Report, key: str) -> None:
             f"{_load_text(res['foreign_cores'])}; {_used_text(res)}")
     need = 4.0 if key == "lenet" else 1.8
     rep.targets.append(Target(f"{title} batch 64 Adam: engine ≥ {need}× reference img/s", r_med, ">=", need, "×"))
+
+
+def section_gradstats(ctx: Context, rep: Report) -> None:
+    """What recording the per-layer gradient statistics (grad norm, max |g|, update/weight, dead ReLUs) costs
+    LeNet-5's batch-64 step at the engine's log_every: one engine, its recorder on and off alternated log period
+    by log period (ABBA; :func:`benchmarks.explore.grad_stats_cost.paired`), the medians of the ms per step."""
+    import os
+    import statistics
+
+    from benchmarks.explore.engine_steps import engine_for
+    from benchmarks.explore.grad_stats_cost import cpu_model, paired
+
+    periods = 60 if ctx.s.quick else 200
+    eng = engine_for("lenet", ctx.data)
+    load0 = os.getloadavg()[0]
+    try:
+        res = {clock: paired("lenet", ctx.data, threads=0, periods=periods, log_every=LOG_EVERY, clock=fn, engine=eng)
+               for clock, fn in (("wall", time.perf_counter), ("cpu", time.process_time))}
+    finally:
+        eng.step.close()
+    fig = {"log_every": LOG_EVERY, "periods_per_side": periods, "threads": eng.plan.threads, "lanes": eng.plan.lanes,
+           "loadavg": (load0, os.getloadavg()[0]), "cpu": cpu_model()}
+    for clock, r in res.items():
+        on, off = statistics.median(r["on"]), statistics.median(r["off"])
+        fig[clock] = {"on_ms": on, "off_ms": off, "overhead_pct": 100 * (on / off - 1)}
+        rep.row("gradstats", f"LeNet-5 ms/step, recording off / on ({clock} clock, log_every {LOG_EVERY})",
+                f"{off:.3f} / {on:.3f} ({fig[clock]['overhead_pct']:+.2f}%)")
+    rep.row("gradstats", "  load average before / after; threads, lanes",
+            f"{fig['loadavg'][0]:.2f} / {fig['loadavg'][1]:.2f}; {eng.plan.threads}, {eng.plan.lanes}")
+    rep.data["gradstats"] = {**fig, "rounds": res}
+    # the target reads the CPU clock: on a shared machine the wall-clock figure swings by several % either way
+    rep.targets.append(Target("LeNet-5 batch 64: recording per-layer gradients costs ≤ 3% of the step (CPU time)",
+                              fig["cpu"]["overhead_pct"], "<=", 3.0, "%",
+                              note=f"wall clock {fig['wall']['overhead_pct']:+.2f}%"))
 
 
 def section_accuracy(ctx: Context, rep: Report) -> None:
@@ -575,7 +611,7 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.perf_counter()
     runners = {"lenet": lambda: section_throughput(ctx, rep, "lenet"),
                "simplecnn": lambda: section_throughput(ctx, rep, "simplecnn"),
-               "accuracy": lambda: section_accuracy(ctx, rep), "app": lambda: section_app(ctx, rep),
+               "gradstats": lambda: section_gradstats(ctx, rep), "accuracy": lambda: section_accuracy(ctx, rep), "app": lambda: section_app(ctx, rep),
                "keys": lambda: section_keys(ctx, rep), "shapes": lambda: section_shapes(ctx, rep),
                "first-frame": lambda: section_first_frame(ctx, rep), "memory": lambda: section_memory(ctx, rep)}
     errors = {}

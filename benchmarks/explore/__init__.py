@@ -10,6 +10,7 @@ The engine's step
     course_phases         where does the time of one step of the course loop go?
     throughput_bound      what is the ceiling of spreading one batch-64 step over the cores?
     accuracy_seeds        how far apart do the course loop and the engine land, next to the seeds' spread?
+    grad_stats_cost       what does recording the per-layer gradient statistics cost a LeNet step?
 
 Threads on a shared machine
     thread_contention     split lanes, OpenMP threads, one thread or an adaptive count beside a busy neighbour?

@@ -6,7 +6,8 @@ benchmark's experiment (Adam lr 1e-3, batch 64, CPU, see :func:`benchmarks.engin
 plan, the network with its ReLU → pool reordering, channels-last, the fused optimizer and the step strategy
 the engine would choose. :class:`StepLoop` runs that step the way the trainer's epoch loop does (each
 step's loss and correct count kept on the device, the divergence check, a loss read every ``log_every``
-steps) inside :func:`~tui_dl.core.training.loop.training_thread` (denormals flushed).
+steps, with the per-layer gradient statistics of those steps) inside
+:func:`~tui_dl.core.training.loop.training_thread` (denormals flushed).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tui_dl.core.config.experiment import load_experiment
 from tui_dl.core.data import load_dataset
 from tui_dl.core.device import set_threads
 from tui_dl.core.training.divergence import DivergenceGuard
+from tui_dl.core.training.grad_stats import read_logged
 from tui_dl.core.training.loop import Engine, prepare, training_thread
 from tui_dl.core.training.optim import current_lr
 
@@ -86,12 +88,15 @@ class StepLoop:
                     self.before()
                 idx = self.perm[self.pos:self.pos + self.bs]
                 self.pos += self.bs
+                logged = (i + 1) % self.log_every == 0
+                if logged and eng.step.recorder is not None:
+                    eng.step.recorder.arm()  # as the trainer does before a logged step
                 self.losses[b], self.correct[b] = eng.step(idx)
                 if self.guard.check(self.losses, b + 1, last=b + 1 == self.nb) is not None:
                     raise RuntimeError("diverged")
-                if (i + 1) % self.log_every == 0:
+                if logged:
                     lo = max(0, b + 1 - self.log_every)
-                    float(self.losses[lo:b + 1].mean())
+                    read_logged(self.losses[lo:b + 1].mean(), eng.step.recorder)
                     current_lr(eng.optimizer)
                 if self.after is not None:
                     self.after()

@@ -41,6 +41,54 @@ def change_type(layer: LayerSpec, kind: str) -> LayerSpec:
     return LayerSpec(kind, params, layer.layers if target.container else ())
 
 
+#: Activations that sit at a network's output (they turn scores into probabilities): "replace every activation"
+#: leaves them alone and does not offer them.
+OUTPUT_ACTIVATIONS = ("Softmax", "LogSoftmax")
+
+
+def hidden_activation_kinds() -> list[str]:
+    """The registry's activation kinds that "replace every activation" offers, in registry order."""
+    return [k.name for k in REGISTRY.values() if k.group == "activation" and k.name not in OUTPUT_ACTIVATIONS]
+
+
+def count_activations(spec: NetworkSpec) -> dict[str, int]:
+    """How many layers of each hidden activation kind the network has (inside blocks too)."""
+    kinds, out = set(hidden_activation_kinds()), {}
+
+    def walk(layers):
+        for layer in layers:
+            if layer.type in kinds:
+                out[layer.type] = out.get(layer.type, 0) + 1
+            walk(layer.layers)
+    walk(spec.layers)
+    return out
+
+
+def replace_activations(spec: NetworkSpec, kind: str) -> tuple[NetworkSpec, int]:
+    """Every hidden activation layer (inside blocks too; not Softmax/LogSoftmax) turned into ``kind``, keeping
+    the arguments ``kind`` also has; and how many layers changed. One new spec: one undo step."""
+    kinds = set(hidden_activation_kinds())
+    if kind not in kinds:
+        raise ValueError(f"{kind!r} is not a hidden activation kind")
+    changed = 0
+
+    def swap(layers: tuple[LayerSpec, ...]) -> tuple[LayerSpec, ...]:
+        nonlocal changed
+        out = []
+        for layer in layers:
+            if layer.type in kinds and layer.type != kind:
+                out.append(change_type(layer, kind))
+                changed += 1
+            elif layer.layers:
+                out.append(replace(layer, layers=swap(layer.layers)))
+            else:
+                out.append(layer)
+        return tuple(out)
+
+    new = replace(spec, layers=swap(spec.layers))
+    return (new, changed) if changed else (spec, 0)
+
+
 _SPLIT = re.compile(r"[\s,x×*]+")
 
 

@@ -126,6 +126,12 @@ KEYS: tuple[Key, ...] = (
     Key("shift+down", "move_layer(1)", "Build", "", label="Move down", id="build.move-down", show=False,
         joins="build.move-up",
         command=Command("Build: move layer down", "Move the selected layer down", "build_action('move_layer(1)')")),
+    Key("r", "replace_activations", "Build", "replace every activation with another kind (one undo step)",
+        "replace every activation with another kind (a picker; `Softmax`/`LogSoftmax` outputs stay; one undo step): "
+        "ReLU ↔ Sigmoid LeNet in one key", label="Replace activations", id="build.replace-activations", show=False,
+        command=Command("Build: replace every activation with…",
+                        "Replace every activation layer with one kind (ReLU → Sigmoid, ...)",
+                        "build_action('replace_activations')")),
     Key("f", "apply_fix", "Build", "apply the suggested fix for the error", "apply the suggested fix", label="Fix",
         id="build.fix",
         command=Command("Build: apply fix", "Apply the suggested fix for a layer error", "build_action('apply_fix')")),
@@ -179,6 +185,11 @@ KEYS: tuple[Key, ...] = (
     Key("enter", "open_cell", "Test result", "the gallery of that cell's images (true = row, predicted = column)",
         "open the gallery on that cell's images (true = row, predicted = column); a click on a cell does too",
         label="Gallery of cell", id="result.open"),
+    Key("d", "cycle_grads", "Train",
+        "gradients per layer: ‖g‖, largest g, update/weight, dead ReLUs (again: the next)",
+        "the right-hand plot cycles accuracy → gradient norm per layer (log₁₀) → largest \\|g\\| → update/weight "
+        "ratio (log₁₀, guide line at −3) → dead ReLU share → accuracy", label="Gradients", id="train.gradients",
+        show=False),
     # ---------------------------------------------------------------- Runs (RunsView)
     Key("space", "toggle_overlay", "Runs", "tick / untick a run for the overlay", "tick a run for the overlay",
         label="Overlay", id="runs.overlay"),

@@ -18,6 +18,7 @@ from tui_dl.core.config.schema import OPTIMIZERS
 from tui_dl.core.config.experiment import Experiment
 from tui_dl.core.training.diagnosis import Diagnoser
 from tui_dl.core.training.rate import RateMeter
+from tui_dl.app.grad_history import LayerHistory
 from tui_dl.app.logfmt import format_event
 
 LOG_LINES = 2000
@@ -59,6 +60,8 @@ class RunRecord:
     #: Where the run diverged on the step curve: (x in epochs, the loss there: NaN, inf or huge).
     diverged_at: tuple[float, float] | None = None
     log: deque = field(default_factory=lambda: deque(maxlen=LOG_LINES))
+    #: the per-layer gradient statistics of the logged steps (the Train view's gradients panel)
+    grads: LayerHistory = field(default_factory=LayerHistory, repr=False)
     error: str = ""
     summary: dict[str, Any] = field(default_factory=dict)
     _alpha: float | None = None
@@ -84,6 +87,7 @@ class RunRecord:
                 window = max(3.0, per_epoch / 10)
                 self._alpha = 2 / (window + 1)
             self._add_point((ev.epoch - 1) + ev.batch / max(ev.batches, 1), ev.loss)
+            self.grads.add((ev.epoch - 1) + ev.batch / max(ev.batches, 1), ev.layers)
             self.last_step = ev
             self.status = "running" if self.status in ("starting", "running") else self.status
         elif isinstance(ev, E.EpochDone):

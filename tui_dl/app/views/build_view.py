@@ -17,8 +17,8 @@ from textual.message import Message
 from textual.notifications import Notification, Notify
 from textual.widgets import Static
 
-from tui_dl.app.editing import (INPUT_FIELD, after, apply_fix, change_type, clamp_path, fix_for, new_layer,
-                                path_text)
+from tui_dl.app.editing import (INPUT_FIELD, after, apply_fix, change_type, clamp_path, count_activations, fix_for,
+                                new_layer, path_text, replace_activations)
 from tui_dl.app.keys import bindings
 from tui_dl.app.messages import EditRequested
 from tui_dl.app.widgets.colors import palette
@@ -300,6 +300,27 @@ class BuildView(Vertical):
         path, fix = found
         self._commit(apply_fix(self.experiment.network, path, fix), selection=path,
                      message=f"Layer {path_text(tuple(i + 1 for i in path))}: {fix.description}")
+
+    def action_replace_activations(self) -> None:
+        if self.experiment is None:
+            return
+        counts = count_activations(self.experiment.network)
+        if not counts:
+            self.notify("This network has no activation layers to replace (Softmax outputs stay).", severity="warning")
+            return
+        from tui_dl.app.screens.activation_modal import ActivationModal
+
+        def done(kind: str | None) -> None:
+            if not kind or self.experiment is None:
+                return
+            network, n = replace_activations(self.experiment.network, kind)
+            if not n:
+                self.notify(f"Every activation is already {kind}.")
+                return
+            self._commit(network, selection=self.selection,
+                         message=f"Replaced {n} activation{'s' if n != 1 else ''} with {kind}")
+
+        self.app.push_screen(ActivationModal(counts), done)
 
     def action_try_lab(self) -> None:
         if self.selection is None or self.experiment is None:

@@ -18,6 +18,8 @@ from tui_dl.app.messages import ViewMounted
 from tui_dl.app.session import RunRecord, downsample, run_labels
 from tui_dl.app.widgets.colors import overlay_color, palette, rgb_hex
 from tui_dl.app.widgets.plot_cursor import PlotCursor, last_epoch
+from tui_dl.app.widgets.grad_plot import GradPlot
+from tui_dl.app.widgets.grad_plot import MODES as GRAD_MODES
 from tui_dl.app.widgets.plots import CurvePlot, PlotKey, Series
 from tui_dl.app.widgets.results import ResultPanel
 
@@ -240,6 +242,9 @@ class TrainView(Vertical):
             acc = CurvePlot("Accuracy %", "%", "Accuracy per epoch appears here.", id="acc-plot", classes="panel")
             acc.border_title = "Accuracy %"
             yield acc
+            grads = GradPlot(id="grad-plot", classes="panel")  # d: in the accuracy plot's place
+            grads.display = False
+            yield grads
         yield PlotKey(id="plot-key")
         yield PlotCursor(id="plot-cursor")
         with Horizontal(id="bottom-row"):
@@ -252,6 +257,10 @@ class TrainView(Vertical):
 
     ready = False
     """True once mounted: the app talks to the view only then."""
+    #: what the right-hand plot shows: None (accuracy) or a per-layer statistic (``d`` cycles them)
+    grad_mode: str | None = None
+    _plotted: RunRecord | None = None
+    _compared: list = []
 
     def on_unmount(self) -> None:
         self.ready = False
@@ -307,6 +316,8 @@ class TrainView(Vertical):
             acc.set_series([])
             loss.border_subtitle = acc.border_subtitle = ""
             key.set_entries([])
+            self._plotted = None
+            self._draw_grads()
             return
         dark = self.app.current_theme.dark
         others = [o for o in overlays if o.id != rec.id]
@@ -332,6 +343,8 @@ class TrainView(Vertical):
         key.set_entries(key_entries(rec, others, dark))
         self._shown = (rec, others)
         self._show_cursor(acc)
+        self._plotted, self._compared = rec, others
+        self._draw_grads()
 
     # ------------------------------------------------------------------ the epoch cursor ([ and ])
     _shown: tuple = (None, [])
@@ -364,6 +377,26 @@ class TrainView(Vertical):
         if cursor.epoch is not None and acc.series:
             acc.set_series(acc.series, ylim=acc.ylim, xlabel=acc.xlabel,
                            vlines=[*acc.vlines, (float(cursor.epoch), "warning")])
+
+    def _draw_grads(self) -> None:
+        if self.grad_mode is None:
+            return
+        rec, dark = self._plotted, self.app.current_theme.dark
+        compared = None
+        if rec is not None and self._compared:  # compared runs: each run's first layer, in the run's colour
+            colors = run_colors_for(rec, self._compared, dark)
+            compared = [(f"#{r.id}", r.grads, colors[r.id]) for r in [rec, *self._compared]]
+        self.query_one(GradPlot).show(rec.grads if rec is not None else None, self.grad_mode, dark,
+                                      running=rec is not None and rec.running, compared=compared)
+
+    def action_cycle_grads(self) -> None:
+        """The right-hand plot: accuracy → ‖g‖ → max |g| → update/weight → dead ReLUs → accuracy."""
+        order = (None, *GRAD_MODES)
+        self.grad_mode = order[(order.index(self.grad_mode) + 1) % len(order)]
+        self.query_one("#acc-plot").display = self.grad_mode is None
+        self.query_one(GradPlot).display = self.grad_mode is not None
+        self._draw_grads()
+
     def update_banner(self, rec: RunRecord | None) -> None:
         banner = self.query_one("#train-banner", Static)
         if rec is None:

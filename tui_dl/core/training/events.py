@@ -41,6 +41,10 @@ class StepDone:
     images_per_second: float
     elapsed: float              # seconds since the run started
     eta: float                  # seconds left (estimate)
+    #: per-layer gradient statistics of this step (core/training/grad_stats.py): one dict per layer with
+    #: parameters ({"layer", "name", "grad_norm", "grad_max", "update_ratio"}) and per ReLU
+    #: ({"layer", "name", "dead_share"}); [] in runs from before they were recorded
+    layers: list[dict] = field(default_factory=list)
     kind: str = field(default="step", init=False)
 
 

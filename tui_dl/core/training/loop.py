@@ -48,6 +48,7 @@ from tui_dl.core.training.adversarial import describe as describe_adversarial, m
 from tui_dl.core.training.best_epoch import best_fields, monitor_source
 from tui_dl.core.training.divergence import EXPLODE_FACTOR, EXPLODE_FLOOR, DivergenceGuard
 from tui_dl.core.training.errors import SetupError, TrainError, WriteError, is_oom, oom_error, write_error
+from tui_dl.core.training.grad_stats import GradRecorder, read_logged
 from tui_dl.core.training.events import (CheckpointSaved, EarlyStopped, EpochDone, Finished, Notice, RunStarted,
                                          StepDone, TrainEvent)
 from tui_dl.core.training.memory import check_fits
@@ -123,6 +124,8 @@ class Engine:
     step: Step
     params: int
     init_sha256: str = ""           # the SHA-256 of the seeded initial weights (core/runs/provenance.py)
+    #: per-layer gradient statistics of the logged steps (the step's ``recorder``; None: not recorded)
+    recorder: GradRecorder | None = None
 
 
 def prepare(exp: Experiment, data: LoadedData, *, device: torch.device | str = "auto", summary: Summary | None = None,
@@ -173,8 +176,10 @@ def prepare(exp: Experiment, data: LoadedData, *, device: torch.device | str = "
                              split=plan.step == "split")
     step = make_step(plan, model, optimizer, train_prep, *train, cfg.grad_clip, flush_denormal=FLUSH_DENORMAL,
                      perturb=perturb)
+    recorder = GradRecorder(exp.network, model)
+    step.recorder = None if recorder.empty else recorder
     return Engine(plan, model, optimizer, impl, scheduler, prep, train, val, test, step, count_parameters(model)[0],
-                  init_sha256)
+                  init_sha256, step.recorder)
 
 
 class _Trainer:
@@ -457,6 +462,8 @@ class _Trainer:
                 break
             b = s.batch
             idx = None if perm is None else perm[starts[b]:starts[b] + sizes[b]]
+            if step.recorder is not None and ((s.step + 1) % self.cfg.log_every == 0 or b + 1 == nb):
+                step.recorder.arm()  # this step will be logged: record its per-layer gradients
             prog.losses[b], prog.correct[b] = step(idx)
             s.batch, s.step = b + 1, s.step + 1
             images_since_log += sizes[b]
@@ -477,13 +484,14 @@ class _Trainer:
 
     def _step_done(self, prog: EpochProgress, images_per_second: float, epoch_seconds: float) -> StepDone:
         s, nb = self.state, self.plan.steps_per_epoch
-        mean_loss = float(prog.losses[prog.last_log:s.batch].mean())
+        mean_loss, layers = read_logged(prog.losses[prog.last_log:s.batch].mean(), self.engine.step.recorder)
         prog.last_log = s.batch
         done_steps = max(1, s.step - self._session_step0)
         left = (self.cfg.epochs - s.epoch) * nb + (nb - s.batch)
         return self._emit(StepDone(epoch=s.epoch, step=s.step, batch=s.batch, batches=nb, loss=mean_loss,
                                    lr=current_lr(self.parts.optimizer), images_per_second=images_per_second,
-                                   elapsed=s.elapsed(), eta=(s.train_seconds + epoch_seconds) / done_steps * left))
+                                   elapsed=s.elapsed(), eta=(s.train_seconds + epoch_seconds) / done_steps * left,
+                                   layers=layers))
 
     def _diverged(self, loss: float, bad_batch: int):
         """The Diverged event for the epoch's step ``bad_batch`` (0-based); the run ends."""

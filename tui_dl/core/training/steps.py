@@ -19,6 +19,7 @@ from typing import Callable, Protocol, Sequence
 import torch
 
 from tui_dl.core.data import normalize_batch
+from tui_dl.core.training.grad_stats import GradRecorder, optimizer_step
 from tui_dl.core.training.losses import Objective
 from tui_dl.core.training.split import BatchSplitter
 
@@ -43,6 +44,8 @@ class Batcher:
 class Step(Protocol):
     #: whether the step reads a shuffled batch order (full-batch GD does not)
     shuffles: bool
+    #: per-layer gradient statistics on logged steps (:mod:`~tui_dl.core.training.grad_stats`), or None
+    recorder: GradRecorder | None
 
     def __call__(self, idx: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]: ...
 
@@ -61,6 +64,7 @@ class PlainStep:
     """One optimizer step on the batch ``x[idx], y[idx]``, in one piece."""
 
     shuffles = True
+    recorder: GradRecorder | None = None   # armed by the trainer on logged steps (grad_stats)
 
     def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, objective: Objective,
                  prep: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor,
@@ -81,7 +85,7 @@ class PlainStep:
         loss.backward()
         if self.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.params, self.grad_clip)
-        self.optimizer.step()
+        optimizer_step(self.optimizer, self.recorder)
         return loss.detach(), self.objective.correct(out.detach(), yb)
 
     def close(self) -> None:
@@ -93,6 +97,7 @@ class SplitStep:
     threads (the gradients added in a fixed order). ``close()`` ends the lanes' threads."""
 
     shuffles = True
+    recorder: GradRecorder | None = None   # armed by the trainer on logged steps (grad_stats)
 
     def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, objective: Objective,
                  prep: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor,
@@ -112,7 +117,7 @@ class SplitStep:
         loss, correct = self.splitter.step(idx)
         if self.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.params, self.grad_clip)
-        self.optimizer.step()
+        optimizer_step(self.optimizer, self.recorder)
         return loss, correct
 
     def close(self) -> None:
@@ -125,6 +130,7 @@ class FullBatchStep:
     step. It ignores ``idx``."""
 
     shuffles = False
+    recorder: GradRecorder | None = None   # armed by the trainer on logged steps (grad_stats)
 
     def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, objective: Objective,
                  prep: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor,
@@ -152,7 +158,7 @@ class FullBatchStep:
             correct += obj.correct(out.detach(), yb)
         if self.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.params, self.grad_clip)
-        self.optimizer.step()
+        optimizer_step(self.optimizer, self.recorder)
         return total, correct
 
     def close(self) -> None:

@@ -1,0 +1,59 @@
+"""Pick the activation that replaces every activation of the network (``ModalScreen[str | None]``): the Build
+view's "replace every activation with…", so ReLU ↔ Sigmoid is one key and one undo step, not eight edits."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui_dl.app.editing import hidden_activation_kinds
+from tui_dl.app.screens.modal import Modal
+from tui_dl.core.model.layers import REGISTRY
+
+
+def activation_options(counts: dict[str, int]) -> list[Option]:
+    """One option per hidden activation kind (the id is the kind), with how many layers have it now."""
+    out = []
+    for name in hidden_activation_kinds():
+        have = counts.get(name, 0)
+        prompt = Text.assemble(("  " + name.ljust(11), "bold"), ((f"×{have}" if have else "").ljust(4), "bold"),
+                               (_short(REGISTRY[name].summary), "dim"))
+        out.append(Option(prompt, id=name))
+    return out
+
+
+def _short(text: str, width: int = 44) -> str:
+    """One line at 80 columns (the list wraps long prompts)."""
+    return text if len(text) <= width else text[:width - 1].rstrip(" ,;:") + "…"
+
+
+class ActivationModal(Modal[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        super().__init__()
+        self.counts = dict(counts)
+
+    def compose(self) -> ComposeResult:
+        now = ", ".join(f"{n} {k}" for k, n in self.counts.items())
+        with Vertical(id="dialog", classes="picker"):
+            yield Static(f"Replace every activation (now {now}) with…", classes="dialog-title")
+            yield OptionList(*activation_options(self.counts), id="activation-choices")
+            yield Static("enter replace (one undo step) · ↑↓ choose · esc cancel", classes="dialog-help")
+
+    def on_mount(self) -> None:
+        lst = self.query_one(OptionList)
+        kinds = hidden_activation_kinds()
+        # start on the first kind the network does not use yet (ReLU nets start on the next one, not ReLU)
+        lst.highlighted = next((i for i, k in enumerate(kinds) if k not in self.counts), 0)
+        lst.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.close(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.close(None)
