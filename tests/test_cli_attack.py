@@ -96,7 +96,7 @@ def test_show_draws_half_blocks_on_a_terminal(run):
 
 
 @pytest.mark.parametrize("args,words", [
-    (["{tmp}/nope"], "no such file or folder"),
+    (["{tmp}/nope"], "no such run folder or checkpoint"),
     (["{tmp}"], "not a tui-dl run folder"),
     (["{run}", "--eps", "2"], "--eps: 2 is outside [0, 1]"),
     (["{run}", "--eps", "a,0.1"], "--eps: 'a' is not a number"),

@@ -69,7 +69,7 @@ def test_foreign_damaged_and_missing_files(tmp_path):
     (tmp_path / "junk.pt").write_bytes(b"\x00garbage" * 10)
     with pytest.raises(CheckpointError, match="damaged"):
         load_checkpoint(tmp_path / "junk.pt")
-    with pytest.raises(CheckpointError, match="no such file"):
+    with pytest.raises(CheckpointError, match="no such run folder or checkpoint"):
         load_checkpoint(tmp_path / "nope.pt")
     (tmp_path / "emptyrun").mkdir()
     with pytest.raises(CheckpointError, match="has no last.pt"):

@@ -56,7 +56,7 @@ def test_no_normalisation_is_the_identity():
 
 
 def test_bad_paths_are_named(tmp_path):
-    with pytest.raises(CheckpointError, match="no such file or folder") as e:
+    with pytest.raises(CheckpointError, match="no such run folder or checkpoint") as e:
         load_trained(tmp_path / "nope")
     assert str(tmp_path / "nope") in str(e.value)
     with pytest.raises(CheckpointError, match="not a tui-dl run folder") as e:

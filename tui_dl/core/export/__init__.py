@@ -6,8 +6,9 @@ input. ``state_dict`` holds the weights with the mean/std, input shape and class
 exported file, ``<file>.txt`` (:mod:`~tui_dl.core.export.card`) says what goes in and out and lists the layers.
 
 One module per format family: :mod:`~tui_dl.core.export.torch_formats` (state_dict, torchscript),
-:mod:`~tui_dl.core.export.onnx_format`, :mod:`~tui_dl.core.export.python_source`; loading a run and the
-preprocessing wrapper in :mod:`~tui_dl.core.export.trained`.
+:mod:`~tui_dl.core.export.onnx_format`, :mod:`~tui_dl.core.export.python_source`; loading a run in
+:mod:`~tui_dl.core.export.trained`; the preprocessing wrapper (shared with looking inside a model) in
+:mod:`~tui_dl.core.model.preprocess`.
 """
 
 from __future__ import annotations

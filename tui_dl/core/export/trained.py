@@ -1,6 +1,7 @@
 """A trained network ready to leave tui-dl: loaded from a run folder or a checkpoint, on the CPU, in eval mode,
 with what it expects (:class:`Trained`), and the one module every export wraps it in
-(:class:`WithPreprocessing`): images in [0, 1] → the trainer's normalisation → the network → logits.
+(:class:`~tui_dl.core.model.preprocess.WithPreprocessing`, shared with looking inside a model): images in [0, 1] →
+the trainer's normalisation → the network → logits.
 
 What the model expects comes from the checkpoint's ``inference`` entry (input shape, class names, the
 normalisation; see :func:`tui_dl.core.training.summary.inference_facts`), or the run folder's ``summary.json``
@@ -17,7 +18,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from tui_dl.core.runs.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
+from tui_dl.core.model.preprocess import Preprocess, WithPreprocessing
+from tui_dl.core.runs.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint, resolve_checkpoint_path
 
 
 class ExportError(Exception):
@@ -64,55 +66,12 @@ class Trained:
         return f"{self.checkpoint}{epoch}"
 
 
-class Preprocess(nn.Module):
-    """``(x - mean[c]) / std[c]`` per channel, for input already in [0, 1] (pixels / 255): the trainer's
-    normalisation. Identity when there is no mean/std (features used as they are)."""
-
-    def __init__(self, mean, std, sample_dims: int):
-        super().__init__()
-        view = (1, len(mean)) + (1,) * max(0, sample_dims - 1)
-        self.enabled = bool(mean)
-        m = torch.tensor([float(v) for v in mean] or [0.0], dtype=torch.float32)
-        s = torch.tensor([float(v) for v in std] or [1.0], dtype=torch.float32)
-        self.register_buffer("scale", (1.0 / s).view(view if mean else (1,)), persistent=False)
-        self.register_buffer("shift", (m / s).view(view if mean else (1,)), persistent=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.enabled:
-            return x
-        return x * self.scale - self.shift
-
-
-class WithPreprocessing(nn.Module):
-    """``net(preprocess(x))``: images in [0, 1] (or features as they are) in, logits out."""
-
-    def __init__(self, net: nn.Module, mean, std, sample_dims: int):
-        super().__init__()
-        self.preprocess = Preprocess(mean, std, sample_dims)
-        self.net = net
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(self.preprocess(x))
-
-
 def _checkpoint_file(where: str | Path) -> Path:
     """A run folder → its ``best.pt`` (else ``last.pt``); a file → itself."""
-    from tui_dl.core.paths import PathProblem, expand_user
-
     try:
-        p = expand_user(where)
-    except PathProblem as e:
+        return resolve_checkpoint_path(where, prefer=("best.pt", "last.pt"))
+    except CheckpointError as e:
         raise ExportError(str(e)) from None
-    if p.is_dir():
-        for name in ("best.pt", "last.pt"):
-            if (p / name).is_file():
-                return p / name
-        raise ExportError(f"{where} has no best.pt or last.pt: it is not a tui-dl run folder, or its run stopped "
-                          f"before the first checkpoint was written.")
-    if not p.exists():
-        raise ExportError(f"{where}: no such run folder or checkpoint (give a run folder such as "
-                          f"runs/lenet-5-20250101-120000, or a .pt file in one)")
-    return p
 
 
 def _inference_entry(ckpt: dict[str, Any], path: Path) -> dict[str, Any]:

@@ -23,11 +23,10 @@ from torch import nn
 
 from tui_dl.core.config.experiment import Experiment
 from tui_dl.core.data import DataError, LoadedData, TensorSplit, load_dataset
-from tui_dl.core.model.build import SpecError, build_model
 from tui_dl.core.model.spec import NetworkSpec
+from tui_dl.core.model.preprocess import WithPreprocessing
 from tui_dl.core.runs.checkpoint import (CheckpointError, experiment_from_checkpoint, load_checkpoint,
-                                         resolve_checkpoint_path)
-from tui_dl.core.runs.checkpoint_check import damaged
+                                         model_from_checkpoint, resolve_checkpoint_path)
 from tui_dl.core.training.losses import Objective, ObjectiveError, make_objective
 from tui_dl.core.training.plan import data_request
 
@@ -48,29 +47,15 @@ def stop_requested(should_stop: StopCheck) -> bool:
     return bool(is_set() if is_set is not None else should_stop())
 
 
-class Normalized(nn.Module):
-    """``net((x - mean) / std)``: a network trained on normalised input, as a function of images in [0, 1].
+class Normalized(WithPreprocessing):
+    """``net((x - mean) / std)``: a network trained on normalised input, as a function of images in [0, 1]
+    (the module every export wraps the network in, :class:`~tui_dl.core.model.preprocess.WithPreprocessing`).
 
     The gradient of its output with respect to ``x`` is a gradient with respect to pixels, so an attack's ε
-    is in pixel units (ε = 0.1 moves each pixel by a tenth of the range from black to white). The affine map is
-    the float path of :func:`~tui_dl.core.data.normalize.normalize_batch`: ``x · (1/std) − mean/std``."""
+    is in pixel units (ε = 0.1 moves each pixel by a tenth of the range from black to white)."""
 
     def __init__(self, net: nn.Module, mean: Sequence[float], std: Sequence[float]):
-        super().__init__()
-        self.net = net
-        if len(mean) != len(std):
-            raise ValueError(f"mean has {len(mean)} values but std has {len(std)}")
-        c = len(mean)
-        self.register_buffer("scale", torch.tensor([1.0 / float(s) for s in std], dtype=torch.float32).view(1, c, 1, 1)
-                             if c else torch.ones(()))
-        self.register_buffer("shift", torch.tensor([float(m) / float(s) for m, s in zip(mean, std)],
-                                                   dtype=torch.float32).view(1, c, 1, 1) if c else torch.zeros(()))
-        self.identity = c == 0
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.identity:
-            return self.net(x)
-        return self.net(x * self.scale - self.shift)
+        super().__init__(net, mean, std, sample_dims=3)
 
 
 @dataclass
@@ -176,16 +161,7 @@ class TrainedModel:
 
 
 def _build(ckpt: dict[str, Any], path: Path) -> nn.Sequential:
-    try:
-        spec = NetworkSpec.from_dict(ckpt["spec"])
-        net = build_model(spec)
-    except (SpecError, KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
-        raise CheckpointError(damaged(path, "spec", f"is not a network tui-dl can build ({e})")) from None
-    try:
-        net.load_state_dict(ckpt["model"])
-    except (RuntimeError, TypeError, AttributeError, ValueError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CheckpointError(damaged(path, "model", f"does not fit the network stored with it ({first})")) from None
+    net, _ = model_from_checkpoint(ckpt, source=str(path))
     return net
 
 

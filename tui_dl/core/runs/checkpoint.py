@@ -126,25 +126,28 @@ def save_checkpoint(path: str | os.PathLike, **fields: Any) -> Path:
     return atomic_save(make_checkpoint(**fields), path)
 
 
-def resolve_checkpoint_path(where: str | os.PathLike) -> Path:
-    """A run folder → its ``last.pt``; a file → itself. Raises :class:`CheckpointError` when missing."""
+def resolve_checkpoint_path(where: str | os.PathLike, prefer: tuple[str, ...] = ("last.pt",)) -> Path:
+    """A run folder → the first of ``prefer`` it holds (``last.pt``: the weights summary.json's test accuracy is
+    for; export and predict prefer ``best.pt``); a file → itself. Raises :class:`CheckpointError` when missing.
+    The one place a run folder or checkpoint argument is resolved (resume, attack, export, predict, the app)."""
     try:
         p = expand_user(where)
     except PathProblem as e:
         raise CheckpointError(str(e)) from None
     if p.is_dir():
-        cand = p / "last.pt"
-        if not cand.exists() and (p / "config.yaml").is_file() and (p / "metrics.jsonl").is_file():
-            raise CheckpointError(f"{p} has no last.pt: its run stopped before the first checkpoint was written, so "
+        for name in prefer:
+            if (p / name).is_file():
+                return p / name
+        names = " or ".join(prefer)
+        if (p / "config.yaml").is_file() and (p / "metrics.jsonl").is_file():
+            raise CheckpointError(f"{p} has no {names}: its run stopped before the first checkpoint was written, so "
                                   f"nothing was trained. Start it again: tui-dl --batch {p / 'config.yaml'} --out {p} "
                                   f"--overwrite")
-        if not cand.exists():
-            raise CheckpointError(f"{p} has no last.pt: it is not a tui-dl run folder, or the run stopped before "
-                                  f"its first checkpoint was written.")
-        return cand
+        raise CheckpointError(f"{p} has no {names}: it is not a tui-dl run folder, or the run stopped before "
+                              f"its first checkpoint was written.")
     if not p.exists():
-        raise CheckpointError(f"{p}: no such file or folder (give a run folder such as runs/lenet-5-20250101-120000 "
-                              f"or a .pt file inside it)")
+        raise CheckpointError(f"{p}: no such run folder or checkpoint (give a run folder such as "
+                              f"runs/lenet-5-20250101-120000, or a .pt file in one)")
     return p
 
 
