@@ -23,7 +23,12 @@ from tui_dl.core.training import events as E
 #: paced by how often the screen refreshes) and the log lines (their two stores are asserted bounded directly;
 #: Textual's Log also pins its last few written batches in its size-measuring workers, a backlog that depends
 #: on the machine's load).
-BOUNDED_CACHES = [tracemalloc.Filter(False, "*/rich/cells.py"), tracemalloc.Filter(False, "*/textual/cache.py"),
+#: Left out of the memory check: Rich's and Textual's own allocations, whose caches are bounded by design
+#: (lru_cache(1024..4096) on style arithmetic, colour filters, cell widths; LRU render caches) but fill slowly, one
+#: new number string at a time, so they grew by up to ~420 KB between any two moments of the run under load (a
+#: flaky red). What the check is about, the app's own stores of a long run (RunRecord's series, the log), is
+#: allocated in tui_dl's files and stays measured.
+BOUNDED_CACHES = [tracemalloc.Filter(False, "*/rich/*"), tracemalloc.Filter(False, "*/textual/*"),
                   tracemalloc.Filter(False, "*/tracemalloc.py"), tracemalloc.Filter(False, "*/tui_dl/app/logfmt.py")]
 
 
