@@ -4,11 +4,16 @@ labels that name the swept value."""
 
 from __future__ import annotations
 
+import json
+from argparse import Namespace
+from pathlib import Path
+
 import pytest
 
 from tests.ui.conftest import new_app, run, wait_until
 from tests.ui.fakes import scripted_training
 from tui_dl.app.screens.compare_modal import CompareModal
+from tui_dl.core.config.experiment import load_experiment
 
 
 @pytest.mark.parametrize("size", [(100, 30)])  # 80x24 and the light theme were looked at as screenshots
@@ -97,7 +102,19 @@ def test_stopping_a_compare_run_drops_the_rest(runs_dir):
             await wait_until(pilot, lambda: not app.is_training and not app.session_runs[-1].running, timeout=30)
             await pilot.pause(0.3)
             assert len(app.session_runs) == 1 and app.training.sweep_queue == []
-    run(body())
+            # the sweep folder was written as --sweep writes it, so the rest continues headless
+            folder = next(Path(runs_dir).glob("sweep-*"))
+            assert any(f"tui-dl --batch --resume {folder}" in line for line in app.session_runs[0].log)
+            return folder, app.document.experiment
+    folder, exp = run(body())
+    sweep = json.loads((folder / "sweep.json").read_text())
+    assert sweep["finished"] is False and sweep["identity"]["axes"] == [["activation", ["ReLU", "Tanh", "Sigmoid"]]]
+    assert load_experiment(folder / "base.yaml").to_dict() == exp.to_dict()
+    from tui_dl.cli.sweep import _plan
+
+    resumed, _file, _over, _axes, combos = _plan(Namespace(sweep=[], resume=str(folder), file=None, overrides=[]))
+    assert resumed == folder and [c.slug for c, _e, _n in combos] == [p.name for p in (
+        folder / "activation=ReLU", folder / "activation=Tanh", folder / "activation=Sigmoid")]
 
 
 @pytest.mark.parametrize("size", [(80, 24)])

@@ -13,6 +13,7 @@ starts without them.
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -184,12 +185,36 @@ class TrainController:
             self.app.notify(str(e), title="Cannot compare", severity="error", timeout=8)
             return
         folder = f"{self.app.runs_dir}/sweep-{time.strftime('%Y%m%d-%H%M%S')}"
+        ident = self._write_sweep_start(Path(folder), exp, axis_text, combos)
+        if ident is None:
+            return
         self.overlay_ids.clear()
         self.sweep_queue = [(e, f"{folder}/{c.slug}") for c, e, _notes in combos]
-        self.sweep_info = (folder, axis_text, [c for c, _e, _n in combos])
+        self.sweep_info = (folder, axis_text, [c for c, _e, _n in combos], ident)
         self.app.notify(f"{len(combos)} runs, one after another, from the same initial weights: "
                         f"{', '.join(c.label for c, _e, _n in combos)}", title="Compare", timeout=6)
         self._next_sweep_run()
+
+    def _write_sweep_start(self, folder: Path, exp, axis_text: str, combos) -> dict | None:
+        """The sweep folder as ``--sweep`` leaves it before its first run: the experiment as ``base.yaml`` and
+        ``sweep.json`` (unfinished), so a sweep stopped in the app continues headless with
+        ``tui-dl --batch --resume FOLDER``. None (and a message) when the folder cannot be written."""
+        from tui_dl.core.config.sweep import parse_axis
+        from tui_dl.core.runs.sweep_record import run_row, sweep_identity, write_sweep
+
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            base = folder / "base.yaml"
+            base.write_text(exp.to_yaml(), encoding="utf-8")
+            ident = sweep_identity(str(base), [], [parse_axis(axis_text)])
+            write_sweep(folder, {"identity": ident, "command": ["(the app's Compare dialog)"], "from": "app",
+                                 "finished": False,
+                                 "runs": [run_row(c, folder / c.slug, "pending") for c, _e, _n in combos]})
+        except OSError as e:
+            self.app.notify(f"cannot write the sweep folder {folder}: {e.strerror or e}", title="Cannot compare",
+                            severity="error", timeout=8)
+            return None
+        return ident
 
     def _finish_sweep(self) -> None:
         """The sweep's last run ended: its sweep.json and table.md (as ``--sweep`` writes them), the table in the
@@ -198,13 +223,13 @@ class TrainController:
 
         from tui_dl.core.runs.sweep_record import run_row, sweep_table, write_sweep
 
-        folder, axis_text, combos = self.sweep_info
+        folder, axis_text, combos, ident = self.sweep_info
         self.sweep_info = None
         rows = [run_row(c, Path(folder) / c.slug, "missing") for c in combos]
         table = sweep_table(rows)
         try:
-            write_sweep(Path(folder), {"axes": axis_text, "from": "app", "finished": True, "runs": rows,
-                                       "table": table}, table)
+            write_sweep(Path(folder), {"identity": ident, "axes": axis_text, "from": "app", "finished": True,
+                                       "runs": rows, "table": table}, table)
         except OSError as e:
             self.app.notify(f"could not write {folder}/sweep.json: {e}", severity="warning")
         rec = self.run_by_id(self.shown_run_id)
@@ -229,9 +254,16 @@ class TrainController:
             return
         if rec is None or rec.status in ("stopped", "failed", "incomplete") or self.quit_when_stopped:
             left = len(self.sweep_queue)
+            folder = self.sweep_info[0] if self.sweep_info else None
             self.sweep_queue = []
             self.sweep_info = None
-            self.app.notify(f"compare stopped: {left} run{'s' if left != 1 else ''} not started", timeout=6)
+            more = f"; continue it with: tui-dl --batch --resume {folder}" if folder else ""
+            self.app.notify(f"compare stopped: {left} run{'s' if left != 1 else ''} not started{more}", timeout=10)
+            if rec is not None and folder:
+                line = f"compare stopped: {left} not started; continue the sweep with: tui-dl --batch --resume {folder}"
+                rec.log.append(line)
+                if self.app.train_view is not None and self.shown_run_id == rec.id:
+                    self.app.train_view.append_log([line])
             return
         self.app.call_later(self._next_sweep_run)
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from tui_dl.core.runs.sweep_record import run_row as _row, run_summary as _summary, sweep_table
+from tui_dl.core.runs.sweep_record import sweep_identity as _identity
 
 SWEEP_JSON = "sweep.json"
 DONE = ("completed", "early_stopped", "diverged")
@@ -44,12 +45,6 @@ def _write_json(path: Path, obj) -> None:
     from tui_dl.core.runs.atomic import atomic_write
 
     atomic_write(path, lambda f: f.write(json.dumps(obj, indent=1, ensure_ascii=False) + "\n"))
-
-
-def _identity(file: str, overrides: list[str], axes) -> dict[str, Any]:
-    """What makes two commands the same sweep: the file, the --set overrides and the axes."""
-    return {"file": str(Path(file).expanduser().resolve()), "overrides": list(overrides),
-            "axes": [[a.key, list(a.values)] for a in axes]}
 
 
 def _find_unfinished(runs_dir: Path, ident: dict[str, Any]) -> Path | None:

@@ -10,9 +10,16 @@ import math
 from pathlib import Path
 from typing import Any
 
-__all__ = ["run_summary", "run_row", "sweep_table", "write_sweep", "SWEEP_JSON"]
+__all__ = ["run_summary", "run_row", "sweep_identity", "sweep_table", "write_sweep", "SWEEP_JSON"]
 
 SWEEP_JSON = "sweep.json"
+
+
+def sweep_identity(file: str, overrides: list[str], axes) -> dict[str, Any]:
+    """What makes two sweeps the same one (``--resume SWEEPDIR`` and a rerun of the same command find it by this):
+    the experiment file, the ``--set`` overrides and the axes (each with ``key`` and ``values``)."""
+    return {"file": str(Path(file).expanduser().resolve()), "overrides": list(overrides),
+            "axes": [[a.key, list(a.values)] for a in axes]}
 
 
 def run_summary(run_dir: Path) -> dict[str, Any] | None:
