@@ -1,0 +1,68 @@
+"""Defects found walking through the "inside the model" screens as a student would (WALK2): each test fails
+without its fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ui.conftest import new_app, run, wait_until
+from tests.ui.insight_pilot import open_run, settled
+from tui_dl.app.screens.attack_screen import AttackScreen
+
+
+@pytest.fixture(scope="module")
+def core(insight_run):
+    """The run's model and predictions put where the app finds them (no second load from disk)."""
+    from tui_dl.core.insight.gallery import predictions
+    from tui_dl.core.insight.model_io import load_trained
+
+    from tui_dl.app.insight_controller import _Loaded
+
+    trained = load_trained(insight_run[0])
+    preds = predictions(trained)
+    _Loaded.put(trained, preds)
+    return trained, preds
+
+
+def shown_text(widget) -> str:
+    """What a widget draws on the screen, line by line (clipped text is not there)."""
+    return "\n".join(widget.render_line(y).text for y in range(widget.size.height))
+
+
+def test_the_attack_head_shows_the_target_and_the_pgd_keys_at_100_columns(insight_run, core, runs_dir):
+    run_dir, _ = insight_run
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await open_run(pilot, run_dir)
+            app.insight.open("attack", run_dir, index=0)
+            await wait_until(pilot, lambda: isinstance(app.screen, AttackScreen))
+            screen = app.screen
+            await settled(pilot, screen)
+            await pilot.press("m", "t", "t", "t")  # PGD, targeted at class 2
+            await settled(pilot, screen)
+            text = " ".join(shown_text(screen.query_one("#attack-head")).split())
+            assert "make it say 2" in text  # the target, not cut off by an ellipsis
+            assert "z step size" in text and "…" not in text
+
+    run(body())
+
+
+def test_a_plot_s_hint_keeps_a_margin_inside_its_border_when_it_wraps(insight_run, core, runs_dir):
+    """The attack's "r: accuracy against ε …" and the Loss plot's "Starting…" wrapped flush against the border."""
+    run_dir, _ = insight_run
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await open_run(pilot, run_dir)
+            app.insight.open("attack", run_dir, index=0)
+            await wait_until(pilot, lambda: isinstance(app.screen, AttackScreen))
+            screen = app.screen
+            await settled(pilot, screen)
+            lines = [ln for ln in shown_text(screen.query_one("#attack-plot")).splitlines() if ln.strip()]
+            assert len(lines) >= 2 and "accuracy against ε" in lines[0]  # the hint wraps at this width
+            assert all(ln.startswith(" ") and ln.endswith(" ") for ln in lines), lines
+
+    run(body())
