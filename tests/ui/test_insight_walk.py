@@ -66,3 +66,27 @@ def test_a_plot_s_hint_keeps_a_margin_inside_its_border_when_it_wraps(insight_ru
             assert all(ln.startswith(" ") and ln.endswith(" ") for ln in lines), lines
 
     run(body())
+
+
+def test_enter_on_the_test_result_at_100x30_zooms_it_and_puts_the_cursor_on_the_matrix(insight_run, core, runs_dir):
+    """At 100×30 the result pane is too small for the matrix: its "↵ cell" did nothing; now it zooms the pane."""
+    from tui_dl.app.screens.gallery_screen import GalleryScreen
+    from tui_dl.app.widgets.results import ResultPanel
+
+    run_dir, _ = insight_run
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await open_run(pilot, run_dir)
+            panel = app.query_one(ResultPanel)
+            box = app.query_one("#result-box")
+            assert not panel.grid_shown
+            box.focus()
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: panel.cell == (0, 0), timeout=5)
+            assert app.screen.maximized is box and panel.grid_shown
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
+
+    run(body())
