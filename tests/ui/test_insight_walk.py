@@ -90,3 +90,24 @@ def test_enter_on_the_test_result_at_100x30_zooms_it_and_puts_the_cursor_on_the_
             await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
 
     run(body())
+
+
+def test_switching_view_with_a_train_pane_zoomed_shows_the_new_view(runs_dir):
+    """z zoomed the log, then F2: the footer said Build but the zoomed log stayed on the screen (r then opened
+    the Build view's dialog over it)."""
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: app.train_view and app.runs_view and app.settings_view)
+            await pilot.press("f4")
+            await pilot.pause()
+            app.query_one("#log-pane").focus()
+            await pilot.press("z")
+            await wait_until(pilot, lambda: app.screen.maximized is not None, timeout=5)
+            await pilot.press("f2")
+            await pilot.pause()
+            assert app.current_view == "build" and app.screen.maximized is None
+            assert app.query_one("#layer-stack").region.height > 0  # the Build view is what shows
+
+    run(body())
