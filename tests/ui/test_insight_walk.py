@@ -111,3 +111,25 @@ def test_switching_view_with_a_train_pane_zoomed_shows_the_new_view(runs_dir):
             assert app.query_one("#layer-stack").region.height > 0  # the Build view is what shows
 
     run(body())
+
+
+def test_the_gallery_head_shows_the_class_filter_at_80_columns(insight_run, core, runs_dir):
+    """At 80×24 the filter line ended "c/x all tes…": which class c/x shows was cut off."""
+    from tui_dl.app.screens.gallery_screen import GalleryScreen
+
+    run_dir, _ = insight_run
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_run(pilot, run_dir)
+            await pilot.press("g")
+            await wait_until(pilot, lambda: isinstance(app.screen, GalleryScreen))
+            screen = app.screen
+            await settled(pilot, screen)
+            await pilot.press("c")  # true class 0
+            await settled(pilot, screen)
+            text = shown_text(screen.query_one("#gallery-head"))
+            assert "c/x true class 0" in text and "most confident mistakes" in text, text
+
+    run(body())
