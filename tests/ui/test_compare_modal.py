@@ -35,7 +35,8 @@ def test_compare_three_optimizers_overlays_them_labelled_by_value(runs_dir, size
             await pilot.press("enter")
             await pilot.pause()
             problem = str(modal.query_one("#compare-problem").render())
-            assert "--sweep train.optimizer.name=adamm" in problem and "not one of" in problem
+            assert "train.optimizer.name=adamm" in problem and "not one of" in problem
+            assert "--sweep" not in problem  # the command line's word, not the dialog's
             assert app.screen is modal                     # the dialog stays open
             values.value = "sgd,momentum,adam"
             await pilot.press("enter")

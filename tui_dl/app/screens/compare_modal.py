@@ -74,7 +74,9 @@ class CompareModal(Modal[str | None]):
         try:
             combos, axis = check_axis(self.experiment, key, event.value)
         except SweepError as e:
-            self.query_one("#compare-problem", Static).update(Text(str(e), style="bold red"))
+            # the core words it for the command line ("--sweep KEY=V: ..."); the dialog has no --sweep
+            self.query_one("#compare-problem", Static).update(Text(str(e).removeprefix("--sweep "),
+                                                                   style="bold red"))
             return
         if len(combos) < 2:
             self.query_one("#compare-problem", Static).update(Text("give at least two values to compare",
