@@ -133,3 +133,23 @@ def test_the_gallery_head_shows_the_class_filter_at_80_columns(insight_run, core
             assert "c/x true class 0" in text and "most confident mistakes" in text, text
 
     run(body())
+
+
+def test_the_attack_info_says_what_k_does(insight_run, core, runs_dir):
+    """"… amber in the adversarial image (k)": the bare "(k)" did not say that k hides the marks."""
+    run_dir, _ = insight_run
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await open_run(pilot, run_dir)
+            app.insight.open("attack", run_dir, index=0)
+            await wait_until(pilot, lambda: isinstance(app.screen, AttackScreen))
+            screen = app.screen
+            await settled(pilot, screen)
+            info = " ".join(str(screen.query_one("#attack-info").render()).split())
+            assert "(k hides them)" in info
+            await pilot.press("k")
+            assert "(k marks them)" in " ".join(str(screen.query_one("#attack-info").render()).split())
+
+    run(body())

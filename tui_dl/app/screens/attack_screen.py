@@ -240,8 +240,8 @@ class AttackScreen(Screen):
             share = rec.cut_pixels / rec.pixel_count if rec.pixel_count else 0
             lines.append(Text.assemble(("clamp to [0, 1] cut ", pal.muted), (f"{rec.cut_pixels:,} ", "bold"),
                                        (f"of {rec.pixel_count:,} pixel values ({share:.0%}): dim in the sign" +
-                                        (", amber in the adversarial image (k)" if self.mark else " (k marks "
-                                         "them)"), pal.muted)))
+                                        (", amber in the adversarial image (k hides them)" if self.mark
+                                         else " (k marks them)"), pal.muted)))
         method = "PGD" if rec.settings.method == "pgd" else "FGSM"
         if not rec.before_correct:
             lines.append(Text.assemble((f"smallest ε that flips it ({method}): ", pal.muted), ("0 (already wrong)",
