@@ -40,7 +40,8 @@ def test_compare_three_optimizers_overlays_them_labelled_by_value(runs_dir, size
             await pilot.press("enter")
             await pilot.pause()
             problem = str(modal.query_one("#compare-problem").render())
-            assert "--sweep train.optimizer.name=adamm" in problem and "not one of" in problem
+            assert "train.optimizer.name=adamm" in problem and "not one of" in problem
+            assert "--sweep" not in problem  # the command line's word, not the dialog's
             assert app.screen is modal                     # the dialog stays open
             values.value = "sgd,momentum,adam"
             await pilot.press("enter")
@@ -86,7 +87,12 @@ def test_the_sweep_runs_into_one_sweep_folder_from_the_same_seed(runs_dir):
             sweep = json.loads((Path(folders[0]).parent / "sweep.json").read_text())
             assert [r["label"] for r in sweep["runs"]] == ["batch_size=32", "batch_size=128"] and sweep["finished"]
             assert (Path(folders[0]).parent / "table.md").read_text().startswith("| run ")
-            assert any(line.startswith("| batch_size=128") for line in app.session_runs[-1].log)
+            log = list(app.session_runs[-1].log)
+            at = log.index("compare: train.batch_size=32,128")
+            head, first, second = log[at + 1:at + 4]  # narrow enough for the log pane (40 columns at 100×30)
+            assert head.split()[:3] == ["batch_size", "best", "val"] and first.startswith("32 ")
+            assert second.startswith("128 ") and all(len(line) <= 40 for line in (head, first, second))
+            assert log[-1].endswith("/table.md")
     run(body())
 
 

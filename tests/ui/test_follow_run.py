@@ -89,3 +89,31 @@ def test_the_download_progress_shows_on_the_status_bar(runs_dir, monkeypatch):
             await wait_until(pilot, lambda: "40% of 26.4 MB" in app.status_bar.state_detail)
             release.set()
     run(body())
+
+
+def test_a_live_run_written_from_another_folder_is_followed_at_the_path_opened(runs_dir, tmp_path):
+    """`tui-dl --batch` writes the run folder relative to its own working directory ("runs/lenet-…"); the app,
+    started elsewhere, must follow (and later look inside) the folder it opened, not that relative name."""
+    folder = tmp_path / "elsewhere" / "live"
+    lock = RunLock(folder).acquire()
+    m = folder / "metrics.jsonl"
+    _append(m, {**STARTED, "run_dir": "runs/live"}, _epoch(1))
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            app.open_path(str(folder))
+            await wait_until(pilot, lambda: app.session_runs and len(app.session_runs[-1].epochs) == 1)
+            rec = app.session_runs[-1]
+            assert rec.status == "running" and rec.run_dir == str(folder)
+            _append(m, _epoch(2))
+            await wait_until(pilot, lambda: len(rec.epochs) == 2, timeout=5)
+            _append(m, {"event": "finished", "status": "completed", "run_dir": "runs/live", "epochs_run": 2,
+                        "steps": 2, "seconds": 2.0, "train_images_per_second": 10.0, "test_accuracy": 0.75})
+            await wait_until(pilot, lambda: rec.status == "completed", timeout=5)
+            assert rec.run_dir == str(folder)  # what the gallery, feature maps and attack open
+    try:
+        run(body())
+    finally:
+        lock.release()

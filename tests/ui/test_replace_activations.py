@@ -52,3 +52,25 @@ def test_r_replaces_every_activation_in_one_undo_step(runs_dir):
             await wait_until(pilot, lambda: not isinstance(app.screen, ActivationModal))
             assert [layer.type for layer in app.document.experiment.network.layers].count("ReLU") == 4
     run(body())
+
+
+def test_the_picker_shows_each_kind_s_whole_summary_when_there_is_room(runs_dir):
+    """At 100 columns the descriptions were cut at 44 characters ("keeps positives, zer…") beside empty space;
+    at 80 they are shortened to stay on one line each."""
+    from tui_dl.core.model.layers import REGISTRY
+
+    async def body():
+        for width, whole in ((100, True), (80, False)):
+            app = new_app(runs_dir=runs_dir)
+            async with app.run_test(size=(width, 30)) as pilot:
+                await pilot.pause()
+                app.build_view.focus()
+                await pilot.press("r")
+                await wait_until(pilot, lambda: isinstance(app.screen, ActivationModal))
+                lst = app.screen.query_one(OptionList)
+                prompts = [lst.get_option_at_index(i).prompt.plain for i in range(lst.option_count)]
+                if whole:
+                    assert all(REGISTRY[k].summary in p for k, p in zip(hidden_activation_kinds(), prompts))
+                assert all(len(p) <= lst.content_size.width for p in prompts), (width, prompts)
+
+    run(body())

@@ -301,6 +301,8 @@ class TuiDL(App):
             return
         tabs = self.query_one(TabbedContent)
         if tabs.active != view:
+            if self.screen.maximized is not None:
+                self.screen.minimize()  # a zoomed Train pane would stay over the new view
             tabs.active = view
             self.current_view = view
             # Focus inside the new view now: otherwise Textual moves focus away from the hidden

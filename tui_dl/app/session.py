@@ -94,12 +94,14 @@ class RunRecord:
             self.epochs.append(ev)
         elif isinstance(ev, E.RunStarted):
             self.started = ev
-            self.run_dir = ev.run_dir
+            # a folder opened from disk keeps the path it was opened at: the events name the folder as the
+            # writer saw it, relative to its own working directory ("runs/lenet-…")
+            self.run_dir = self.run_dir or ev.run_dir
             self.status = "running"
         elif isinstance(ev, E.Finished):
             self.finished = ev
             self.status = ev.status
-            self.run_dir = ev.run_dir or self.run_dir
+            self.run_dir = self.run_dir or ev.run_dir
         elif isinstance(ev, E.EarlyStopped):
             self.early_stop = ev
         elif isinstance(ev, E.Diverged):

@@ -221,7 +221,7 @@ class TrainController:
         log of the run shown."""
         from pathlib import Path
 
-        from tui_dl.core.runs.sweep_record import run_row, sweep_table, write_sweep
+        from tui_dl.core.runs.sweep_record import log_table, run_row, sweep_table, write_sweep
 
         folder, axis_text, combos, ident = self.sweep_info
         self.sweep_info = None
@@ -233,7 +233,8 @@ class TrainController:
         except OSError as e:
             self.app.notify(f"could not write {folder}/sweep.json: {e}", severity="warning")
         rec = self.run_by_id(self.shown_run_id)
-        lines = ["", f"compare: {axis_text}  ({folder}/table.md)", *table]
+        lines = ["", f"compare: {axis_text}", *log_table(rows), *table[len(rows) + 2:],
+                 f"the whole table: {folder}/table.md"]
         if rec is not None:
             rec.log.extend(lines)
             if self.app.train_view is not None:

@@ -15,19 +15,20 @@ from tui_dl.app.screens.modal import Modal
 from tui_dl.core.model.layers import REGISTRY
 
 
-def activation_options(counts: dict[str, int]) -> list[Option]:
-    """One option per hidden activation kind (the id is the kind), with how many layers have it now."""
+def activation_options(counts: dict[str, int], width: int = 44) -> list[Option]:
+    """One option per hidden activation kind (the id is the kind), with how many layers have it now; each
+    description shortened to ``width`` characters."""
     out = []
     for name in hidden_activation_kinds():
         have = counts.get(name, 0)
         prompt = Text.assemble(("  " + name.ljust(11), "bold"), ((f"×{have}" if have else "").ljust(4), "bold"),
-                               (_short(REGISTRY[name].summary), "dim"))
+                               (_short(REGISTRY[name].summary, width), "dim"))
         out.append(Option(prompt, id=name))
     return out
 
 
 def _short(text: str, width: int = 44) -> str:
-    """One line at 80 columns (the list wraps long prompts)."""
+    """One line (the list wraps long prompts)."""
     return text if len(text) <= width else text[:width - 1].rstrip(" ,;:") + "…"
 
 
@@ -42,7 +43,9 @@ class ActivationModal(Modal[str | None]):
         now = ", ".join(f"{n} {k}" for k, n in self.counts.items())
         with Vertical(id="dialog", classes="picker"):
             yield Static(f"Replace every activation (now {now}) with…", classes="dialog-title")
-            yield OptionList(*activation_options(self.counts), id="activation-choices")
+            # the dialog is 90% of the screen (at most 110): what is left beside the name and the count
+            room = min(int(self.app.size.width * 0.9), 110) - 24
+            yield OptionList(*activation_options(self.counts, max(20, room)), id="activation-choices")
             yield Static("enter replace (one undo step) · ↑↓ choose · esc cancel", classes="dialog-help")
 
     def on_mount(self) -> None:

@@ -78,8 +78,7 @@ class AttackScreen(Screen):
 
     DEFAULT_CSS = """
     AttackScreen { layout: vertical; }
-    AttackScreen #attack-head { height: auto; padding: 0 1; background: $boost; text-wrap: nowrap;
-                                text-overflow: ellipsis; }
+    AttackScreen #attack-head { height: auto; padding: 0 1; background: $boost; }
     AttackScreen #attack-top { height: auto; padding: 0 1; }
     AttackScreen #attack-pictures { width: 46; }
     AttackScreen #attack-info { width: 1fr; height: auto; padding: 0 0 0 2; }
@@ -190,7 +189,7 @@ class AttackScreen(Screen):
         head = Text.assemble(("Adversarial attack ", "bold"), ("· ε = ", "bold"), (f"{s.eps:.2f} ", f"bold {pal.accent}"),
                              (ratio, pal.muted), (f"· {method_text(s, self.class_names)} ", pal.accent),
                              (f"· image #{self.index}", pal.muted))
-        keys = Text.assemble(("←/→ ", "bold"), ("ε ±0.01  ", pal.muted), ("shift+←/→ ", "bold"), ("±0.05  ", pal.muted),
+        keys = Text.assemble(("←/→ ", "bold"), ("ε ±0.01  ", pal.muted), ("⇧←/→ ", "bold"), ("±0.05  ", pal.muted),
                              ("m ", "bold"), ("FGSM/PGD  ", pal.muted), ("t ", "bold"), ("target  ", pal.muted),
                              ("n/p ", "bold"), ("image  ", pal.muted), ("r ", "bold"), ("accuracy vs ε", pal.muted))
         if s.method == "pgd":
@@ -241,8 +240,8 @@ class AttackScreen(Screen):
             share = rec.cut_pixels / rec.pixel_count if rec.pixel_count else 0
             lines.append(Text.assemble(("clamp to [0, 1] cut ", pal.muted), (f"{rec.cut_pixels:,} ", "bold"),
                                        (f"of {rec.pixel_count:,} pixel values ({share:.0%}): dim in the sign" +
-                                        (", amber in the adversarial image (k)" if self.mark else " (k marks "
-                                         "them)"), pal.muted)))
+                                        (", amber in the adversarial image (k hides them)" if self.mark
+                                         else " (k marks them)"), pal.muted)))
         method = "PGD" if rec.settings.method == "pgd" else "FGSM"
         if not rec.before_correct:
             lines.append(Text.assemble((f"smallest ε that flips it ({method}): ", pal.muted), ("0 (already wrong)",

@@ -51,7 +51,8 @@ class CompareModal(Modal[str | None]):
                          "the same order, so the curves differ only by what you sweep; they are overlaid on the "
                          "Train plots, each labelled with its value. Headless: tui-dl --batch FILE --sweep "
                          "KEY=V1,V2.", classes="dialog-note")
-            yield Static("↑↓ what to sweep · enter run them one after another · esc cancel", classes="dialog-help")
+            yield Static("↑↓ what to sweep · enter edit its values · enter again: run them one after another · "
+                         "esc cancel", classes="dialog-help")
 
     def on_mount(self) -> None:
         options = self.query_one("#compare-what", OptionList)
@@ -73,7 +74,9 @@ class CompareModal(Modal[str | None]):
         try:
             combos, axis = check_axis(self.experiment, key, event.value)
         except SweepError as e:
-            self.query_one("#compare-problem", Static).update(Text(str(e), style="bold red"))
+            # the core words it for the command line ("--sweep KEY=V: ..."); the dialog has no --sweep
+            self.query_one("#compare-problem", Static).update(Text(str(e).removeprefix("--sweep "),
+                                                                   style="bold red"))
             return
         if len(combos) < 2:
             self.query_one("#compare-problem", Static).update(Text("give at least two values to compare",

@@ -131,10 +131,13 @@ class GalleryScreen(Screen):
                 chips.append("· ", pal.muted)
             chips.append(FILTER_NAMES[kind], "bold reverse" if kind == self.flt.kind else pal.muted)
             chips.append(" ")
-        if self.class_names:
-            chips.append("  c/x ", "bold")
-            chips.append(self.flt.label(self.class_names), pal.accent)
         lines = [head, chips]
+        if self.class_names:
+            label = Text.assemble(("c/x ", "bold"), (self.flt.label(self.class_names), pal.accent))
+            if len(chips.plain) + 2 + len(label.plain) <= self.app.size.width - 2:
+                chips.append_text(Text("  ").append_text(label))
+            else:  # on a line of its own rather than cut off: it says which images are shown
+                lines.append(label)
         if self.page is not None:
             p = self.page
             shown = (f"images {p.offset + 1:,}–{p.offset + len(p.entries):,} of {p.total:,}" if p.entries
@@ -254,4 +257,5 @@ class GalleryScreen(Screen):
             self.action_see()
 
     def on_resize(self) -> None:
+        self._draw_head()  # the class filter goes on its own line when the filters' line is too wide for it
         self.call_after_refresh(self._scroll_to_cursor)

@@ -226,8 +226,20 @@ class ResultBox(VerticalScroll):
 
     def action_open_cell(self) -> None:
         panel = self.query_one(ResultPanel)
-        if not panel.choose_cell() and panel.grid_shown:
+        if panel.choose_cell():
+            return
+        if panel.grid_shown:
             panel.move_cell(0, 0)  # the first enter puts the cursor on the matrix
+        elif panel.finished is not None and panel.finished.confusion:
+            if self.screen.maximized is self:
+                self._cursor_after_zoom()
+            else:
+                self.screen.maximize(self, container=False)  # too small for the matrix: zoom, as c does
+                self.call_after_refresh(self._cursor_after_zoom)
+
+    def _cursor_after_zoom(self) -> None:
+        if not self.query_one(ResultPanel).move_cell(0, 0):
+            self.app.notify("The confusion matrix does not fit even zoomed: make the terminal larger.", timeout=5)
 
 
 class TrainView(Vertical):

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
-from tui_dl.app.widgets.plots import plot_rows, row_ticks, theme_rgb, y_range
+from tui_dl.app.widgets.plots import empty_hint, plot_rows, row_ticks, theme_rgb, y_range
 
 
 @dataclass
@@ -48,7 +48,7 @@ class FunctionPlot(PlotextPlot):
 
     def render(self) -> RenderResult:
         if not self.curves:
-            return Text(self.empty_text, justify="center", style="dim")
+            return empty_hint(self.empty_text)
         key = (self._version, self.size.width, self.size.height, self.app.theme)
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]

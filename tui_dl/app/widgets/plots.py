@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from rich.padding import Padding
 from rich.text import Text
 from textual.app import RenderResult
 from textual.color import Color
@@ -101,6 +102,11 @@ def y_range(ys_lists, ylim: tuple[float, float] | None) -> tuple[float, float] |
     return (min(finite), max(finite)) if finite else None
 
 
+def empty_hint(text: str) -> Padding:
+    """A plot's hint while it has nothing to draw: centred, dim, one cell clear of the border when it wraps."""
+    return Padding(Text(text, justify="center", style="dim"), (0, 1))
+
+
 class CurvePlot(PlotextPlot):
     """A plot of a few series against epochs, with a hint text while empty."""
 
@@ -139,7 +145,7 @@ class CurvePlot(PlotextPlot):
 
     def render(self) -> RenderResult:
         if not self.series:
-            return Text(self.empty_text, justify="center", style="dim")
+            return empty_hint(self.empty_text)
         # Textual re-renders on focus, hover and view switches: rebuild only when the data, the size
         # or the theme changed (a build costs 10-30 ms of the UI thread).
         key = (self._version, self.size.width, self.size.height, self.app.theme, self.log_y)

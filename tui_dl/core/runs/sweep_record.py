@@ -66,6 +66,18 @@ def sweep_table(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def log_table(rows: list[dict[str, Any]]) -> list[str]:
+    """The sweep's table narrow enough for the app's log pane (about 40 columns): the swept value (not the key),
+    best val accuracy, test accuracy and wall time, in plain aligned columns; table.md has the rest."""
+    keys = [str(k).rsplit(".", 1)[-1] for k, _v in (rows[0]["settings"] if rows else [])]
+    head = [" ".join(keys) or "run", "best val", "test", "time"]
+    pct = lambda v: "—" if v is None or not math.isfinite(v) else f"{100 * v:.1f}%"  # noqa: E731
+    body = [[" ".join(str(v) for _k, v in r["settings"]) or r["label"], pct(r["best_val_accuracy"]),
+             pct(r["test_accuracy"]), _num(r["seconds"], "{:.1f} s")] for r in rows]
+    widths = [max(len(x[c]) for x in [head, *body]) for c in range(len(head))]
+    return ["  ".join(c.ljust(widths[i]) for i, c in enumerate(cells)).rstrip() for cells in [head, *body]]
+
+
 def write_sweep(folder: Path, record: dict[str, Any], table: list[str] | None = None) -> None:
     """``sweep.json`` (and, given the table, ``table.md``) into the sweep folder, atomically."""
     from tui_dl.core.runs.atomic import atomic_write
