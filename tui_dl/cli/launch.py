@@ -55,19 +55,32 @@ def worker_argv(nproc: int, port: int, argv: list[str]) -> list[str]:
             "-m", "tui_dl", *strip_nproc(argv)]
 
 
+def _how(f) -> str:
+    code = getattr(f, "exitcode", None)
+    if code is not None and code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
+
+
 def _failures_text(err) -> str:
-    """One line per failed rank from torchrun's ChildFailedError."""
-    lines = []
-    for rank, f in sorted(getattr(err, "failures", {}).items()):
-        code = getattr(f, "exitcode", None)
-        if code is not None and code < 0:
-            try:
-                how = f"was killed by {signal.Signals(-code).name}"
-            except ValueError:
-                how = f"was killed by signal {-code}"
-        else:
-            how = f"exited with code {code}"
-        lines.append(f"tui-dl: rank {rank} (pid {getattr(f, 'pid', '?')}) {how}")
+    """Which rank failed first (named, with how), then the ranks stopped after it, from ChildFailedError."""
+    failures = getattr(err, "failures", {}) or {}
+    if not failures:
+        return "tui-dl: a rank failed"
+    def order(r):  # killed by a signal other than SIGTERM (torchrun stops the others with it), failed, stopped
+        code = getattr(failures[r], "exitcode", None)
+        kind = 2 if code == -signal.SIGTERM else (0 if code is not None and code < 0 else 1)
+        return kind, getattr(failures[r], "timestamp", 0), r
+
+    first = min(failures, key=order)
+    f = failures[first]
+    lines = [f"tui-dl: rank {first} (pid {getattr(f, 'pid', '?')}) {_how(f)}"]
+    others = [r for r in sorted(failures) if r != first]
+    if others:
+        lines.append("tui-dl: then " + ", ".join(f"rank {r} {_how(failures[r])}" for r in others))
     return "\n".join(lines)
 
 

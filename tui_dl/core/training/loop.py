@@ -295,6 +295,8 @@ class _Trainer:
         if not self.cfg.checkpoints:
             return
         path = self._save("last.pt", self._checkpoint("interrupted"))
+        if not self.dist.is_main:  # rank 0 wrote it
+            return
         ev = CheckpointSaved(str(path), self.state.epoch, self.state.step, "interrupted")
         if yield_events:
             yield self._emit(ev)
