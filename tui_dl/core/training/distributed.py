@@ -37,7 +37,7 @@ from tui_dl.core.training.errors import TrainError
 __all__ = ["DistInfo", "from_env", "init", "shutdown", "shard_bounds", "eval_shard", "reduce_sums",
            "GradReducer", "Heartbeat", "NullWriter", "RankLost", "broadcast_object", "barrier",
            "COLLECTIVE_TIMEOUT", "HEARTBEAT_EVERY", "HEARTBEAT_TIMEOUT", "rank_log_path", "rank0_first",
-           "DATA_WAIT"]
+           "DATA_WAIT", "shared_path", "stop_now", "evaluate_ranked", "describe"]
 
 #: Seconds the other ranks wait for rank 0 to load (and maybe download) the dataset first.
 DATA_WAIT = 4 * 3600
@@ -175,6 +175,53 @@ def lost(e: BaseException, where: str) -> RankLost:
     return RankLost(f"the distributed run lost a rank during {where}: {who} ({first}). This rank stops too; "
                     f"the launcher's report names the rank that failed. Continue from the last checkpoint with "
                     f"--resume RUN_DIR.")
+
+
+# ----------------------------------------------------------------------------- the trainer's hooks
+
+
+def describe(info: DistInfo, batch_size: int) -> str:
+    """The run header's line: ranks, backend, the global batch and how it divides."""
+    w = info.world
+    lo, hi = batch_size // w, -(-batch_size // w)
+    per = str(lo) if lo == hi else f"{lo}-{hi}"
+    return (f"data parallel: {w} ranks ({info.backend}), global batch {batch_size} = {per} per rank; "
+            f"rank 0 writes the run folder")
+
+
+def shared_path(info: DistInfo, make) -> Path:
+    """``make()`` on rank 0 (a new run folder's path), the same path on every rank."""
+    if not info.enabled:
+        return make()
+    if not info.is_main:
+        return Path(broadcast_object(None))
+    path = make()
+    broadcast_object(str(path))
+    return path
+
+
+def stop_now(info: DistInfo, should_stop: threading.Event | None, step) -> bool:
+    """Whether to stop before the next step: ``should_stop`` in one process; across ranks, what the last
+    step's all-reduce agreed (any rank's request stops every rank at the same step)."""
+    asked = should_stop is not None and should_stop.is_set()
+    if not info.enabled:
+        return asked
+    if asked:
+        step.request_stop()
+    return step.stop_agreed
+
+
+def evaluate_ranked(info: DistInfo, evaluate, model, xy, objective, prep, batch_size: int, *, confusion: bool,
+                    should_stop, precision):
+    """``evaluate`` (:func:`tui_dl.core.training.steps.evaluate`) on the val or test tensors ``xy``, under the
+    run's autocast; across ranks on this rank's shard with the sums reduced exactly (a stop request then waits
+    for the next step, where the ranks agree on it)."""
+    autocast = precision.autocast if precision is not None and precision.mixed else None
+    if not info.enabled:
+        return evaluate(model, *xy, objective, prep, batch_size, confusion=confusion, should_stop=should_stop,
+                        autocast=autocast)
+    return evaluate(model, *eval_shard(*xy, info), objective, prep, batch_size, confusion=confusion,
+                    autocast=autocast, reduce=reduce_sums)
 
 
 # ----------------------------------------------------------------------------- sharding

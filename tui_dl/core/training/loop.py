@@ -61,7 +61,7 @@ from tui_dl.core.training.summary import inference_facts, run_summary, versions
 # issue 18: data parallel, precision, CUDA switches
 from tui_dl.core.training import distributed as ddp
 from tui_dl.core.training.cuda_setup import configure as configure_cuda, to_device
-from tui_dl.core.training.precision import Precision, PrecisionError, make_precision
+from tui_dl.core.training.precision import Precision, check_precision
 from tui_dl.core.training.sharded_step import make_sharded_step, needs_sharded_step
 
 if TYPE_CHECKING:
@@ -183,10 +183,7 @@ def prepare(exp: Experiment, data: LoadedData, *, device: torch.device | str = "
         raise SetupError(str(e)) from None
     perturb = make_perturber(cfg.adversarial, model, plan.objective.loss, data.mean, data.std, seed=cfg.seed,
                              split=plan.step == "split")
-    try:
-        precision = make_precision(cfg.precision, dev)
-    except PrecisionError as e:
-        raise SetupError(str(e)) from None
+    precision = check_precision(cfg.precision, dev)
     if needs_sharded_step(cfg, dist or ddp.DistInfo()):  # issue 18: autocast, compile, data parallel
         step = make_sharded_step(plan, model, optimizer, train_prep, *train, cfg, precision=precision,
                                  dist=dist or ddp.DistInfo(), perturb=perturb)
@@ -231,6 +228,7 @@ class _Trainer:
         if self.dist.enabled:
             self.dist, device = ddp.init(self.dist, device)
         self.notices += [Notice(level, text) for level, text in configure_cuda(cfg, device)]
+        check_precision(cfg.precision, device)  # fp16 on the CPU: said before the dataset loads
         check_fits(summary, exp, device)  # a network too big for the free memory: refused before allocating
         if self.data is None:  # DataError propagates: its message is written for the student
             self.data = ddp.rank0_first(self.dist, lambda: load_dataset(**data_request(exp, ck),
@@ -242,11 +240,7 @@ class _Trainer:
         self.notices += plan.notices
         self.notices += [Notice(level, text) for level, text in eng.precision.notices]
         if self.dist.enabled:
-            w = self.dist.world
-            self.notices.append(Notice("info", f"data parallel: {w} ranks ({self.dist.backend}), global batch "
-                                               f"{plan.batch_size} = {plan.batch_size // w}"
-                                               f"{'' if plan.batch_size % w == 0 else '-' + str(-(-plan.batch_size // w))}"
-                                               f" per rank; rank 0 writes the run folder"))
+            self.notices.append(Notice("info", ddp.describe(self.dist, plan.batch_size)))
         self.parts = Parts(eng.model, eng.optimizer, eng.scheduler, torch.Generator().manual_seed(cfg.seed))
         best = Best(plan.monitor, plan.monitor_mode)
         bound = {"min_loss": plan.objective.min_loss, "below_min_hint": plan.objective.below_min_hint}
@@ -367,33 +361,17 @@ class _Trainer:
     # -- the run --------------------------------------------------------------------------------
     def _new_run_dir(self) -> Path:
         """A new run's folder: ``--out``, or a new one under ``runs_dir`` (rank 0's, shared with every rank)."""
-        if not self.dist.is_main:
-            return Path(ddp.broadcast_object(None))
-        run_dir = Path(self.run_dir_arg) if self.run_dir_arg else new_run_dir(self.runs_dir, self.exp.name)
-        if self.dist.enabled:
-            ddp.broadcast_object(str(run_dir))
-        return run_dir
+        return ddp.shared_path(self.dist, lambda: Path(self.run_dir_arg) if self.run_dir_arg
+                               else new_run_dir(self.runs_dir, self.exp.name))
 
     def _stop_now(self) -> bool:
-        """Whether to stop before the next step: ``should_stop`` here; across ranks, agreed by the step's
-        all-reduce (any rank's request stops every rank at the same step)."""
-        asked = self.should_stop is not None and self.should_stop.is_set()
-        if not self.dist.enabled:
-            return asked
-        if asked:
-            self.engine.step.request_stop()
-        return self.engine.step.stop_agreed
+        return ddp.stop_now(self.dist, self.should_stop, self.engine.step)
 
     def _evaluate(self, xy, confusion: bool = False):
-        """evaluate() on the val or test tensors; across ranks on this rank's shard, the sums reduced exactly
-        (a stop request waits for the next step, where the ranks agree on it)."""
         eng, plan = self.engine, self.plan
-        autocast = eng.precision.autocast if eng.precision is not None and eng.precision.mixed else None
-        if not self.dist.enabled:
-            return evaluate(eng.model, *xy, plan.objective, eng.prep, plan.eval_batch_size, confusion=confusion,
-                            should_stop=self.should_stop, autocast=autocast)
-        return evaluate(eng.model, *ddp.eval_shard(*xy, self.dist), plan.objective, eng.prep,
-                        plan.eval_batch_size, confusion=confusion, autocast=autocast, reduce=ddp.reduce_sums)
+        return ddp.evaluate_ranked(self.dist, evaluate, eng.model, xy, plan.objective, eng.prep,
+                                   plan.eval_batch_size, confusion=confusion, should_stop=self.should_stop,
+                                   precision=eng.precision)
 
     def run(self) -> Iterator[TrainEvent]:
         try:

@@ -19,7 +19,7 @@ from typing import Any, Callable, ContextManager
 
 import torch
 
-__all__ = ["Precision", "make_precision", "cpu_bf16_native", "PrecisionError", "CPU_BF16_FLAGS"]
+__all__ = ["Precision", "make_precision", "check_precision", "cpu_bf16_native", "PrecisionError", "CPU_BF16_FLAGS"]
 
 #: /proc/cpuinfo flags that mean native bf16 arithmetic on x86 CPUs.
 CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
@@ -136,3 +136,13 @@ def make_precision(name: str, device: torch.device) -> Precision:
         return Precision("bf16", "cpu", torch.bfloat16, None, (note,))
     return Precision("bf16", dev.type, torch.bfloat16, None,
                      (("info", f"precision bf16: autocast on {dev.type} (weights stay fp32)"),))
+
+
+def check_precision(name: str, device: torch.device) -> Precision:
+    """:func:`make_precision`, its refusal as the trainer's :class:`~tui_dl.core.training.errors.SetupError`."""
+    from tui_dl.core.training.errors import SetupError
+
+    try:
+        return make_precision(name, device)
+    except PrecisionError as e:
+        raise SetupError(str(e)) from None
