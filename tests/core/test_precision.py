@@ -210,3 +210,66 @@ def test_pinned_copies_reach_the_device():
     t = torch.arange(10, dtype=torch.uint8)
     out = cuda_setup.to_device(t, torch.device("cuda", 0))
     assert out.device.type == "cuda" and torch.equal(out.cpu(), t)
+
+
+# ----------------------------------------------------------------------------- plan and liveness
+
+
+def test_split_lanes_are_off_under_data_parallel_and_autocast():
+    from tui_dl.core.data import load_dataset
+    from tui_dl.core.training.plan import data_request, plan_run
+
+    base = _exp(samples=200, epochs=1, split_batch=True)
+    base = dataclasses.replace(base, train=dataclasses.replace(base.train, threads=2))
+    data = load_dataset(**data_request(base))
+    assert plan_run(base, data, device="cpu").lanes == 2          # the control: split where nothing forbids it
+    bf16 = dataclasses.replace(base, train=dataclasses.replace(base.train, precision="bf16"))
+    assert plan_run(bf16, data, device="cpu").lanes == 1
+    ranked = plan_run(base, data, device="cpu", ranks=(2, 2))
+    assert ranked.lanes == 1 and ranked.step == "plain" and "rank" in ranked.split_reason
+
+
+class _Store:
+    def __init__(self):
+        self.d = {}
+
+    def set(self, k, v):
+        self.d[k] = v
+
+    def get(self, k):
+        return self.d[k].encode() if isinstance(self.d[k], str) else self.d[k]
+
+    def check(self, keys):
+        return all(k in self.d for k in keys)
+
+
+def test_heartbeat_names_a_silent_rank_and_spares_a_live_one(monkeypatch):
+    import threading
+    import time
+
+    from tui_dl.core.training import distributed as ddp
+
+    monkeypatch.setattr(ddp, "HEARTBEAT_EVERY", 0.02)
+    monkeypatch.setattr(ddp, "HEARTBEAT_TIMEOUT", 0.3)
+    store, died = _Store(), []
+    hb = ddp.Heartbeat(DistInfo(rank=0, world=3))
+    hb._connect = lambda: store
+    hb._die = died.append
+    halt = threading.Event()
+
+    def rank1_alive():
+        n = 0
+        while not halt.is_set():
+            n += 1
+            store.set("r1", str(n))
+            time.sleep(0.02)
+
+    t = threading.Thread(target=rank1_alive, daemon=True)
+    t.start()
+    store.set("r2", "1")          # rank 2 beat once, then went silent
+    hb.start()
+    hb.join(5)
+    halt.set()
+    assert not hb.is_alive()
+    assert hb.missing() == [2]
+    assert died and "rank 2 sent no heartbeat" in died[0]
