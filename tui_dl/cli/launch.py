@@ -104,7 +104,9 @@ def launch(args) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # the ranks choose their threads (cores / ranks)
     import logging
 
-    logging.getLogger("torch.distributed.elastic").setLevel(logging.ERROR)  # the ranks' messages say it
+    for name in list(logging.Logger.manager.loggerDict):  # torchrun's own lines: the ranks' messages say it
+        if name.startswith("torch.distributed.elastic") and name != "torch.distributed.elastic.multiprocessing.api":
+            logging.getLogger(name).setLevel(logging.ERROR)
     try:
         run(parse_args(worker_argv(n, port, list(getattr(args, "argv", sys.argv[1:])))))
     except SignalException as e:
