@@ -193,7 +193,7 @@ def test_bf16_on_cuda_uses_channels_last_and_the_cuda_switches(tmp_path):
 def test_compile_time_is_reported_apart(tmp_path):
     fin, notes = _train(_exp("bf16", device="cuda", samples=300, epochs=1, compile=True), tmp_path, "c")
     assert fin.status == "completed"
-    assert any("torch.compile: the first step" in n.message for n in notes)
+    assert any("torch.compile: compiling for batches of 64 took" in n.message for n in notes)
 
 
 @pytest.mark.gpu

@@ -200,15 +200,16 @@ def shared_path(info: DistInfo, make) -> Path:
     return path
 
 
-def stop_now(info: DistInfo, should_stop: threading.Event | None, step) -> bool:
+def stop_now(info: DistInfo, should_stop: threading.Event | None, step, *, due: bool = True) -> bool:
     """Whether to stop before the next step: ``should_stop`` in one process; across ranks, what the last
-    step's all-reduce agreed (any rank's request stops every rank at the same step)."""
+    step's all-reduce agreed (any rank's request stops every rank at the same step), read only on ``due``
+    steps (the same on every rank: on a GPU each read waits for the device)."""
     asked = should_stop is not None and should_stop.is_set()
     if not info.enabled:
         return asked
     if asked:
         step.request_stop()
-    return step.stop_agreed
+    return due and step.stop_agreed
 
 
 def evaluate_ranked(info: DistInfo, evaluate, model, xy, objective, prep, batch_size: int, *, confusion: bool,

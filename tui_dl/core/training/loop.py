@@ -365,7 +365,8 @@ class _Trainer:
                                else new_run_dir(self.runs_dir, self.exp.name))
 
     def _stop_now(self) -> bool:
-        return ddp.stop_now(self.dist, self.should_stop, self.engine.step)
+        return ddp.stop_now(self.dist, self.should_stop, self.engine.step,
+                            due=self.state.step % self.plan.check_every == 0)
 
     def _evaluate(self, xy, confusion: bool = False):
         eng, plan = self.engine, self.plan
@@ -510,11 +511,10 @@ class _Trainer:
             if step.recorder is not None and ((s.step + 1) % self.cfg.log_every == 0 or b + 1 == nb):
                 step.recorder.arm()  # this step will be logged: record its per-layer gradients
             prog.losses[b], prog.correct[b] = step(idx)
-            if self.cfg.compile and s.step == self._session_step0 and getattr(step, "first_step_seconds", None):
-                compiled = step.first_step_seconds  # torch.compile's work: not counted as training time
+            if self.cfg.compile and (compiled := step.take_compile_seconds()):  # not counted as training time
                 t_epoch, t_log = t_epoch + compiled, t_log + compiled
-                yield self._emit(Notice("info", f"torch.compile: the first step (compilation) took {compiled:.1f} s, "
-                                                f"reported apart from the training time"))
+                yield self._emit(Notice("info", f"torch.compile: compiling for batches of {sizes[b]} took "
+                                                f"{compiled:.1f} s, reported apart from the training time"))
             s.batch, s.step = b + 1, s.step + 1
             images_since_log += sizes[b]
             s.images_done += sizes[b]

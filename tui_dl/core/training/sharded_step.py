@@ -51,11 +51,13 @@ class ShardedStep:
         self.forward = forward or model
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.reducer = GradReducer(self.params, x.device) if dist.enabled else None
-        self.first_step_seconds: float | None = None   # the first call (compilation, with train.compile)
+        self.compiled = forward is not None
+        self._shapes: set[int] = set()          # batch sizes compiled so far (a new one compiles again)
+        self.compile_seconds = 0.0              # time of the steps that compiled, not yet taken by the trainer
 
     def __call__(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        t0 = time.perf_counter() if self.first_step_seconds is None else None
         n_global = int(idx.shape[0])
+        t0 = time.perf_counter() if self.compiled and n_global not in self._shapes else None
         if self.dist.enabled:
             lo, hi = shard_bounds(n_global, self.dist.rank, self.dist.world)
             idx = idx[lo:hi]
@@ -77,11 +79,17 @@ class ShardedStep:
             loss, correct = self.reducer.reduce(loss, correct)
         self.precision.step(self.optimizer, self.params, self.grad_clip,
                             lambda: optimizer_step(self.optimizer, self.recorder))
-        if t0 is not None:
+        if t0 is not None:  # this step compiled the network for its batch size
             if self.x.device.type == "cuda":
                 torch.cuda.synchronize(self.x.device)
-            self.first_step_seconds = time.perf_counter() - t0
+            self._shapes.add(n_global)
+            self.compile_seconds += time.perf_counter() - t0
         return loss, correct
+
+    def take_compile_seconds(self) -> float:
+        """The compiling steps' seconds since the last call (the trainer leaves them out of training time)."""
+        out, self.compile_seconds = self.compile_seconds, 0.0
+        return out
 
     @property
     def stop_agreed(self) -> bool:
