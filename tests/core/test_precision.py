@@ -171,6 +171,17 @@ def test_fp16_with_grad_scaler_trains_on_cuda(tmp_path):
     assert abs(fin16.test_accuracy - fin32.test_accuracy) * 100 <= BF16_TOLERANCE
 
 
+def test_the_fp16_scaler_state_is_saved_and_restored():
+    scaler = torch.amp.GradScaler("cpu", init_scale=1024.0)
+    p = precision.Precision("fp16", "cpu", torch.float16, scaler)
+    ck = p.save_into({"model": {}})
+    assert ck["grad_scaler"]["scale"] == 1024.0
+    other = precision.Precision("fp16", "cpu", torch.float16, torch.amp.GradScaler("cpu"))
+    other.restore_from(ck)
+    assert other.scaler.get_scale() == 1024.0
+    precision.Precision("fp32", "cpu").restore_from(ck)   # fp32 ignores it
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not CUDA, reason="needs a CUDA GPU")
 def test_bf16_on_cuda_uses_channels_last_and_the_cuda_switches(tmp_path):

@@ -250,6 +250,7 @@ class _Trainer:
             self.state = TrainState.from_checkpoint(
                 ck, self.parts, best=best, check_every=plan.check_every, steps_per_epoch=plan.steps_per_epoch,
                 device=device, channels_last=plan.channels_last, source=str(self.resume_path), t0=self.t0, **bound)
+            eng.precision.restore_from(ck)
             saved_epochs = (ck.get("experiment") or {}).get("train", {}).get("epochs", cfg.epochs)
             replanned = replan_scheduler(eng.scheduler, cfg, saved_epochs)
             if replanned:
@@ -265,8 +266,9 @@ class _Trainer:
 
     # -- checkpoints ----------------------------------------------------------------------------
     def _checkpoint(self, status: str) -> dict[str, Any]:
-        return self.state.to_checkpoint(status, self.parts, steps_per_epoch=self.plan.steps_per_epoch,
-                                        early_stopping=self.cfg.early_stopping, facts=self.facts)
+        ck = self.state.to_checkpoint(status, self.parts, steps_per_epoch=self.plan.steps_per_epoch,
+                                      early_stopping=self.cfg.early_stopping, facts=self.facts)
+        return self.engine.precision.save_into(ck)  # fp16: the gradient scaler's state
 
     def _save(self, name: str, ckpt: dict[str, Any]) -> Path:
         path = self.run_dir / name

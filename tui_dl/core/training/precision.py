@@ -75,6 +75,17 @@ class Precision:
             return contextlib.nullcontext()
         return torch.autocast(self.device_type, dtype=self.dtype)
 
+    def save_into(self, checkpoint: dict[str, Any]) -> dict[str, Any]:
+        """``checkpoint`` with the fp16 scaler's state (``grad_scaler``), so a resumed run keeps its scale."""
+        if self.scaler is not None:
+            checkpoint["grad_scaler"] = self.scaler.state_dict()
+        return checkpoint
+
+    def restore_from(self, checkpoint: dict[str, Any]) -> None:
+        state = checkpoint.get("grad_scaler")
+        if self.scaler is not None and isinstance(state, dict) and state:
+            self.scaler.load_state_dict(state)
+
     def backward(self, loss: torch.Tensor) -> None:
         (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
 
