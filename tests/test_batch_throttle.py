@@ -48,3 +48,11 @@ def test_launcher_argv_runs_the_same_command_without_nproc_on_a_free_port():
     assert w[w.index("--nproc-per-node") + 1] == "2"
     assert w[w.index("-m"):] == ["-m", "tui_dl", "--batch", "lenet5", "--set", "train.epochs=1"]
     assert 1024 < port < 65536
+
+
+def test_nproc_without_batch_is_one_line_and_exit_2(capsys):
+    from tui_dl.cli.main import main
+
+    assert main(["presets/lenet5.yaml", "--nproc", "2"]) == 2
+    assert "--nproc N trains one --batch run" in capsys.readouterr().err
+    assert main(["--batch", "presets/lenet5.yaml", "--nproc", "0"]) == 2

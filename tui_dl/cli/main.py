@@ -163,6 +163,10 @@ def _main(argv: list[str] | None = None) -> int:
         args.overrides.append(f"train.device={args.device}")
     if args.tensorboard:
         args.overrides.append("train.log_to=[tensorboard]")
+    if args.nproc is not None and (not args.batch or args.sweep or args.nproc < 1):  # issue 18
+        print("tui-dl: --nproc N trains one --batch run on N processes (N ≥ 1, no --sweep): "
+              "tui-dl --batch FILE --nproc 2", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if args.print_config or args.dry_run:
         from tui_dl.cli.preview import preview_main
 
