@@ -23,12 +23,17 @@ import signal
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from tui_dl.core.paths import PathProblem, expand_user
 from tui_dl.core.runs.lock import LOCK_NAME, RunFolderBusy, RunLock
 from tui_dl.core.training.rate import RateMeter
+
+#: On a terminal the live progress line is rewritten at most this often (seconds): a fast GPU run logs hundreds of
+#: steps a second, and writing each one to the terminal would cost more than the steps.
+LIVE_EVERY = 0.1
 
 _BOLD, _RED, _YELLOW, _GREEN, _DIM, _RESET = "\x1b[1m", "\x1b[31m", "\x1b[33m", "\x1b[32m", "\x1b[2m", "\x1b[0m"
 
@@ -88,6 +93,7 @@ class _Printer:
         self.started = None
         self.diverged_ev = None
         self.rate = RateMeter()  # the progress line's img/s, smoothed as the app's log smooths it
+        self._live_at = -1e9     # when the live line was last written (LIVE_EVERY)
 
     def c(self, text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if self.color else text
@@ -158,6 +164,10 @@ class _Printer:
         rate = self.rate.add(ev)
         if self.quiet or not self.tty:
             return
+        now = time.monotonic()
+        if now - self._live_at < LIVE_EVERY:
+            return
+        self._live_at = now
         epochs = self.started.epochs if self.started else "?"
         rate = ev.images_per_second if rate is None else rate
         text = (f"epoch {ev.epoch}/{epochs}  step {ev.batch:,}/{ev.batches:,}  loss {ev.loss:.4f}  "
@@ -266,6 +276,31 @@ class DataProgress:
             return
         self._last = (label, quarter)
         print(message, file=self.out, flush=True)
+
+
+def rank_of_env() -> int:
+    """This process's rank when torchrun started it as one of several, else 0."""
+    try:
+        return int(os.environ.get("RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else 0
+    except ValueError:
+        return 0
+
+
+def to_rank_log(printer: "_Printer", run_dir: str, rank: int) -> Path:
+    """From here on this rank's output (Python's and C's, stdout and stderr) goes to ``RUN/ranks/rank-R.log``:
+    rank 0 alone prints to the terminal."""
+    from tui_dl.core.training.distributed import rank_log_path
+
+    path = rank_log_path(run_dir, rank)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    printer.tty = printer.color = False
+    return path
 
 
 def _config_for_resume(resume: str) -> str | None:
@@ -402,6 +437,7 @@ def _run_batch(args) -> int:
             old[sig] = signal.signal(sig, on_signal)
 
     status = None
+    rank = rank_of_env()  # issue 18: ranks other than 0 log into the run folder
     try:
         diagnoser = Diagnoser()
         origin = {"argv": ["tui-dl", *getattr(args, "argv", sys.argv[1:])], "overrides": list(args.overrides),
@@ -409,6 +445,8 @@ def _run_batch(args) -> int:
         events = iter_training(exp, run_dir=args.out, runs_dir=args.runs_dir or "runs", resume=args.resume,
                                should_stop=stop, origin=origin, data_progress=DataProgress(printer))
         for ev in events:
+            if rank and isinstance(ev, RunStarted):
+                to_rank_log(printer, ev.run_dir, rank)
             if args.jsonl:
                 print(json.dumps(_json_safe(event_to_dict(ev)), ensure_ascii=False), flush=True)
             if isinstance(ev, StepDone):

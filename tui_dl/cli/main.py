@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "table (repeatable: every combination): --sweep train.optimizer.name=sgd,momentum,adam")
     p.add_argument("--overwrite", action="store_true",
                    help="with --out: replace the run already in that folder (its run files are deleted first)")
+    p.add_argument("--nproc", type=int, metavar="N",
+                   help="--batch on N processes of this machine (data parallel through torch.distributed.run: "
+                        "one per GPU, or gloo on the CPU)")
     p.add_argument("--jsonl", action="store_true", help="print events as JSON lines on stdout")
     p.add_argument("--tensorboard", action="store_true",
                    help="also write TensorBoard logs into RUN/tb/ (shorthand for --set train.log_to=[tensorboard])")
@@ -160,6 +163,10 @@ def _main(argv: list[str] | None = None) -> int:
         args.overrides.append(f"train.device={args.device}")
     if args.tensorboard:
         args.overrides.append("train.log_to=[tensorboard]")
+    if args.nproc is not None and (not args.batch or args.sweep or args.nproc < 1):  # issue 18
+        print("tui-dl: --nproc N trains one --batch run on N processes (N ≥ 1, no --sweep): "
+              "tui-dl --batch FILE --nproc 2", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if args.print_config or args.dry_run:
         from tui_dl.cli.preview import preview_main
 
@@ -178,6 +185,10 @@ def _main(argv: list[str] | None = None) -> int:
             print("tui-dl: --batch needs an experiment file or a preset, e.g. tui-dl --batch lenet5 "
                   "(tui-dl presets lists them)", file=sys.stderr)
             return EXIT_BAD_INPUT
+        if args.nproc is not None and "WORLD_SIZE" not in os.environ:  # issue 18: not already a rank
+            from tui_dl.cli.launch import launch
+
+            return launch(args)
         from tui_dl.cli.batch import run_batch
 
         guard_pipes()  # `tui-dl --batch ... | head`: printing stops when the reader goes, training doesn't

@@ -68,8 +68,10 @@ def resolve_device(pref: str | None = "auto") -> torch.device:
         dev = _accelerator()
         if dev is None:
             return torch.device("cpu")
-        if dev.type == "cuda" and dev.index is None:
-            return torch.device("cuda", torch.cuda.current_device())
+        if dev.type == "cuda" and dev.index is None:  # several GPUs: the one with the most free memory
+            from tui_dl.core.training.cuda_setup import best_cuda_device
+
+            return best_cuda_device()
         return dev
     try:
         dev = torch.device(text)

@@ -144,6 +144,18 @@ TRAIN_FIELDS += (
           "(needs pip install 'tui-dl[tensorboard]')", choices=LOG_TARGETS, nullable=True),
 )
 
+#: Precision and speed switches (issue 18): their own block, so other additions to TRAIN_FIELDS merge cleanly.
+PRECISIONS = ("fp32", "bf16", "fp16")
+TRAIN_FIELDS += (
+    Field("precision", "choice", "fp32", "fp32; bf16 (autocast: CUDA, or CPUs with native bf16); fp16 (autocast "
+          "with a gradient scaler, CUDA only)", choices=PRECISIONS),
+    Field("compile", "bool", False, "torch.compile the network (compile time is reported apart from training)"),
+    Field("deterministic", "bool", False, "deterministic algorithms (cuDNN, cuBLAS workspace); warns for ops "
+          "without one"),
+    Field("tf32", "bool", None, "CUDA: TF32 matmul and convolutions (default: on for Ampere and newer)",
+          nullable=True),
+)
+
 # Sub-sections of train: with their own schema; the value may be a name or {name: ..., fields...}.
 NAMED_SECTIONS = {"loss": LOSSES, "optimizer": OPTIMIZERS, "scheduler": SCHEDULERS}
 
@@ -236,6 +248,10 @@ class TrainConfig:
     checkpoints: bool = _TRAIN["checkpoints"]
     adversarial: Adversarial | None = None
     log_to: list[str] | None = _TRAIN["log_to"]
+    precision: str = _TRAIN["precision"]
+    compile: bool = _TRAIN["compile"]
+    deterministic: bool = _TRAIN["deterministic"]
+    tf32: bool | None = _TRAIN["tf32"]
 
     def to_dict(self) -> dict[str, Any]:
         """The YAML ``train:`` mapping: epochs and batch size, loss and optimizer, the other plain fields,

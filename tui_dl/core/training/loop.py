@@ -58,6 +58,11 @@ from tui_dl.core.training.plan import (RunPlan, check_network, data_request, mer
 from tui_dl.core.training.state import Best, EpochProgress, Parts, TrainState, history_events
 from tui_dl.core.training.steps import Batcher, Step, evaluate, make_step
 from tui_dl.core.training.summary import inference_facts, run_summary, versions
+# issue 18: data parallel, precision, CUDA switches
+from tui_dl.core.training import distributed as ddp
+from tui_dl.core.training.cuda_setup import configure as configure_cuda, to_device
+from tui_dl.core.training.precision import Precision, check_precision
+from tui_dl.core.training.sharded_step import make_sharded_step, needs_sharded_step
 
 if TYPE_CHECKING:
     from tui_dl.core.data import LoadedData
@@ -126,14 +131,17 @@ class Engine:
     init_sha256: str = ""           # the SHA-256 of the seeded initial weights (core/runs/provenance.py)
     #: per-layer gradient statistics of the logged steps (the step's ``recorder``; None: not recorded)
     recorder: GradRecorder | None = None
+    precision: Precision | None = None   # train.precision (autocast, the fp16 scaler)
 
 
 def prepare(exp: Experiment, data: LoadedData, *, device: torch.device | str = "auto", summary: Summary | None = None,
-            checkpoint: dict[str, Any] | None = None, ui_thread: bool = False) -> Engine:
+            checkpoint: dict[str, Any] | None = None, ui_thread: bool = False,
+            dist: ddp.DistInfo | None = None) -> Engine:
     """Build everything a run of ``exp`` trains with, as :func:`iter_training` does: the seeded network (ReLU →
     pool reordered), its :class:`~tui_dl.core.training.plan.RunPlan`, torch's thread count, the model and the
     data on the device, the optimizer, scheduler and step strategy. The benchmarks time this engine's
-    ``step`` (inside :func:`training_thread`); call ``step.close()`` when done."""
+    ``step`` (inside :func:`training_thread`); call ``step.close()`` when done. ``dist``: this process's rank
+    in a distributed run (:mod:`~tui_dl.core.training.distributed`)."""
     cfg = exp.train
     summary = summary if summary is not None else check_network(exp)
     seed_everything(cfg.seed)  # the same seed gives the same initial weights
@@ -145,7 +153,7 @@ def prepare(exp: Experiment, data: LoadedData, *, device: torch.device | str = "
     if POOL_BEFORE_RELU:
         pool_before_relu(model)
     plan = plan_run(exp, data, device=device, model=model, summary=summary, checkpoint=checkpoint,
-                    ui_thread=ui_thread)
+                    ui_thread=ui_thread, ranks=(dist.world, dist.local_world) if dist else (1, 1))
     dev = plan.device
     set_threads(plan.torch_threads)
     try:
@@ -160,9 +168,10 @@ def prepare(exp: Experiment, data: LoadedData, *, device: torch.device | str = "
     scheduler = make_scheduler(optimizer, cfg)
     prep = Batcher(data.mean, data.std, plan.channels_last)
     try:  # the tensors go to the device once (uint8 images stay uint8: 4× less memory and transfer)
-        train = data.train.x.to(dev), data.train.y.to(dev)
-        val = (data.val.x.to(dev), data.val.y.to(dev)) if data.val is not None and len(data.val) else None
-        test = (data.test.x.to(dev), data.test.y.to(dev)) if len(data.test) else None
+        train = to_device(data.train.x, dev), to_device(data.train.y, dev)
+        val = ((to_device(data.val.x, dev), to_device(data.val.y, dev)) if data.val is not None and len(data.val)
+               else None)
+        test = (to_device(data.test.x, dev), to_device(data.test.y, dev)) if len(data.test) else None
     except RuntimeError as e:
         if is_oom(e):
             raise TrainError(f"the dataset does not fit in {dev.type} memory; use --device cpu") from None
@@ -174,12 +183,17 @@ def prepare(exp: Experiment, data: LoadedData, *, device: torch.device | str = "
         raise SetupError(str(e)) from None
     perturb = make_perturber(cfg.adversarial, model, plan.objective.loss, data.mean, data.std, seed=cfg.seed,
                              split=plan.step == "split")
-    step = make_step(plan, model, optimizer, train_prep, *train, cfg.grad_clip, flush_denormal=FLUSH_DENORMAL,
-                     perturb=perturb)
+    precision = check_precision(cfg.precision, dev)
+    if needs_sharded_step(cfg, dist or ddp.DistInfo()):  # issue 18: autocast, compile, data parallel
+        step = make_sharded_step(plan, model, optimizer, train_prep, *train, cfg, precision=precision,
+                                 dist=dist or ddp.DistInfo(), perturb=perturb)
+    else:
+        step = make_step(plan, model, optimizer, train_prep, *train, cfg.grad_clip, flush_denormal=FLUSH_DENORMAL,
+                         perturb=perturb)
     recorder = GradRecorder(exp.network, model)
     step.recorder = None if recorder.empty else recorder
     return Engine(plan, model, optimizer, impl, scheduler, prep, train, val, test, step, count_parameters(model)[0],
-                  init_sha256, step.recorder)
+                  init_sha256, step.recorder, precision)
 
 
 class _Trainer:
@@ -204,19 +218,29 @@ class _Trainer:
         self.exp, self.cfg = exp, exp.train
         self.run_dir_arg, self.runs_dir, self.data = run_dir, runs_dir, data
         self.engine: Engine | None = None
+        self.dist = ddp.from_env()   # a rank of torchrun's (issue 18), or rank 0 of 1
 
     # -- setup ----------------------------------------------------------------------------------
     def _setup(self) -> None:
         exp, cfg, ck = self.exp, self.cfg, self.ckpt
         summary = check_network(exp)
         device = pick_device(cfg.device)
+        if self.dist.enabled:
+            self.dist, device = ddp.init(self.dist, device)
+        self.notices += [Notice(level, text) for level, text in configure_cuda(cfg, device)]
+        check_precision(cfg.precision, device)  # fp16 on the CPU: said before the dataset loads
         check_fits(summary, exp, device)  # a network too big for the free memory: refused before allocating
         if self.data is None:  # DataError propagates: its message is written for the student
-            self.data = load_dataset(**data_request(exp, ck), progress=self.data_progress)
+            self.data = ddp.rank0_first(self.dist, lambda: load_dataset(**data_request(exp, ck),
+                                                                        progress=self.data_progress))
         self.data = d = resumed_data(self.data, ck)
-        self.engine = eng = prepare(exp, d, device=device, summary=summary, checkpoint=ck, ui_thread=self.ui_thread)
+        self.engine = eng = prepare(exp, d, device=device, summary=summary, checkpoint=ck, ui_thread=self.ui_thread,
+                                    dist=self.dist)
         self.plan = plan = eng.plan
         self.notices += plan.notices
+        self.notices += [Notice(level, text) for level, text in eng.precision.notices]
+        if self.dist.enabled:
+            self.notices.append(Notice("info", ddp.describe(self.dist, plan.batch_size)))
         self.parts = Parts(eng.model, eng.optimizer, eng.scheduler, torch.Generator().manual_seed(cfg.seed))
         best = Best(plan.monitor, plan.monitor_mode)
         bound = {"min_loss": plan.objective.min_loss, "below_min_hint": plan.objective.below_min_hint}
@@ -226,6 +250,7 @@ class _Trainer:
             self.state = TrainState.from_checkpoint(
                 ck, self.parts, best=best, check_every=plan.check_every, steps_per_epoch=plan.steps_per_epoch,
                 device=device, channels_last=plan.channels_last, source=str(self.resume_path), t0=self.t0, **bound)
+            eng.precision.restore_from(ck)
             saved_epochs = (ck.get("experiment") or {}).get("train", {}).get("epochs", cfg.epochs)
             replanned = replan_scheduler(eng.scheduler, cfg, saved_epochs)
             if replanned:
@@ -241,11 +266,14 @@ class _Trainer:
 
     # -- checkpoints ----------------------------------------------------------------------------
     def _checkpoint(self, status: str) -> dict[str, Any]:
-        return self.state.to_checkpoint(status, self.parts, steps_per_epoch=self.plan.steps_per_epoch,
-                                        early_stopping=self.cfg.early_stopping, facts=self.facts)
+        ck = self.state.to_checkpoint(status, self.parts, steps_per_epoch=self.plan.steps_per_epoch,
+                                      early_stopping=self.cfg.early_stopping, facts=self.facts)
+        return self.engine.precision.save_into(ck)  # fp16: the gradient scaler's state
 
     def _save(self, name: str, ckpt: dict[str, Any]) -> Path:
         path = self.run_dir / name
+        if not self.dist.is_main:  # rank 0 alone writes the checkpoints (they are the same on every rank)
+            return path
         try:
             return atomic_save(ckpt, path)
         except OSError as e:
@@ -263,6 +291,8 @@ class _Trainer:
         if not self.cfg.checkpoints:
             return
         path = self._save("last.pt", self._checkpoint("interrupted"))
+        if not self.dist.is_main:  # rank 0 wrote it
+            return
         ev = CheckpointSaved(str(path), self.state.epoch, self.state.step, "interrupted")
         if yield_events:
             yield self._emit(ev)
@@ -331,6 +361,21 @@ class _Trainer:
         return event
 
     # -- the run --------------------------------------------------------------------------------
+    def _new_run_dir(self) -> Path:
+        """A new run's folder: ``--out``, or a new one under ``runs_dir`` (rank 0's, shared with every rank)."""
+        return ddp.shared_path(self.dist, lambda: Path(self.run_dir_arg) if self.run_dir_arg
+                               else new_run_dir(self.runs_dir, self.exp.name))
+
+    def _stop_now(self) -> bool:
+        return ddp.stop_now(self.dist, self.should_stop, self.engine.step,
+                            due=self.state.step % self.plan.check_every == 0)
+
+    def _evaluate(self, xy, confusion: bool = False):
+        eng, plan = self.engine, self.plan
+        return ddp.evaluate_ranked(self.dist, evaluate, eng.model, xy, plan.objective, eng.prep,
+                                   plan.eval_batch_size, confusion=confusion, should_stop=self.should_stop,
+                                   precision=eng.precision)
+
     def run(self) -> Iterator[TrainEvent]:
         try:
             with training_thread(self.ui_thread):
@@ -338,6 +383,8 @@ class _Trainer:
         finally:
             if self.engine is not None:
                 self.engine.step.close()
+            if self.dist.enabled:
+                ddp.shutdown()
 
     def _run_outer(self) -> Iterator[TrainEvent]:
         self.t0 = time.perf_counter()
@@ -352,16 +399,17 @@ class _Trainer:
         try:
             if resumed:
                 self.run_dir = Path(self.run_dir_arg)
-                self.writer = RunWriter(self.run_dir, resume_step=self.state.step)
+                self.writer = (RunWriter(self.run_dir, resume_step=self.state.step) if self.dist.is_main
+                               else ddp.NullWriter(self.run_dir))
                 if not (self.run_dir / "config.yaml").exists():
                     self.writer.write_config(self.exp.to_yaml())
                 self._complete_new_folder()
                 self._restore_missing_rows()
             else:
-                self.run_dir = Path(self.run_dir_arg) if self.run_dir_arg else new_run_dir(self.runs_dir, self.exp.name)
-                self.writer = RunWriter(self.run_dir)
+                self.run_dir = self._new_run_dir()
+                self.writer = RunWriter(self.run_dir) if self.dist.is_main else ddp.NullWriter(self.run_dir)
                 self.writer.write_config(self.exp.to_yaml())
-            self.sink = tb.make_sink(self.cfg.log_to, self.run_dir, self.exp)
+            self.sink = tb.make_sink(self.cfg.log_to, self.run_dir, self.exp) if self.dist.is_main else None
         except RunFolderBusy as e:
             raise SetupError(str(e)) from None
         except tb.TensorBoardMissing as e:
@@ -457,7 +505,7 @@ class _Trainer:
         t_epoch = t_log = time.perf_counter()
         images_since_log = 0
         while s.batch < nb:
-            if stop is not None and stop.is_set():
+            if self._stop_now():
                 self.finished_status = "stopped"
                 break
             b = s.batch
@@ -465,6 +513,10 @@ class _Trainer:
             if step.recorder is not None and ((s.step + 1) % self.cfg.log_every == 0 or b + 1 == nb):
                 step.recorder.arm()  # this step will be logged: record its per-layer gradients
             prog.losses[b], prog.correct[b] = step(idx)
+            if self.cfg.compile and (compiled := step.take_compile_seconds()):  # not counted as training time
+                t_epoch, t_log = t_epoch + compiled, t_log + compiled
+                yield self._emit(Notice("info", f"torch.compile: compiling for batches of {sizes[b]} took "
+                                                f"{compiled:.1f} s, reported apart from the training time"))
             s.batch, s.step = b + 1, s.step + 1
             images_since_log += sizes[b]
             s.images_done += sizes[b]
@@ -511,8 +563,7 @@ class _Trainer:
         train_acc = int(prog.correct.sum()) / n_img
         val_loss = val_acc = None
         if eng.val is not None:
-            r = evaluate(eng.model, *eng.val, plan.objective, eng.prep, plan.eval_batch_size,
-                         should_stop=self.should_stop)
+            r = self._evaluate(eng.val)
             if r is None:  # stopped during validation: resume redoes the end of this epoch
                 self.finished_status = "stopped"
                 return
@@ -548,6 +599,8 @@ class _Trainer:
                           durable=True)
         saved = []
         if cfg.checkpoints:
+            if self.dist.enabled:  # every rank has finished the epoch before rank 0 writes it
+                ddp.barrier()
             ck = self._checkpoint(status)
             if is_best:  # best.pt before last.pt: last.pt never names a best epoch that best.pt does not hold
                 saved.append(("best", self._save("best.pt", ck)))
@@ -574,8 +627,7 @@ class _Trainer:
                 yield self._emit(Notice("info", f"restored the weights of the best epoch ({s.best.epoch}, "
                                                 f"{s.best.monitor}={s.best.value:.4g}) before testing"))
             if eng.test is not None:
-                r = evaluate(eng.model, *eng.test, plan.objective, eng.prep, plan.eval_batch_size,
-                             confusion=True, should_stop=self.should_stop)
+                r = self._evaluate(eng.test, confusion=True)
                 if r is None:  # stopped during the test: the run itself is saved and complete
                     status = self.finished_status = "stopped"
                 else:

@@ -164,7 +164,7 @@ def _network(exp: Experiment, summary: Summary) -> torch.nn.Module:
 
 def plan_run(exp: Experiment, data, *, device: torch.device | str = "auto", model: torch.nn.Module | None = None,
              summary: Summary | None = None, checkpoint: dict[str, Any] | None = None, ui_thread: bool = False,
-             cpu_load: Callable[[], float | None] = load_average) -> RunPlan:
+             cpu_load: Callable[[], float | None] = load_average, ranks: tuple[int, int] = (1, 1)) -> RunPlan:
     """Plan a run of ``exp`` on ``data`` (a :class:`~tui_dl.core.data.LoadedData`).
 
     device      a torch.device, or ``train.device``'s text (resolved here)
@@ -173,6 +173,7 @@ def plan_run(exp: Experiment, data, *, device: torch.device | str = "auto", mode
     checkpoint  the checkpoint a resumed run continues: it keeps its thread count and lanes
     ui_thread   inside the app: leave a core to the UI thread (unless the batch is split)
     cpu_load    the machine's load, for the busy-CPU warning
+    ranks       (world size, ranks on this machine) of a distributed run (issue 18)
 
     Raises :class:`SetupError` when the network, the loss or the data do not fit.
     """
@@ -201,6 +202,14 @@ def plan_run(exp: Experiment, data, *, device: torch.device | str = "auto", mode
         can_split, split_reason = False, "not on the CPU" if not cpu else "gd takes whole-set steps"
     if getattr(exp.data, "augment", None):  # one seeded draw per batch, not one per lane thread
         can_split, split_reason = False, "data.augment draws each batch whole"
+    # -- issue 18: data parallel takes one lane per rank (and shares the cores); autocast and compile run in
+    # ShardedStep (core/training/sharded_step.py), which does not split batches
+    if ranks[0] > 1 or (cfg.precision or "fp32") != "fp32" or cfg.compile:
+        can_split, split_reason = False, ("one lane per rank under data parallel" if ranks[0] > 1
+                                          else "train.precision/train.compile run the batch whole")
+        if cpu and not want and ranks[1] > 1:
+            want = max(1, cpu_cores() // ranks[1])
+    # -- end issue 18
     threads = choose_threads(want, ui_thread and not can_split, summary.totals.macs * cfg.batch_size if cpu else None)
     if checkpoint is not None:
         saved = checkpoint.get("lanes")
@@ -241,7 +250,8 @@ def plan_run(exp: Experiment, data, *, device: torch.device | str = "auto", mode
     return RunPlan(
         device=dev, step="full_batch" if gd else ("split" if lanes > 1 else "plain"), threads=threads,
         torch_threads=max(1, threads // lanes) if lanes > 1 else threads, lanes=lanes, split_reason=split_reason,
-        channels_last=bool(_has_conv(model) and (cpu if cfg.channels_last is None else cfg.channels_last)),
+        channels_last=bool(_has_conv(model) and ((cpu or (dev.type == "cuda" and cfg.precision != "fp32"))
+                                                 if cfg.channels_last is None else cfg.channels_last)),
         n_train=n, batch_size=n if gd else bs, batch_sizes=tuple(sizes),
         eval_batch_size=EVAL_BATCH_IMAGES if len(data.input_shape) > 1 else EVAL_BATCH_FLAT,
         objective=objective, monitor=monitor, monitor_mode="max" if monitor.endswith("accuracy") else "min",

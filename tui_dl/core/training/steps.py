@@ -13,8 +13,9 @@ The benchmarks time these same classes (``benchmarks/explore``), so what they me
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from typing import Callable, Protocol, Sequence
+from typing import Callable, ContextManager, Protocol, Sequence
 
 import torch
 
@@ -188,10 +189,13 @@ def loss_sum_dtype(device: torch.device) -> torch.dtype:
 
 @torch.inference_mode()
 def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, objective: Objective, prep,
-             batch_size: int, confusion: bool = False, should_stop: threading.Event | None = None
+             batch_size: int, confusion: bool = False, should_stop: threading.Event | None = None,
+             autocast: Callable[[], ContextManager] | None = None, reduce: Callable[..., int] | None = None
              ) -> tuple[float, float, list[list[int]] | None] | None:
     """Mean loss, accuracy (fraction) and optionally the confusion matrix (rows = true class, columns =
-    predicted). Returns None when ``should_stop`` was set part-way."""
+    predicted). Returns None when ``should_stop`` was set part-way. ``autocast()``: the forward pass's context
+    (train.precision); ``reduce(loss_sum, correct, confusion, n=n) -> total n``: sums the sums over ranks in
+    place (a sharded evaluation, :mod:`~tui_dl.core.training.distributed`)."""
     was_training = model.training
     model.eval()
     dev = x.device
@@ -207,7 +211,9 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, objective
                 return None
             xb = prep(x[s:s + batch_size])
             yb = y[s:s + batch_size]
-            out = model(xb)
+            with autocast() if autocast is not None else contextlib.nullcontext():
+                out = model(xb)
+            out = out.float() if autocast is not None else out
             loss_sum += objective.loss(out, yb).to(acc_dtype) * yb.shape[0]
             pred = objective.predict(out)
             correct += (pred == yb).sum()
@@ -215,6 +221,8 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, objective
                 conf += torch.bincount(yb * k + pred, minlength=k * k)
     finally:
         model.train(was_training)
+    if reduce is not None:
+        n = reduce(loss_sum, correct, conf, n=n)
     if n == 0:
         return float("nan"), float("nan"), [[0] * k for _ in range(k)] if confusion else None
     cm = conf.view(k, k).tolist() if conf is not None else None
