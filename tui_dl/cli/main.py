@@ -163,6 +163,12 @@ def _main(argv: list[str] | None = None) -> int:
     if args.print_config or args.dry_run:
         from tui_dl.cli.preview import preview_main
 
+        if args.sweep:  # check every combination first: a dry run of the sweep, not of the file alone
+            from tui_dl.cli.sweep import check_sweep
+
+            if (rc := check_sweep(args)) is not None:
+                return rc
+
         return preview_main(args)
     if args.sweep or (args.resume and args.batch and _is_sweep_folder(args.resume)):
         if not args.batch:

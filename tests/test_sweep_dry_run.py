@@ -1,0 +1,32 @@
+"""`--dry-run` (and `--print-config`) with `--sweep` check every combination, as the sweep would, instead of
+ignoring the --sweep (the CLI walk-through: a typo in a swept key passed the dry run, then failed the sweep)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_sweep_cli import TINY
+from tui_dl.cli.main import main
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.yaml").write_text(TINY)
+    return tmp_path
+
+
+@pytest.mark.parametrize("flag", ["--dry-run", "--print-config"])
+def test_a_bad_swept_value_fails_the_dry_run(tiny, capsys, flag):
+    assert main(["--batch", "tiny.yaml", "--sweep", "train.optimizer.name=sgd,adum", flag]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'adum' is not one of" in err and "Traceback" not in err
+    assert not (tiny / "runs").exists()
+
+
+def test_a_good_sweep_dry_run_lists_its_runs_and_writes_nothing(tiny, capsys):
+    assert main(["--batch", "tiny.yaml", "--sweep", "train.optimizer.name=sgd,adam",
+                 "--sweep", "train.lr=0.1,0.01", "--print-config"]) == 0
+    out, err = capsys.readouterr()
+    assert "sweep: 4 runs of tiny.yaml" in err and "[4/4] optimizer=adam, lr=0.01" in err
+    assert out.startswith("name: tiny") and not (tiny / "runs").exists()
