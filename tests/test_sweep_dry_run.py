@@ -30,3 +30,15 @@ def test_a_good_sweep_dry_run_lists_its_runs_and_writes_nothing(tiny, capsys):
     out, err = capsys.readouterr()
     assert "sweep: 4 runs of tiny.yaml" in err and "[4/4] optimizer=adam, lr=0.01" in err
     assert out.startswith("name: tiny") and not (tiny / "runs").exists()
+
+
+def test_resuming_a_sweep_keeps_the_command_that_started_it(tiny, capsys, monkeypatch):
+    import json
+
+    cmd = ["--batch", "tiny.yaml", "--sweep", "train.optimizer.name=sgd,adam", "--quiet"]
+    monkeypatch.setattr("sys.argv", ["tui-dl", *cmd])
+    assert main(cmd) == 0
+    (folder,) = sorted((tiny / "runs").glob("sweep-*"))
+    monkeypatch.setattr("sys.argv", ["tui-dl", "--batch", "--resume", str(folder)])
+    assert main(["--batch", "--resume", str(folder), "--quiet"]) == 0
+    assert json.loads((folder / "sweep.json").read_text())["command"] == cmd

@@ -183,7 +183,9 @@ def _run_sweep(args) -> int:
         (folder / "configs").mkdir(exist_ok=True)
     except OSError as e:
         raise _Bad(f"cannot write the sweep folder: {e.strerror or e}") from None
-    record: dict[str, Any] = {"identity": ident, "command": sys.argv[1:], "finished": False,
+    before = _read_sweep_json(folder) or {}
+    command = before.get("command") if isinstance(before.get("command"), list) else sys.argv[1:]  # the first one
+    record: dict[str, Any] = {"identity": ident, "command": command, "finished": False,
                               "runs": [_row(c, folder / c.slug, "pending") for c, _e, _n in combos]}
     _write_json(folder / SWEEP_JSON, record)
     print(f"sweep: {len(combos)} runs of {file} ({_axes_text(ident['axes'])}) in {folder}", file=human, flush=True)
