@@ -197,6 +197,10 @@ def load_checkpoint(where: str | os.PathLike, map_location: str | torch.device =
             raise CheckpointError(f"{path} is a YAML experiment file, not a checkpoint. To train it: tui-dl --batch "
                                   f"{path}. Where a checkpoint is asked for (--resume, predict, export, attack), give a run "
                                   f"folder (runs/NAME-DATE) or the last.pt or best.pt inside it.")
+        if path.name in ("summary.json", "metrics.jsonl", "metrics.csv", "sweep.json", "attack.json") or (
+                path.suffix.lower() in (".json", ".jsonl", ".csv", ".md") and (path.parent / "last.pt").is_file()):
+            raise CheckpointError(f"{path} is one of the run's text files, not a checkpoint: give the run folder "
+                                  f"({path.parent}) or its last.pt or best.pt")
         raise CheckpointError(f"{path} could not be read as a checkpoint: it is damaged or not a torch file "
                               f"(it starts with {head!r}; a checkpoint is a zip archive)")
     try:

@@ -1,0 +1,26 @@
+"""A run's summary.json (or another of its text files) given where a checkpoint is asked for says to give the run
+folder, not that the file is a damaged torch file; the attack comparison names its files as written (the CLI
+walk-through)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui_dl.cli.attack_compare import _names
+from tui_dl.core.runs.checkpoint import CheckpointError, load_checkpoint
+
+
+@pytest.mark.parametrize("name", ["summary.json", "metrics.csv", "table.md"])
+def test_a_run_text_file_is_not_called_damaged(tmp_path, name):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "last.pt").write_bytes(b"PK")  # a run folder (its checkpoint is not read)
+    (run / name).write_text('{"status": "completed"}\n')
+    with pytest.raises(CheckpointError) as e:
+        load_checkpoint(run / name)
+    assert "one of the run's text files" in str(e.value) and f"give the run folder ({run})" in str(e.value)
+    assert "damaged" not in str(e.value)
+
+
+def test_the_written_attack_files_are_named_as_on_disk():
+    assert _names(["fgsm"]) == "fgsm" and _names(["fgsm", "pgd"]) == "{fgsm,pgd}"
