@@ -14,3 +14,14 @@ def test_dry_run_refuses_augment_on_points(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "data.augment (flip) works on images" in err and "Remove data.augment" in err
     assert main(["--batch", str(f), "--dry-run"]) == 0
+
+
+def test_an_augmented_run_says_so_in_its_log(tmp_path):
+    from tests.test_sweep_cli import TINY
+    from tui_dl.core.config.experiment import parse_experiment
+    from tui_dl.core.training.events import Notice
+    from tui_dl.core.training.loop import iter_training
+
+    exp = parse_experiment(TINY, "tiny.yaml", ["data.augment=[crop, flip]", "train.limit_batches=1"])
+    notes = [e.message for e in iter_training(exp, run_dir=tmp_path / "run") if isinstance(e, Notice)]
+    assert any(m.startswith("data augmentation on every training batch: crop, flip") for m in notes), notes
