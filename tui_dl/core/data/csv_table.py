@@ -70,6 +70,11 @@ def load_csv_table(path, label: str, seed: int = 0, progress: Progress | None = 
     head_line, header = numbered[0]
     header = [h.strip() for h in header]
     if label not in header:
+        sep = next((c for c in ";\t|" if len(header) == 1 and c in header[0]), None)
+        if sep is not None:  # a spreadsheet's "CSV" with semicolons (or tabs) between the values
+            raise DataError(f"{p}:{head_line}: the header {header[0]!r} is one column: the values are separated by "
+                            f"{'tabs' if sep == chr(9) else repr(sep)}, not commas. Save the table as CSV with "
+                            f"commas between the values.")
         raise DataError(f"{p}:{head_line}: there is no label column {label!r}; the header has "
                         f"{', '.join(repr(h) for h in header)}. Set `label:` to the column that holds the classes.")
     li = header.index(label)
