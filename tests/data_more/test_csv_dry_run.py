@@ -32,3 +32,8 @@ def test_dry_run_of_a_missing_csv_is_exit_2(tmp_path, capsys):
     assert main(["--batch", str(f), "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert "does not exist" in err and "download" not in err
+
+
+def test_a_subset_larger_than_the_training_split_says_all_are_used():
+    data = load_dataset("moons", num_samples=100, val_split=0.1, seed=0, subset=10_000)
+    assert "data.subset 10,000 is not below the" in data.source and "all are used" in data.source
