@@ -24,3 +24,13 @@ def test_a_run_text_file_is_not_called_damaged(tmp_path, name):
 
 def test_the_written_attack_files_are_named_as_on_disk():
     assert _names(["fgsm"]) == "fgsm" and _names(["fgsm", "pgd"]) == "{fgsm,pgd}"
+
+
+@pytest.mark.parametrize("shell, expected", [("bash", "--method) COMPREPLY=($(compgen -W 'fgsm pgd fgsm,pgd'"),
+                                             ("fish", "-l method -xa 'fgsm pgd fgsm,pgd'"),
+                                             ("zsh", ":value:(fgsm pgd fgsm,pgd)")])
+def test_completion_offers_the_attack_methods(capsys, shell, expected):
+    from tui_dl.cli.main import main
+
+    assert main(["completion", shell]) == 0
+    assert expected in capsys.readouterr().out
