@@ -34,3 +34,16 @@ def test_completion_offers_the_attack_methods(capsys, shell, expected):
 
     assert main(["completion", shell]) == 0
     assert expected in capsys.readouterr().out
+
+
+def test_a_folder_of_runs_or_sweeps_given_as_a_run_names_one(tmp_path):
+    from tui_dl.core.runs.checkpoint import resolve_checkpoint_path
+
+    (tmp_path / "runs" / "a").mkdir(parents=True)
+    (tmp_path / "runs" / "a" / "last.pt").write_bytes(b"PK")
+    (tmp_path / "sweeps" / "sweep-1").mkdir(parents=True)
+    (tmp_path / "sweeps" / "sweep-1" / "sweep.json").write_text("{}")
+    with pytest.raises(CheckpointError, match=r"It holds run folders: give one, e\.g\. .*runs/a"):
+        resolve_checkpoint_path(tmp_path / "runs")
+    with pytest.raises(CheckpointError, match=r"It holds sweeps: give one, e\.g\. .*sweep-1"):
+        resolve_checkpoint_path(tmp_path / "sweeps")

@@ -126,6 +126,15 @@ def save_checkpoint(path: str | os.PathLike, **fields: Any) -> Path:
     return atomic_save(make_checkpoint(**fields), path)
 
 
+def _runs_inside(folder: Path) -> list[Path]:
+    """The run or sweep folders directly inside ``folder`` (sorted; a runs/ folder given for one of its runs)."""
+    try:
+        return sorted(d for d in folder.iterdir() if d.is_dir() and ((d / "last.pt").is_file()
+                                                                     or (d / "sweep.json").is_file()))
+    except OSError:
+        return []
+
+
 def resolve_checkpoint_path(where: str | os.PathLike) -> Path:
     """A run folder → its ``last.pt``; a file → itself. Raises :class:`CheckpointError` when missing."""
     try:
@@ -139,8 +148,11 @@ def resolve_checkpoint_path(where: str | os.PathLike) -> Path:
                                   f"nothing was trained. Start it again: tui-dl --batch {p / 'config.yaml'} --out {p} "
                                   f"--overwrite")
         if not cand.exists():
+            inside = _runs_inside(p)
+            hint = (f" It holds {'sweeps' if (inside[0] / 'sweep.json').is_file() else 'run folders'}: give one, "
+                    f"e.g. {inside[-1]}" if inside else "")
             raise CheckpointError(f"{p} has no last.pt: it is not a tui-dl run folder, or the run stopped before "
-                                  f"its first checkpoint was written.")
+                                  f"its first checkpoint was written.{hint}")
         return cand
     if not p.exists():
         raise CheckpointError(f"{p}: no such file or folder (give a run folder such as runs/lenet-5-20250101-120000 "
