@@ -25,3 +25,14 @@ def test_an_augmented_run_says_so_in_its_log(tmp_path):
     exp = parse_experiment(TINY, "tiny.yaml", ["data.augment=[crop, flip]", "train.limit_batches=1"])
     notes = [e.message for e in iter_training(exp, run_dir=tmp_path / "run") if isinstance(e, Notice)]
     assert any(m.startswith("data augmentation on every training batch: crop, flip") for m in notes), notes
+
+
+def test_dry_run_says_when_tensorboard_is_missing(tmp_path, capsys, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tensorboard" else real(name, *a))
+    f = tmp_path / "toy.yaml"
+    f.write_text(TOY_YAML.replace("EPOCHS", "1"))
+    assert main(["--batch", str(f), "--tensorboard", "--dry-run"]) == 2
+    assert "needs the tensorboard package" in capsys.readouterr().err

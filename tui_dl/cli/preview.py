@@ -136,6 +136,11 @@ def dry_run(exp, summary, args) -> int:
     except SetupError as e:
         print(f"tui-dl: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    from tui_dl.core.runs import tensorboard as tb
+
+    if (problem := tb.missing(exp.train.log_to)) is not None:  # the run would refuse to start
+        print(f"tui-dl: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     t = exp.train
     step = {"plain": "one step per batch", "split": f"each batch split into {plan.lanes} parallel parts",
             "full_batch": "full-batch gradient descent (the whole set per step)"}[plan.step]
