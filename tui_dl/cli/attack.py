@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Attack a trained model: accuracy against ε over the test set (FGSM, or PGD), written to attack.json in "
         "the run folder; or one image before and after (--show). ε is in pixel units: images in [0, 1] before "
         "normalisation. Images the model already gets wrong count as failures; the attack uses the true labels. "
-        "Exit 0 ok, 2 bad input."))
+        "Exit 0 ok, 1 when attack.json could not be written, 2 bad input."))
     p.add_argument("run", metavar="RUN_OR_CKPT", nargs="+",
                    help="a run folder (its last.pt) or a checkpoint such as RUN/best.pt; several runs: their curves "
                         "side by side (e.g. a plain and an adversarially trained run)")
