@@ -70,3 +70,12 @@ def test_runs_names_nested_runs_by_their_path_under_the_folder_given(tmp_path, c
     assert [r["name"] for r in json.loads(capsys.readouterr().out)] == ["sec1/alice", "sec2/alice"]
     assert main(["runs", str(tmp_path / "class" / "sec1" / "alice"), "--json"]) == 0
     assert [r["name"] for r in json.loads(capsys.readouterr().out)] == ["alice"]
+
+
+def test_check_on_a_folder_of_runs_says_to_check_each(tmp_path, capsys):
+    _run(tmp_path / "class" / "alice")
+    _run(tmp_path / "class" / "bob")
+    capsys.readouterr()
+    assert main(["check", str(tmp_path / "class"), "-e", "epochs>=1"]) == 2
+    err = capsys.readouterr().err
+    assert "is not a run folder but holds 2" in err and "for d in" in err and err.count("\n") == 1

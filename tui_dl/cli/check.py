@@ -41,6 +41,11 @@ def load_summary(run: str) -> dict:
         from tui_dl.core.runs.scan import RUN_MARKERS
 
         if p.is_dir() and not any((p / m).exists() for m in RUN_MARKERS):
+            inside = sorted(d for d in p.iterdir() if d.is_dir() and any((d / m).exists() for m in RUN_MARKERS))
+            if inside:  # a class's folder: one check per run
+                raise ValueError(f"{p} is not a run folder but holds {len(inside)} (e.g. {inside[0]}): check each, "
+                                 f"e.g. for d in {p}/*/; do tui-dl check \"$d\" -e ...; done (tui-dl runs {p} "
+                                 f"lists them)")
             raise ValueError(f"{p} is not a run folder (it has no summary.json, metrics.jsonl or last.pt); "
                              "give the folder --batch trained into, e.g. runs/<name>-<time>")
         info = read_run(p)
