@@ -79,3 +79,18 @@ def test_check_on_a_folder_of_runs_says_to_check_each(tmp_path, capsys):
     assert main(["check", str(tmp_path / "class"), "-e", "epochs>=1"]) == 2
     err = capsys.readouterr().err
     assert "is not a run folder but holds 2" in err and "for d in" in err and err.count("\n") == 1
+
+
+def test_a_diverged_run_row_says_where_and_what_to_try(tmp_path, capsys):
+    run = tmp_path / "div"
+    run.mkdir()
+    started = {"event": "started", "name": "Toy", "run_dir": "x", "device": "cpu", "dataset": "moons", "epochs": 2}
+    div = {"event": "diverged", "epoch": 1, "step": 3, "loss": 1e7, "first_loss": 2.3, "reason": "exploded",
+           "advice": "learning rate too high: try lr=10 (or set train.grad_clip, e.g. 1.0). The loss exploded."}
+    fin = {"event": "finished", "status": "diverged", "run_dir": "x", "epochs_run": 0, "steps": 3}
+    (run / "metrics.jsonl").write_text("".join(json.dumps(e) + "\n" for e in (started, div, fin)))
+    capsys.readouterr()
+    assert main(["runs", str(run), "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["status"] == "diverged"
+    assert row["reason"] == "at epoch 1, step 3: learning rate too high: try lr=10 (or set train.grad_clip, e.g. 1.0)"

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import socket
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -206,6 +207,11 @@ def _read(folder: Path, info: RunInfo) -> RunInfo:
                        f"continue with: tui-dl --batch --resume {folder}")
     elif summary is not None:
         info.status = _FINAL_STATUS.get(summary["status"], "interrupted")
+    if info.status == "diverged" and not info.reason:
+        div = next((e for e in reversed(events) if e.get("event") == "diverged"), None)
+        if div is not None and isinstance(div.get("advice"), str):
+            first = re.split(r"\.\s+(?=[A-Z])", div["advice"])[0].rstrip(".")  # its first sentence
+            info.reason = f"at epoch {div.get('epoch', '?')}, step {div.get('step', '?')}: {first}"
     if info.status == "interrupted" and not info.reason:
         info.reason = f"stopped; continue with: tui-dl --batch --resume {folder}"
     if problems and not info.reason:
