@@ -42,3 +42,11 @@ def test_resuming_a_sweep_keeps_the_command_that_started_it(tiny, capsys, monkey
     monkeypatch.setattr("sys.argv", ["tui-dl", "--batch", "--resume", str(folder)])
     assert main(["--batch", "--resume", str(folder), "--quiet"]) == 0
     assert json.loads((folder / "sweep.json").read_text())["command"] == cmd
+
+
+def test_train_lr_and_train_optimizer_lr_in_one_sweep_are_refused():
+    from tui_dl.core.config.sweep import SweepError, expand, parse_axis
+
+    with pytest.raises(SweepError, match="are the same setting"):
+        expand([parse_axis("train.lr=0.1,0.3"), parse_axis("train.optimizer.lr=0.2")])
+    assert len(expand([parse_axis("train.lr=0.1,0.3"), parse_axis("train.optimizer.name=sgd,adam")])) == 4
