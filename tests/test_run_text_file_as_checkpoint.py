@@ -47,3 +47,12 @@ def test_a_folder_of_runs_or_sweeps_given_as_a_run_names_one(tmp_path):
         resolve_checkpoint_path(tmp_path / "runs")
     with pytest.raises(CheckpointError, match=r"It holds sweeps: give one, e\.g\. .*sweep-1"):
         resolve_checkpoint_path(tmp_path / "sweeps")
+
+
+def test_export_and_predict_name_a_run_inside_a_folder_of_runs(tmp_path):
+    from tui_dl.core.export.trained import ExportError, _checkpoint_file
+
+    (tmp_path / "class" / "alice").mkdir(parents=True)
+    (tmp_path / "class" / "alice" / "last.pt").write_bytes(b"PK")
+    with pytest.raises(ExportError, match=r"It holds run folders: give one, e\.g\. .*class/alice"):
+        _checkpoint_file(tmp_path / "class")

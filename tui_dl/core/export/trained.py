@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from tui_dl.core.runs.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
+from tui_dl.core.runs.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint, runs_inside
 
 
 class ExportError(Exception):
@@ -107,8 +107,11 @@ def _checkpoint_file(where: str | Path) -> Path:
         for name in ("best.pt", "last.pt"):
             if (p / name).is_file():
                 return p / name
+        inside = runs_inside(p)
+        hint = (f" It holds {'sweeps' if (inside[0] / 'sweep.json').is_file() else 'run folders'}: give one, "
+                f"e.g. {inside[-1]}" if inside else "")
         raise ExportError(f"{where} has no best.pt or last.pt: it is not a tui-dl run folder, or its run stopped "
-                          f"before the first checkpoint was written.")
+                          f"before the first checkpoint was written.{hint}")
     if not p.exists():
         raise ExportError(f"{where}: no such run folder or checkpoint (give a run folder such as "
                           f"runs/lenet-5-20250101-120000, or a .pt file in one)")

@@ -126,7 +126,7 @@ def save_checkpoint(path: str | os.PathLike, **fields: Any) -> Path:
     return atomic_save(make_checkpoint(**fields), path)
 
 
-def _runs_inside(folder: Path) -> list[Path]:
+def runs_inside(folder: Path) -> list[Path]:
     """The run or sweep folders directly inside ``folder`` (sorted; a runs/ folder given for one of its runs)."""
     try:
         return sorted(d for d in folder.iterdir() if d.is_dir() and ((d / "last.pt").is_file()
@@ -148,7 +148,7 @@ def resolve_checkpoint_path(where: str | os.PathLike) -> Path:
                                   f"nothing was trained. Start it again: tui-dl --batch {p / 'config.yaml'} --out {p} "
                                   f"--overwrite")
         if not cand.exists():
-            inside = _runs_inside(p)
+            inside = runs_inside(p)
             hint = (f" It holds {'sweeps' if (inside[0] / 'sweep.json').is_file() else 'run folders'}: give one, "
                     f"e.g. {inside[-1]}" if inside else "")
             raise CheckpointError(f"{p} has no last.pt: it is not a tui-dl run folder, or the run stopped before "
