@@ -94,3 +94,9 @@ def test_a_diverged_run_row_says_where_and_what_to_try(tmp_path, capsys):
     (row,) = json.loads(capsys.readouterr().out)
     assert row["status"] == "diverged"
     assert row["reason"] == "at epoch 1, step 3: learning rate too high: try lr=10 (or set train.grad_clip, e.g. 1.0)"
+
+
+def test_an_expectation_written_in_percent_shows_the_value_in_percent_too():
+    (line,) = check(_summary(), [parse("test_accuracy >= 97%")])
+    assert line == "FAILED test_accuracy >= 97%: test_accuracy is 0.9 (90.00%)"
+    assert check(_summary(), [parse("test_accuracy>=0.97")]) == ["FAILED test_accuracy>=0.97: test_accuracy is 0.9"]

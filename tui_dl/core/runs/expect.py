@@ -203,5 +203,7 @@ def check(summary: dict[str, Any], expectations: list[Expectation], run: str = "
         if not e.holds(actual):
             named = e.key if e.path == e.key else f"{e.key} ({e.path})"
             why = _why_missing(summary, run) if actual is None else ""
+            if e.text.rstrip().endswith("%") and _as_number(actual) is not None and not isinstance(actual, bool):
+                why = f" ({100 * _as_number(actual):.2f}%)"  # as the expectation was written
             failed.append(f"FAILED {e.text}: {named} is {_show(actual)}{why}")
     return failed
