@@ -37,3 +37,10 @@ def test_dry_run_of_a_missing_csv_is_exit_2(tmp_path, capsys):
 def test_a_subset_larger_than_the_training_split_says_all_are_used():
     data = load_dataset("moons", num_samples=100, val_split=0.1, seed=0, subset=10_000)
     assert "data.subset 10,000 is not below the" in data.source and "all are used" in data.source
+
+
+def test_a_missing_relative_csv_says_where_it_was_looked_for(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError) as e:
+        load_dataset("csv", path="iris.csv", label="species")
+    assert f"a relative path is read from the current folder, {tmp_path}" in str(e.value)

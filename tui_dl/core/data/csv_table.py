@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 
 import numpy as np
 import torch
@@ -52,7 +53,8 @@ def load_csv_table(path, label: str, seed: int = 0, progress: Progress | None = 
     except PathProblem as e:
         raise DataError(f"data.path: {e}.") from None
     if not p.is_file():
-        raise DataError(f"The CSV file {p} does not exist (or is not a file). Set `path:` to your table.",
+        where = "" if p.is_absolute() else f" (a relative path is read from the current folder, {os.getcwd()})"
+        raise DataError(f"The CSV file {p} does not exist or is not a file{where}. Set `path:` to your table.",
                         recoverable=True)
     if p.stat().st_size > _MAX_BYTES:
         raise DataError(f"{p} is over 2 GB: too large to load into memory here.")
