@@ -35,15 +35,17 @@ def build_parser() -> argparse.ArgumentParser:
         "Attack a trained model: accuracy against ε over the test set (FGSM, or PGD), written to attack.json in "
         "the run folder; or one image before and after (--show). ε is in pixel units: images in [0, 1] before "
         "normalisation. Images the model already gets wrong count as failures; the attack uses the true labels. "
-        "Exit 0 ok, 2 bad input."))
+        "Exit 0 ok, 1 when attack.json could not be written, 2 bad input."))
     p.add_argument("run", metavar="RUN_OR_CKPT", nargs="+",
                    help="a run folder (its last.pt) or a checkpoint such as RUN/best.pt; several runs: their curves "
                         "side by side (e.g. a plain and an adversarially trained run)")
     p.add_argument("--eps", help="comma-separated ε in [0, 1] (default 0,0.05,0.1,0.15,0.2,0.25,0.3; "
                                  f"with --show one value, default {SHOW_EPS})")
-    p.add_argument("--method", default="fgsm",
-                   help="fgsm: one signed-gradient step; pgd: --steps projected steps (iterative FGSM); fgsm,pgd: "
-                        "both side by side, with a warning when FGSM accuracy is far above PGD's (gradient masking)")
+    method = p.add_argument("--method", default="fgsm",
+                            help="fgsm: one signed-gradient step; pgd: --steps projected steps (iterative FGSM); "
+                                 "fgsm,pgd: both side by side, with a warning when FGSM accuracy is far above PGD's "
+                                 "(gradient masking)")
+    method.completion_choices = ("fgsm", "pgd", "fgsm,pgd")  # what `tui-dl completion` offers (not argparse choices)
     p.add_argument("--steps", type=int, help="PGD steps (default 10)")
     p.add_argument("--step-size", type=float, help="PGD step in pixel units (default 2.5·ε/steps)")
     p.add_argument("--no-random-start", action="store_true", help="PGD starts at the image, not a random point")

@@ -62,8 +62,14 @@ def compare_main(args, eps: list[float], usage_error) -> int:
                 print(f"{PROG}: could not write {out}: {e.strerror or e}", file=sys.stderr)
                 rc = EXIT_FAILED
     if not args.json and rc == EXIT_OK:
-        print("wrote " + ", ".join(f"{t.run_dir}/attack-{{{','.join(c)}}}.json" for t, c in results))
+        print("wrote " + ", ".join(f"{t.run_dir}/attack-{_names(c)}.json" for t, c in results))
     return rc
+
+
+def _names(methods) -> str:
+    """``fgsm`` for one method, ``{fgsm,pgd}`` (the shell's brace form) for several."""
+    methods = list(methods)
+    return methods[0] if len(methods) == 1 else "{" + ",".join(methods) + "}"
 
 
 def _masking(curves):

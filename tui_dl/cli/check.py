@@ -38,8 +38,19 @@ def load_summary(run: str) -> dict:
     if not path.is_file():
         from tui_dl.core.runs.scan import read_run
 
+        from tui_dl.core.runs.scan import RUN_MARKERS
+
+        if p.is_dir() and not any((p / m).exists() for m in RUN_MARKERS):
+            inside = sorted(d for d in p.iterdir() if d.is_dir() and any((d / m).exists() for m in RUN_MARKERS))
+            if inside:  # a class's folder: one check per run
+                raise ValueError(f"{p} is not a run folder but holds {len(inside)} (e.g. {inside[0]}): check each, "
+                                 f"e.g. for d in {p}/*/; do tui-dl check \"$d\" -e ...; done (tui-dl runs {p} "
+                                 f"lists them)")
+            raise ValueError(f"{p} is not a run folder (it has no summary.json, metrics.jsonl or last.pt); "
+                             "give the folder --batch trained into, e.g. runs/<name>-<time>")
         info = read_run(p)
-        why = f" (it is {info.status}{': ' + info.reason if info.reason else ''})" if info.status != "broken" else ""
+        why = f" (it is {info.status}{': ' + info.reason if info.reason else ''})" if info.reason or \
+            info.status != "broken" else ""
         raise ValueError(f"{p} has no summary.json: the run has not finished{why}")
     try:
         data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
@@ -63,7 +74,7 @@ def check_main(argv: list[str]) -> int:
     except ValueError as e:
         return fail(PROG, str(e))
     try:
-        failed = check(summary, expectations)
+        failed = check(summary, expectations, args.run)
     except ExpectError as e:
         return fail(PROG, f"{args.run}: {e}")
     for line in failed:

@@ -58,7 +58,7 @@ def _options(parser: argparse.ArgumentParser) -> tuple[list[Option], list[str]]:
             continue
         if a.help == argparse.SUPPRESS:
             continue
-        choices = [str(c) for c in a.choices] if a.choices else []
+        choices = [str(c) for c in a.choices] if a.choices else list(getattr(a, "completion_choices", ()))
         if not choices and "--device" in a.option_strings:
             choices = list(DEVICES)
         opts.append(Option(list(a.option_strings), " ".join((a.help or "").split()), a.nargs != 0, choices))

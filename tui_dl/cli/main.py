@@ -91,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (shorthand for --set train.device=...)")
     p.add_argument("--out", help="run folder to write (default runs/<name>-<timestamp>/)")
     p.add_argument("--runs-dir", default=None, help="parent folder for run folders (default ./runs)")
-    p.add_argument("--resume", metavar="RUN_DIR_OR_CKPT", help="continue a run from its last checkpoint")
+    p.add_argument("--resume", metavar="RUN_DIR_OR_CKPT",
+                   help="continue a run from its last checkpoint (a run folder or a .pt), or an unfinished sweep "
+                        "(its sweep folder)")
     p.add_argument("--sweep", action="append", default=[], metavar="KEY=V1,V2",
                    help="with --batch: one run per value, from the same initial weights, in one sweep folder with a "
                         "table (repeatable: every combination): --sweep train.optimizer.name=sgd,momentum,adam")
@@ -169,6 +171,12 @@ def _main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     if args.print_config or args.dry_run:
         from tui_dl.cli.preview import preview_main
+
+        if args.sweep:  # check every combination first: a dry run of the sweep, not of the file alone
+            from tui_dl.cli.sweep import check_sweep
+
+            if (rc := check_sweep(args)) is not None:
+                return rc
 
         return preview_main(args)
     if args.sweep or (args.resume and args.batch and _is_sweep_folder(args.resume)):

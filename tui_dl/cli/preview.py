@@ -115,16 +115,16 @@ def dry_run(exp, summary, args) -> int:
     try:  # from this computer only: a dry run downloads nothing
         data = load_dataset(**{**request, "download": False, "fallback": None})
     except DataError as e:
-        if not e.recoverable:
+        from tui_dl.core.data.base import downloadable
+
+        can_download = request["download"] and downloadable(request["name"])
+        if not e.recoverable or not (can_download or request["fallback"]):  # the run would stop here too
             print(f"tui-dl: {e}", file=sys.stderr)
             return EXIT_BAD_INPUT
-        if request["download"]:
+        if can_download:
             _say("", "not on this computer: the run would download it first (data.download is true)")
         if request["fallback"]:
             _say("", f"if it cannot be had, the run falls back, loudly, to {request['fallback']}")
-        if not request["download"] and not request["fallback"]:
-            print(f"tui-dl: {e}", file=sys.stderr)
-            return EXIT_BAD_INPUT
         _say("plan", f"{exp.train.epochs} epochs of batches of {exp.train.batch_size} (steps per epoch known once "
                      f"the data is here)")
         print("dry run: nothing was trained, downloaded or written.")
@@ -135,6 +135,11 @@ def dry_run(exp, summary, args) -> int:
         plan = plan_run(exp, data, device=dev, summary=summary)
     except SetupError as e:
         print(f"tui-dl: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from tui_dl.core.runs import tensorboard as tb
+
+    if (problem := tb.missing(exp.train.log_to)) is not None:  # the run would refuse to start
+        print(f"tui-dl: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     t = exp.train
     step = {"plain": "one step per batch", "split": f"each batch split into {plan.lanes} parallel parts",

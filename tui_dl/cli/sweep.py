@@ -132,6 +132,22 @@ def _plan(args):
     return folder, file, overrides, axes, combos
 
 
+def check_sweep(args) -> int | None:
+    """``--dry-run``/``--print-config`` with ``--sweep``: every combination checked as the sweep would check it
+    and listed on stderr (nothing written); the exit code of a bad one, or None to go on with the preview."""
+    try:
+        _folder, file, _overrides, axes, combos = _plan(args)
+    except _Bad as e:
+        print(f"tui-dl: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"sweep: {len(combos)} runs of {file} ({_axes_text([[a.key, list(a.values)] for a in axes])}), each "
+          f"checked; the preview below is of the file without the swept values", file=sys.stderr)
+    for i, (combo, _exp, notes) in enumerate(combos):
+        print(f"  [{i + 1}/{len(combos)}] {combo.label}" + "".join(f"  (note: {n})" for n in notes), file=sys.stderr)
+    sys.stderr.flush()
+    return None
+
+
 def _axes_text(axes) -> str:
     return " ".join(f"{k}={','.join(v)}" for k, v in axes)
 
@@ -162,7 +178,9 @@ def _run_sweep(args) -> int:
         (folder / "configs").mkdir(exist_ok=True)
     except OSError as e:
         raise _Bad(f"cannot write the sweep folder: {e.strerror or e}") from None
-    record: dict[str, Any] = {"identity": ident, "command": sys.argv[1:], "finished": False,
+    before = _read_sweep_json(folder) or {}
+    command = before.get("command") if isinstance(before.get("command"), list) else sys.argv[1:]  # the first one
+    record: dict[str, Any] = {"identity": ident, "command": command, "finished": False,
                               "runs": [_row(c, folder / c.slug, "pending") for c, _e, _n in combos]}
     _write_json(folder / SWEEP_JSON, record)
     print(f"sweep: {len(combos)} runs of {file} ({_axes_text(ident['axes'])}) in {folder}", file=human, flush=True)

@@ -20,7 +20,10 @@ PROG = "tui-dl watch"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = Parser(prog=PROG, description="Follow a run being trained by another process until it ends.")
+    p = Parser(prog=PROG, description="Follow a run being trained by another process until it ends.",
+               epilog="Exit codes: the run's own when it ends (0 finished, 1 diverged, 130 stopped); 1 when its "
+                      "writer died without a final event; 2 when there is no such run; 130 on Ctrl+C (the run goes "
+                      "on).")
     p.add_argument("run", metavar="RUN", help="the run folder (it may not exist yet: it is waited for)")
     p.add_argument("--jsonl", action="store_true", help="print each event as one JSON line")
     p.add_argument("--quiet", action="store_true", help="print only the final result")

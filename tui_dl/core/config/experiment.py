@@ -332,6 +332,21 @@ def _parse_key_path(key: str) -> list[str | int]:
     return parts
 
 
+def _unmark(value: Any) -> None:
+    """Forget where a --set value's nested entries were (their marks point into the --set text, so a problem in
+    them would be reported at a wrong line of the file)."""
+    if isinstance(value, LDict):
+        value.mark = None
+        value.marks = {k: None for k in value}
+        for v in value.values():
+            _unmark(v)
+    elif isinstance(value, LList):
+        value.mark = None
+        value.marks = [None] * len(value)
+        for v in value:
+            _unmark(v)
+
+
 def apply_overrides(data: Any, overrides: list[str]) -> Any:
     """Apply ``key.path=value`` settings (values typed like YAML) to parsed data; returns the new data."""
     if data is None:
@@ -347,6 +362,7 @@ def apply_overrides(data: Any, overrides: list[str]) -> Any:
             raise ConfigError(src, [Problem("", f"{key!r} is not a key path such as train.optimizer.lr")]) \
                 from None
         value, _w = read_yaml(raw, src) if raw.strip() else (None, [])
+        _unmark(value)  # {eps: 2}'s lines and columns are the --set text's, not the file's
         if not isinstance(data, dict):
             raise ConfigError(src, [Problem("", "the file is not a mapping, so nothing can be set in it")])
         node: Any = data

@@ -66,6 +66,10 @@ def sweep_keys() -> list[str]:
     return keys + ["activation"]
 
 
+#: Sweep keys that name the same setting as another (``train.lr`` is the optimizer's ``lr``).
+_SAME_SETTING = {"train.lr": "train.optimizer.lr"}
+
+
 def _canonical(key: str) -> str:
     key = key.strip()
     if key in ("activation", "activations", "network.activation"):
@@ -202,6 +206,10 @@ def expand(axes: list[Axis]) -> list[Combination]:
     dup = next((k for k in keys if keys.count(k) > 1), None)
     if dup is not None:
         raise SweepError(f"--sweep {dup} is given twice: list all its values in one --sweep {dup}=a,b,c")
+    same = [k for k in keys if _SAME_SETTING.get(k, k) != k or k in _SAME_SETTING.values()]
+    if len({_SAME_SETTING.get(k, k) for k in same}) < len(same):  # train.lr is train.optimizer.lr
+        raise SweepError(f"--sweep {' and '.join(same)} are the same setting: list all its values in one "
+                         f"--sweep {same[0]}=a,b,c")
     combos = [Combination(tuple(zip(keys, vals))) for vals in itertools.product(*(a.values for a in axes))]
     if len(combos) > MAX_COMBINATIONS:
         raise SweepError(f"--sweep: {len(combos)} combinations is more than {MAX_COMBINATIONS}; sweep fewer values")

@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-__all__ = ["AUGMENTS", "Augmenter", "augment_batch", "with_augment"]
+__all__ = ["AUGMENTS", "Augmenter", "augment_batch", "augment_problem", "with_augment"]
 
 AUGMENTS = ("crop", "flip", "affine")
 MAX_DEGREES = 10.0
@@ -92,12 +92,21 @@ class Augmenter:
         return augment_batch(out, self.ops, self.generator)
 
 
+def augment_problem(ops, input_shape) -> str | None:
+    """Why ``data.augment`` cannot work on samples of ``input_shape`` (they are not ``C×H×W`` images), or None.
+    The run plan asks it too, so ``--dry-run`` says what the run would refuse."""
+    if ops and len(tuple(input_shape)) != 3:
+        return (f"data.augment ({', '.join(ops)}) works on images (channels × height × width); this "
+                f"dataset's samples are {list(input_shape)}. Remove data.augment.")
+    return None
+
+
 def with_augment(prep, ops, seed: int, device, input_shape, start: int = 0):
     """``prep`` unchanged when ``ops`` is empty, else an :class:`Augmenter`; ValueError when the samples are not
     images (augmentation needs ``C×H×W``)."""
     if not ops:
         return prep
-    if len(tuple(input_shape)) != 3:
-        raise ValueError(f"data.augment ({', '.join(ops)}) works on images (channels × height × width); this "
-                         f"dataset's samples are {list(input_shape)}. Remove data.augment.")
+    problem = augment_problem(ops, input_shape)
+    if problem:
+        raise ValueError(problem)
     return Augmenter(prep, ops, seed, torch.device(device), start)

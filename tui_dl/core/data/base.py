@@ -219,6 +219,11 @@ def describe(name: str) -> str:
     return f"{spec.title}: {spec.blurb}, {_fmt_shape(spec.shape)}, {len(spec.classes)} classes"
 
 
+def downloadable(name: str) -> bool:
+    """Whether tui-dl can download the dataset (it has mirrors); a csv, idx or image-folder dataset it cannot."""
+    return bool(_DATASETS[_canonical(name)].mirrors)
+
+
 def _canonical(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
         raise DataError(f"The dataset name must be a non-empty string (got {name!r}). "

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 
 import numpy as np
 import torch
@@ -52,7 +53,8 @@ def load_csv_table(path, label: str, seed: int = 0, progress: Progress | None = 
     except PathProblem as e:
         raise DataError(f"data.path: {e}.") from None
     if not p.is_file():
-        raise DataError(f"The CSV file {p} does not exist (or is not a file). Set `path:` to your table.",
+        where = "" if p.is_absolute() else f" (a relative path is read from the current folder, {os.getcwd()})"
+        raise DataError(f"The CSV file {p} does not exist or is not a file{where}. Set `path:` to your table.",
                         recoverable=True)
     if p.stat().st_size > _MAX_BYTES:
         raise DataError(f"{p} is over 2 GB: too large to load into memory here.")
@@ -70,6 +72,11 @@ def load_csv_table(path, label: str, seed: int = 0, progress: Progress | None = 
     head_line, header = numbered[0]
     header = [h.strip() for h in header]
     if label not in header:
+        sep = next((c for c in ";\t|" if len(header) == 1 and c in header[0]), None)
+        if sep is not None:  # a spreadsheet's "CSV" with semicolons (or tabs) between the values
+            raise DataError(f"{p}:{head_line}: the header {header[0]!r} is one column: the values are separated by "
+                            f"{'tabs' if sep == chr(9) else repr(sep)}, not commas. Save the table as CSV with "
+                            f"commas between the values.")
         raise DataError(f"{p}:{head_line}: there is no label column {label!r}; the header has "
                         f"{', '.join(repr(h) for h in header)}. Set `label:` to the column that holds the classes.")
     li = header.index(label)

@@ -85,8 +85,11 @@ def load_dataset(
 
 def _subset(data: LoadedData, n: int | None) -> LoadedData:
     """``data`` with its training split cut to the first ``n`` examples (``data.subset``)."""
-    if n is None or n >= len(data.train):
+    if n is None:
         return data
+    if n >= len(data.train):  # said in the source line (the dry run and the run's dataset line show it)
+        return dataclasses.replace(data, source=f"{data.source}; data.subset {n:,} is not below the "
+                                                f"{len(data.train):,} training examples: all are used")
     train = TensorSplit(data.train.x[:n], data.train.y[:n])
     return dataclasses.replace(data, train=train,
                                source=f"{data.source}; training on the first {n:,} examples (data.subset)")

@@ -126,6 +126,15 @@ def save_checkpoint(path: str | os.PathLike, **fields: Any) -> Path:
     return atomic_save(make_checkpoint(**fields), path)
 
 
+def runs_inside(folder: Path) -> list[Path]:
+    """The run or sweep folders directly inside ``folder`` (sorted; a runs/ folder given for one of its runs)."""
+    try:
+        return sorted(d for d in folder.iterdir() if d.is_dir() and ((d / "last.pt").is_file()
+                                                                     or (d / "sweep.json").is_file()))
+    except OSError:
+        return []
+
+
 def resolve_checkpoint_path(where: str | os.PathLike, prefer: tuple[str, ...] = ("last.pt",)) -> Path:
     """A run folder → the first of ``prefer`` it holds (``last.pt``: the weights summary.json's test accuracy is
     for; export and predict prefer ``best.pt``); a file → itself. Raises :class:`CheckpointError` when missing.
@@ -143,8 +152,11 @@ def resolve_checkpoint_path(where: str | os.PathLike, prefer: tuple[str, ...] = 
             raise CheckpointError(f"{p} has no {names}: its run stopped before the first checkpoint was written, so "
                                   f"nothing was trained. Start it again: tui-dl --batch {p / 'config.yaml'} --out {p} "
                                   f"--overwrite")
+        inside = runs_inside(p)
+        hint = (f" It holds {'sweeps' if (inside[0] / 'sweep.json').is_file() else 'run folders'}: give one, "
+                f"e.g. {inside[-1]}" if inside else "")
         raise CheckpointError(f"{p} has no {names}: it is not a tui-dl run folder, or the run stopped before "
-                              f"its first checkpoint was written.")
+                              f"its first checkpoint was written.{hint}")
     if not p.exists():
         raise CheckpointError(f"{p}: no such run folder or checkpoint (give a run folder such as "
                               f"runs/lenet-5-20250101-120000, or a .pt file in one)")
@@ -200,6 +212,10 @@ def load_checkpoint(where: str | os.PathLike, map_location: str | torch.device =
             raise CheckpointError(f"{path} is a YAML experiment file, not a checkpoint. To train it: tui-dl --batch "
                                   f"{path}. Where a checkpoint is asked for (--resume, predict, export, attack), give a run "
                                   f"folder (runs/NAME-DATE) or the last.pt or best.pt inside it.")
+        if path.name in ("summary.json", "metrics.jsonl", "metrics.csv", "sweep.json", "attack.json") or (
+                path.suffix.lower() in (".json", ".jsonl", ".csv", ".md") and (path.parent / "last.pt").is_file()):
+            raise CheckpointError(f"{path} is one of the run's text files, not a checkpoint: give the run folder "
+                                  f"({path.parent}) or its last.pt or best.pt")
         raise CheckpointError(f"{path} could not be read as a checkpoint: it is damaged or not a torch file "
                               f"(it starts with {head!r}; a checkpoint is a zip archive)")
     try:

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Expectation", "ExpectError", "parse", "lookup", "check", "ALIASES", "OPS"]
+__all__ = ["Expectation", "ExpectError", "parse", "lookup", "check", "ALIASES", "OPS", "SUMMARY_STATUSES"]
 
 OPS = (">=", "<=", "==", "!=", ">", "<")
 #: Short names for summary fields, documented in the README ("Checking a run").
@@ -71,6 +71,9 @@ def _value(text: str) -> Any:
         return v / 100 if t.endswith("%") else v
     if re.match(r"^[A-Za-z0-9_.:/+-]+$", t):
         return t
+    if "," in t or re.search(r"\s(and|or|&&)\s|&&|\|\|", t):
+        raise ExpectError(f"the value {t!r} holds more than one expectation: give each its own --expect, "
+                          "e.g. -e 'test_accuracy>=0.97' -e 'epochs<=5' (all must hold)")
     raise ExpectError(f"the value {t!r} is not a number, true/false, null or a word; quote text with spaces")
 
 
@@ -82,6 +85,8 @@ def parse(text: str) -> Expectation:
     if m is None:
         raise ExpectError(f"{text!r} is not KEY OP VALUE (OP one of {' '.join(OPS)}), e.g. test_accuracy>=0.97")
     key, op, rest = m.group(1), m.group(2), m.group(3)
+    if op == "=" and rest[:1] in ("<", ">"):
+        raise ExpectError(f"{text!r}: write {rest[0]}= (the = comes second), e.g. {key}{rest[0]}={rest[1:].strip()}")
     if op == "=":
         raise ExpectError(f"{text!r}: write == to compare (a single = is not an operator)")
     if rest[:1] in ("=", "<", ">", "!"):
@@ -156,12 +161,49 @@ def _show(v: Any) -> str:
     return repr(v) if isinstance(v, str) else str(v)
 
 
-def check(summary: dict[str, Any], expectations: list[Expectation]) -> list[str]:
-    """One line per expectation that does not hold (empty: all hold). A missing key raises :class:`ExpectError`."""
+#: ``summary.json``'s ``status`` values, and what ``tui-dl runs`` shows for each (a TA reads the latter first).
+SUMMARY_STATUSES = {"completed": "finished", "early_stopped": "finished", "stopped": "interrupted",
+                    "diverged": "diverged", "running": "running"}
+
+
+def _check_status_word(e: Expectation) -> None:
+    if e.path != "status" or not isinstance(e.value, str) or e.value in SUMMARY_STATUSES:
+        return
+    known = ", ".join(SUMMARY_STATUSES)
+    runs_word = [k for k, v in SUMMARY_STATUSES.items() if v == e.value]
+    hint = (f" ('{e.value}' is what tui-dl runs shows for {' or '.join(runs_word)}: write status=={runs_word[0]})"
+            if runs_word else "")
+    raise ExpectError(f"{e.text!r}: summary.json's status is one of {known}{hint}")
+
+
+def _why_missing(summary: dict[str, Any], run: str) -> str:
+    """Why a run has no value for a field, for the FAILED line (a stopped or diverged run has no test result)."""
+    status = summary.get("status")
+    n = summary.get("epochs_run")
+    after = f" after {n} epoch{'s' if n != 1 else ''}" if isinstance(n, int) else ""
+    if status == "stopped":
+        return (f" (the run was stopped{after}, before its test; continue it with: tui-dl --batch --resume "
+                f"{run or summary.get('run_dir') or 'RUN'})")
+    if status == "diverged":
+        during = f" in epoch {n + 1}" if isinstance(n, int) else ""
+        return f" (the run diverged{during}: it has no test result)"
+    if status == "running":
+        return " (the run has not finished)"
+    return ""
+
+
+def check(summary: dict[str, Any], expectations: list[Expectation], run: str = "") -> list[str]:
+    """One line per expectation that does not hold (empty: all hold). A missing key, or a ``status`` compared
+    with a word summary.json never holds (``finished``: the word ``tui-dl runs`` shows), raises
+    :class:`ExpectError`."""
     failed = []
     for e in expectations:
+        _check_status_word(e)
         actual = lookup(summary, e.path)
         if not e.holds(actual):
             named = e.key if e.path == e.key else f"{e.key} ({e.path})"
-            failed.append(f"FAILED {e.text}: {named} is {_show(actual)}")
+            why = _why_missing(summary, run) if actual is None else ""
+            if e.text.rstrip().endswith("%") and _as_number(actual) is not None and not isinstance(actual, bool):
+                why = f" ({100 * _as_number(actual):.2f}%)"  # as the expectation was written
+            failed.append(f"FAILED {e.text}: {named} is {_show(actual)}{why}")
     return failed

@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterator
 
 from tui_dl.core.runs.lock import holder
 from tui_dl.core.runs.scan import writer_alive
-from tui_dl.core.training.events import event_from_dict
+from tui_dl.core.training.events import Notice, event_from_dict
 
 __all__ = ["Follower", "Restarted", "RunEnded", "follow", "is_live"]
 
@@ -101,6 +101,7 @@ class Follower:
         self.last_event: dict[str, Any] | None = None
         self.events_read = 0
         self.ended: RunEnded | None = None
+        self._told_resuming = False
 
     # -- reading ----------------------------------------------------------------------------------
     def _read_new(self) -> tuple[list[bytes], bool]:
@@ -149,6 +150,13 @@ class Follower:
             self.events_read += 1
             out.append(ev)
         if self.last_event is not None and self.last_event.get("event") in FINAL_EVENTS:
+            resumer = self._newer_writer(self.last_event)
+            if resumer is not None:  # a --resume holds the folder and has not rewritten metrics.jsonl yet
+                if not self._told_resuming:
+                    self._told_resuming = True
+                    out.append(Notice("info", f"the run is being resumed by {resumer}: these were its events "
+                                              "before; following the resumed run as it writes"))
+                return out
             status = str(self.last_event.get("status", ""))
             out.append(self._end("finished", f"the run ended: {status}", status))
             return out
@@ -157,6 +165,21 @@ class Follower:
             if verdict is not None:
                 out.append(verdict)
         return out
+
+    def _newer_writer(self, final: dict[str, Any]) -> str | None:
+        """Who holds the folder's lock, when it is a live writer that took it after ``final`` was written (a
+        ``--resume`` of the ended run, before its first rewrite of metrics.jsonl); else None."""
+        if writer_alive(self.dir) is False:
+            return None
+        h = holder(self.dir) or {}
+        t = final.get("time")
+        try:
+            since = time.mktime(time.strptime(str(h.get("since")), "%Y-%m-%d %H:%M:%S"))
+        except (ValueError, OverflowError):
+            return None
+        if not isinstance(t, (int, float)) or since < t + 1:  # the lock is as old as the run that ended
+            return None
+        return f"process {h.get('pid')} on {h.get('host', '?')}"
 
     def _end(self, how: str, message: str, status: str = "") -> RunEnded:
         self.ended = RunEnded(how, message, status)

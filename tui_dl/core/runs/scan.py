@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import socket
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -202,9 +203,15 @@ def _read(folder: Path, info: RunInfo) -> RunInfo:
     elif last is not None:
         info.status = "interrupted"
         info.reason = ("no event for a while; its process runs on " + str((holder(folder) or {}).get("host"))
-                       if alive is None else "its process ended without a final event (killed or crashed)")
+                       if alive is None else "its process ended without a final event (killed or crashed); "
+                       f"continue with: tui-dl --batch --resume {folder}")
     elif summary is not None:
         info.status = _FINAL_STATUS.get(summary["status"], "interrupted")
+    if info.status == "diverged" and not info.reason:
+        div = next((e for e in reversed(events) if e.get("event") == "diverged"), None)
+        if div is not None and isinstance(div.get("advice"), str):
+            first = re.split(r"\.\s+(?=[A-Z])", div["advice"])[0].rstrip(".")  # its first sentence
+            info.reason = f"at epoch {div.get('epoch', '?')}, step {div.get('step', '?')}: {first}"
     if info.status == "interrupted" and not info.reason:
         info.reason = f"stopped; continue with: tui-dl --batch --resume {folder}"
     if problems and not info.reason:
@@ -251,10 +258,27 @@ def _fill(info: RunInfo, summary: dict[str, Any] | None, events: list[dict[str, 
 
 def scan(paths: Iterable[str | os.PathLike]) -> list[RunInfo]:
     """The rows of every run folder under ``paths`` (missing paths as broken rows)."""
+    paths = list(paths)
+    roots = [Path(os.path.expanduser(str(p))) for p in paths]
     out = []
     for item in find_runs(paths):
         if isinstance(item, tuple):
             out.append(RunInfo(path=str(item[0]), status="broken", reason=item[1], name=item[0].name))
         else:
-            out.append(read_run(item))
+            info = read_run(item)
+            info.name = _name_under(item, roots)
+            out.append(info)
     return out
+
+
+def _name_under(folder: Path, roots: list[Path]) -> str:
+    """The run's name in the table: its path under the folder given (``section-2/alice``), so two students'
+    ``alice`` folders in different sections are told apart; the folder's own name when it was given itself."""
+    for root in roots:
+        try:
+            rel = folder.relative_to(root)
+        except ValueError:
+            continue
+        if rel.parts:
+            return rel.as_posix()
+    return folder.name

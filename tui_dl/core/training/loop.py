@@ -463,6 +463,10 @@ class _Trainer:
                                            else f", {plan.threads} CPU thread" + ("s" if plan.threads != 1 else ""))))
         if cfg.adversarial is not None:
             yield self._emit(Notice("info", describe_adversarial(cfg.adversarial)))
+        if self.exp.data.augment:
+            yield self._emit(Notice("info", f"data augmentation on every training batch: "
+                                            f"{', '.join(self.exp.data.augment)}"
+                                            " (validation and test batches are not augmented)"))
         if not resumed and cfg.checkpoints:
             # the initial weights: a good checkpoint exists even if the first epoch diverges
             self._save("last.pt", self._checkpoint("running"))

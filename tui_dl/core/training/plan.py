@@ -189,6 +189,10 @@ def plan_run(exp: Experiment, data, *, device: torch.device | str = "auto", mode
     n = len(data.train)
     if n == 0:
         raise SetupError(f"the training split of {data.name} is empty")
+    from tui_dl.core.data.augment import augment_problem
+
+    if problem := augment_problem(getattr(exp.data, "augment", None), data.input_shape):
+        raise SetupError(problem)
     gd = cfg.optimizer.name == "gd"
     cpu = dev.type == "cpu"
 
