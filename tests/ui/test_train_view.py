@@ -406,14 +406,31 @@ def test_the_setup_forms_are_built_in_the_background_unless_a_run_has_started(ru
     run(training())
 
 
-def test_quitting_while_the_setup_forms_are_mounted_waits_for_them(runs_dir):
+def test_quitting_while_the_setup_forms_are_mounted_waits_for_them(runs_dir, monkeypatch):
     """Textual's Select raises NoMatches when the app is torn down while it mounts: shutting down waits, whether
-    the student quits or a test ends (run_test shuts the app down without exit())."""
+    the student quits or a test ends (run_test shuts the app down without exit()). Each Select is made slow to
+    mount (20 ms), so the teardown always meets the forms mid-build (on a fast machine the build used to finish
+    before the test looked)."""
+    import time
+
+    from textual.widgets import Select
+
+    mount = Select._on_mount
+
+    def slow_mount(self, event):
+        time.sleep(0.02)
+        return mount(self, event)
+
+    monkeypatch.setattr(Select, "_on_mount", slow_mount)
+
+    async def start_building(pilot, app):
+        await wait_until(pilot, lambda: app.query("#form-optimizer Select"), timeout=10)
+        assert app.settings_view.building
+
     async def quit_():
         app = new_app(runs_dir=runs_dir)
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_until(pilot, lambda: app.query("#form-optimizer Select"), timeout=10)
-            assert app.settings_view.building
+            await start_building(pilot, app)
             app.exit()
             await wait_until(pilot, lambda: not app.is_running)
         return app
@@ -421,8 +438,7 @@ def test_quitting_while_the_setup_forms_are_mounted_waits_for_them(runs_dir):
     async def leave():
         app = new_app(runs_dir=runs_dir)
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_until(pilot, lambda: app.query("#form-optimizer Select"), timeout=10)
-            assert app.settings_view.building
+            await start_building(pilot, app)
         return app
 
     app = run(quit_())  # raises here if a Select failed during the teardown
