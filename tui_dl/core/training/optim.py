@@ -54,6 +54,10 @@ def make_optimizer(model: torch.nn.Module, train_cfg, device: torch.device, fuse
                    ) -> tuple[torch.optim.Optimizer, str]:
     """The optimizer for ``train_cfg.optimizer``; returns it with the implementation used
     (``"fused"`` or ``"default"``)."""
+    if device.type == "cpu":  # the first optimizer step imports torch's compiler: not triton with it (76 MiB)
+        from tui_dl.core.training.lean import skip_gpu_compiler
+
+        skip_gpu_compiler()
     name = train_cfg.optimizer.name
     cls, kw = optimizer_kwargs(name, train_cfg.optimizer.resolved(C.OPTIMIZERS), train_cfg.weight_decay)
     params = [p for p in model.parameters() if p.requires_grad]
