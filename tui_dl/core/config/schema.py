@@ -143,6 +143,14 @@ TRAIN_FIELDS += (
     Field("log_to", "choices", None, "also write the events for these tools: [tensorboard] writes RUN/tb/ "
           "(needs pip install 'tui-dl[tensorboard]')", choices=LOG_TARGETS, nullable=True),
 )
+#: Which CPU step trains (issue 19, core/training/strategy.py): its own block, so other additions merge cleanly.
+CPU_STRATEGIES = ("auto", "split", "threads")
+TRAIN_FIELDS += (
+    Field("strategy", "choice", None, "CPU step: auto (time split lanes and one model with N threads, "
+          "channels-last on and off, for a fraction of a second, or reuse the cached answer; the fastest "
+          "trains), split (the batch cut into one lane per core) or threads (one model, N threads); "
+          "unset = auto", choices=CPU_STRATEGIES, nullable=True),
+)
 
 # Sub-sections of train: with their own schema; the value may be a name or {name: ..., fields...}.
 NAMED_SECTIONS = {"loss": LOSSES, "optimizer": OPTIMIZERS, "scheduler": SCHEDULERS}
@@ -236,6 +244,7 @@ class TrainConfig:
     checkpoints: bool = _TRAIN["checkpoints"]
     adversarial: Adversarial | None = None
     log_to: list[str] | None = _TRAIN["log_to"]
+    strategy: str | None = _TRAIN["strategy"]
 
     def to_dict(self) -> dict[str, Any]:
         """The YAML ``train:`` mapping: epochs and batch size, loss and optimizer, the other plain fields,

@@ -52,6 +52,7 @@ from tui_dl.core.training.grad_stats import GradRecorder, read_logged
 from tui_dl.core.training.events import (CheckpointSaved, EarlyStopped, EpochDone, Finished, Notice, RunStarted,
                                          StepDone, TrainEvent)
 from tui_dl.core.training.memory import check_fits
+from tui_dl.core.training.strategy import choose_strategy
 from tui_dl.core.training.optim import current_lr, is_plateau, make_optimizer, make_scheduler, replan_scheduler
 from tui_dl.core.training.plan import (RunPlan, check_network, data_request, merge_resumed, pick_device, plan_run,
                                        resumed_data)
@@ -126,6 +127,8 @@ class Engine:
     init_sha256: str = ""           # the SHA-256 of the seeded initial weights (core/runs/provenance.py)
     #: per-layer gradient statistics of the logged steps (the step's ``recorder``; None: not recorded)
     recorder: GradRecorder | None = None
+    #: which CPU step trains and why (core/training/strategy.py), as summary.json records it
+    strategy: dict[str, Any] | None = None
 
 
 def prepare(exp: Experiment, data: LoadedData, *, device: torch.device | str = "auto", summary: Summary | None = None,
@@ -146,6 +149,10 @@ def prepare(exp: Experiment, data: LoadedData, *, device: torch.device | str = "
         pool_before_relu(model)
     plan = plan_run(exp, data, device=device, model=model, summary=summary, checkpoint=checkpoint,
                     ui_thread=ui_thread)
+    # issue 19: the fastest CPU step for this model and batch (timed once, then cached; train.strategy)
+    plan, strategy = choose_strategy(plan, exp, model, data.train.x, data.train.y, data.mean, data.std,
+                                     macs_per_step=summary.totals.macs * cfg.batch_size, ui_thread=ui_thread,
+                                     resumed=checkpoint is not None, flush_denormal=FLUSH_DENORMAL)
     dev = plan.device
     set_threads(plan.torch_threads)
     try:
@@ -179,7 +186,7 @@ def prepare(exp: Experiment, data: LoadedData, *, device: torch.device | str = "
     recorder = GradRecorder(exp.network, model)
     step.recorder = None if recorder.empty else recorder
     return Engine(plan, model, optimizer, impl, scheduler, prep, train, val, test, step, count_parameters(model)[0],
-                  init_sha256, step.recorder)
+                  init_sha256, step.recorder, strategy=strategy.to_dict())
 
 
 class _Trainer:
@@ -595,7 +602,7 @@ class _Trainer:
                               optimizer_impl=eng.opt_impl, channels_last=plan.channels_last,
                               dataset_source=self.data.source, versions=versions(),
                               inference=self.facts["inference"], init_sha256=self.facts["init_sha256"],
-                              provenance=finish_provenance(self.started.provenance))
+                              provenance=finish_provenance(self.started.provenance), strategy=eng.strategy)
         try:
             self.writer.write_summary(summary)
         except OSError as e:

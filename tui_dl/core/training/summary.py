@@ -48,7 +48,7 @@ def run_summary(fin: Finished, started: RunStarted, *, history: list[dict[str, A
                 monitor_value: float | None, train_seconds: float, lanes: int, optimizer_impl: str,
                 channels_last: bool, dataset_source: str, versions: dict[str, str],
                 inference: dict[str, Any] | None = None, init_sha256: str | None = None,
-                provenance: dict[str, Any] | None = None) -> dict[str, Any]:
+                provenance: dict[str, Any] | None = None, strategy: dict[str, Any] | None = None) -> dict[str, Any]:
     """The ``summary.json`` record of a run that ended with ``fin`` (``started``: this session's RunStarted;
     ``history``: every epoch record; ``monitor``/``monitor_value``: the best epoch's watched value;
     ``inference``: :func:`inference_facts`; ``init_sha256``: the initial weights' hash,
@@ -72,6 +72,7 @@ def run_summary(fin: Finished, started: RunStarted, *, history: list[dict[str, A
         **({"inference": inference} if inference is not None else {}),
         "init_sha256": init_sha256,
         **({"provenance": provenance} if provenance is not None else {}),
+        **({"strategy": strategy} if strategy is not None else {}),  # the CPU step chosen, with its timings
         # "best" is the epoch with the best monitor value; its val accuracy is not the highest one
         "val_accuracy_at_best": fin.val_accuracy_at_best,
         "highest_val_accuracy": {"epoch": fin.highest_val_accuracy_epoch, "value": fin.highest_val_accuracy},
