@@ -164,7 +164,7 @@ def prepare(exp: Experiment, data: LoadedData, *, device: torch.device | str = "
             raise oom_error(cfg.batch_size, dev) from None
         raise
     optimizer, impl = make_optimizer(model, cfg, dev)
-    scheduler = make_scheduler(optimizer, cfg)
+    scheduler = make_scheduler(optimizer, cfg, steps_per_epoch=plan.steps_per_epoch)
     prep = Batcher(data.mean, data.std, plan.channels_last)
     try:  # the tensors go to the device once (uint8 images stay uint8: 4× less memory and transfer)
         train = data.train.x.to(dev), data.train.y.to(dev)
