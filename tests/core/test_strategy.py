@@ -206,3 +206,15 @@ def test_a_real_timing_of_a_tiny_model_leaves_the_run_untouched(digits, cores, t
     assert ch.chosen.label == max(ch.timings, key=lambda kv: kv[1])[0]
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert torch.equal(rng, torch.random.get_rng_state()) and torch.get_num_threads() == threads
+
+
+def test_a_near_tie_keeps_the_plans_own_step(digits, cores, tmp_path):
+    exp, model, plan, summary = setup(digits)
+    assert (plan.lanes, plan.channels_last) == (2, True)  # the plan's own: split×2, channels-last
+    speeds = {"split×2, channels-last": 1000.0, "split×2": 900.0, "threads×2, channels-last": 1030.0,
+              "threads×2": 800.0}
+    new, ch = choose(digits, exp, model, plan, summary, tmp_path, fake(speeds))
+    assert ch.chosen.label == "split×2, channels-last"  # 3% faster is within MARGIN
+    speeds["threads×2, channels-last"] = 1100.0
+    new, ch = choose(digits, exp, model, plan, summary, tmp_path, fake(speeds), use_cache=False)
+    assert ch.chosen.label == "threads×2, channels-last"

@@ -50,6 +50,8 @@ MIN_TIMED_STEPS = 400
 #: seconds each candidate is timed (after its warm-up steps); ~4 candidates: about half a second in all
 BUDGET_S = 0.12
 WARMUP_STEPS = 3
+#: another step replaces the plan's own only when it is this much faster
+MARGIN = 1.05
 #: each candidate is timed this many times, in alternating order; its best round counts
 ROUNDS = 2
 MIN_STEPS, MAX_STEPS = 5, 400
@@ -316,7 +318,12 @@ def choose_strategy(plan, exp, model: torch.nn.Module, x: torch.Tensor, y: torch
     finally:
         set_threads(before)
     timings = tuple((c.label, v) for c, v in zip(cands, best_ips))
-    best = max(range(len(cands)), key=lambda i: timings[i][1])  # ties: the first (the plan's usual order)
+    # the plan's own step unless another is clearly faster (MARGIN): OpenMP threads spin at barriers and slow
+    # down badly next to a busy neighbour, lanes do not, so a near-tie keeps the plan's (lanes on 2-4 cores)
+    own = next((i for i, c in enumerate(cands) if c == _from_plan(plan)), 0)
+    best = max(range(len(cands)), key=lambda i: timings[i][1])
+    if timings[best][1] < MARGIN * timings[own][1]:
+        best = own
     ch = StrategyChoice(cands[best], "timed", timings, key=key)
     if use_cache:
         _write_cache(path, key, {"choice": ch.chosen.label, "timings": dict(timings), "cpu": cpu_model(),
