@@ -82,7 +82,7 @@ class PerStep:
         self._hook = self.optimizer.register_step_post_hook(self._after_step)
 
     def _after_step(self, *_args) -> None:
-        if self.inner.last_epoch < self.total_steps:  # a run that goes on past the plan keeps the last rate
+        if self.inner.last_epoch < self.total_steps - 1:  # the plan's last rate is kept past its end
             self.inner.step()
 
     def step(self, *_args) -> None:  # the trainer's per-epoch call
