@@ -218,3 +218,20 @@ def test_a_near_tie_keeps_the_plans_own_step(digits, cores, tmp_path):
     speeds["threads×2, channels-last"] = 1100.0
     new, ch = choose(digits, exp, model, plan, summary, tmp_path, fake(speeds), use_cache=False)
     assert ch.chosen.label == "threads×2, channels-last"
+
+
+def test_a_run_trains_with_the_choice_and_records_it(digits, tmp_path, monkeypatch):
+    """iter_training: the chosen step is the one that trains, the header notice and summary.json say so."""
+    from tui_dl.core.training.events import Notice
+    from tui_dl.core.training.loop import iter_training
+
+    monkeypatch.setattr(S, "MIN_TIMED_STEPS", 1)
+    monkeypatch.setattr(S, "time_candidate", lambda c, *a, **k: 1000.0 if c.channels_last else 2000.0)
+    exp = make_exp(LENET, (1, 28, 28), {"name": "synthetic-digits"}, threads=1, epochs=1, limit_batches=2,
+                   checkpoints=False)
+    events = list(iter_training(exp, run_dir=tmp_path / "run", data=digits))
+    notes = [e.message for e in events if isinstance(e, Notice)]
+    assert any(n.startswith("fastest step on this CPU: threads×1 (threads×1 2,000 img/s") for n in notes), notes
+    s = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert s["strategy"]["choice"] == "threads×1" and s["strategy"]["how"] == "timed"
+    assert s["channels_last"] is False and s["threads"] == 1
