@@ -215,7 +215,13 @@ def test_a_near_tie_keeps_the_plans_own_step(digits, cores, tmp_path):
               "threads×2": 800.0}
     new, ch = choose(digits, exp, model, plan, summary, tmp_path, fake(speeds))
     assert ch.chosen.label == "split×2, channels-last"  # 3% faster is within MARGIN
-    speeds["threads×2, channels-last"] = 1100.0
+    speeds["threads×2, channels-last"] = 1400.0  # OpenMP threads must beat lanes by SPIN_MARGIN (1.5×)
+    new, ch = choose(digits, exp, model, plan, summary, tmp_path, fake(speeds), use_cache=False)
+    assert ch.chosen.label == "split×2, channels-last"
+    speeds["split×2"] = 1080.0  # lanes without channels-last: 8% faster, more than MARGIN
+    new, ch = choose(digits, exp, model, plan, summary, tmp_path, fake(speeds), use_cache=False)
+    assert ch.chosen.label == "split×2"
+    speeds["threads×2, channels-last"] = 1600.0
     new, ch = choose(digits, exp, model, plan, summary, tmp_path, fake(speeds), use_cache=False)
     assert ch.chosen.label == "threads×2, channels-last"
 

@@ -52,6 +52,11 @@ BUDGET_S = 0.12
 WARMUP_STEPS = 3
 #: another step replaces the plan's own only when it is this much faster
 MARGIN = 1.05
+#: ... and OpenMP threads replace split lanes only when this much faster: half a second in a quiet moment cannot
+#: see how they collapse next to a busy neighbour. Measured 2026-12-03 (Xeon, 2 cores, shared): threads×2 timed
+#: 12,614 img/s, then trained LeNet-5 (batch 128) at 1,855-3,025 img/s once other jobs ran; split×2 trained at
+#: 9,033-10,720 img/s in the same conditions (wall 82.9 s against 25.4 s for lenet5_fast's 3 epochs).
+SPIN_MARGIN = 1.5
 #: each candidate is timed this many times, in alternating order; its best round counts
 ROUNDS = 2
 MIN_STEPS, MAX_STEPS = 5, 400
@@ -321,9 +326,12 @@ def choose_strategy(plan, exp, model: torch.nn.Module, x: torch.Tensor, y: torch
     # the plan's own step unless another is clearly faster (MARGIN): OpenMP threads spin at barriers and slow
     # down badly next to a busy neighbour, lanes do not, so a near-tie keeps the plan's (lanes on 2-4 cores)
     own = next((i for i, c in enumerate(cands) if c == _from_plan(plan)), 0)
-    best = max(range(len(cands)), key=lambda i: timings[i][1])
-    if timings[best][1] < MARGIN * timings[own][1]:
-        best = own
+    def needed(i: int) -> float:
+        spins = cands[i].lanes == 1 and cands[i].torch_threads > 1 and cands[own].lanes > 1
+        return (SPIN_MARGIN if spins else MARGIN) * timings[own][1]
+
+    eligible = [i for i in range(len(cands)) if i == own or timings[i][1] >= needed(i)]
+    best = max(eligible, key=lambda i: timings[i][1])
     ch = StrategyChoice(cands[best], "timed", timings, key=key)
     if use_cache:
         _write_cache(path, key, {"choice": ch.chosen.label, "timings": dict(timings), "cpu": cpu_model(),
