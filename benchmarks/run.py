@@ -24,7 +24,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RESULTS_DIR = HERE / "results"
 DEFAULT_IDX = "/usr/share/datasets/fashion-mnist"
-SECTIONS = ("shapes", "first-frame", "lenet", "gradstats", "simplecnn", "app", "keys", "memory", "accuracy")
+SECTIONS = ("shapes", "first-frame", "lenet", "gradstats", "simplecnn", "app", "keys", "memory", "accuracy",
+            "efficiency", "time-to-accuracy")
 MODELS = {"lenet": ("LeNet-5", "presets/lenet5.yaml"), "simplecnn": ("SimpleCNN", "presets/simple_cnn.yaml")}
 LOG_EVERY = 10       # the engine's StepDone cadence (the presets' default); windows are multiples of it
 WARMUP_STEPS = 20    # steps run, untimed, at the start of every repeat on both sides
@@ -536,6 +537,9 @@ def section_memory(ctx: Context, rep: Report) -> None:
             fmt(b.get("maxrss_mib"), ",.0f", " MiB") + (f"; {b['ips']:,.0f} img/s" if b.get("ips") else ""))
     rep.row("memory", "peak RSS, the app training LeNet-5 (300 steps, pty)",
             fmt(a.get("maxrss_mib"), ",.0f", " MiB") + ("" if a.get("trained") else " (training did not finish)"))
+    from benchmarks.cpu_speed import memory_target
+
+    memory_target(rep, b.get("maxrss_mib"), torch_rss, ctx.s.quick)
 
 
 # ----------------------------------------------------------------------------- output
@@ -614,6 +618,10 @@ def main(argv: list[str] | None = None) -> int:
                "gradstats": lambda: section_gradstats(ctx, rep), "accuracy": lambda: section_accuracy(ctx, rep), "app": lambda: section_app(ctx, rep),
                "keys": lambda: section_keys(ctx, rep), "shapes": lambda: section_shapes(ctx, rep),
                "first-frame": lambda: section_first_frame(ctx, rep), "memory": lambda: section_memory(ctx, rep)}
+    from benchmarks import cpu_speed  # issue 19's gates
+
+    runners["efficiency"] = lambda: cpu_speed.section_efficiency(ctx, rep)
+    runners["time-to-accuracy"] = lambda: cpu_speed.section_time_to_accuracy(ctx, rep)
     errors = {}
     try:
         for name in SECTIONS:
@@ -647,7 +655,9 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(results, indent=1, default=str) + "\n")
     md = render_markdown(results)
     out.with_suffix(".md").write_text(md)
-    if args.save:
-        (HERE / "RESULTS.md").write_text(md)
+    if args.save:  # one section per CPU model, the others kept
+        from benchmarks.results_md import save as save_results
+
+        save_results(HERE / "RESULTS.md", md, machine.get("cpu") or "")
     print(f"wrote {out} and {out.with_suffix('.md')}" + (" and benchmarks/RESULTS.md" if args.save else ""))
     return 1 if errors else 0

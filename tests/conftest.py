@@ -31,3 +31,18 @@ def insight_run(tmp_path_factory):
     finished = [e for e in events if isinstance(e, Finished)][0]
     assert finished.status == "completed", finished
     return run_dir, finished
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_user_cache(tmp_path_factory):
+    """Runs' cached CPU-step choices (core/training/strategy.py) go to a folder of the test session, never to
+    the user's own cache."""
+    import os
+
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = old

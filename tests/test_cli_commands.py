@@ -262,7 +262,7 @@ def test_bash_completion_completes_commands_options_choices_and_presets(tmp_path
     lines = r.stdout.splitlines()
     assert lines[0] == "export"
     assert lines[1].split() == ["state_dict", "torchscript", "onnx", "py"]
-    assert lines[2].split()[:2] == ["lenet5", "lenet5_sigmoid"]
+    assert lines[2].split()[:3] == ["lenet5", "lenet5_fast", "lenet5_sigmoid"]
     assert lines[3].split() == ["bash", "zsh", "fish"]
     assert lines[4] == "--epochs" and lines[5] == "simple_cnn" and lines[6] == "--top"
 

@@ -29,3 +29,11 @@ def expand_user(path: str | os.PathLike) -> Path:
         who = f"there is no user {user!r} on this machine" if user else "your home folder is not known here"
         raise PathProblem(f"{text}: {who}, so {'~' + user} cannot be expanded. Write the full path "
                           f"(or ~/… for your own home folder)") from None
+
+
+def cache_dir() -> Path:
+    """tui-dl's folder in the user's cache: ``$XDG_CACHE_HOME/tui-dl`` (``~/.cache/tui-dl`` by default). Not
+    created here; what is cached there can always be rebuilt."""
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".cache"
+    return root / "tui-dl"

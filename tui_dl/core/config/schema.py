@@ -88,6 +88,12 @@ SCHEDULERS: dict[str, tuple[Field, ...]] = {
                Field("eta_min", "float", 0.0, "lowest learning rate", min=0)),
     "exponential": (Field("gamma", "float", 0.95, "factor applied every epoch", min=0, min_exclusive=True,
                           max=1),),
+    "onecycle": (Field("max_lr", "float", None, "peak learning rate (default: the optimizer's lr)", min=0,
+                       min_exclusive=True, max=1e6, nullable=True),
+                 Field("pct_start", "float", 0.25, "share of the run spent warming up to max_lr", min=0,
+                       min_exclusive=True, max=0.99),
+                 Field("div_factor", "float", 25.0, "the rate starts at max_lr / div_factor", min=1),
+                 Field("final_div_factor", "float", 1e4, "and ends at the start rate / final_div_factor", min=1)),
     "plateau": (Field("factor", "float", 0.1, "factor applied when val loss stalls", min=0, min_exclusive=True,
                       max=1),
                 Field("patience", "int", 2, "epochs without improvement before decaying", min=0),
@@ -142,6 +148,14 @@ LOG_TARGETS = ("tensorboard",)
 TRAIN_FIELDS += (
     Field("log_to", "choices", None, "also write the events for these tools: [tensorboard] writes RUN/tb/ "
           "(needs pip install 'tui-dl[tensorboard]')", choices=LOG_TARGETS, nullable=True),
+)
+#: Which CPU step trains (issue 19, core/training/strategy.py): its own block, so other additions merge cleanly.
+CPU_STRATEGIES = ("auto", "split", "threads")
+TRAIN_FIELDS += (
+    Field("strategy", "choice", None, "CPU step: auto (time split lanes and one model with N threads, "
+          "channels-last on and off, for a fraction of a second, or reuse the cached answer; the fastest "
+          "trains), split (the batch cut into one lane per core) or threads (one model, N threads); "
+          "unset = auto", choices=CPU_STRATEGIES, nullable=True),
 )
 
 #: Precision and speed switches (issue 18): their own block, so other additions to TRAIN_FIELDS merge cleanly.
@@ -252,6 +266,7 @@ class TrainConfig:
     compile: bool = _TRAIN["compile"]
     deterministic: bool = _TRAIN["deterministic"]
     tf32: bool | None = _TRAIN["tf32"]
+    strategy: str | None = _TRAIN["strategy"]
 
     def to_dict(self) -> dict[str, Any]:
         """The YAML ``train:`` mapping: epochs and batch size, loss and optimizer, the other plain fields,

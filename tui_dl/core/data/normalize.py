@@ -60,8 +60,9 @@ def _channel_stats(x: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...
     total = torch.zeros(c, dtype=torch.float64)
     total_sq = torch.zeros(c, dtype=torch.float64)
     count = 0
-    for start in range(0, x.shape[0], 4096):
-        chunk = x[start:start + 4096].to(torch.float64).div_(255.0)
+    rows = max(1, (1 << 22) // max(1, x[0].numel() * 8))  # ~4 MiB of float64 at a time (4096 rows were 75 MiB)
+    for start in range(0, x.shape[0], rows):
+        chunk = x[start:start + rows].to(torch.float64).div_(255.0)
         total += chunk.sum(dim=(0, 2, 3))
         total_sq += chunk.square_().sum(dim=(0, 2, 3))
         count += chunk.shape[0] * chunk.shape[2] * chunk.shape[3]

@@ -6,7 +6,7 @@ them to the UI. To stop, call ``should_stop.set()`` (the run then yields an ``in
 saved silently). Either way the run stops before its next optimizer step and can be resumed exactly.
 
 The parts: :mod:`~tui_dl.core.training.plan` decides everything before the first step (a frozen ``RunPlan``),
-:func:`prepare` builds what the run trains with, :mod:`~tui_dl.core.training.steps` holds the step strategies,
+:func:`~tui_dl.core.training.engine.prepare` builds what the run trains with (the ``Engine``), :mod:`~tui_dl.core.training.steps` holds the step strategies,
 :mod:`~tui_dl.core.training.state` the checkpointable ``TrainState``, :mod:`~tui_dl.core.training.divergence`
 the divergence rule and :mod:`~tui_dl.core.training.summary` the ``summary.json`` record. This module runs
 the epochs.
@@ -22,178 +22,45 @@ batches.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
-import random
-import sys
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator
 
-import numpy as np
 import torch
 
 from tui_dl.core.config.experiment import Experiment
 from tui_dl.core.data import load_dataset
-from tui_dl.core.data.augment import with_augment
-from tui_dl.core.device import describe_device, set_threads
-from tui_dl.core.model.build import SpecError, build_model, count_parameters, pool_before_relu
-from tui_dl.core.model.shapes import Summary
+from tui_dl.core.device import describe_device
 from tui_dl.core.runs.checkpoint import atomic_save, load_checkpoint, resolve_checkpoint_path
 from tui_dl.core.runs.folder import RunWriter, new_run_dir
 from tui_dl.core.runs.lock import RunFolderBusy
-from tui_dl.core.runs.provenance import finish as finish_provenance, provenance, state_sha256
-from tui_dl.core.training.adversarial import describe as describe_adversarial, make_perturber
+from tui_dl.core.runs.provenance import finish as finish_provenance, provenance
+from tui_dl.core.training.adversarial import describe as describe_adversarial
 from tui_dl.core.training.best_epoch import best_fields, monitor_source
 from tui_dl.core.training.divergence import EXPLODE_FACTOR, EXPLODE_FLOOR, DivergenceGuard
 from tui_dl.core.training.errors import SetupError, TrainError, WriteError, is_oom, oom_error, write_error
-from tui_dl.core.training.grad_stats import GradRecorder, read_logged
+from tui_dl.core.training.grad_stats import read_logged
 from tui_dl.core.training.events import (CheckpointSaved, EarlyStopped, EpochDone, Finished, Notice, RunStarted,
                                          StepDone, TrainEvent)
 from tui_dl.core.training.memory import check_fits
-from tui_dl.core.training.optim import current_lr, is_plateau, make_optimizer, make_scheduler, replan_scheduler
-from tui_dl.core.training.plan import (RunPlan, check_network, data_request, merge_resumed, pick_device, plan_run,
-                                       resumed_data)
+from tui_dl.core.training.optim import current_lr, is_plateau, replan_scheduler
+from tui_dl.core.training.plan import check_network, data_request, merge_resumed, pick_device, resumed_data
 from tui_dl.core.training.state import Best, EpochProgress, Parts, TrainState, history_events
-from tui_dl.core.training.steps import Batcher, Step, evaluate, make_step
+from tui_dl.core.training.steps import evaluate
 from tui_dl.core.training.summary import inference_facts, run_summary, versions
+from tui_dl.core.training.engine import Engine, prepare, seed_everything, training_thread
 # issue 18: data parallel, precision, CUDA switches
 from tui_dl.core.training import distributed as ddp
-from tui_dl.core.training.cuda_setup import configure as configure_cuda, to_device
-from tui_dl.core.training.precision import Precision, check_precision
-from tui_dl.core.training.sharded_step import make_sharded_step, needs_sharded_step
-
-if TYPE_CHECKING:
-    from tui_dl.core.data import LoadedData
+from tui_dl.core.training.cuda_setup import configure as configure_cuda
+from tui_dl.core.training.precision import check_precision
 
 __all__ = ["iter_training", "prepare", "Engine", "training_thread", "TrainError", "SetupError", "evaluate",
            "seed_everything", "EXPLODE_FACTOR", "EXPLODE_FLOOR"]
 
-#: With ui_thread=True the GIL switch interval is lowered to this while training (restored afterwards). Each
-#: torch op releases and re-takes the GIL; with Python's default 5 ms interval a busy UI thread makes every
-#: re-take wait up to 5 ms. Measured (2 cores, a Python thread kept 100% busy beside a 1-thread LeNet run):
-#: 793 img/s at 5 ms, 1,510 img/s at 1 ms (the README, "Training headless").
-UI_SWITCH_INTERVAL = 0.001
-#: Flush denormal floats to zero while training on the CPU (each training thread sets it for itself; the flag is
-#: cleared again when the run ends). Adam's second moments of tiny gradients drift into the denormal range
-#: (< 1.2e-38), where every x86 float operation takes a slow microcode path: measured, LeNet-5's fused Adam step
-#: took 1.08 ms with denormals and 0.19 ms without. Values that small change no update that matters.
-FLUSH_DENORMAL = True
-#: Train with every ReLU → MaxPool2d pair reordered to MaxPool2d → ReLU (the same results bit for bit; see
-#: :func:`tui_dl.core.model.build.pool_before_relu`).
-POOL_BEFORE_RELU = True
-
 _EPOCH_RECORD = ("epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds",
                  "images_per_second")
-
-
-def seed_everything(seed: int) -> None:
-    """Seed torch (every device), numpy and Python's ``random``."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-@contextlib.contextmanager
-def training_thread(ui_thread: bool = False) -> Iterator[None]:
-    """The calling thread's settings while it trains: denormals flushed to zero (:data:`FLUSH_DENORMAL`) and,
-    with ``ui_thread``, the GIL switch interval lowered (:data:`UI_SWITCH_INTERVAL`). Restored on exit."""
-    old_switch = sys.getswitchinterval()
-    if ui_thread and old_switch > UI_SWITCH_INTERVAL:
-        sys.setswitchinterval(UI_SWITCH_INTERVAL)
-    ftz = FLUSH_DENORMAL and torch.set_flush_denormal(True)  # this thread only; False where unsupported
-    try:
-        yield
-    finally:
-        if ftz:
-            torch.set_flush_denormal(False)
-        if sys.getswitchinterval() != old_switch:
-            sys.setswitchinterval(old_switch)
-
-
-@dataclasses.dataclass
-class Engine:
-    """What a run trains with, as :func:`prepare` sets it up: ``step(idx)`` is one optimizer step on the
-    training rows ``idx`` (see :mod:`~tui_dl.core.training.steps`)."""
-
-    plan: RunPlan
-    model: torch.nn.Module
-    optimizer: torch.optim.Optimizer
-    opt_impl: str                   # "fused" or "default"
-    scheduler: Any
-    prep: Batcher
-    train: tuple[torch.Tensor, torch.Tensor]
-    val: tuple[torch.Tensor, torch.Tensor] | None
-    test: tuple[torch.Tensor, torch.Tensor] | None
-    step: Step
-    params: int
-    init_sha256: str = ""           # the SHA-256 of the seeded initial weights (core/runs/provenance.py)
-    #: per-layer gradient statistics of the logged steps (the step's ``recorder``; None: not recorded)
-    recorder: GradRecorder | None = None
-    precision: Precision | None = None   # train.precision (autocast, the fp16 scaler)
-
-
-def prepare(exp: Experiment, data: LoadedData, *, device: torch.device | str = "auto", summary: Summary | None = None,
-            checkpoint: dict[str, Any] | None = None, ui_thread: bool = False,
-            dist: ddp.DistInfo | None = None) -> Engine:
-    """Build everything a run of ``exp`` trains with, as :func:`iter_training` does: the seeded network (ReLU →
-    pool reordered), its :class:`~tui_dl.core.training.plan.RunPlan`, torch's thread count, the model and the
-    data on the device, the optimizer, scheduler and step strategy. The benchmarks time this engine's
-    ``step`` (inside :func:`training_thread`); call ``step.close()`` when done. ``dist``: this process's rank
-    in a distributed run (:mod:`~tui_dl.core.training.distributed`)."""
-    cfg = exp.train
-    summary = summary if summary is not None else check_network(exp)
-    seed_everything(cfg.seed)  # the same seed gives the same initial weights
-    try:
-        model = build_model(exp.network, summary=summary)
-    except SpecError as e:
-        raise SetupError(f"the network is not valid: {e}") from None
-    init_sha256 = state_sha256(model.state_dict())  # depends on the seed and the network only
-    if POOL_BEFORE_RELU:
-        pool_before_relu(model)
-    plan = plan_run(exp, data, device=device, model=model, summary=summary, checkpoint=checkpoint,
-                    ui_thread=ui_thread, ranks=(dist.world, dist.local_world) if dist else (1, 1))
-    dev = plan.device
-    set_threads(plan.torch_threads)
-    try:
-        model = model.to(dev)
-        if plan.channels_last:
-            model = model.to(memory_format=torch.channels_last)
-    except RuntimeError as e:
-        if is_oom(e):
-            raise oom_error(cfg.batch_size, dev) from None
-        raise
-    optimizer, impl = make_optimizer(model, cfg, dev)
-    scheduler = make_scheduler(optimizer, cfg)
-    prep = Batcher(data.mean, data.std, plan.channels_last)
-    try:  # the tensors go to the device once (uint8 images stay uint8: 4× less memory and transfer)
-        train = to_device(data.train.x, dev), to_device(data.train.y, dev)
-        val = ((to_device(data.val.x, dev), to_device(data.val.y, dev)) if data.val is not None and len(data.val)
-               else None)
-        test = (to_device(data.test.x, dev), to_device(data.test.y, dev)) if len(data.test) else None
-    except RuntimeError as e:
-        if is_oom(e):
-            raise TrainError(f"the dataset does not fit in {dev.type} memory; use --device cpu") from None
-        raise
-    try:  # data.augment: the training batches only (evaluation uses prep)
-        train_prep = with_augment(prep, exp.data.augment, cfg.seed, dev, data.input_shape,
-                                  start=int(checkpoint.get("step", 0)) if checkpoint else 0)
-    except ValueError as e:
-        raise SetupError(str(e)) from None
-    perturb = make_perturber(cfg.adversarial, model, plan.objective.loss, data.mean, data.std, seed=cfg.seed,
-                             split=plan.step == "split")
-    precision = check_precision(cfg.precision, dev)
-    if needs_sharded_step(cfg, dist or ddp.DistInfo()):  # issue 18: autocast, compile, data parallel
-        step = make_sharded_step(plan, model, optimizer, train_prep, *train, cfg, precision=precision,
-                                 dist=dist or ddp.DistInfo(), perturb=perturb)
-    else:
-        step = make_step(plan, model, optimizer, train_prep, *train, cfg.grad_clip, flush_denormal=FLUSH_DENORMAL,
-                         perturb=perturb)
-    recorder = GradRecorder(exp.network, model)
-    step.recorder = None if recorder.empty else recorder
-    return Engine(plan, model, optimizer, impl, scheduler, prep, train, val, test, step, count_parameters(model)[0],
-                  init_sha256, step.recorder, precision)
 
 
 class _Trainer:
@@ -651,7 +518,7 @@ class _Trainer:
                               optimizer_impl=eng.opt_impl, channels_last=plan.channels_last,
                               dataset_source=self.data.source, versions=versions(),
                               inference=self.facts["inference"], init_sha256=self.facts["init_sha256"],
-                              provenance=finish_provenance(self.started.provenance))
+                              provenance=finish_provenance(self.started.provenance), strategy=eng.strategy)
         try:
             self.writer.write_summary(summary)
         except OSError as e:

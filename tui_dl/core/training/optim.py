@@ -54,6 +54,10 @@ def make_optimizer(model: torch.nn.Module, train_cfg, device: torch.device, fuse
                    ) -> tuple[torch.optim.Optimizer, str]:
     """The optimizer for ``train_cfg.optimizer``; returns it with the implementation used
     (``"fused"`` or ``"default"``)."""
+    if device.type == "cpu":  # the first optimizer step imports torch's compiler: not triton with it (76 MiB)
+        from tui_dl.core.training.lean import skip_gpu_compiler
+
+        skip_gpu_compiler()
     name = train_cfg.optimizer.name
     cls, kw = optimizer_kwargs(name, train_cfg.optimizer.resolved(C.OPTIMIZERS), train_cfg.weight_decay)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -66,13 +70,54 @@ def make_optimizer(model: torch.nn.Module, train_cfg, device: torch.device, fuse
     return cls(params, **kw), "default"
 
 
-def make_scheduler(optimizer: torch.optim.Optimizer, train_cfg):
-    """The per-epoch LR scheduler (or None). ``plateau`` is stepped with a metric; the others without."""
+class PerStep:
+    """A schedule that moves the learning rate after every optimizer step (``onecycle``), behind the per-epoch
+    scheduler interface the trainer uses: its ``step()`` at the end of an epoch does nothing, an optimizer
+    step post-hook advances the inner schedule (``torch.optim.lr_scheduler.OneCycleLR``), and its state is the
+    inner schedule's, so checkpoints and resumes carry it as any other."""
+
+    def __init__(self, inner, total_steps: int):
+        self.inner, self.total_steps = inner, int(total_steps)
+        self.optimizer = inner.optimizer
+        self._hook = self.optimizer.register_step_post_hook(self._after_step)
+
+    def _after_step(self, *_args) -> None:
+        if self.inner.last_epoch < self.total_steps - 1:  # the plan's last rate is kept past its end
+            self.inner.step()
+
+    def step(self, *_args) -> None:  # the trainer's per-epoch call
+        pass
+
+    @property
+    def last_epoch(self) -> int:
+        return self.inner.last_epoch
+
+    def get_last_lr(self) -> list[float]:
+        return self.inner.get_last_lr()
+
+    def state_dict(self) -> dict:
+        return self.inner.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.inner.load_state_dict(state)
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, train_cfg, steps_per_epoch: int | None = None):
+    """The LR scheduler (or None), stepped by the trainer once per epoch. ``plateau`` is stepped with a metric;
+    the others without; ``onecycle`` moves the rate after every optimizer step (:class:`PerStep`) over
+    ``epochs × steps_per_epoch`` steps."""
     if train_cfg.scheduler is None:
         return None
     name = train_cfg.scheduler.name
     p = train_cfg.scheduler.resolved(C.SCHEDULERS)
     S = torch.optim.lr_scheduler
+    if name == "onecycle":
+        total = max(1, int(train_cfg.epochs) * int(steps_per_epoch or 1))
+        max_lr = float(p["max_lr"] or optimizer.param_groups[0]["lr"])
+        return PerStep(S.OneCycleLR(optimizer, max_lr=max_lr, total_steps=total, pct_start=float(p["pct_start"]),
+                                    div_factor=float(p["div_factor"]),
+                                    final_div_factor=float(p["final_div_factor"]),
+                                    cycle_momentum=False), total)
     if name == "step":
         return S.StepLR(optimizer, step_size=int(p["step_size"]), gamma=float(p["gamma"]))
     if name == "cosine":
@@ -101,6 +146,9 @@ def replan_scheduler(scheduler, train_cfg, saved_epochs: int) -> str | None:
     name = train_cfg.scheduler.name
     p = train_cfg.scheduler.resolved(C.SCHEDULERS)
     change = f"train.epochs {saved_epochs} → {train_cfg.epochs}"
+    if name == "onecycle":
+        return (f"{change}: the onecycle schedule keeps its planned {scheduler.total_steps:,} steps (after them "
+                f"the rate stays at its last value)")
     if name != "cosine" or p["t_max"]:
         why = f"it keeps train.scheduler.t_max={p['t_max']}" if name == "cosine" else \
             "it does not depend on the number of epochs"
