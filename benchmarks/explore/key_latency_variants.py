@@ -32,7 +32,7 @@ def _patched(plot_interval=None, progress_every=None, flush_every=None, switch=N
 
     undo = []
     if switch is not None:
-        import tui_dl.core.training.loop as T
+        import tui_dl.core.training.engine as T
 
         old_switch = T.UI_SWITCH_INTERVAL
         T.UI_SWITCH_INTERVAL = switch

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from tests.core.test_train import LENET, lenet_exp, metrics_of, run
-from tui_dl.core.training import loop as T
+from tui_dl.core.training import engine as E, loop as T
 from tui_dl.core.model.build import build_model, pool_before_relu
 from tui_dl.core.data import load_dataset
 from tui_dl.core.config.experiment import experiment_from_data, load_experiment
@@ -118,7 +118,7 @@ def test_the_trainer_reorders_and_its_checkpoints_load_into_the_net_as_built(dig
 def test_training_is_the_same_with_and_without_the_reordering(digits, tmp_path, monkeypatch):
     exp = lenet_exp(epochs=1, threads=1)
     on = run(exp, tmp_path, digits, name="on")
-    monkeypatch.setattr(T, "POOL_BEFORE_RELU", False)
+    monkeypatch.setattr(E, "POOL_BEFORE_RELU", False)
     off = run(exp, tmp_path, digits, name="off")
     assert metrics_of(on) == metrics_of(off)
 
@@ -144,7 +144,7 @@ def test_a_stopped_generator_restores_the_flag(digits, tmp_path):
 
 
 def test_it_can_be_switched_off(digits, tmp_path, monkeypatch):
-    monkeypatch.setattr(T, "FLUSH_DENORMAL", False)
+    monkeypatch.setattr(E, "FLUSH_DENORMAL", False)
     seen = [_flushes() for _ in T.iter_training(lenet_exp(epochs=1, threads=1), run_dir=tmp_path / "r",
                                                data=digits)]
     assert seen and not any(seen)

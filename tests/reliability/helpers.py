@@ -168,7 +168,7 @@ def checkpoint_ok(where, *, finite: bool = True) -> dict:
 def inject_forward(monkeypatch, *, at_step: int, action, train_only: bool = True):
     """Make the model's forward pass misbehave from its ``at_step``-th training call on: ``action(output)``
     returns the replacement output or raises. Returns a dict with the call count."""
-    import tui_dl.core.training.loop as T
+    import tui_dl.core.training.engine as T
 
     real = T.build_model
     state = {"calls": 0, "fired": 0}

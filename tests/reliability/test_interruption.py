@@ -121,7 +121,7 @@ def test_ctrl_c_while_torch_is_imported_is_not_a_traceback(tmp_path):
 def sigint_when(monkeypatch, predicate):
     """Raise a real SIGINT (handled by --batch's own handler) from inside the forward pass when
     ``predicate(training, call_number)`` first holds."""
-    import tui_dl.core.training.loop as T
+    import tui_dl.core.training.engine as T
 
     real = T.build_model
     state = {"train": 0, "eval": 0, "fired": False}

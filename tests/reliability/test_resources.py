@@ -223,7 +223,7 @@ def test_disk_full_tears_a_metrics_line_inside_a_character_and_resume_still_work
 
 def test_disk_full_while_saving_the_interrupted_checkpoint(tmp_path, monkeypatch):
     """Ctrl+C, and the disk is full when the interruption checkpoint is written: the one before is kept."""
-    import tui_dl.core.training.loop as T
+    import tui_dl.core.training.engine as T
 
     f = write(tmp_path / "exp.yaml", moons_yaml("epochs: 3, log_every: 3"))
     rc, _, err = cli("--batch", f, "--out", tmp_path / "ref", "--quiet")

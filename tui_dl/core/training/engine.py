@@ -123,7 +123,7 @@ def prepare(exp: Experiment, data: LoadedData, *, device: torch.device | str = "
     plan = plan_run(exp, data, device=device, model=model, summary=summary, checkpoint=checkpoint,
                     ui_thread=ui_thread, ranks=(dist.world, dist.local_world) if dist else (1, 1))
     strategy = None
-    if dist is None and cfg.precision == "fp32":
+    if (dist is None or not dist.enabled) and cfg.precision == "fp32":
         # issue 19: the fastest CPU step for this model and batch (timed once, then cached; train.strategy).
         # Not under data parallel (one lane per rank) or autocast (the candidates are timed in fp32).
         plan, strategy = choose_strategy(plan, exp, model, data.train.x, data.train.y, data.mean, data.std,
