@@ -159,7 +159,9 @@ def test_coming_back_to_setup_returns_to_the_field_you_were_in(runs_dir):
         app = new_app(runs_dir=runs_dir)
         async with app.run_test(size=(100, 30)) as pilot:
             await open_setup(pilot)
-            assert app.focused is editor(app, "data", "name")  # the first visit: the first field
+            # the first visit: the first field, also when F3 comes before the forms were built (the focus stayed
+            # on the view itself then)
+            await wait_until(pilot, lambda: app.focused is editor(app, "data", "name"), timeout=3)
             editor(app, "training", "epochs").focus()
             await pilot.pause()
             await pilot.press("f2")

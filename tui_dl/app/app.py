@@ -322,7 +322,22 @@ class TuiDL(App):
                 setup.activate()
                 if setup.focus_editor():  # the field the student was in, or the first
                     return
+                target.focus(scroll_visible=False)
+                self._focus_setup_when_built(40)  # the forms are still being built (an early first visit)
+                return
         target.focus(scroll_visible=False)
+
+    def _focus_setup_when_built(self, tries: int) -> None:
+        """On a first visit to Setup before its forms were built, the first field gets the focus once they are
+        (every 50 ms, for 2 s at most), unless the student has moved on."""
+        setup = self.settings_view
+        if setup is None or self.current_view != "setup" or self.closing_down or not self.screen_stack:
+            return
+        if self.focused not in (None, setup):
+            return
+        if setup.focus_editor() or tries <= 0:
+            return
+        self.set_timer(0.05, lambda: self._focus_setup_when_built(tries - 1))
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
