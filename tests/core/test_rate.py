@@ -72,9 +72,12 @@ def test_a_resumed_run_and_bad_rates_neither_crash_nor_poison_the_figure():
                               elapsed=0.5, eta=1.0)) == 300.0
 
 
-def test_the_app_log_and_the_batch_progress_line_print_the_same_rate():
+def test_the_app_log_and_the_batch_progress_line_print_the_same_rate(monkeypatch):
+    import tui_dl.cli.batch as batch
     from tui_dl.app.session import RunRecord
     from tui_dl.cli.batch import _Printer
+
+    monkeypatch.setattr(batch, "LIVE_EVERY", 0.0)  # every step's line (a terminal's is redrawn 10× a second)
 
     events, _ = _jittery_run(epochs=1, batches=200)
     rec = RunRecord(id=1, name="t", experiment=None)

@@ -318,11 +318,14 @@ class TrainView(Vertical):
             self.query_one(RunLog).add_lines(lines)
 
     def update_plots(self, rec: RunRecord | None, overlays: list[RunRecord]) -> None:
-        found = self.query("#loss-plot"), self.query("#acc-plot")
-        if not (found[0] and found[1]):
-            return  # the view is being torn down (quit) or rebuilt: show_run draws the plots once it is back
+        found = (self.query("#loss-plot"), self.query("#acc-plot"), self.query(PlotKey), self.query(PlotCursor),
+                 self.query(GradPlot))
+        if not all(found):
+            # the view is being torn down (quit: its children go in any order) or rebuilt: show_run draws the
+            # plots once it is back
+            return
         loss, acc = found[0].first(CurvePlot), found[1].first(CurvePlot)
-        key = self.query_one(PlotKey)
+        key = found[2].first(PlotKey)
         if rec is None:
             loss.set_series([])
             acc.set_series([])
