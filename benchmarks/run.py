@@ -5,7 +5,7 @@ the two sides of each comparison (ABBA order) after a warm-up, and reported as m
 Other processes share this machine (2 cores): before each timed repeat the runner waits (a bounded time) for
 a quiet moment, records how many cores other processes used during the repeat, and repeats a measurement
 that ran next to a busy neighbour (keeping the quietest attempt). Results: a table on stdout with PASS/FAIL
-per target, ``benchmarks/results/latest.json`` and ``latest.md``; ``--save`` also writes
+per target (the exit code is 1 when a target fails or a section cannot run), ``benchmarks/results/latest.json`` and ``latest.md``; ``--save`` also writes
 ``benchmarks/RESULTS.md`` (the committed copy).
 """
 
@@ -660,4 +660,10 @@ def main(argv: list[str] | None = None) -> int:
 
         save_results(HERE / "RESULTS.md", md, machine.get("cpu") or "")
     print(f"wrote {out} and {out.with_suffix('.md')}" + (" and benchmarks/RESULTS.md" if args.save else ""))
-    return 1 if errors else 0
+    return exit_code(errors, rep.targets)
+
+
+def exit_code(errors: dict, targets: list[Target]) -> int:
+    """0 when every section ran and no target failed; 1 on a FAIL or a section that could not run (a target
+    without a value, say a section skipped for lack of data, is neither)."""
+    return 1 if errors or any(t.passed is False for t in targets) else 0

@@ -69,3 +69,14 @@ def test_reference_layout_and_synthetic_dataset(tmp_path):
     syn = PILTensorDataset(torch.zeros(3, 1, 28, 28, dtype=torch.uint8), torch.tensor([1, 2, 3]), course_transform())
     x, y = syn[2]
     assert x.shape == (1, 28, 28) and y == 3 and float(x[0, 0, 0]) == -1.0
+
+
+def test_the_runner_exits_1_on_a_failed_target_or_a_section_error():
+    from benchmarks.run import Target, exit_code
+
+    ok = Target("fast enough", 2.0, ">=", 1.0)
+    fail = Target("fast enough", 0.5, ">=", 1.0)
+    unmeasured = Target("needs data", None, ">=", 1.0)
+    assert exit_code({}, [ok, unmeasured]) == 0
+    assert exit_code({}, [ok, fail]) == 1
+    assert exit_code({"lenet": "no data"}, [ok]) == 1
