@@ -7,8 +7,8 @@ Every ``torch.optim`` step imports ``torch._dynamo`` (torch's compiler front end
 
 :func:`skip_gpu_compiler` marks ``triton`` as not installed (``sys.modules["triton"] = None``, what torch's own
 CPU wheels look like) when no CUDA device is usable and nothing has imported triton yet; torch then answers
-``has_triton() == False`` and works as without it. tui-dl never calls ``torch.compile``, and a machine with a
-GPU is left alone. ``TUI_DL_KEEP_TRITON=1`` turns this off.
+``has_triton() == False`` and works as without it (``train.compile: true`` on the CPU uses inductor's C++
+backend, which needs no triton), and a machine with a GPU is left alone. ``TUI_DL_KEEP_TRITON=1`` turns this off.
 
 What else the import costs (sympy, dynamo itself, ~75 MiB) cannot be avoided without replacing torch's
 optimizer step; it is counted in ``python -m benchmarks --only memory``.
