@@ -171,8 +171,6 @@ class TrainController:
     def start_sweep(self, axis_text: str) -> None:
         """Run the open experiment once per value of ``axis_text`` (``train.optimizer.name=sgd,adam``), one after
         another, into ``runs/sweep-<stamp>/<value>/``; their curves are overlaid, labelled by what differs."""
-        import time
-
         from tui_dl.core.config.sweep import SweepError, build_combinations, parse_axis
 
         if self.is_training:
@@ -184,10 +182,10 @@ class TrainController:
         except SweepError as e:
             self.app.notify(str(e), title="Cannot compare", severity="error", timeout=8)
             return
-        folder = f"{self.app.runs_dir}/sweep-{time.strftime('%Y%m%d-%H%M%S')}"
-        ident = self._write_sweep_start(Path(folder), exp, axis_text, combos)
-        if ident is None:
+        started = self._write_sweep_start(exp, axis_text, combos)
+        if started is None:
             return
+        folder, ident = started
         self.overlay_ids.clear()
         self.sweep_queue = [(e, f"{folder}/{c.slug}") for c, e, _notes in combos]
         self.sweep_info = (folder, axis_text, [c for c, _e, _n in combos], ident)
@@ -195,15 +193,18 @@ class TrainController:
                         f"{', '.join(c.label for c, _e, _n in combos)}", title="Compare", timeout=6)
         self._next_sweep_run()
 
-    def _write_sweep_start(self, folder: Path, exp, axis_text: str, combos) -> dict | None:
-        """The sweep folder as ``--sweep`` leaves it before its first run: the experiment as ``base.yaml`` and
-        ``sweep.json`` (unfinished), so a sweep stopped in the app continues headless with
-        ``tui-dl --batch --resume FOLDER``. None (and a message) when the folder cannot be written."""
+    def _write_sweep_start(self, exp, axis_text: str, combos) -> tuple[str, dict] | None:
+        """A new sweep folder (``runs/sweep-<stamp>``) as ``--sweep`` leaves it before its first run: the
+        experiment as ``base.yaml`` and ``sweep.json`` (unfinished), so a sweep stopped in the app continues
+        headless with ``tui-dl --batch --resume FOLDER``. (folder, identity), or None (and a message) when the
+        folder cannot be written."""
         from tui_dl.core.config.sweep import parse_axis
+        from tui_dl.core.runs.folder import new_run_dir
         from tui_dl.core.runs.sweep_record import run_row, sweep_identity, write_sweep
 
+        folder = Path(self.app.runs_dir) / "sweep"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            folder = new_run_dir(self.app.runs_dir, "sweep")
             base = folder / "base.yaml"
             base.write_text(exp.to_yaml(), encoding="utf-8")
             ident = sweep_identity(str(base), [], [parse_axis(axis_text)])
@@ -214,7 +215,7 @@ class TrainController:
             self.app.notify(f"cannot write the sweep folder {folder}: {e.strerror or e}", title="Cannot compare",
                             severity="error", timeout=8)
             return None
-        return ident
+        return str(folder), ident
 
     def _finish_sweep(self) -> None:
         """The sweep's last run ended: its sweep.json and table.md (as ``--sweep`` writes them), the table in the

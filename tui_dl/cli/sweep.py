@@ -18,13 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from tui_dl.core.runs.sweep_record import run_row as _row, run_summary as _summary, sweep_table
 from tui_dl.core.runs.sweep_record import sweep_identity as _identity
+from tui_dl.core.runs.folder import new_run_dir
 
 SWEEP_JSON = "sweep.json"
 DONE = ("completed", "early_stopped", "diverged")
@@ -56,19 +56,6 @@ def _find_unfinished(runs_dir: Path, ident: dict[str, Any]) -> Path | None:
         if js and js.get("identity") == ident and not js.get("finished"):
             return folder
     return None
-
-
-def _new_sweep_dir(runs_dir: Path) -> Path:
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"sweep-{time.strftime('%Y%m%d-%H%M%S')}"
-    for i in range(1, 1000):
-        p = runs_dir / (stem if i == 1 else f"{stem}-{i}")
-        try:
-            p.mkdir()
-            return p
-        except FileExistsError:
-            continue
-    raise OSError(f"could not create a sweep folder in {runs_dir}")
 
 
 def _load_base(file: str, overrides: list[str]):
@@ -173,7 +160,7 @@ def _run_sweep(args) -> int:
             print(f"continuing the unfinished sweep in {folder}", file=human, flush=True)
     try:
         if folder is None:
-            folder = _new_sweep_dir(runs_dir)
+            folder = new_run_dir(runs_dir, "sweep")  # runs/sweep-<stamp>[-2...]
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "configs").mkdir(exist_ok=True)
     except OSError as e:
