@@ -161,3 +161,11 @@ class CurveRecord:
 def nearest(values: Sequence[float], x: float) -> int:
     """The position of the value closest to ``x`` (the first of equals); 0 for an empty list."""
     return min(range(len(values)), key=lambda k: (abs(values[k] - x), k)) if values else 0
+
+
+def step_image(index: int, order: Sequence[int], step: int) -> int:
+    """The test image ``step`` places on from ``index``: through ``order`` (the gallery's filtered images, going
+    round at the ends) when ``index`` is one of them, else through the whole test set (never below 0)."""
+    if order and index in order:
+        return order[(list(order).index(index) + step) % len(order)]
+    return max(0, index + step)

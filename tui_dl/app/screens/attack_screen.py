@@ -23,7 +23,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Static
 
-from tui_dl.app.insight_records import AttackRecord, AttackSettings, CurveRecord, nearest
+from tui_dl.app.insight_records import AttackRecord, AttackSettings, CurveRecord, nearest, step_image
 from tui_dl.app.keys import bindings
 from tui_dl.app.widgets.colors import palette
 from tui_dl.app.widgets.function_plot import Curve, FunctionPlot
@@ -384,10 +384,7 @@ class AttackScreen(Screen):
         self._draw_pictures()
 
     def action_step(self, step: int) -> None:
-        if self.order and self.index in self.order:
-            self.index = self.order[(self.order.index(self.index) + step) % len(self.order)]
-        else:
-            self.index = max(0, self.index + step)
+        self.index = step_image(self.index, self.order, step)
         self._later()
 
     def action_back(self) -> None:

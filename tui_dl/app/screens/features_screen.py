@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from tui_dl.app.insight_records import FeatureRecord, MapGroup
+from tui_dl.app.insight_records import FeatureRecord, MapGroup, step_image
 from tui_dl.app.keys import bindings
 from tui_dl.app.widgets.colors import palette
 from tui_dl.app.widgets.picture import Tile, TileGrid, fit_width
@@ -176,11 +176,7 @@ class FeaturesScreen(Screen):
 
     # ------------------------------------------------------------------ actions
     def action_step(self, step: int) -> None:
-        if self.order and self.index in self.order:
-            k = (self.order.index(self.index) + step) % len(self.order)
-            self.index = self.order[k]
-        else:
-            self.index = max(0, self.index + step)
+        self.index = step_image(self.index, self.order, step)
         self._request()
 
     def action_toggle_range(self) -> None:
