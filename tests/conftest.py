@@ -46,3 +46,47 @@ def _private_user_cache(tmp_path_factory):
         os.environ.pop("XDG_CACHE_HOME", None)
     else:
         os.environ["XDG_CACHE_HOME"] = old
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_user_config(tmp_path_factory):
+    """The app's saved settings (the language chosen in the app) go to a folder of the test session."""
+    import os
+
+    old = os.environ.get("XDG_CONFIG_HOME")
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("xdg-config"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_CONFIG_HOME", None)
+    else:
+        os.environ["XDG_CONFIG_HOME"] = old
+
+
+@pytest.fixture(autouse=True)
+def _english_each_test():
+    """Each test starts and ends in English (the source language), whatever the one before it switched to."""
+    from tui_dl.core import i18n
+
+    i18n.set_language("en")
+    yield
+    i18n.set_language("en")
+
+
+@pytest.fixture
+def chinese():
+    """Speak zh_CN for the test (while translations are being written as fragments, the catalog is compiled
+    first, so what was just translated counts)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tui_dl.core import i18n
+
+    root = Path(__file__).resolve().parent.parent
+    if (root / "tui_dl" / "locale" / "zh_CN" / "fragments").is_dir():
+        subprocess.run([sys.executable, str(root / "tools" / "i18n.py"), "compile"], check=True, cwd=root,
+                       capture_output=True)
+    i18n._load.cache_clear()
+    i18n.set_language("zh_CN")
+    yield
+    i18n.set_language("en")
