@@ -6,6 +6,7 @@
     python tools/i18n.py check        # what is untranslated, fuzzy, or has other {placeholders}: exit 1 if any
     python tools/i18n.py all          # extract, update, compile, check
     python tools/i18n.py todo [PATH]  # the messages of PATH (default tui_dl/) with no translation yet, as .po
+    python tools/i18n.py lint FILE    # one .po file's empty, fuzzy or placeholder-changed entries
 
 The messages are the strings inside ``_()``, ``N_()``, ``ngettext()`` (1, 2) and ``pgettext()`` (context, 1).
 """
@@ -150,6 +151,21 @@ def problems(lang: str) -> list[str]:
     return out
 
 
+def lint(path: Path) -> list[str]:
+    """Empty, fuzzy and placeholder-changed entries of one .po file (a fragment)."""
+    out = []
+    for m in read(path):
+        if not m.id:
+            continue
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        if "fuzzy" in m.flags or not all(strings):
+            out.append(f"{path.name}: untranslated or fuzzy: {ids[0]!r}")
+        elif any(fields(s) != fields(ids[0]) and (len(ids) < 2 or fields(s) != fields(ids[1])) for s in strings):
+            out.append(f"{path.name}: placeholders differ: {ids[0]!r}")
+    return out
+
+
 def todo(paths: list[Path]) -> str:
     """A .po text of ``paths``' messages that no catalog or fragment translates yet."""
     known = _known(LANGUAGES[0])
@@ -177,6 +193,10 @@ def main(argv: list[str]) -> int:
         for p in found:
             print(p)
         print(f"{len(found)} problems")
+        return 1 if found else 0
+    if what == "lint":
+        found = [p for a in argv[1:] for p in lint(Path(a))]
+        print("\n".join(found + [f"{len(found)} problems"]))
         return 1 if found else 0
     if what == "todo":
         sys.stdout.write(todo([Path(a).resolve() for a in argv[1:]] or [PACKAGE]))

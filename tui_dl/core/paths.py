@@ -37,3 +37,11 @@ def cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME", "").strip()
     root = Path(base) if base and os.path.isabs(base) else Path.home() / ".cache"
     return root / "tui-dl"
+
+
+def config_dir() -> Path:
+    """tui-dl's folder in the user's configuration: ``$XDG_CONFIG_HOME/tui-dl`` (``~/.config/tui-dl`` by
+    default). Not created here."""
+    base = os.environ.get("XDG_CONFIG_HOME", "").strip()
+    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".config"
+    return root / "tui-dl"
