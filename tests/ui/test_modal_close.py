@@ -34,9 +34,11 @@ KEYS = ["question_mark", "escape", "escape", "ctrl+o", "ctrl+s", "a", "enter", "
         "z", "x", "l", "f", "t", "m", "o", "ctrl+z", "ctrl+y", "ctrl+r", "p", "backspace", "7", "space", "l", "i"]
 
 
-def test_random_keys_and_resizes_never_crash_the_app(runs_dir):
+def test_random_keys_and_resizes_never_crash_the_app(runs_dir, tmp_path, monkeypatch):
     """A seeded key fuzzer (150 keys, 10 resizes, a scripted training run in between); the attack suite crashed
-    the app twice in 2,000 keys with ScreenStackError. The app must still be running with a screen at the end."""
+    the app twice in 2,000 keys with ScreenStackError. The app must still be running with a screen at the end.
+    It runs in a folder of its own: its ctrl+s saves wherever the save dialog points (once, ./z.yaml)."""
+    monkeypatch.chdir(tmp_path)
     rng = random.Random(1234)
 
     async def body():
