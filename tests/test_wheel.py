@@ -78,6 +78,7 @@ def test_the_wheel_carries_the_presets_the_license_and_the_metadata(wheel):
     assert sorted(n.split("/")[-1] for n in names if n.startswith("tui_dl/presets/")) == PRESETS
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert "tui_dl/app/app.tcss" in names
+    assert "tui_dl/locale/zh_CN/LC_MESSAGES/tui_dl.mo" in names  # the Chinese interface (issue 20)
     headers = [line for line in meta.split("\n\n", 1)[0].splitlines()]
     assert f"Version: {tui_dl.__version__}" in headers and "License-Expression: MIT" in headers
     assert sum(h.startswith("Classifier: ") for h in headers) >= 8
