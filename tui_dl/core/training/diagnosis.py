@@ -8,29 +8,44 @@ from __future__ import annotations
 
 import math
 
+from tui_dl.core.i18n import N_, _
 from tui_dl.core.training.events import EpochDone, StepDone, TrainEvent
 
 #: A logged training loss this many times the run's first one is reported as "rising" (the trainer itself stops
 #: a run only at 1000× and above 10,000: see ``tui_dl.core.training.divergence``).
 RISING_FACTOR = 10.0
 
+#: One-line versions (English source, marked with N_: call :func:`short` to show one in the current language).
 SHORT = {
-    "overfitting": "overfitting: training loss falls while validation loss rises (see the log)",
-    "flat": "flat loss: the training loss barely moves; the learning rate may be too small (see the log)",
-    "rising": "rising loss: the training loss climbed far above where it started; the learning rate may be too "
-              "high (see the log)",
+    "overfitting": N_("overfitting: training loss falls while validation loss rises (see the log)"),
+    "flat": N_("flat loss: the training loss barely moves; the learning rate may be too small (see the log)"),
+    "rising": N_("rising loss: the training loss climbed far above where it started; the learning rate may be too "
+                 "high (see the log)"),
 }
+
+
+def short(key: str, default: str = "") -> str:
+    """The one-line version of finding ``key`` in the current language (``default`` for an unknown key)."""
+    return _(SHORT[key]) if key in SHORT else default
 
 
 def rising(loss: float, first_loss: float | None, lr: float | None, step: int) -> tuple[str, str] | None:
     """The "rising" finding when a logged training ``loss`` is RISING_FACTOR× the first one, else None."""
     if first_loss is None or not first_loss > 0 or not math.isfinite(loss) or loss < RISING_FACTOR * first_loss:
         return None
-    lr_txt = f" (lr = {lr:g}; try {lr / 10:g})" if lr else ""
-    return ("rising", (
-        f"rising loss: at step {step:,} the training loss is {loss:.4g}, {loss / first_loss:.0f}× where it started "
-        f"({first_loss:.4g}). The steps overshoot: the learning rate is probably too high{lr_txt}, or set "
-        f"train.grad_clip (e.g. 1.0). Left alone such a run often explodes or settles at a poor loss."))
+    ratio = loss / first_loss
+    if lr:
+        text = _("rising loss: at step {step:,} the training loss is {loss:.4g}, {ratio:.0f}× where it started "
+                 "({first:.4g}). The steps overshoot: the learning rate is probably too high (lr = {lr:g}; try "
+                 "{lower:g}), or set train.grad_clip (e.g. 1.0). Left alone such a run often explodes or settles "
+                 "at a poor loss.").format(step=step, loss=loss, ratio=ratio, first=first_loss, lr=lr,
+                                           lower=lr / 10)
+    else:
+        text = _("rising loss: at step {step:,} the training loss is {loss:.4g}, {ratio:.0f}× where it started "
+                 "({first:.4g}). The steps overshoot: the learning rate is probably too high, or set "
+                 "train.grad_clip (e.g. 1.0). Left alone such a run often explodes or settles at a poor "
+                 "loss.").format(step=step, loss=loss, ratio=ratio, first=first_loss)
+    return ("rising", text)
 
 
 def diagnose(epochs: list[EpochDone], first_loss: float | None, lr: float | None) -> list[tuple[str, str]]:
@@ -40,21 +55,27 @@ def diagnose(epochs: list[EpochDone], first_loss: float | None, lr: float | None
         a, b, c = epochs[-3:]
         if None not in (a.val_loss, b.val_loss, c.val_loss) and \
                 a.train_loss > b.train_loss > c.train_loss and a.val_loss < b.val_loss < c.val_loss:
-            out.append(("overfitting", (
-                f"overfitting: since epoch {a.epoch} the training loss keeps falling "
-                f"({a.train_loss:.4f} → {c.train_loss:.4f}) while the validation loss rises "
-                f"({a.val_loss:.4f} → {c.val_loss:.4f}). The net is memorising the training set. Try early "
-                f"stopping, dropout, weight decay, data augmentation or a smaller net.")))
+            out.append(("overfitting", _(
+                "overfitting: since epoch {epoch} the training loss keeps falling ({t0:.4f} → {t1:.4f}) while the "
+                "validation loss rises ({v0:.4f} → {v1:.4f}). The net is memorising the training set. Try early "
+                "stopping, dropout, weight decay, data augmentation or a smaller net.").format(
+                    epoch=a.epoch, t0=a.train_loss, t1=c.train_loss, v0=a.val_loss, v1=c.val_loss)))
     if len(epochs) >= 2 and first_loss and first_loss > 0:
         prev, last = epochs[-2], epochs[-1]
         change = abs(last.train_loss - prev.train_loss) / max(prev.train_loss, 1e-12)
         if change < 0.005 and last.train_loss > 0.8 * first_loss:
-            lr_txt = f" (lr = {lr:g})" if lr else ""
-            out.append(("flat", (
-                f"flat loss: the training loss moved {change:.2%} in epoch {last.epoch} and is still "
-                f"{last.train_loss / first_loss:.0%} of where it started. The learning rate may be too "
-                f"small{lr_txt}: try 10× larger, or another optimizer (Adam). Saturated sigmoids or a "
-                f"too-deep net without normalisation can also stall learning.")))
+            values = dict(change=change, epoch=last.epoch, left=last.train_loss / first_loss, lr=lr)
+            if lr:
+                text = _("flat loss: the training loss moved {change:.2%} in epoch {epoch} and is still {left:.0%} "
+                         "of where it started. The learning rate may be too small (lr = {lr:g}): try 10× larger, "
+                         "or another optimizer (Adam). Saturated sigmoids or a too-deep net without "
+                         "normalisation can also stall learning.").format(**values)
+            else:
+                text = _("flat loss: the training loss moved {change:.2%} in epoch {epoch} and is still {left:.0%} "
+                         "of where it started. The learning rate may be too small: try 10× larger, or another "
+                         "optimizer (Adam). Saturated sigmoids or a too-deep net without normalisation can also "
+                         "stall learning.").format(**values)
+            out.append(("flat", text))
     return out
 
 

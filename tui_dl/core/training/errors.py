@@ -6,6 +6,8 @@ import errno
 
 import torch
 
+from tui_dl.core.i18n import _
+
 __all__ = ["TrainError", "SetupError", "WriteError", "write_error", "is_oom", "oom_error"]
 
 
@@ -37,11 +39,19 @@ def write_error(what: str, e: OSError, *, resume: str | None, kept: bool = False
     checkpoint is kept, and the command that continues (``resume``: the run folder; None when no checkpoint exists
     yet, so the run must start again)."""
     why = e.strerror or str(e) or type(e).__name__
-    fix = "Free some disk space" if e.errno in NO_ROOM else "Fix that"
-    then = (f"then continue with: tui-dl --batch --resume {resume}" if resume is not None
-            else "then start the run again")
-    return WriteError(f"{what}: {why}." + (" The previous checkpoint is kept." if kept else "") + f" {fix}, {then}")
-
+    no_room = e.errno in NO_ROOM
+    if resume is not None:
+        if no_room:
+            fix = _("Free some disk space, then continue with: tui-dl --batch --resume {folder}")
+        else:
+            fix = _("Fix that, then continue with: tui-dl --batch --resume {folder}")
+        fix = fix.format(folder=resume)
+    else:
+        fix = _("Free some disk space, then start the run again") if no_room else _("Fix that, then start the run again")
+    kept_txt = (" " + _("The previous checkpoint is kept.")) if kept else ""
+    # TRANSLATORS: {what} is "could not write PATH", {why} the system's reason, {kept} an optional sentence, {fix}
+    # the advice.
+    return WriteError(_("{what}: {why}.{kept} {fix}").format(what=what, why=why, kept=kept_txt, fix=fix))
 
 def is_oom(e: BaseException) -> bool:
     """Whether ``e`` is torch (or the C allocator) running out of memory."""
@@ -53,5 +63,11 @@ def is_oom(e: BaseException) -> bool:
 
 def oom_error(bs: int, dev: torch.device) -> TrainError:
     """The out-of-memory message: which device, and the smaller batch to try."""
-    return TrainError(f"out of memory on {dev.type.upper() if dev.type != 'cpu' else 'the CPU'} with batch_size "
-                      f"{bs}: use a smaller batch (e.g. --set train.batch_size={max(1, bs // 2)}) or a smaller network.")
+    smaller = max(1, bs // 2)
+    if dev.type == "cpu":
+        text = _("out of memory on the CPU with batch_size {bs}: use a smaller batch (e.g. "
+                 "--set train.batch_size={smaller}) or a smaller network.")
+    else:
+        text = _("out of memory on {device} with batch_size {bs}: use a smaller batch (e.g. "
+                 "--set train.batch_size={smaller}) or a smaller network.")
+    return TrainError(text.format(device=dev.type.upper(), bs=bs, smaller=smaller))

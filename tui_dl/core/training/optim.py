@@ -12,6 +12,7 @@ import math
 import torch
 
 from tui_dl.core.config import schema as C
+from tui_dl.core.i18n import _
 
 #: optimizers with a fused kernel (torch >= 2.4 on CPU and CUDA); rmsprop has none
 _FUSED_OK = {"sgd", "momentum", "nesterov", "gd", "adagrad", "adam", "adamw"}
@@ -47,7 +48,8 @@ def optimizer_kwargs(name: str, params: dict, weight_decay: float) -> tuple[type
         betas = p["betas"]
         return cls, {"lr": lr, "betas": (float(betas[0]), float(betas[1])), "eps": float(p["eps"]),
                      "amsgrad": bool(p["amsgrad"]), "weight_decay": wd}
-    raise ValueError(f"unknown optimizer {name!r}: use one of {', '.join(C.OPTIMIZERS)}")
+    raise ValueError(_("unknown optimizer {name!r}: use one of {choices}").format(
+        name=name, choices=", ".join(C.OPTIMIZERS)))
 
 
 def make_optimizer(model: torch.nn.Module, train_cfg, device: torch.device, fused: bool | None = None
@@ -128,7 +130,8 @@ def make_scheduler(optimizer: torch.optim.Optimizer, train_cfg, steps_per_epoch:
     if name == "plateau":
         return S.ReduceLROnPlateau(optimizer, mode="min", factor=float(p["factor"]), patience=int(p["patience"]),
                                    min_lr=float(p["min_lr"]))
-    raise ValueError(f"unknown scheduler {name!r}: use one of {', '.join(C.SCHEDULERS)}")
+    raise ValueError(_("unknown scheduler {name!r}: use one of {choices}").format(
+        name=name, choices=", ".join(C.SCHEDULERS)))
 
 
 def replan_scheduler(scheduler, train_cfg, saved_epochs: int) -> str | None:

@@ -19,6 +19,8 @@ from typing import Any, Callable, ContextManager
 
 import torch
 
+from tui_dl.core.i18n import _
+
 __all__ = ["Precision", "make_precision", "check_precision", "cpu_bf16_native", "PrecisionError", "CPU_BF16_FLAGS"]
 
 #: /proc/cpuinfo flags that mean native bf16 arithmetic on x86 CPUs.
@@ -125,12 +127,12 @@ def make_precision(name: str, device: torch.device) -> Precision:
         return Precision("fp32", dev.type)
     if name == "fp16":
         if dev.type != "cuda":
-            raise PrecisionError(f"train.precision: fp16 needs a CUDA GPU (this run is on {dev.type}); on the CPU "
-                                 f"use bf16 (fast where the CPU has native bf16) or fp32")
+            raise PrecisionError(_("train.precision: fp16 needs a CUDA GPU (this run is on {device}); on the CPU "
+                                   "use bf16 (fast where the CPU has native bf16) or fp32").format(device=dev.type))
         return Precision("fp16", "cuda", torch.float16, torch.amp.GradScaler("cuda"),
                          (("info", "precision fp16: autocast with a gradient scaler (weights stay fp32)"),))
     if name != "bf16":
-        raise PrecisionError(f"train.precision: {name!r} is not one of fp32, bf16, fp16")
+        raise PrecisionError(_("train.precision: {name!r} is not one of fp32, bf16, fp16").format(name=name))
     if dev.type == "cuda":
         notes: list[tuple[str, str]] = [("info", "precision bf16: autocast (weights stay fp32)")]
         if not torch.cuda.is_bf16_supported():
