@@ -11,7 +11,9 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui_dl.app.editing import hidden_activation_kinds
+from tui_dl.app.i18n_ui import TStatic
 from tui_dl.app.screens.modal import Modal
+from tui_dl.core.i18n import _, N_, ljust, truncate
 from tui_dl.core.model.layers import REGISTRY
 
 
@@ -22,18 +24,18 @@ def activation_options(counts: dict[str, int], width: int = 44) -> list[Option]:
     for name in hidden_activation_kinds():
         have = counts.get(name, 0)
         prompt = Text.assemble(("  " + name.ljust(11), "bold"), ((f"×{have}" if have else "").ljust(4), "bold"),
-                               (_short(REGISTRY[name].summary, width), "dim"))
+                               (_short(_(REGISTRY[name].summary), width), "dim"))
         out.append(Option(prompt, id=name))
     return out
 
 
 def _short(text: str, width: int = 44) -> str:
     """One line (the list wraps long prompts)."""
-    return text if len(text) <= width else text[:width - 1].rstrip(" ,;:") + "…"
+    return truncate(text, width)
 
 
 class ActivationModal(Modal[str | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"), show=False)]
 
     def __init__(self, counts: dict[str, int]) -> None:
         super().__init__()
@@ -42,11 +44,11 @@ class ActivationModal(Modal[str | None]):
     def compose(self) -> ComposeResult:
         now = ", ".join(f"{n} {k}" for k, n in self.counts.items())
         with Vertical(id="dialog", classes="picker"):
-            yield Static(f"Replace every activation (now {now}) with…", classes="dialog-title")
+            yield TStatic(N_("Replace every activation (now {now}) with…"), fmt={"now": now}, classes="dialog-title")
             # the dialog is 90% of the screen (at most 110): what is left beside the name and the count
             room = min(int(self.app.size.width * 0.9), 110) - 24
             yield OptionList(*activation_options(self.counts, max(20, room)), id="activation-choices")
-            yield Static("enter replace (one undo step) · ↑↓ choose · esc cancel", classes="dialog-help")
+            yield TStatic(N_("enter replace (one undo step) · ↑↓ choose · esc cancel"), classes="dialog-help")
 
     def on_mount(self) -> None:
         lst = self.query_one(OptionList)

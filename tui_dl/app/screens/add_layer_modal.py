@@ -8,7 +8,9 @@ from textual.containers import Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui_dl.app.i18n_ui import TStatic
 from tui_dl.app.screens.modal import Modal
+from tui_dl.core.i18n import _, N_
 
 from tui_dl.app.widgets.palette import kind_prompt, palette_options
 from tui_dl.core.model.layers import REGISTRY, LayerKind
@@ -31,7 +33,7 @@ def ranked_kinds(text: str) -> list[LayerKind]:
             return 1
         if needle in name:
             return 2
-        if needle in k.summary.lower() or needle in k.group.lower():
+        if any(needle in t.lower() for t in (k.summary, k.group, _(k.summary), _(k.group))):
             return 3
         return None
 
@@ -46,26 +48,32 @@ def ranked_options(text: str) -> list[Option]:
     return [Option(kind_prompt(k), id=k.name) for k in ranked_kinds(text)]
 
 
+FILTER_HINT = N_("type to filter: conv, pool, relu, norm…")
+
+
 class AddLayerModal(Modal[str | None]):
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", show=False),
+        Binding("escape", "cancel", N_("Cancel"), show=False),
         Binding("down", "move(1)", show=False),
         Binding("up", "move(-1)", show=False),
     ]
 
-    def __init__(self, title: str = "Add a layer") -> None:
+    def __init__(self, title: str = N_("Add a layer")) -> None:
         super().__init__()
         self.title_text = title
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="picker"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield Input(placeholder="type to filter: conv, pool, relu, norm…", id="layer-filter")
+            yield TStatic(self.title_text, classes="dialog-title")
+            yield Input(placeholder=_(FILTER_HINT), id="layer-filter")
             yield OptionList(*ranked_options(""), id="layer-choices")
-            yield Static("enter add · ↑↓ choose · esc cancel", classes="dialog-help")
+            yield TStatic(N_("enter add · ↑↓ choose · esc cancel"), classes="dialog-help")
 
     def on_mount(self) -> None:
         self._first()
+
+    def relabel(self) -> None:
+        self.query_one("#layer-filter", Input).placeholder = _(FILTER_HINT)
 
     def _first(self) -> None:
         lst = self.query_one(OptionList)

@@ -15,15 +15,17 @@ from textual.containers import Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui_dl.app.i18n_ui import TStatic
 from tui_dl.app.screens.modal import Modal
+from tui_dl.core.i18n import _, N_
 from tui_dl.core.config.sweep import SweepError, build_combinations, parse_axis
 
 #: (id, title, sweep key, the values offered first)
 CHOICES = (
-    ("optimizer", "optimizers", "train.optimizer.name", "gd,sgd,momentum,adagrad,rmsprop,adam"),
-    ("activation", "activations", "activation", "ReLU,Tanh,Sigmoid"),
-    ("lr", "learning rates", "train.lr", "0.1,0.01,0.001"),
-    ("batch", "batch sizes", "train.batch_size", "32,64,128"),
+    ("optimizer", N_("optimizers"), "train.optimizer.name", "gd,sgd,momentum,adagrad,rmsprop,adam"),
+    ("activation", N_("activations"), "activation", "ReLU,Tanh,Sigmoid"),
+    ("lr", N_("learning rates"), "train.lr", "0.1,0.01,0.001"),
+    ("batch", N_("batch sizes"), "train.batch_size", "32,64,128"),
 )
 
 
@@ -34,7 +36,7 @@ def check_axis(experiment, key: str, values: str):
 
 
 class CompareModal(Modal[str | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"), show=False)]
 
     def __init__(self, experiment) -> None:
         super().__init__()
@@ -43,21 +45,27 @@ class CompareModal(Modal[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="compare"):
-            yield Static("Compare: run this experiment once per value", classes="dialog-title")
-            yield OptionList(*(Option(title, id=cid) for cid, title, _k, _v in CHOICES), id="compare-what")
-            yield Input(CHOICES[0][3], placeholder="values, comma-separated", id="compare-values")
+            yield TStatic(N_("Compare: run this experiment once per value"), classes="dialog-title")
+            yield OptionList(*(Option(_(title), id=cid) for cid, title, _k, _v in CHOICES), id="compare-what")
+            yield Input(CHOICES[0][3], placeholder=_("values, comma-separated"), id="compare-values")
             yield Static("", id="compare-problem", classes="dialog-note")
-            yield Static("Every run starts from the same initial weights (the same seed) and sees the batches in "
-                         "the same order, so the curves differ only by what you sweep; they are overlaid on the "
-                         "Train plots, each labelled with its value. Headless: tui-dl --batch FILE --sweep "
-                         "KEY=V1,V2.", classes="dialog-note")
-            yield Static("↑↓ what to sweep · enter edit its values · enter again: run them one after another · "
-                         "esc cancel", classes="dialog-help")
+            yield TStatic(N_("Every run starts from the same initial weights (the same seed) and sees the batches "
+                             "in the same order, so the curves differ only by what you sweep; they are overlaid on "
+                             "the Train plots, each labelled with its value. Headless: tui-dl --batch FILE --sweep "
+                             "KEY=V1,V2."), classes="dialog-note")
+            yield TStatic(N_("↑↓ what to sweep · enter edit its values · enter again: run them one after another · "
+                             "esc cancel"), classes="dialog-help")
 
     def on_mount(self) -> None:
         options = self.query_one("#compare-what", OptionList)
         options.highlighted = 0
         options.focus()
+
+    def relabel(self) -> None:
+        self.query_one("#compare-values", Input).placeholder = _("values, comma-separated")
+        options = self.query_one("#compare-what", OptionList)
+        for i, (_cid, title, _k, _v) in enumerate(CHOICES):
+            options.replace_option_prompt_at_index(i, _(title))
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option_index is None or event.option_index == self.choice:
@@ -79,7 +87,7 @@ class CompareModal(Modal[str | None]):
                                                                    style="bold red"))
             return
         if len(combos) < 2:
-            self.query_one("#compare-problem", Static).update(Text("give at least two values to compare",
+            self.query_one("#compare-problem", Static).update(Text(_("give at least two values to compare"),
                                                                    style="bold red"))
             return
         self.close(axis.text)

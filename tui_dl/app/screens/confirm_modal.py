@@ -8,15 +8,16 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
 from tui_dl.app.screens.modal import Modal
+from tui_dl.core.i18n import _, N_
 
 
 class ConfirmModal(Modal[bool]):
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes", show=False),
-        Binding("n,escape", "answer(False)", "No", show=False),
+        Binding("y", "answer(True)", N_("Yes"), show=False),
+        Binding("n,escape", "answer(False)", N_("No"), show=False),
     ]
 
-    def __init__(self, question: str, detail: str = "", *, yes: str = "Yes", no: str = "No") -> None:
+    def __init__(self, question: str, detail: str = "", *, yes: str = N_("Yes"), no: str = N_("No")) -> None:
         super().__init__()
         self.question, self.detail, self.yes, self.no = question, detail, yes, no
 
@@ -26,8 +27,8 @@ class ConfirmModal(Modal[bool]):
             if self.detail:
                 yield Static(self.detail, id="question-detail")
             with Horizontal(id="buttons"):
-                yield Button(f"{self.yes} (y)", variant="error", id="yes")
-                yield Button(f"{self.no} (n)", variant="primary", id="no")
+                yield Button(_("{label} (y)").format(label=_(self.yes)), variant="error", id="yes")
+                yield Button(_("{label} (n)").format(label=_(self.no)), variant="primary", id="no")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

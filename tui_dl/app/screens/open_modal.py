@@ -11,9 +11,14 @@ from textual.containers import Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui_dl.app.i18n_ui import TStatic
 from tui_dl.app.screens.modal import Modal
+from tui_dl.core.i18n import _, N_
 
 from tui_dl.app.presets import list_presets, list_run_folders
+
+
+PLACEHOLDER = N_("type a path: my_net.yaml, runs/<folder>, runs/<folder>/best.pt")
 
 
 class OpenModal(Modal[str | None]):
@@ -22,7 +27,7 @@ class OpenModal(Modal[str | None]):
     an entry. A YAML file opens as the experiment, a run folder (or a checkpoint in one) is replayed."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", show=False),
+        Binding("escape", "cancel", N_("Cancel"), show=False),
         Binding("down", "move(1)", show=False),
         Binding("up", "move(-1)", show=False),
         Binding("pagedown", "move(10)", show=False),
@@ -36,23 +41,26 @@ class OpenModal(Modal[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="picker"):
-            yield Static("Open an experiment or a past run", classes="dialog-title")
-            yield Input(value=self.current, placeholder="type a path: my_net.yaml, runs/<folder>, runs/<folder>/best.pt",
+            yield TStatic(N_("Open an experiment or a past run"), classes="dialog-title")
+            yield Input(value=self.current, placeholder=_(PLACEHOLDER),
                         id="open-path")
-            options: list[Option] = [Option(Text("PRESETS", style="bold dim"), disabled=True)]
+            options: list[Option] = [Option(Text(_("PRESETS"), style="bold dim"), disabled=True)]
             width = max(40, int(min(self.app.size.width * 0.9, 110)) - 10)
             for p in list_presets():
-                desc = "\n".join("    " + line for line in textwrap.wrap(p.description, width - 4)) or "    "
+                desc = "\n".join("    " + line for line in textwrap.wrap(_(p.description), width - 4)) or "    "
                 options.append(Option(Text.assemble(("  " + p.name, "bold"), (f"  {p.path}\n", "dim"),
                                                     (desc, "")), id=f"file:{p.path}"))
             runs = list_run_folders(self.runs_dir)
             if runs:
-                options.append(Option(Text(f"RUN FOLDERS ({self.runs_dir}/)", style="bold dim"), disabled=True))
+                options.append(Option(Text(_("RUN FOLDERS ({folder}/)").format(folder=self.runs_dir), style="bold dim"), disabled=True))
                 for r in runs:
                     options.append(Option(Text.assemble(("  " + r.label, ""), (f"  {r.path}", "dim")),
                                           id=f"run:{r.path}"))
             yield OptionList(*options, id="open-choices")
-            yield Static("type a path or ↑↓ choose · enter open · esc cancel", classes="dialog-help")
+            yield TStatic(N_("type a path or ↑↓ choose · enter open · esc cancel"), classes="dialog-help")
+
+    def relabel(self) -> None:
+        self.query_one("#open-path", Input).placeholder = _(PLACEHOLDER)
 
     def on_mount(self) -> None:
         lst = self.query_one(OptionList)
@@ -74,7 +82,7 @@ class OpenModal(Modal[str | None]):
     def action_move(self, delta: int) -> None:
         """Move the list's highlight from the path input; the entry's path is put in the input."""
         lst = self.query_one(OptionList)
-        for _ in range(abs(delta)):
+        for _step in range(abs(delta)):
             lst.action_cursor_down() if delta > 0 else lst.action_cursor_up()
         path = self._highlighted_path()
         if path is not None:

@@ -10,6 +10,8 @@ from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
+from tui_dl.core.i18n import plot_text
+
 from tui_dl.app.widgets.plots import empty_hint, plot_rows, row_ticks, theme_rgb, y_range
 
 
@@ -56,7 +58,7 @@ class FunctionPlot(PlotextPlot):
         plt.clear_data()
         plt.clear_figure()
         if self.xlabel and self.size.height >= 10:
-            plt.xlabel(self.xlabel)
+            plt.xlabel(plot_text(self.xlabel))  # plotext draws a CJK character in one cell: English then
         for c in self.curves:
             plt.plot(c.xs, c.ys, color=theme_rgb(self.app, c.color), marker=c.marker)  # the lab names them
         if self.cursor is not None:

@@ -20,6 +20,8 @@ from textual.color import Color
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from tui_dl.core.i18n import plot_text
+
 
 @dataclass
 class Series:
@@ -158,7 +160,7 @@ class CurvePlot(PlotextPlot):
         plt.clear_data()
         plt.clear_figure()
         if self.size.height >= 12:
-            plt.xlabel(self.xlabel)
+            plt.xlabel(plot_text(self.xlabel))  # plotext draws a CJK character in one cell: English then
         for x, color in self.vlines:
             plt.vline(x, theme_rgb(self.app, color))
         for s in self.series:

@@ -12,9 +12,10 @@ from tui_dl.app.editing import path_from_text, path_text
 from tui_dl.app.widgets.colors import palette
 from tui_dl.core.model.layers import shape_str
 from tui_dl.core.model.shapes import Summary
+from tui_dl.core.i18n import _, N_, text_width
 
-COLUMNS = (("#", "idx"), ("Layer", "layer"), ("Output", "out"), ("Params", "params"),
-           ("Mult-adds", "macs"), ("", "status"))
+COLUMNS = (("#", "idx"), (N_("Layer"), "layer"), (N_("Output"), "out"), (N_("Params"), "params"),
+           (N_("Mult-adds"), "macs"), ("", "status"))
 
 
 class SummaryTable(DataTable):
@@ -41,7 +42,17 @@ class SummaryTable(DataTable):
         # without cell padding (at 80 columns) every header but the first starts with a space, as its cells do:
         # else "Output", "Params" and "Mult-adds" run together over narrow numbers ("OutputParamsMult-adds")
         for i, (label, key) in enumerate(COLUMNS):
-            self.add_column((" " if self._compact and i and label else "") + label, key=key)
+            self.add_column((" " if self._compact and i and label else "") + (_(label) if label else ""), key=key)
+
+    def relabel(self) -> None:
+        """After a language switch: the column labels and the rows again."""
+        last = getattr(self, "_last", None)
+        if last is None:
+            return
+        current = self.current_path()
+        self.clear(columns=True)
+        self._add_columns()
+        self.show(last[0], last[1] if current is False else current)
 
     def on_resize(self) -> None:
         last = getattr(self, "_last", None)
@@ -52,7 +63,7 @@ class SummaryTable(DataTable):
     def show(self, summary: Summary, selection: tuple[int, ...] | None) -> None:
         self._last = (summary, selection)
         pal = palette(self.app)
-        rows = [("input", [Text("in", style=pal.muted), Text("Input", style="bold"),
+        rows = [("input", [Text("in", style=pal.muted), Text(_("Input"), style="bold"),
                            Text(shape_str(summary.input_shape), style=pal.accent), Text(""), Text(""),
                            Text("✗", style=pal.error) if summary.errors and not summary.rows else Text("")])]
         for r in summary.rows:
@@ -60,7 +71,7 @@ class SummaryTable(DataTable):
             name = "  " * r.depth + r.type
             if r.error:
                 st = f"bold {pal.error}"
-                cells = [Text(r.index_text, style=st), Text(name, style=st), Text("✗ error", style=st),
+                cells = [Text(r.index_text, style=st), Text(name, style=st), Text(_("✗ error"), style=st),
                          Text("–", style=st, justify=right), Text("–", style=st, justify=right),
                          Text("✗", style=st)]
             elif r.skipped:
@@ -73,9 +84,9 @@ class SummaryTable(DataTable):
                          Text(f"{r.params:,}", justify=right), Text(f"{r.macs:,}", justify=right), mark]
             rows.append((path_text(r.path), cells))
         for col in (3, 4):  # right-align the numbers (DataTable ignores Text.justify)
-            width = max(len(cells[col].plain) for _k, cells in rows)
+            width = max(text_width(cells[col].plain) for _k, cells in rows)
             for _k, cells in rows:
-                cells[col].pad_left(width - len(cells[col].plain))
+                cells[col].pad_left(width - text_width(cells[col].plain))
         compact = self.app.screen.has_class("-narrow")
         relabel = compact != self._compact
         if relabel:
