@@ -254,7 +254,7 @@ class TrainView(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="train-banner")
         with Horizontal(id="plots-row"):
-            loss = CurvePlot(_("Loss"), "loss", _(EMPTY_LOSS), id="loss-plot", classes="panel")
+            loss = CurvePlot(_("Loss"), _("loss"), _(EMPTY_LOSS), id="loss-plot", classes="panel")
             loss.border_title = _("Loss")
             yield loss
             acc = CurvePlot(_("Accuracy %"), "%", _(EMPTY_ACC), id="acc-plot", classes="panel")
@@ -293,6 +293,7 @@ class TrainView(Vertical):
         log's lines stay as they were written."""
         loss, acc = self.query_one("#loss-plot", CurvePlot), self.query_one("#acc-plot", CurvePlot)
         loss.title, loss.empty_text, loss.border_title = _("Loss"), _(EMPTY_LOSS), _("Loss")
+        loss.ylabel = _("loss")
         acc.title, acc.empty_text, acc.border_title = _("Accuracy %"), _(EMPTY_ACC), _("Accuracy %")
         self.query_one("#log-pane").border_title = _("Log")
         self.query_one("#result-box").border_title = _("Test result")
