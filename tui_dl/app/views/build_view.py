@@ -31,6 +31,7 @@ from tui_dl.core.config.experiment import Experiment
 from tui_dl.core.config.fields import Field
 from tui_dl.core.model.layers import REGISTRY
 from tui_dl.core.model.shapes import Summary, summarize
+from tui_dl.core.i18n import N_, _, ngettext
 
 Path = tuple[int, ...]
 
@@ -61,23 +62,23 @@ class BuildView(Vertical):
         yield Static("", id="problems-banner")
         with Horizontal(id="build-main"):
             with Vertical(id="palette-col", classes="panel") as col:
-                col.border_title = "Palette"
-                col.border_subtitle = "enter adds"
+                col.border_title = _("Palette")
+                col.border_subtitle = _("enter adds")
                 yield LayerPalette(id="palette")
             with Vertical(id="stack-col"):
                 stack = LayerStack(id="layer-stack", classes="panel")
-                stack.border_title = "Network"
-                stack.border_subtitle = "a add · d delete · ⇧↑↓ move"
+                stack.border_title = _("Network")
+                stack.border_subtitle = _("a add · d delete · ⇧↑↓ move")
                 yield stack
                 with VerticalScroll(id="form-box", classes="panel", can_focus=False) as box:
-                    box.border_title = "Arguments"
+                    box.border_title = _("Arguments")
                     yield FieldForm(id="layer-form")
             with Vertical(id="table-col"):
                 table = SummaryTable(id="summary-table", classes="panel")
-                table.border_title = "Shapes"
+                table.border_title = _("Shapes")
                 yield table
                 detail = DetailPane(id="detail-pane", classes="panel")
-                detail.border_title = "Explain"
+                detail.border_title = _("Explain")
                 yield detail
         yield TotalsBar(id="totals-bar")
 
@@ -89,7 +90,21 @@ class BuildView(Vertical):
         """The Network pane's key hint in words that fit its border (80 columns cut "move" short)."""
         stack = self.query_one("#layer-stack")
         wide = stack.size.width == 0 or stack.size.width >= 32
-        stack.border_subtitle = "a add · d delete · ⇧↑↓ move" if wide else "a add · d del · ⇧↑↓ move"
+        # TRANSLATORS: the short form of "a add · d delete · ⇧↑↓ move", for a narrow pane
+        stack.border_subtitle = _("a add · d delete · ⇧↑↓ move") if wide else _("a add · d del · ⇧↑↓ move")
+
+    def relabel(self) -> None:
+        """Re-translate the pane titles and hints, and show the selection again (after a language switch)."""
+        for sel, title in (("#palette-col", N_("Palette")), ("#layer-stack", N_("Network")),
+                           ("#form-box", N_("Arguments")), ("#summary-table", N_("Shapes")),
+                           ("#detail-pane", N_("Explain"))):
+            self.query_one(sel).border_title = _(title)
+        self.query_one("#palette-col").border_subtitle = _("enter adds")
+        self._fit_hint()
+        self._show_selection()
+        relabel = getattr(self.query_one("#layer-form", FieldForm), "relabel", None)
+        if callable(relabel):  # its rows, from the fields just handed to it
+            relabel()
 
     def show_problems(self, text) -> None:
         """A file that could not be opened: its problems (file:line: field: message), or None to hide."""
@@ -115,27 +130,31 @@ class BuildView(Vertical):
         detail = self.query_one(DetailPane)
         pal = palette(self.app)
         if path is None:
-            box.border_title = "Input shape"
+            box.border_title = _("Input shape")
             form.load([INPUT_FIELD], {"input": list(exp.network.input_shape)}, key=("input",), page=("input",))
             detail.show(explain_input(summary, exp, pal))
             return
         layer = exp.network.get_layer(path)
         row = summary.row(path)
         kind = REGISTRY.get(layer.type)
-        box.border_title = f"{layer.type} · layer {path_text(tuple(i + 1 for i in path))}"
+        box.border_title = _("{kind} · layer {path}").format(kind=layer.type,
+                                                             path=path_text(tuple(i + 1 for i in path)))
         if kind is None:
             form.load([], {}, key=("layer", path, layer.type), page=("unknown",),
-                      empty_text=f"Unknown layer type {layer.type!r}: delete it (d) and add a known one (a).")
+                      empty_text=_("Unknown layer type {kind!r}: delete it (d) and add a known one (a).").format(
+                          kind=layer.type))
         else:
             same_group = tuple(k.name for k in REGISTRY.values() if k.group == kind.group)
-            type_field = Field("type", "choice", layer.type, f"layer kind ({kind.group}): switching keeps the "
-                               f"arguments both kinds have", choices=same_group)
+            type_field = Field("type", "choice", layer.type, _("layer kind ({group}): switching keeps the "
+                                                                "arguments both kinds have").format(group=kind.group),
+                               choices=same_group)
             values = {"type": layer.type, **layer.params}
             placeholders = {}
             inferred = row.inferred if row else {}
             for f in kind.fields:
                 if f.inferred:
-                    placeholders[f.name] = f"auto ({inferred[f.name]})" if f.name in inferred else "auto"
+                    placeholders[f.name] = (_("auto ({value})").format(value=inferred[f.name]) if f.name in inferred
+                                             else _("auto"))
             form.load([type_field, *kind.fields], values, key=("layer", path, layer.type),
                       page=("layer", layer.type), placeholders=placeholders)
         if row is not None:
@@ -188,7 +207,8 @@ class BuildView(Vertical):
         else:
             count = 0
         count += 1
-        text = f"{message} (ctrl+z undoes)" if count == 1 else f"{message} ({count} edits: ctrl+z undoes each)"
+        text = (_("{message} (ctrl+z undoes)").format(message=message) if count == 1 else
+                _("{message} ({count} edits: ctrl+z undoes each)").format(message=message, count=count))
         toast = Notification(text, "", "information", 3)
         self._toast = (toast, count)
         app.post_message(Notify(toast))
@@ -241,33 +261,35 @@ class BuildView(Vertical):
 
     def action_add_layer(self) -> None:
         where = after(self.selection)
-        self._pick_then(f"Add a layer after {self._where_text()}", lambda k: self.insert(k, where))
+        self._pick_then(_("Add a layer after {where}").format(where=self._where_text()), lambda k: self.insert(k, where))
 
     def action_insert_layer(self) -> None:
         where = self.selection if self.selection is not None else (0,)
-        self._pick_then(f"Insert a layer before {self._where_text()}", lambda k: self.insert(k, where))
+        self._pick_then(_("Insert a layer before {where}").format(where=self._where_text()), lambda k: self.insert(k, where))
 
     def action_nest_layer(self) -> None:
         path = self.selection
         if path is None or self.experiment is None or \
                 not getattr(REGISTRY.get(self.experiment.network.get_layer(path).type), "container", False):
-            self.notify("Select a Residual block first: n adds a layer inside it.", severity="warning")
+            self.notify(_("Select a Residual block first: n adds a layer inside it."), severity="warning")
             return
         where = path + (len(self.experiment.network.get_layer(path).layers),)
-        self._pick_then(f"Add a layer inside block {path_text(tuple(i + 1 for i in path))}",
+        self._pick_then(_("Add a layer inside block {path}").format(path=path_text(tuple(i + 1 for i in path))),
                         lambda k: self.insert(k, where))
 
     def _where_text(self) -> str:
-        return "the input" if self.selection is None else f"layer {'.'.join(str(i + 1) for i in self.selection)}"
+        if self.selection is None:
+            return _("the input")
+        return _("layer {path}").format(path=".".join(str(i + 1) for i in self.selection))
 
     def action_delete_layer(self) -> None:
         if self.selection is None or self.experiment is None:
-            self.notify("The input row cannot be deleted; select a layer.", severity="warning")
+            self.notify(_("The input row cannot be deleted; select a layer."), severity="warning")
             return
         path = self.selection
         layer = self.experiment.network.get_layer(path)
         self._commit(self.experiment.network.remove_layer(path), selection=path,
-                     message=f"Deleted {layer.type}")
+                     message=_("Deleted {kind}").format(kind=layer.type))
 
     def action_duplicate_layer(self) -> None:
         if self.selection is None or self.experiment is None:
@@ -292,21 +314,23 @@ class BuildView(Vertical):
         found = fix_for(self.summary.rows, self.selection)
         if found is None:
             if self.summary.first_error:
-                self.notify("This error has no automatic fix: see the explanation and edit the layer.",
+                self.notify(_("This error has no automatic fix: see the explanation and edit the layer."),
                             severity="warning")
             else:
-                self.notify("Nothing to fix: every layer fits.")
+                self.notify(_("Nothing to fix: every layer fits."))
             return
         path, fix = found
         self._commit(apply_fix(self.experiment.network, path, fix), selection=path,
-                     message=f"Layer {path_text(tuple(i + 1 for i in path))}: {fix.description}")
+                     message=_("Layer {path}: {fix}").format(path=path_text(tuple(i + 1 for i in path)),
+                                                                fix=fix.description))
 
     def action_replace_activations(self) -> None:
         if self.experiment is None:
             return
         counts = count_activations(self.experiment.network)
         if not counts:
-            self.notify("This network has no activation layers to replace (Softmax outputs stay).", severity="warning")
+            self.notify(_("This network has no activation layers to replace (Softmax outputs stay)."),
+                        severity="warning")
             return
         from tui_dl.app.screens.activation_modal import ActivationModal
 
@@ -315,16 +339,18 @@ class BuildView(Vertical):
                 return
             network, n = replace_activations(self.experiment.network, kind)
             if not n:
-                self.notify(f"Every activation is already {kind}.")
+                self.notify(_("Every activation is already {kind}.").format(kind=kind))
                 return
             self._commit(network, selection=self.selection,
-                         message=f"Replaced {n} activation{'s' if n != 1 else ''} with {kind}")
+                         message=ngettext("Replaced {n} activation with {kind}",
+                                                  "Replaced {n} activations with {kind}", n).format(n=n, kind=kind))
 
         self.app.push_screen(ActivationModal(counts), done)
 
     def action_try_lab(self) -> None:
         if self.selection is None or self.experiment is None:
-            self.notify("Select a layer first: t opens its lab (Conv2d, pooling, activations).", severity="warning")
+            self.notify(_("Select a layer first: t opens its lab (Conv2d, pooling, activations)."),
+                        severity="warning")
             return
         self.post_message(self.TryIt(self.experiment.network.get_layer(self.selection)))
 

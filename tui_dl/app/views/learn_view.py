@@ -20,6 +20,7 @@ from tui_dl.app.keys import bindings
 from tui_dl.app.messages import LabComputed, ViewMounted
 from tui_dl.app.views.learn import PANES
 from tui_dl.app.views.learn.base import LabPane
+from tui_dl.core.i18n import _
 from tui_dl.core.labs import LABS
 
 
@@ -44,8 +45,8 @@ class LearnView(Horizontal):
     """True once mounted: the app talks to the view only then."""
 
     def compose(self) -> ComposeResult:
-        labs = LabList(*[Option(PANES[name].TITLE, id=name) for name in LABS], id="lab-list", classes="panel")
-        labs.border_title = "Labs"
+        labs = LabList(*[Option(_(PANES[name].TITLE), id=name) for name in LABS], id="lab-list", classes="panel")
+        labs.border_title = _("Labs")
         labs.border_subtitle = "↑↓"
         yield labs
         with ContentSwitcher(id="lab-switcher", initial=f"lab-{LABS[0]}", classes="panel"):
@@ -59,6 +60,15 @@ class LearnView(Horizontal):
 
     def on_unmount(self) -> None:
         self.ready = False
+
+    def relabel(self) -> None:
+        """Re-translate the list of labs and the lab's title (after a language switch; the labs redraw
+        themselves)."""
+        labs = self.query_one("#lab-list", OptionList)
+        labs.border_title = _("Labs")
+        for name in LABS:
+            labs.replace_option_prompt(name, _(PANES[name].TITLE))
+        self._titled(self.lab)
 
     # ------------------------------------------------------------------ which lab
     @property
@@ -88,7 +98,7 @@ class LearnView(Horizontal):
 
     def _titled(self, name: str) -> None:
         switcher = self.query_one(ContentSwitcher)
-        switcher.border_title = PANES[name].HEADING
+        switcher.border_title = _(PANES[name].HEADING)
 
     @on(OptionList.OptionHighlighted, "#lab-list")
     def _lab_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -105,7 +115,7 @@ class LearnView(Horizontal):
     def open_link(self, link) -> None:
         """Open the lab of a Build-view layer ("try it"): a :class:`~tui_dl.app.lab_links.LabLink`."""
         self.show_lab(link.lab, link.settings)
-        self.notify(f"Opened {link.text}.", timeout=4)
+        self.notify(_("Opened {lab}.").format(lab=_(link.text)), timeout=4)
 
     def computed(self, message: LabComputed) -> None:
         """A worker's answer, for the lab that asked."""

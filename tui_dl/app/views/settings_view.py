@@ -14,6 +14,7 @@ from tui_dl.app.widgets.field_form import FieldForm
 from tui_dl.core.config import schema as C
 from tui_dl.core.config.experiment import Experiment
 from tui_dl.core.config.fields import Field
+from tui_dl.core.i18n import N_, _
 
 TRAIN_MAIN = ("epochs", "batch_size", "seed", "device", "limit_batches", "log_every", "grad_clip", "threads",
               "split_batch", "channels_last", "checkpoints")
@@ -33,20 +34,21 @@ def _device_field(current: str) -> Field:
     choices = ["auto", "cpu", "cuda", "mps"]
     if current not in choices:
         choices.append(current)
-    return Field("device", "choice", "auto", "auto (CUDA → MPS → CPU), cpu, cuda or mps", choices=tuple(choices))
+    return Field("device", "choice", "auto", _("auto (CUDA → MPS → CPU), cpu, cuda or mps"), choices=tuple(choices))
 
 
 class SettingsView(VerticalScroll):
     """Sections: Data · Loss · Optimizer · Training · Schedule · Early stopping."""
 
-    SECTIONS = (("data", "Data"), ("loss", "Loss"), ("optimizer", "Optimizer"), ("training", "Training"),
-                ("scheduler", "Learning-rate schedule"), ("early", "Early stopping"))
+    SECTIONS = (("data", N_("Data")), ("loss", N_("Loss")), ("optimizer", N_("Optimizer")),
+                ("training", N_("Training")), ("scheduler", N_("Learning-rate schedule")),
+                ("early", N_("Early stopping")))
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.experiment: Experiment | None = None
         self.datasets: dict[str, str] = {}
-        self.device_text = "detecting…"
+        self.device_text = N_("detecting…")
         #: The forms are built when the app calls activate(): PREBUILD_AFTER_S after start-up unless a run has
         #: begun, or the first time the view is shown if that comes sooner (building them costs ~0.5 s of the UI
         #: thread: not before the first frame, not beside a run, and not in front of the student on the first
@@ -58,7 +60,7 @@ class SettingsView(VerticalScroll):
         with Vertical(id="settings-grid"):
             for key, title in self.SECTIONS:
                 with Vertical(id=f"section-{key}", classes="panel settings-section") as box:
-                    box.border_title = title
+                    box.border_title = _(title)
                     yield FieldForm(id=f"form-{key}", show_hint=True)
                     if key == "data":
                         yield Static("", id="dataset-info", classes="section-note")
@@ -66,6 +68,17 @@ class SettingsView(VerticalScroll):
                         yield Static("", id="device-info", classes="section-note")
                     if key == "optimizer":
                         yield Static("", id="optimizer-info", classes="section-note")
+
+    def relabel(self) -> None:
+        """Re-translate the section titles and show the forms and notes again (after a language switch)."""
+        for key, title in self.SECTIONS:
+            self.query_one(f"#section-{key}").border_title = _(title)
+        if self.experiment is not None and self.activated:
+            self.show(self.experiment)
+            for form in self.query(FieldForm):  # their rows, from the fields just handed them
+                relabel = getattr(form, "relabel", None)
+                if callable(relabel):
+                    relabel()
 
     # ------------------------------------------------------------------ showing
     ready = False
@@ -99,10 +112,10 @@ class SettingsView(VerticalScroll):
         data_fields = [f for f in C.DATA_FIELDS if f.name in DATA_SHOWN]
         self._form("data").load(data_fields, {f.name: getattr(d, f.name) for f in data_fields}, key=("data",),
                                 page=("data",), refused=refused)
-        loss_field = Field("loss", "choice", "cross_entropy", "what the training minimises", choices=tuple(C.LOSSES))
+        loss_field = Field("loss", "choice", "cross_entropy", _("what the training minimises"), choices=tuple(C.LOSSES))
         self._form("loss").load([loss_field, *C.LOSSES[t.loss.name]], {"loss": t.loss.name, **t.loss.params},
                                 key=("loss", t.loss.name), page=("loss", t.loss.name), refused=refused)
-        opt_field = Field("optimizer", "choice", "adam", "how the weights are updated from the gradients",
+        opt_field = Field("optimizer", "choice", "adam", _("how the weights are updated from the gradients"),
                           choices=tuple(C.OPTIMIZERS))
         wd = _train_field("weight_decay")
         self._form("optimizer").load([opt_field, *C.OPTIMIZERS[t.optimizer.name], wd],
@@ -113,17 +126,17 @@ class SettingsView(VerticalScroll):
         fields = [_device_field(t.device) if n == "device" else _train_field(n) for n in TRAIN_MAIN]
         self._form("training").load(fields, {n: getattr(t, n) for n in TRAIN_MAIN}, key=("training", t.device),
                                     page=("training", t.device),
-                                    placeholders={"channels_last": "auto (on for CPU convs)",
-                                                  "split_batch": "auto (2–4 CPU threads)"}, refused=refused)
+                                    placeholders={"channels_last": _("auto (on for CPU convs)"),
+                                                  "split_batch": _("auto (2–4 CPU threads)")}, refused=refused)
         sched_name = t.scheduler.name if t.scheduler else None
-        sched_field = Field("scheduler", "choice", None, "how the learning rate changes between epochs",
+        sched_field = Field("scheduler", "choice", None, _("how the learning rate changes between epochs"),
                             choices=tuple(C.SCHEDULERS), nullable=True)
         self._form("scheduler").load([sched_field, *(C.SCHEDULERS[sched_name] if sched_name else ())],
                                      {"scheduler": sched_name, **(t.scheduler.params if t.scheduler else {})},
                                      key=("scheduler", sched_name), page=("scheduler", sched_name),
-                                     placeholders={"scheduler": "none (constant)"}, refused=refused)
+                                     placeholders={"scheduler": _("none (constant)")}, refused=refused)
         es = t.early_stopping
-        on_field = Field("enabled", "bool", False, "stop when the monitored metric stops improving")
+        on_field = Field("enabled", "bool", False, _("stop when the monitored metric stops improving"))
         es_fields = [on_field, *(C.EARLY_STOPPING_FIELDS if es else ())]
         es_values = {"enabled": es is not None}
         if es:
@@ -143,13 +156,14 @@ class SettingsView(VerticalScroll):
             return
         desc = self.datasets.get(exp.data.name, "")
         if exp.data.name in C.TOY_DATASETS and not desc:
-            desc = "a small generated 2-D toy set (no download)"
-        self.query_one("#dataset-info", Static).update(desc)
-        self.query_one("#device-info", Static).update(f"detected: {self.device_text}")
+            desc = _("a small generated 2-D toy set (no download)")
+        self.query_one("#dataset-info", Static).update(_(desc) if desc else "")
+        self.query_one("#device-info", Static).update(_("detected: {device}").format(device=_(self.device_text)))
         opt = exp.train.optimizer
         lr = opt.resolved(C.OPTIMIZERS).get("lr")
         self.query_one("#optimizer-info", Static).update(
-            f"{opt.name}, lr {lr:g}" + ("" if "lr" in opt.params else " (default)"))
+            _("{optimizer}, lr {lr:g}").format(optimizer=opt.name, lr=lr) if "lr" in opt.params
+            else _("{optimizer}, lr {lr:g} (default)").format(optimizer=opt.name, lr=lr))
 
     # ------------------------------------------------------------------ focus
     def on_descendant_focus(self, event) -> None:

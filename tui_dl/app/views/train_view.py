@@ -22,6 +22,7 @@ from tui_dl.app.widgets.grad_plot import GradPlot
 from tui_dl.app.widgets.grad_plot import MODES as GRAD_MODES
 from tui_dl.app.widgets.plots import CurvePlot, PlotKey, Series
 from tui_dl.app.widgets.results import ResultPanel
+from tui_dl.core.i18n import N_, _
 
 MAX_STEP_POINTS = 400
 
@@ -61,7 +62,7 @@ def _divergence_mark(run: RunRecord, ys: list[float], color, scale: float) -> Se
     x, loss = run.diverged_at
     top = max(ys)
     y = loss if math.isfinite(loss) and loss <= 4 * top else top
-    return Series([x * scale], [y], f"#{run.id} diverged", color, marker="✗", scatter=True)
+    return Series([x * scale], [y], _("#{id} diverged").format(id=run.id), color, marker="✗", scatter=True)
 
 
 def loss_series(rec: RunRecord, overlays: list[RunRecord], dark: bool = True) -> PlotData:
@@ -79,23 +80,24 @@ def loss_series(rec: RunRecord, overlays: list[RunRecord], dark: bool = True) ->
     if not overlays:
         val_color = overlay_color(0, dark)
         xs, ys = downsample(rec.step_x, rec.step_loss, MAX_STEP_POINTS)
-        out.append(Series(scaled(xs), ys, "train", "muted"))
+        out.append(Series(scaled(xs), ys, _("train"), "muted"))
         xs, ys = downsample(rec.step_x, rec.smooth, MAX_STEP_POINTS)
         # a few points (a run that died in its first steps) as dots big enough to see
-        out.append(Series(scaled(xs), ys, "smoothed", "primary", marker="braille" if len(xs) > 3 else "dot"))
+        out.append(Series(scaled(xs), ys, _("smoothed"), "primary", marker="braille" if len(xs) > 3 else "dot"))
         vx, vy = rec.epoch_series("val_loss")
-        out.append(Series(scaled(vx), vy, "val", val_color))
+        out.append(Series(scaled(vx), vy, _("val"), val_color))
         key = "  ".join(f"[{_hex(sr.color, dark)}]{mark}[/] {word}"
-                        for sr, mark, word in zip(out, ("⠒", "━", "•"), ("steps", "smoothed", "val")) if sr.xs)
+                        for sr, mark, word in zip(out, ("⠒", "━", "•"), (_("steps"), _("smoothed"), _("val")))
+                        if sr.xs)
         runs = [rec]
     else:
         for run in [rec, *overlays]:
             color = colors[run.id]
             xs, ys = downsample(run.step_x, run.smooth, MAX_STEP_POINTS // (1 if run is rec else 2))
-            out.append(Series(xs, ys, f"#{run.id} train", color))
+            out.append(Series(xs, ys, _("#{id} train").format(id=run.id), color))
             vx, vy = run.epoch_series("val_loss")
-            out.append(Series(vx, vy, f"#{run.id} val", color, marker="dot"))
-        key = "━ train (smoothed)  • val"
+            out.append(Series(vx, vy, _("#{id} val").format(id=run.id), color, marker="dot"))
+        key = _("━ train (smoothed)  • val")
         runs = [rec, *overlays]
     for run in runs:
         mark = _divergence_mark(run, [y for sr in out for y in sr.ys if math.isfinite(y)],
@@ -104,7 +106,7 @@ def loss_series(rec: RunRecord, overlays: list[RunRecord], dark: bool = True) ->
             out.append(mark)
             vlines.append((mark.xs[0], "error"))
     if vlines:
-        key += f"  [{_hex('error', dark)}]✗[/] diverged"
+        key += "  " + _("[{color}]✗[/] diverged").format(color=_hex("error", dark))
     return PlotData(out, "step" if per_epoch else "epoch", vlines, key)
 
 
@@ -117,15 +119,15 @@ def accuracy_series(rec: RunRecord, overlays: list[RunRecord], dark: bool = True
     if not overlays:
         val_color = overlay_color(0, dark)
         xs, ys = pct(rec.epoch_series("train_accuracy"))
-        out.append(Series(xs, ys, "train", "primary"))
+        out.append(Series(xs, ys, _("train"), "primary"))
         xs, ys = pct(rec.epoch_series("val_accuracy"))
-        out.append(Series(xs, ys, "val", val_color))
+        out.append(Series(xs, ys, _("val"), val_color))
         return PlotData(out, key="  ".join(f"[{_hex(sr.color, dark)}]━[/] {sr.label}" for sr in out if sr.xs))
     colors = run_colors_for(rec, overlays, dark)
     for run in [rec, *overlays]:
         xs, ys = pct(run.epoch_series("val_accuracy"))
-        out.append(Series(xs, ys, f"#{run.id} val", colors[run.id]))
-    return PlotData(out, key="validation accuracy")
+        out.append(Series(xs, ys, _("#{id} val").format(id=run.id), colors[run.id]))
+    return PlotData(out, key=_("validation accuracy"))
 
 
 def _hex(color, dark: bool) -> str:
@@ -239,7 +241,11 @@ class ResultBox(VerticalScroll):
 
     def _cursor_after_zoom(self) -> None:
         if not self.query_one(ResultPanel).move_cell(0, 0):
-            self.app.notify("The confusion matrix does not fit even zoomed: make the terminal larger.", timeout=5)
+            self.app.notify(_("The confusion matrix does not fit even zoomed: make the terminal larger."), timeout=5)
+
+
+EMPTY_LOSS = N_("No run yet. Press ctrl+r to train.")
+EMPTY_ACC = N_("Accuracy per epoch appears here.")
 
 
 class TrainView(Vertical):
@@ -248,11 +254,11 @@ class TrainView(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="train-banner")
         with Horizontal(id="plots-row"):
-            loss = CurvePlot("Loss", "loss", "No run yet. Press ctrl+r to train.", id="loss-plot", classes="panel")
-            loss.border_title = "Loss"
+            loss = CurvePlot(_("Loss"), _("loss"), _(EMPTY_LOSS), id="loss-plot", classes="panel")
+            loss.border_title = _("Loss")
             yield loss
-            acc = CurvePlot("Accuracy %", "%", "Accuracy per epoch appears here.", id="acc-plot", classes="panel")
-            acc.border_title = "Accuracy %"
+            acc = CurvePlot(_("Accuracy %"), "%", _(EMPTY_ACC), id="acc-plot", classes="panel")
+            acc.border_title = _("Accuracy %")
             yield acc
             grads = GradPlot(id="grad-plot", classes="panel")  # d: in the accuracy plot's place
             grads.display = False
@@ -261,10 +267,10 @@ class TrainView(Vertical):
         yield PlotCursor(id="plot-cursor")
         with Horizontal(id="bottom-row"):
             log = RunLog(id="log-pane", max_lines=2000, classes="panel", auto_scroll=True)
-            log.border_title = "Log"
+            log.border_title = _("Log")
             yield log
             with ResultBox(id="result-box", classes="panel", can_focus=True, can_maximize=True) as box:
-                box.border_title = "Test result"
+                box.border_title = _("Test result")
                 yield ResultPanel(id="result-panel")
 
     ready = False
@@ -281,6 +287,23 @@ class TrainView(Vertical):
         self.ready = True
         self.query_one(PlotKey).display = False
         self.post_message(ViewMounted("train"))  # the app shows the current run
+
+    def relabel(self) -> None:
+        """Re-translate the pane titles and show the run again (the plots' keys, the banner, the result); the
+        log's lines stay as they were written."""
+        loss, acc = self.query_one("#loss-plot", CurvePlot), self.query_one("#acc-plot", CurvePlot)
+        loss.title, loss.empty_text, loss.border_title = _("Loss"), _(EMPTY_LOSS), _("Loss")
+        loss.ylabel = _("loss")
+        acc.title, acc.empty_text, acc.border_title = _("Accuracy %"), _(EMPTY_ACC), _("Accuracy %")
+        self.query_one("#log-pane").border_title = _("Log")
+        self.query_one("#result-box").border_title = _("Test result")
+        rec = self._plotted
+        if rec is not None:
+            self.show_result(rec)
+            self.update_banner(rec)
+            self.update_plots(rec, self._compared)
+        loss.refresh()
+        acc.refresh()
 
     # ------------------------------------------------------------------ showing a run
     def show_run(self, rec: RunRecord | None, overlays: list[RunRecord]) -> None:
@@ -299,19 +322,20 @@ class TrainView(Vertical):
     def show_result(self, rec: RunRecord) -> None:
         placeholder = None
         if rec.error:
-            placeholder = f"The run failed: {rec.error}"
+            placeholder = _("The run failed: {error}").format(error=rec.error)
         elif rec.running:
-            placeholder = "Training… the test accuracy and the confusion matrix appear here at the end."
+            placeholder = _("Training… the test accuracy and the confusion matrix appear here at the end.")
         elif rec.finished is None:
-            placeholder = "This run has no result (it did not finish)."
+            placeholder = _("This run has no result (it did not finish).")
         finished = rec.finished
         if placeholder is None and rec.diverged is not None and finished.test_accuracy is None:
-            placeholder, finished = "The run diverged: the test set was not evaluated.", None
+            placeholder, finished = _("The run diverged: the test set was not evaluated."), None
         self.query_one(ResultPanel).show(finished, placeholder)
         box = self.query_one("#result-box")
         has_matrix = rec.finished is not None and bool(rec.finished.confusion)
         zoom, gallery = (next(k.keys for k in KEYS if k.id == i) for i in ("train.zoom-result", "train.gallery"))
-        box.border_subtitle = f"{key_name(zoom)} zoom · ↵ cell · {key_name(gallery)} gallery" if has_matrix else ""
+        box.border_subtitle = (_("{zoom} zoom · ↵ cell · {gallery} gallery").format(
+            zoom=key_name(zoom), gallery=key_name(gallery)) if has_matrix else "")
 
     def append_log(self, lines: list[str]) -> None:
         if lines:
@@ -338,20 +362,20 @@ class TrainView(Vertical):
         others = [o for o in overlays if o.id != rec.id]
         data = loss_series(rec, others, dark)
         # the x axis's name is drawn only in a tall plot: a step axis says so in the title too
-        loss.border_title = ("Loss by step" if data.xlabel == "step" else "Loss") + (" (log)" if loss.log_y else "")
+        loss.border_title = self._loss_title(data.xlabel == "step", loss.log_y)
         loss.set_series(data.series, xlabel=data.xlabel, vlines=data.vlines,
-                        empty_text="Starting… the loss curve appears after the first steps." if rec.running
-                        else "This run recorded no training steps.")
+                        empty_text=_("Starting… the loss curve appears after the first steps.") if rec.running
+                        else _("This run recorded no training steps."))
         loss.border_subtitle = data.key if loss.series else ""
         has_acc = any(e.val_accuracy is not None or e.train_accuracy is not None for e in rec.epochs)
         if rec.running or has_acc:
-            empty = "Accuracy per epoch appears after the first epoch."
+            empty = _("Accuracy per epoch appears after the first epoch.")
         elif rec.diverged is not None and not rec.epochs:
-            empty = "The run diverged before its first epoch ended: no accuracy."
+            empty = _("The run diverged before its first epoch ended: no accuracy.")
         elif not rec.epochs:
-            empty = "Accuracy per epoch appears after the first epoch."
+            empty = _("Accuracy per epoch appears after the first epoch.")
         else:
-            empty = "No accuracy for this loss (regression)."
+            empty = _("No accuracy for this loss (regression).")
         data = accuracy_series(rec, others, dark)
         acc.set_series(data.series, empty_text=empty)
         acc.border_subtitle = data.key if acc.series else ""
@@ -370,7 +394,7 @@ class TrainView(Vertical):
         runs = [rec, *others] if rec is not None else []
         top = last_epoch(runs)
         if not top:
-            self.app.notify("No epoch has finished yet: the cursor reads values per epoch.", timeout=3)
+            self.app.notify(_("No epoch has finished yet: the cursor reads values per epoch."), timeout=3)
             return
         cursor = self.query_one(PlotCursor)
         now = cursor.epoch
@@ -421,24 +445,27 @@ class TrainView(Vertical):
         lines: list[Text] = []
         if rec.started is not None and rec.started.fallback_reason:
             short = fallback_short(rec.started.fallback_reason)
-            lines.append(Text(f"⚠ Training on {rec.started.dataset} instead: {short} (the log has the details)",
-                              style=f"bold {pal.warning}"))
+            lines.append(Text(_("⚠ Training on {dataset} instead: {reason} (the log has the details)").format(
+                dataset=rec.started.dataset, reason=short), style=f"bold {pal.warning}"))
         if rec.diverged is not None:
             d = rec.diverged
-            lines.append(Text(f"✗ Diverged at epoch {d.epoch}, step {d.step} (loss {d.loss:.4g}). {d.advice}",
-                              style=f"bold {pal.error}"))
+            lines.append(Text(_("✗ Diverged at epoch {epoch}, step {step} (loss {loss:.4g}). {advice}").format(
+                epoch=d.epoch, step=d.step, loss=d.loss, advice=_(d.advice) if d.advice else ""),
+                style=f"bold {pal.error}"))
         if rec.early_stop is not None:
             e = rec.early_stop
-            lines.append(Text(f"⏹ Early stop after epoch {e.epoch}: {e.monitor} did not improve for {e.patience} "
-                              f"epochs; best {e.best_value:.4f} at epoch {e.best_epoch}.", style=f"bold {pal.accent}"))
+            lines.append(Text(_("⏹ Early stop after epoch {epoch}: {monitor} did not improve for {patience} "
+                                "epochs; best {best:.4f} at epoch {best_epoch}.").format(
+                epoch=e.epoch, monitor=e.monitor, patience=e.patience, best=e.best_value, best_epoch=e.best_epoch),
+                style=f"bold {pal.accent}"))
         if rec.error:
-            lines.append(Text(f"✗ Training failed: {rec.error}", style=f"bold {pal.error}"))
+            lines.append(Text(_("✗ Training failed: {error}").format(error=rec.error), style=f"bold {pal.error}"))
         for n in rec.notices:
             if n.level in ("warning", "error"):
-                lines.append(Text(("⚠ " if n.level == "warning" else "✗ ") + n.message,
+                lines.append(Text(("⚠ " if n.level == "warning" else "✗ ") + _(n.message),
                                   style=pal.warning if n.level == "warning" else pal.error))
         for key, message in rec.findings.items():
-            lines.append(Text(f"⚑ {SHORT.get(key, message)}", style=pal.warning))
+            lines.append(Text(f"⚑ {_(SHORT[key]) if key in SHORT else message}", style=pal.warning))
         banner.display = bool(lines)
         if lines:
             banner.update(Text("\n").join(lines[-4:]))
@@ -446,8 +473,15 @@ class TrainView(Vertical):
     def action_toggle_log(self) -> None:
         plot = self.query_one("#loss-plot", CurvePlot)
         plot.log_y = not plot.log_y
-        plot.border_title = plot.border_title.replace(" (log)", "") + (" (log)" if plot.log_y else "")
+        plot.border_title = self._loss_title(_("Loss by step") in str(plot.border_title), plot.log_y)
         plot.refresh()
+
+    @staticmethod
+    def _loss_title(by_step: bool, log: bool) -> str:
+        """The loss plot's title: by step or by epoch, (log) when its y axis is logarithmic."""
+        if by_step:
+            return _("Loss by step (log)") if log else _("Loss by step")
+        return _("Loss (log)") if log else _("Loss")
 
     def action_zoom(self) -> None:
         focused = self.app.focused

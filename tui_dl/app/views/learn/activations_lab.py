@@ -17,6 +17,7 @@ from tui_dl.app.widgets.function_plot import Curve, FunctionPlot
 from tui_dl.core.labs.activations import (ActivationResult, SoftmaxResult, activation_names, curve, evaluate,
                                           resolve, softmax)
 from tui_dl.core.labs.values import LabError, num, parse_vector
+from tui_dl.core.i18n import N_, _
 
 X_RANGE = (-6.0, 6.0)
 X_STEP = 0.25
@@ -32,17 +33,18 @@ def parse_args(text: str) -> dict[str, str]:
             continue
         key, eq, value = part.partition("=")
         if not eq or not key.strip() or not value.strip():
-            raise LabError(f"write arguments as name=value, e.g. negative_slope=0.2 (got {part!r})", "args")
+            raise LabError(_("write arguments as name=value, e.g. negative_slope=0.2 (got {part!r})").format(part=part),
+                           "args")
         out[key.strip()] = value.strip()
     return out
 
 
 class ActivationsLab(LabPane):
     LAB = "activations"
-    TITLE = "activations"
-    HEADING = "activations · f(x) and f′(x)"
-    HINT = "←/→ move x · home/end ends · m next function · o overlay/side by side · esc leaves an input"
-    FIELDS = ((("x", "x", 8), ("args", "arguments", 24)),)
+    TITLE = N_("activations")
+    HEADING = N_("activations · f(x) and f′(x)")
+    HINT = N_("←/→ move x · home/end ends · m next function · o overlay/side by side · esc leaves an input")
+    FIELDS = ((("x", "x", 8), ("args", N_("arguments"), 24)),)
     DEFAULTS = {"x": "0", "args": ""}
 
     DEFAULT_CSS = """
@@ -110,7 +112,7 @@ class ActivationsLab(LabPane):
         args = ", ".join(f"{k}={v}" for k, v in r.params.items())
         self.put("#activations-title", Group(
             Text.assemble((r.name, f"bold {pal.primary}"), (f" ({args})" if args else "", pal.muted),
-                          (f"  {which}, m: next", pal.muted)),
+                          (_("  {which}, m: next").format(which=which), pal.muted)),
             Text.assemble(("f  ", f"bold {pal.primary}"), r.formula, ("    f′ ", f"bold {pal.accent}"), r.dformula)))
         xs, fs, dfs = curves
         f_plot, df_plot = self.query_one("#activations-f", FunctionPlot), self.query_one("#activations-df",
@@ -127,17 +129,17 @@ class ActivationsLab(LabPane):
             f_plot.set_plot([f_curve], cursor=cursor, points=[(cursor, p.f, "primary")])
             df_plot.set_plot([df_curve], cursor=cursor, points=[(cursor, p.df, "accent")])
         self.put("#activations-working", Group(
-            Text.assemble(("at x = ", pal.muted), (num(p.x), "bold"), ("   f = ", pal.muted),
+            Text.assemble((_("at x = "), pal.muted), (num(p.x), "bold"), ("   f = ", pal.muted),
                           (num(p.f), f"bold {pal.primary}"), ("   f′ = ", pal.muted),
                           (num(p.df), f"bold {pal.accent}")),
-            Text(p.f_text), Text(p.df_text), Text(r.note, style=pal.warning if p.df < 0.01 else pal.muted)))
+            Text(_(p.f_text)), Text(_(p.df_text)), Text(_(r.note) if r.note else "", style=pal.warning if p.df < 0.01 else pal.muted)))
 
 
 class SoftmaxLab(LabPane):
     LAB = "softmax"
-    TITLE = "softmax"
-    HEADING = "softmax · scores to probabilities, with a temperature"
-    HINT = "+/- temperature T · type the vector (spaces or commas) · esc leaves an input"
+    TITLE = N_("softmax")
+    HEADING = N_("softmax · scores to probabilities, with a temperature")
+    HINT = N_("+/- temperature T · type the vector (spaces or commas) · esc leaves an input")
     FIELDS = ((("vector", "x", 24), ("temperature", "T", 7)),)
     DEFAULTS = {"vector": "1 2 3", "temperature": "1"}
 
@@ -168,7 +170,7 @@ class SoftmaxLab(LabPane):
         width = 24
         top = max(r.outputs)
         rows = [Text.assemble(("T = ", pal.muted), (num(r.temperature), "bold"),
-                              ("   +/- changes it: T > 1 flattens, T < 1 sharpens", pal.muted))]
+                              (_("   +/- changes it: T > 1 flattens, T < 1 sharpens"), pal.muted))]
         label_w = max(len(num(x)) for x in r.inputs)
         for i, (x, p) in enumerate(zip(r.inputs, r.outputs)):
             bar = "█" * max(0, round(p * width))

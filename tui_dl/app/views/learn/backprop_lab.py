@@ -14,6 +14,7 @@ from rich.text import Text
 from tui_dl.app.views.learn.base import LabPane, number
 from tui_dl.core.labs.backprop import PARAMS, STAGES, BackpropResult, Line, backprop, random_network
 from tui_dl.core.labs.values import LabError, num, parse_vector
+from tui_dl.core.i18n import N_, _
 
 ACTIVATIONS = ("Sigmoid", "ReLU", "Tanh")
 LR_LADDER = (0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
@@ -34,10 +35,10 @@ def _defaults() -> dict[str, str]:
 
 class BackpropLab(LabPane):
     LAB = "backprop"
-    TITLE = "backprop"
-    HEADING = "backprop · the 2-3-1 network, one step"
-    HINT = ("←/→ stage · m activation · l loss · +/- η · c check with autograd · u take the update · "
-            "esc leaves an input")
+    TITLE = N_("backprop")
+    HEADING = N_("backprop · the 2-3-1 network, one step")
+    HINT = N_("←/→ stage · m activation · l loss · +/- η · c check with autograd · u take the update · "
+              "esc leaves an input")
     FIELDS = ((("x", "x", 10), ("target", "t", 6), ("lr", "η", 6)),
               (("W1", "W1", 34), ("b1", "b1", 16)),
               (("W2", "W2", 18), ("b2", "b2", 7)))
@@ -100,12 +101,12 @@ class BackpropLab(LabPane):
         u = self.result.updated
         self.stage = 0
         self.set_values(**{k: matrix_text(u.get(k)) for k in PARAMS})
-        self.notify("The next step starts from the updated weights.", timeout=3)
+        self.notify(_("The next step starts from the updated weights."), timeout=3)
 
     def autograd(self) -> None:
         if self.result is None or self.error is not None:
             return
-        self.check = "checking with torch autograd… (torch loads the first time)"
+        self.check = N_("checking with torch autograd… (torch loads the first time)")
         self.draw()
         self.ask("autograd", self.serial, self.result)
 
@@ -114,14 +115,14 @@ class BackpropLab(LabPane):
             return  # an answer about numbers since changed
         pal = self.pal
         if message.error:
-            self.check = Text(f"✗ autograd check failed: {message.error}", style=pal.error)
+            self.check = Text(_("✗ autograd check failed: {error}").format(error=message.error), style=pal.error)
         else:
             diffs = message.result
             ok = all(d <= AGREE for d in diffs.values())
             parts = ", ".join(f"{k} {d:.1e}" for k, d in diffs.items())
             self.check = Text.assemble(
-                ("✓ autograd agrees" if ok else "✗ autograd differs", f"bold {pal.success if ok else pal.error}"),
-                (f" (torch, float64): largest |ours − autograd| per tensor: {parts}", pal.muted))
+                (_("✓ autograd agrees") if ok else _("✗ autograd differs"), f"bold {pal.success if ok else pal.error}"),
+                (_(" (torch, float64): largest |ours − autograd| per tensor: {parts}").format(parts=parts), pal.muted))
         self.draw()
 
     # ------------------------------------------------------------------ drawing
@@ -130,7 +131,7 @@ class BackpropLab(LabPane):
         under the formula."""
         pal = self.pal
         value = num(ln.value)
-        head = Text.assemble(("  ", ""), (ln.name, "bold"), (f" {ln.assign} ", ""), (ln.formula, pal.muted))
+        head = Text.assemble(("  ", ""), (ln.name, "bold"), (f" {ln.assign} ", ""), (ln.formula, pal.muted))  # formulas: symbols, not words
         tail = Text()
         if ln.substituted != value:
             tail.append(ln.substituted)
@@ -148,19 +149,19 @@ class BackpropLab(LabPane):
         act = {"Sigmoid": "σ", "Tanh": "tanh", "ReLU": "ReLU"}.get(r.activation, r.activation)
         out_act = "id" if r.output == "linear" else {"Sigmoid": "σ", "Tanh": "tanh"}.get(r.output, r.output)
         loss = "½·(y − t)²" if r.loss == "mse" else "BCE"
-        rows = [Text.assemble(("hidden ", pal.muted), (act, "bold"), (" · output ", pal.muted), (out_act, "bold"),
-                              (" · loss ", pal.muted), (loss, "bold"), ("   L = ", pal.muted),
+        rows = [Text.assemble((_("hidden "), pal.muted), (act, "bold"), (_(" · output "), pal.muted), (out_act, "bold"),
+                              (_(" · loss "), pal.muted), (loss, "bold"), ("   L = ", pal.muted),
                               (num(r.loss_value), f"bold {pal.primary}"))]
         bar = Text()
         for i, name in enumerate(STAGES):
             if i:
                 bar.append("→", style=pal.muted)
-            bar.append(f" {name} ", style=self.mark(pal.accent) if i == self.stage else pal.muted)
+            bar.append(f" {_(name)} ", style=self.mark(pal.accent) if i == self.stage else pal.muted)
         rows.append(bar)
         stage = STAGES[self.stage]
         rows += [self._line(ln) for ln in r.steps if ln.stage == stage]
         if self.check is not None:
-            rows.append(self.check if isinstance(self.check, Text) else Text(self.check, style=pal.muted))
+            rows.append(self.check if isinstance(self.check, Text) else Text(_(self.check), style=pal.muted))
         elif self.stage == 2:
-            rows.append(Text("  c checks these derivatives with torch autograd", style=pal.muted))
+            rows.append(Text(_("  c checks these derivatives with torch autograd"), style=pal.muted))
         self.put(".lab-text", Group(*rows))

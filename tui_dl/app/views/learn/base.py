@@ -18,7 +18,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Label, Static
 
+from tui_dl.app.i18n_ui import TLabel, TStatic
 from tui_dl.app.widgets.colors import palette
+from tui_dl.core.i18n import _
 from tui_dl.core.labs.values import LabError, parse_vector
 
 
@@ -34,19 +36,22 @@ def pair_text(text: str, field: str, minimum: int = 0):
     """``"2"`` → 2, ``"1,2"`` → [1, 2] (a whole number or a rows,columns pair, each ≥ ``minimum``)."""
     values = parse_vector(text, field)
     if len(values) not in (1, 2) or any(not isinstance(v, int) or v < minimum for v in values):
-        raise LabError(f"{field} is a whole number ≥ {minimum} or a pair rows,columns (e.g. 2 or 1,2)", field)
+        raise LabError(_("{field} is a whole number ≥ {minimum} or a pair rows,columns (e.g. 2 or 1,2)").format(
+            field=field, minimum=minimum), field)
     return values[0] if len(values) == 1 else list(values)
 
 
 def number(text: str, field: str) -> float:
     values = parse_vector(text, field)
     if len(values) != 1:
-        raise LabError(f"{field} is one number", field)
+        raise LabError(_("{field} is one number").format(field=field), field)
     return float(values[0])
 
 
 class LabPane(Vertical):
-    """One lab: ``FIELDS`` (rows of (name, label, width)) make the inputs, ``DEFAULTS`` their first text."""
+    """One lab: ``FIELDS`` (rows of (name, label, width)) make the inputs, ``DEFAULTS`` their first text.
+    ``TITLE``, ``HEADING``, ``HINT`` and the field labels are English marked with ``N_``: they are translated
+    where they are shown."""
 
     LAB: ClassVar[str] = ""
     TITLE: ClassVar[str] = ""
@@ -81,20 +86,24 @@ class LabPane(Vertical):
         for row in self.FIELDS:
             with Horizontal(classes="lab-fields"):
                 for name, label, width in row:
-                    yield Label(label)
+                    yield TLabel(label)
                     editor = Input(self.values.get(name, ""), id=f"{self.LAB}-{name}", compact=True)
                     editor.styles.width = width
                     yield editor
         yield Static("", classes="lab-error")
         with (LabBoard if self.BOARD_SCROLLS else Vertical)(classes="lab-board"):
             yield from self.board()
-        yield Static(self.HINT, classes="lab-hint")
+        yield TStatic(self.HINT, classes="lab-hint")
 
     def board(self) -> ComposeResult:
         """The widgets that show the lab's numbers (a Static by default, drawn by :meth:`draw`)."""
         yield Static("", classes="lab-text")
 
     def on_mount(self) -> None:
+        self.recompute()
+
+    def relabel(self) -> None:
+        """After a language switch: compute again (the core's worked lines come in the new language) and draw."""
         self.recompute()
 
     @property

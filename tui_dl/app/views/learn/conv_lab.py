@@ -16,6 +16,7 @@ from tui_dl.app.views.learn.base import LabPane, pair_text
 from tui_dl.app.widgets.matrix_grid import matrix_grid, side_by_side, titled
 from tui_dl.core.labs.conv import PAD_NAMES, SlideResult, conv2d
 from tui_dl.core.labs.values import LabError
+from tui_dl.core.i18n import N_, _
 
 PAD_CYCLE = ("narrow", "same", "wide")
 
@@ -87,8 +88,12 @@ class SlideLab(LabPane):
                         styles[(y, x)] = pal.muted
                     if extra and (ch, y, x) in extra:
                         styles[(y, x)] = extra[(ch, y, x)]
-            title = "input" + (" (padded)" if rows.pad_before or rows.pad_after or cols.pad_before or cols.pad_after
-                               else "") + (f" ch {ch + 1}" if len(r.padded) > 1 else "")
+            padded = rows.pad_before or rows.pad_after or cols.pad_before or cols.pad_after
+            many = len(r.padded) > 1
+            if padded:
+                title = (_("input (padded) ch {n}") if many else _("input (padded)")).format(n=ch + 1)
+            else:
+                title = (_("input ch {n}") if many else _("input")).format(n=ch + 1)
             out.append(titled(title, matrix_grid(m, styles)))
         return out
 
@@ -106,25 +111,27 @@ class SlideLab(LabPane):
                         styles[(y, x)] = f"bold white on {pal.primary}"
                     elif i > self.pos:
                         styles[(y, x)] = pal.muted
-            title = f"output {len(m)}×{len(m[0])}" + (f" ch {ch + 1}" if len(r.output) > 1 else "")
+            title = (_("output {h}×{w} ch {n}") if len(r.output) > 1 else _("output {h}×{w}")).format(
+                h=len(m), w=len(m[0]), n=ch + 1)
             out.append(titled(title, matrix_grid(m, styles)))
         return out
 
     def working_lines(self, first: Text) -> Group:
         r, pal = self.result, self.pal
         n = len(r.steps)
-        lines = [first, Text(f"window {self.pos + 1} of {n}  (←/→ step, home/end)", style=pal.muted),
-                 Text("output size", style=f"bold {pal.primary}")]
-        for label, axis in (("rows ", r.rows), ("cols ", r.cols)):
+        lines = [first, Text(_("window {i} of {n}  (←/→ step, home/end)").format(i=self.pos + 1, n=n), style=pal.muted),
+                 Text(_("output size"), style=f"bold {pal.primary}")]
+        for label, axis in ((_("rows "), r.rows), (_("cols "), r.cols)):
             lines.append(Text.assemble((label, pal.muted), axis.formula))
         pad = self.values.get("padding", "").strip().lower()
         if pad in PAD_NAMES:
-            lines.append(Text(f"padding {pad}: rows {r.rows.pad_before} + {r.rows.pad_after}, columns "
-                              f"{r.cols.pad_before} + {r.cols.pad_after}", style=pal.muted))
+            lines.append(Text(_("padding {pad}: rows {top} + {bottom}, columns {left} + {right}").format(
+                pad=pad, top=r.rows.pad_before, bottom=r.rows.pad_after, left=r.cols.pad_before,
+                right=r.cols.pad_after), style=pal.muted))
         for warning in r.warnings():
-            lines.append(Text(f"⚠ {warning}", style=f"bold {pal.warning}"))
+            lines.append(Text(f"⚠ {_(warning)}", style=f"bold {pal.warning}"))
         if n > 1:
-            lines.append(Text("every window", style=f"bold {pal.primary}"))
+            lines.append(Text(_("every window"), style=f"bold {pal.primary}"))
             for i, s in enumerate(r.steps):
                 line = self.window_line(s)
                 if i == self.pos:
@@ -141,11 +148,11 @@ class SlideLab(LabPane):
 
 class ConvLab(SlideLab):
     LAB = "conv"
-    TITLE = "conv"
-    HEADING = "conv · a kernel slides over the input"
-    HINT = "←/→ window · +/- stride · m padding · esc leaves an input"
-    FIELDS = ((("input", "input", 26), ("kernel", "kernel", 14)),
-              (("stride", "stride", 5), ("padding", "padding", 8), ("dilation", "dilation", 5)))
+    TITLE = N_("conv")
+    HEADING = N_("conv · a kernel slides over the input")
+    HINT = N_("←/→ window · +/- stride · m padding · esc leaves an input")
+    FIELDS = ((("input", N_("input"), 26), ("kernel", N_("kernel"), 14)),
+              (("stride", N_("stride"), 5), ("padding", N_("padding"), 8), ("dilation", N_("dilation"), 5)))
     DEFAULTS = {"input": "0 1 2; 3 4 5; 6 7 8", "kernel": "0 1; 2 3", "stride": "1", "padding": "0",
                 "dilation": "1"}
 
@@ -168,7 +175,10 @@ class ConvLab(SlideLab):
         kernels = []
         for o, f in enumerate(r.kernel):
             for i, k in enumerate(f):
-                label = "kernel" + (f" {o + 1}" if len(r.kernel) > 1 else "") + (f" ch {i + 1}" if len(f) > 1 else "")
+                if len(r.kernel) > 1:
+                    label = (_("kernel {o} ch {n}") if len(f) > 1 else _("kernel {o}")).format(o=o + 1, n=i + 1)
+                else:
+                    label = (_("kernel ch {n}") if len(f) > 1 else _("kernel")).format(n=i + 1)
                 style = f"bold {pal.accent}" if o == w.channel else ""
                 kernels.append(titled(label, matrix_grid(k, {(y, x): style for y in range(len(k))
                                                             for x in range(len(k[0]))})))

@@ -16,18 +16,19 @@ from tui_dl.app.views.learn.base import LabPane, number
 from tui_dl.app.widgets.function_plot import Curve, FunctionPlot
 from tui_dl.core.labs.losses import NAMES, TITLES, LossCurves, LossesResult, loss_curves, losses
 from tui_dl.core.labs.values import LabError, num
+from tui_dl.core.i18n import N_, _
 
 #: The curves drawn (BCE equals cross-entropy against p, so it is not drawn twice) and their colours.
-CURVES = (("ce", "cross-entropy = BCE", "error"), ("focal", "focal", "accent"), ("mse", "MSE", "primary"),
+CURVES = (("ce", N_("cross-entropy = BCE"), "error"), ("focal", "focal", "accent"), ("mse", "MSE", "primary"),
           ("mae", "MAE", "success"))
 Y_TOP = 3.0  #: the curves are cut here (cross-entropy has no ceiling)
 
 
 class LossesLab(LabPane):
     LAB = "losses"
-    TITLE = "losses"
-    HEADING = "losses · value and gradient for a prediction"
-    HINT = "+/- focal γ · target: one per prediction, or one class index · esc leaves an input"
+    TITLE = N_("losses")
+    HEADING = N_("losses · value and gradient for a prediction")
+    HINT = N_("+/- focal γ · target: one per prediction, or one class index · esc leaves an input")
     FIELDS = ((("pred", "ŷ", 18), ("target", "t", 10), ("gamma", "γ", 5)),)
     DEFAULTS = {"pred": "0.7 0.2 0.1", "target": "0", "gamma": "2"}
 
@@ -43,7 +44,7 @@ class LossesLab(LabPane):
 
     def board(self) -> ComposeResult:
         plot = FunctionPlot(id="losses-plot", classes="panel")
-        plot.border_title = "loss against p (true class)"
+        plot.border_title = _("loss against p (true class)")
         yield plot
         yield Static("", classes="lab-part", id="losses-legend")
         yield Static("", classes="lab-text")
@@ -53,6 +54,10 @@ class LossesLab(LabPane):
         gamma = number(v["gamma"], "gamma")
         self.result = losses(v["pred"], v["target"], gamma)
         self.curves = loss_curves(100, gamma)
+
+    def relabel(self) -> None:
+        self.query_one("#losses-plot", FunctionPlot).border_title = _("loss against p (true class)")
+        super().relabel()
 
     def bump(self, n: int) -> None:
         try:
@@ -76,7 +81,7 @@ class LossesLab(LabPane):
             return
         pal = self.pal
         p = self._true_p()
-        curves = [Curve(list(c.p), [min(v, Y_TOP) for v in c.values[name]], label, color)
+        curves = [Curve(list(c.p), [min(v, Y_TOP) for v in c.values[name]], _(label), color)
                   for name, label, color in CURVES]
         ce = r.losses["ce"].value
         points = [(p, min(ce, Y_TOP), "error")] if p is not None and ce is not None else []
@@ -85,17 +90,17 @@ class LossesLab(LabPane):
         legend = Text()
         for _name, label, color in CURVES:
             legend.append("━━ ", style=f"bold {getattr(pal, color)}")
-            legend.append(f"{label}  ")
-        legend.append(f"● ŷ · cut at {num(Y_TOP)}", style=pal.muted)
+            legend.append(f"{_(label)}  ")
+        legend.append(_("● ŷ · cut at {top}").format(top=num(Y_TOP)), style=pal.muted)
         self.put("#losses-legend", legend)
         rows = [Text.assemble(("ŷ = [", pal.muted), ", ".join(num(v) for v in r.pred), ("]  t = [", pal.muted),
                               ", ".join(num(v) for v in r.target), ("]", pal.muted),
-                              (f"  p(true class) = {num(p)}" if p is not None else "", pal.muted))]
+                              (_("  p(true class) = {p}").format(p=num(p)) if p is not None else "", pal.muted))]
         for name in NAMES:
             lv = r.losses[name]
-            head = Text.assemble((f"{name:<6}", f"bold {pal.primary}"), (TITLES[name], pal.muted))
+            head = Text.assemble((f"{name:<6}", f"bold {pal.primary}"), (_(TITLES[name]), pal.muted))
             if lv.value is None:
-                head.append(f"  n/a: {lv.why_not}", style=pal.warning)
+                head.append(_("  n/a: {why}").format(why=_(lv.why_not) if lv.why_not else ""), style=pal.warning)
                 rows.append(head)
                 continue
             head.append("  = ")

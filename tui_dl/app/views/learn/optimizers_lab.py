@@ -19,6 +19,7 @@ from textual.widgets import Static
 from tui_dl.app.views.learn.base import LabPane, number
 from tui_dl.app.widgets.surface_map import MapPath, SurfaceMap
 from tui_dl.core.labs.surfaces import SURFACES, resolve_surface
+from tui_dl.core.i18n import N_, _, ngettext, rjust
 from tui_dl.core.labs.values import LabError, num, parse_vector
 
 OPTIMIZERS = ("gd", "sgd", "momentum", "adagrad", "rmsprop", "adam")  # the race's, in its order
@@ -39,11 +40,11 @@ def style_of(name: str) -> tuple[str, tuple[int, int, int], str]:
 
 class OptimizersLab(LabPane):
     LAB = "optimizers"
-    TITLE = "optimizers"
-    HEADING = "optimizers · a race on a 2-D surface (torch.optim)"
-    HINT = ("←/→ step · +/- η · b β · shift+arrows start · m surface · v torch/textbook · n next rule · "
-            "esc leaves an input")
-    FIELDS = ((("start", "start", 12), ("steps", "steps", 6), ("beta", "β", 6)),)
+    TITLE = N_("optimizers")
+    HEADING = N_("optimizers · a race on a 2-D surface (torch.optim)")
+    HINT = N_("←/→ step · +/- η · b β · shift+arrows start · m surface · v torch/textbook · n next rule · "
+              "esc leaves an input")
+    FIELDS = ((("start", N_("start"), 12), ("steps", N_("steps"), 6), ("beta", "β", 6)),)
     DEFAULTS = {"start": "-5, -2", "steps": "200", "beta": "0.9"}
     BOARD_SCROLLS = False
 
@@ -82,16 +83,16 @@ class OptimizersLab(LabPane):
         if v["start"].strip():
             xy = parse_vector(v["start"], "start")
             if len(xy) != 2:
-                raise LabError("the start point is two numbers x, y (e.g. -1.2, 1)", "start")
+                raise LabError(_("the start point is two numbers x, y (e.g. -1.2, 1)"), "start")
             start = (float(xy[0]), float(xy[1]))
         else:
             start = surf.start
         steps = parse_vector(v["steps"], "steps")
         if len(steps) != 1 or not isinstance(steps[0], int) or not 1 <= steps[0] <= 2000:
-            raise LabError("steps is a whole number from 1 to 2000", "steps")
+            raise LabError(_("steps is a whole number from 1 to 2000"), "steps")
         beta = number(v["beta"], "beta")
         if not 0 <= beta < 1:
-            raise LabError(f"β must be in [0, 1) (got {num(beta)}); 0.9 is usual", "beta")
+            raise LabError(_("β must be in [0, 1) (got {beta}); 0.9 is usual").format(beta=num(beta)), "beta")
         self.kwargs = {"surface": surf.name, "steps": steps[0], "start": start, "momentum": beta,
                        "lr": {n: surf.lrs[n] * self.lr_scale for n in OPTIMIZERS}, "variant": self.variant_name}
         self.serial += 1
@@ -185,7 +186,7 @@ class OptimizersLab(LabPane):
         self.query_one("#optimizers-map", SurfaceMap).show(surf.f, surf.box, surf.minima, start, paths)
         formula = "" if surf.formula.partition("= ")[2] in surf.title else f"  {surf.formula}"
         self.put("#optimizers-title", Text.assemble(
-            (surf.title, f"bold {pal.primary}"), formula, ("  m: next surface", pal.muted)))
+            (_(surf.title), f"bold {pal.primary}"), formula, (_("  m: next surface"), pal.muted)))
         self.put("#optimizers-table", self._table(race, k))
         self.put("#optimizers-rule", self._rule(race, k))
 
@@ -194,25 +195,25 @@ class OptimizersLab(LabPane):
         if self.race_error:
             return Text(f"✗ {self.race_error}", style=pal.error)
         if self.pending:
-            return Text("racing… (torch loads the first time)", style=pal.muted)
+            return Text(_("racing… (torch loads the first time)"), style=pal.muted)
         return None
 
     def _table(self, race, k) -> Group:
         pal = self.pal
         rows = [Text.assemble((self.variant_name, pal.muted), (" · η ×", pal.muted), (num(self.lr_scale), "bold"),
-                              (f" · step {k}/{race.steps}" if race is not None else "", "bold"))]
+                              (_(" · step {k}/{n}").format(k=k, n=race.steps) if race is not None else "", "bold"))]
         if race is None:
             rows.append(self._status() or Text(""))
             return Group(*rows)
         rows.append(Text(f"{'':11}{'η':>6}{'f':>8}{'tol':>5}", style="bold"))
         for name, p in race.paths.items():
             letter, color, style = style_of(name)
-            f = "diverged" if p.diverged and k >= len(p.steps) else f"{p.losses[min(k, len(p.losses) - 1)]:.2g}"
+            f = _("diverged") if p.diverged and k >= len(p.steps) else f"{p.losses[min(k, len(p.losses) - 1)]:.2g}"
             hit = "—" if p.steps_to_tol is None else str(p.steps_to_tol)
             short = name.replace("_textbook", "ᵗ")
             rows.append(Text.assemble((letter, f"bold {style} rgb{color}"), " ", f"{short:<9}", f"{p.lr:>6.3g}",
-                                      (f"{f:>8}", "bold"), f"{hit:>5}"))
-        rows.append(Text(f"tol: steps to f ≤ {race.tol:g}", style=pal.muted))
+                                      (rjust(f, 8), "bold"), f"{hit:>5}"))
+        rows.append(Text(_("tol: steps to f ≤ {tol:g}").format(tol=race.tol), style=pal.muted))
         if (status := self._status()) is not None:
             rows.append(status)
         return Group(*rows)
@@ -224,11 +225,13 @@ class OptimizersLab(LabPane):
         names = list(race.paths)
         name = names[self.shown % len(names)]
         p = race.paths[name]
-        lines = p.rule_lines(min(k, len(p.steps))) if p.steps else [f"{name}: no step taken"]
-        out = [Text.assemble((lines[0], f"bold rgb{style_of(name)[1]}"), ("   n: next optimizer", pal.muted))]
+        lines = p.rule_lines(min(k, len(p.steps))) if p.steps else [_("{name}: no step taken").format(name=name)]
+        out = [Text.assemble((lines[0], f"bold rgb{style_of(name)[1]}"), (_("   n: next optimizer"), pal.muted))]
         out += [Text(ln) for ln in lines[1:]]
         if p.diverged:
-            out.append(Text(f"  {name} diverged after {len(p.steps)} steps (try a smaller η: -)", style=pal.warning))
+            out.append(Text(ngettext("  {name} diverged after {n} step (try a smaller η: -)",
+                                     "  {name} diverged after {n} steps (try a smaller η: -)", len(p.steps)).format(
+                name=name, n=len(p.steps)), style=pal.warning))
         if race.surface.note:
-            out.append(Text(race.surface.note, style=pal.muted))
+            out.append(Text(_(race.surface.note), style=pal.muted))
         return Group(*out)

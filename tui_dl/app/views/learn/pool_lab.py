@@ -13,15 +13,17 @@ from tui_dl.app.views.learn.base import pair_text
 from tui_dl.app.views.learn.conv_lab import SlideLab
 from tui_dl.app.widgets.matrix_grid import matrix_grid, side_by_side, titled
 from tui_dl.core.labs.conv import PoolBackward, pool2d, pool_backward
+from tui_dl.core.i18n import N_, _
 
 
 class PoolLab(SlideLab):
     LAB = "pool"
-    TITLE = "pool"
-    HEADING = "pool · max and average pooling, forward and backward"
-    HINT = "←/→ window · +/- stride · m max/avg · ∂L/∂y empty: all ones · esc leaves an input"
-    FIELDS = ((("input", "input", 26), ("grad", "∂L/∂y", 14)),
-              (("size", "size", 4), ("stride", "stride", 4), ("padding", "padding", 4), ("dilation", "dilation", 4)))
+    TITLE = N_("pool")
+    HEADING = N_("pool · max and average pooling, forward and backward")
+    HINT = N_("←/→ window · +/- stride · m max/avg · ∂L/∂y empty: all ones · esc leaves an input")
+    FIELDS = ((("input", N_("input"), 26), ("grad", "∂L/∂y", 14)),
+              (("size", N_("size"), 4), ("stride", N_("stride"), 4), ("padding", N_("padding"), 4),
+               ("dilation", N_("dilation"), 4)))
     DEFAULTS = {"input": "1 3 2 4; 5 6 7 8; 3 2 1 0; 9 8 7 6", "size": "2", "stride": "2", "padding": "0",
                 "dilation": "1", "grad": ""}
 
@@ -59,7 +61,7 @@ class PoolLab(SlideLab):
             if r.op == "max" and s.argmax is None:
                 continue
             if i == self.pos:
-                return Text(b.texts[k]) if k < len(b.texts) else None
+                return Text(_(b.texts[k])) if k < len(b.texts) else None
             k += 1
         return None
 
@@ -82,16 +84,16 @@ class PoolLab(SlideLab):
                 for c, y, x in w.cells:
                     if c == ch and 0 <= y - pt < len(m) and 0 <= x - pl < len(m[0]):
                         styles[(y - pt, x - pl)] = f"bold {pal.accent}"
-            grads.append(titled("∂L/∂x" + (f" ch {ch + 1}" if len(b.grad_input) > 1 else ""),
+            grads.append(titled(_("∂L/∂x ch {n}").format(n=ch + 1) if len(b.grad_input) > 1 else "∂L/∂x",
                                 matrix_grid(m, styles)))
-        title = "max pooling" if r.op == "max" else "average pooling"
+        title = _("max pooling") if r.op == "max" else _("average pooling")
         self.put(f"#{self.LAB}-matrices",
-                 Group(Text(f"{title}  (m switches max/avg)", style=f"bold {pal.primary}"),
+                 Group(Text(_("{title}  (m switches max/avg)").format(title=title), style=f"bold {pal.primary}"),
                        side_by_side(left, Group(*self.output_grids()), Group(*grads))))
         lines = [self.window_line(w)]
         back = self._backward_line()
         if back is not None:
-            lines.append(Text.assemble(("backward: ", pal.muted), back))
+            lines.append(Text.assemble((_("backward: "), pal.muted), back))
         working = self.working_lines(lines[0])
         self.put(f"#{self.LAB}-working",
                  Group(*([working.renderables[0]] + lines[1:] + list(working.renderables[1:]))))
