@@ -95,6 +95,6 @@ def relabel_app(app: App) -> int:
                 relabel()
                 count += 1
         for footer in screen.query(Footer):
-            footer.recompose()
+            footer.call_later(footer.recompose)  # a coroutine: run it on the footer's own queue
     app.refresh_bindings()
     return count
