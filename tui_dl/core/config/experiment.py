@@ -18,6 +18,7 @@ from typing import Any
 from tui_dl.core.config import schema as C
 from tui_dl.core.runs.atomic import atomic_write
 from tui_dl.core.config.fields import Field, FieldError, suggest
+from tui_dl.core.i18n import _
 from tui_dl.core.model.layers import REGISTRY
 from tui_dl.core.model.shapes import validate_layer
 from tui_dl.core.model.spec import LayerSpec, NetworkSpec
@@ -83,9 +84,10 @@ class _Checker:
             f = by_name.get(key)
             if f is None:
                 hint = suggest(str(key), names)
-                known = ", ".join(names) or "none"
+                known = ", ".join(names) or _("none")
                 self.add(f"{path}.{key}" if path else str(key),
-                         "unknown field." + (f" Did you mean {hint!r}?" if hint else f" Known fields: {known}."),
+                         _("unknown field. Did you mean {hint}?").format(hint=repr(hint)) if hint else
+                         _("unknown field. Known fields: {known}.").format(known=known),
                          self.at(mapping, key))
                 continue
             try:
@@ -96,26 +98,26 @@ class _Checker:
 
     def mapping(self, value, path, at) -> bool:
         if not isinstance(value, dict):
-            self.add(path, f"expected a mapping (key: value lines), got {_kind(value)}", at)
+            self.add(path, _("expected a mapping (key: value lines), got {kind}").format(kind=_kind(value)), at)
             return False
         return True
 
 
 def _kind(v) -> str:
     if v is None:
-        return "nothing (the value is empty)"
+        return _("nothing (the value is empty)")
     if isinstance(v, bool):
         return f"{str(v).lower()}"
     if isinstance(v, (list, tuple)):
-        return "a list"
+        return _("a list")
     if isinstance(v, dict):
-        return "a mapping"
+        return _("a mapping")
     return repr(v)
 
 
 def _check_layers(ck: _Checker, items, path: str, at) -> tuple[LayerSpec, ...]:
     if not isinstance(items, list):
-        ck.add(path, f"expected a list of layers (lines starting with '- '), got {_kind(items)}", at)
+        ck.add(path, _("expected a list of layers (lines starting with '- '), got {kind}").format(kind=_kind(items)), at)
         return ()
     out = []
     for i, item in enumerate(items):
@@ -124,11 +126,11 @@ def _check_layers(ck: _Checker, items, path: str, at) -> tuple[LayerSpec, ...]:
         if isinstance(item, str) and item in REGISTRY:
             item = {"type": item}
         if not isinstance(item, dict):
-            ck.add(ipath, f"expected a layer such as {{type: ReLU}}, got {_kind(item)}", iat)
+            ck.add(ipath, _("expected a layer such as {{type: ReLU}}, got {kind}").format(kind=_kind(item)), iat)
             continue
         ltype = item.get("type")
         if ltype is None:
-            ck.add(ipath, "the layer has no 'type' (e.g. type: Conv2d)", getattr(item, "mark", iat))
+            ck.add(ipath, _("the layer has no 'type' (e.g. type: Conv2d)"), getattr(item, "mark", iat))
             continue
         given = {k: v for k, v in item.items() if k not in ("type", "layers")}
         # The layer rules (known type, known and valid arguments, required ones, inner layers) are the
@@ -157,18 +159,21 @@ def _named(ck: _Checker, value, table: dict, path: str, at, default_name: str | 
     if isinstance(value, str):
         value = {"name": value}
     if not isinstance(value, dict):
-        ck.add(path, f"expected a name ({', '.join(table)}) or a mapping with name:, got {_kind(value)}", at)
+        ck.add(path, _("expected a name ({names}) or a mapping with name:, got {kind}").format(
+            names=', '.join(table), kind=_kind(value)), at)
         return None
     name = value.get("name", default_name)
     if name is None:
-        ck.add(path, f"needs name: one of {', '.join(table)}", at)
+        ck.add(path, _("needs name: one of {names}").format(names=', '.join(table)), at)
         return None
     canon = {k.lower().replace("-", "_"): k for k in table}
     key = canon.get(str(name).lower().replace("-", "_"))
     if key is None:
         hint = suggest(str(name), table)
         ck.add(f"{path}.name" if "name" in value else path,
-               f"{name!r} is not one of {', '.join(table)}" + (f" (did you mean {hint!r}?)" if hint else ""),
+               (_("{value} is not one of {choices} (did you mean {hint}?)") if hint else
+                _("{value} is not one of {choices}")).format(value=repr(name), choices=', '.join(table),
+                                                             hint=repr(hint)),
                ck.at(value, "name") if "name" in value else at)
         return None
     params = ck.fields(value, table[key], f"{path}", skip=("name",))
@@ -184,7 +189,8 @@ def _check_train(ck: _Checker, train, path="train") -> C.TrainConfig:
     special = ("loss", "optimizer", "scheduler", "early_stopping", "lr", "adversarial")
     plain = ck.fields(train, C.TRAIN_FIELDS, path, skip=special)
     if "device" in plain and not C.DEVICE_RE.match(plain["device"].strip().lower()):
-        ck.add(f"{path}.device", f"{plain['device']!r} is not a device: use auto, cpu, cuda, cuda:N or mps",
+        ck.add(f"{path}.device", _("{value} is not a device: use auto, cpu, cuda, cuda:N or mps").format(
+            value=repr(plain['device'])),
                ck.at(train, "device"))
         plain.pop("device")
     elif "device" in plain:
@@ -215,7 +221,7 @@ def _check_train(ck: _Checker, train, path="train") -> C.TrainConfig:
     adv = _check_adversarial(ck, train.get("adversarial"), f"{path}.adversarial", ck.at(train, "adversarial")) \
         if "adversarial" in train else None
     if opt is not None and opt.name == "sgd" and opt.params.get("nesterov") and not opt.params.get("momentum"):
-        ck.add(f"{path}.optimizer.nesterov", "Nesterov needs momentum > 0 (set momentum: 0.9)",
+        ck.add(f"{path}.optimizer.nesterov", _("Nesterov needs momentum > 0 (set momentum: 0.9)"),
                ck.at(train["optimizer"], "nesterov") if isinstance(train.get("optimizer"), dict) else None)
     return C.TrainConfig(**plain, loss=loss or cfg.loss, optimizer=opt or cfg.optimizer, scheduler=sched,
                          early_stopping=es, adversarial=adv)
@@ -231,8 +237,7 @@ def _check_adversarial(ck: _Checker, raw, path: str, at) -> C.Adversarial | None
         return None
     values = ck.fields(raw, C.ADVERSARIAL_FIELDS, path)
     if "steps" in values and values.get("method", C.Adversarial.method) != "pgd":
-        ck.add(f"{path}.steps", "steps applies to method: pgd only (FGSM is one step); add method: pgd or "
-                                "remove steps", ck.at(raw, "steps"))
+        ck.add(f"{path}.steps", _("steps applies to method: pgd only (FGSM is one step); add method: pgd or remove steps"), ck.at(raw, "steps"))
         values.pop("steps")
     return C.Adversarial(**values)
 
@@ -252,27 +257,25 @@ def experiment_from_data(data: Any, source: str, warnings: list[str] | None = No
     """Validate parsed YAML (plain or located) into an :class:`Experiment`; raise :class:`ConfigError`."""
     ck = _Checker(source)
     if data is None:
-        raise ConfigError(source, [Problem("", "the file is empty. An experiment needs at least `input:` and "
-                                               "`layers:` (see presets/ for examples).", 1)])
+        raise ConfigError(source, [Problem("", _("the file is empty. An experiment needs at least `input:` and `layers:` (see presets/ for examples)."), 1)])
     if not isinstance(data, dict):
-        raise ConfigError(source, [Problem("", f"the file should be a mapping with input:, layers:, data:, "
-                                               f"train:; it holds {_kind(data)}", 1)])
+        raise ConfigError(source, [Problem("", _("the file should be a mapping with input:, layers:, data:, train:; it holds {kind}").format(kind=_kind(data)), 1)])
     for key in data:
         if key not in TOP_KEYS:
             hint = suggest(str(key), TOP_KEYS)
-            ck.add(str(key), "unknown section." + (f" Did you mean {hint!r}?" if hint else
-                                                   f" Sections: {', '.join(TOP_KEYS)}."), ck.at(data, key))
+            ck.add(str(key), _("unknown section. Did you mean {hint}?").format(hint=repr(hint)) if hint else
+                   _("unknown section. Sections: {sections}.").format(sections=', '.join(TOP_KEYS)), ck.at(data, key))
     name = data.get("name") or Path(source).stem
     if not isinstance(name, (str, int, float)) or isinstance(name, bool):
-        ck.add("name", f"expected text, got {_kind(name)}", ck.at(data, "name"))
+        ck.add("name", _("expected text, got {value}").format(value=_kind(name)), ck.at(data, "name"))
         name = Path(source).stem
     description = data.get("description") or ""
     if not isinstance(description, str):
-        ck.add("description", f"expected text, got {_kind(description)}", ck.at(data, "description"))
+        ck.add("description", _("expected text, got {value}").format(value=_kind(description)), ck.at(data, "description"))
         description = ""
     input_shape: tuple[int, ...] = ()
     if "input" not in data:
-        ck.add("input", "missing: give the shape of one sample, e.g. input: [1, 28, 28] or input: [2]",
+        ck.add("input", _("missing: give the shape of one sample, e.g. input: [1, 28, 28] or input: [2]"),
                getattr(data, "mark", None))
     else:
         try:
@@ -281,8 +284,8 @@ def experiment_from_data(data: Any, source: str, warnings: list[str] | None = No
             ck.add("input", f"{e}.", ck.at(data, "input"))
     layers: tuple[LayerSpec, ...] = ()
     if "layers" not in data or data.get("layers") in (None, []):
-        ck.add("layers", "the network has no layers: add a list such as\n  layers:\n    - {type: Flatten}\n"
-                         "    - {type: Linear, out_features: 10}", ck.at(data, "layers") if "layers" in data else
+        ck.add("layers", _("the network has no layers: add a list such as\n  layers:\n    - {{type: Flatten}}\n"
+                           "    - {{type: Linear, out_features: 10}}").format(), ck.at(data, "layers") if "layers" in data else
                getattr(data, "mark", None))
     else:
         layers = _check_layers(ck, data["layers"], "layers", ck.at(data, "layers"))
@@ -290,9 +293,7 @@ def experiment_from_data(data: Any, source: str, warnings: list[str] | None = No
     tcfg = _check_train(ck, data.get("train"))
     if tcfg.adversarial is not None and dcfg.name in C.TOY_DATASETS:
         train = data.get("train")
-        ck.add("train.adversarial", f"adversarial training perturbs images (ε in pixel units, images in [0, 1]); "
-                                    f"data.name {dcfg.name!r} is a 2-D toy set of points. Use an image dataset or "
-                                    f"remove train.adversarial", ck.at(train, "adversarial"))
+        ck.add("train.adversarial", _("adversarial training perturbs images (ε in pixel units, images in [0, 1]); data.name {name} is a 2-D toy set of points. Use an image dataset or remove train.adversarial").format(name=repr(dcfg.name)), ck.at(train, "adversarial"))
     if ck.problems:
         raise ConfigError(source, ck.problems)
     return Experiment(name=str(name), description=description.strip(), network=NetworkSpec(input_shape, layers),
@@ -327,7 +328,7 @@ def _parse_key_path(key: str) -> list[str | int]:
     parts: list[str | int] = []
     for piece in key.replace("[", ".").replace("]", "").split("."):
         if piece == "":
-            raise ValueError("empty part in the key")
+            raise ValueError(_("empty part in the key"))
         parts.append(int(piece) if piece.isdigit() else piece)
     return parts
 
@@ -354,17 +355,17 @@ def apply_overrides(data: Any, overrides: list[str]) -> Any:
     for item in overrides:
         src = f"--set {item}"
         if "=" not in item:
-            raise ConfigError(src, [Problem("", "expected key.path=value, e.g. --set train.epochs=3")])
-        key, _, raw = item.partition("=")
+            raise ConfigError(src, [Problem("", _("expected key.path=value, e.g. --set train.epochs=3"))])
+        key, _sep, raw = item.partition("=")
         try:
             path = _parse_key_path(key.strip())
         except ValueError:
-            raise ConfigError(src, [Problem("", f"{key!r} is not a key path such as train.optimizer.lr")]) \
+            raise ConfigError(src, [Problem("", _("{key} is not a key path such as train.optimizer.lr").format(key=repr(key)))]) \
                 from None
         value, _w = read_yaml(raw, src) if raw.strip() else (None, [])
         _unmark(value)  # {eps: 2}'s lines and columns are the --set text's, not the file's
         if not isinstance(data, dict):
-            raise ConfigError(src, [Problem("", "the file is not a mapping, so nothing can be set in it")])
+            raise ConfigError(src, [Problem("", _("the file is not a mapping, so nothing can be set in it"))])
         node: Any = data
         for depth, part in enumerate(path[:-1]):
             nxt = path[depth + 1]
@@ -381,7 +382,7 @@ def apply_overrides(data: Any, overrides: list[str]) -> Any:
                 node = node[part]
             else:
                 raise ConfigError(src, [Problem(".".join(map(str, path[: depth + 1])),
-                                                "no such entry to set a value in")])
+                                                _("no such entry to set a value in"))])
         last = path[-1]
         if isinstance(node, dict):
             node[last] = value
@@ -390,7 +391,7 @@ def apply_overrides(data: Any, overrides: list[str]) -> Any:
         elif isinstance(node, list) and isinstance(last, int) and last < len(node):
             node[last] = value
         else:
-            raise ConfigError(src, [Problem(key, "no such entry to set a value in")])
+            raise ConfigError(src, [Problem(key, _("no such entry to set a value in"))])
     return data
 
 

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from tui_dl.core.i18n import N_, _
+
 #: A float written the way people write it, including forms YAML 1.1 leaves as strings ("1e-3", "5E4").
 _FLOAT_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _INT_RE = re.compile(r"^[+-]?\d+$")
@@ -53,7 +55,7 @@ class Field:
         if value is None:
             if self.nullable or self.inferred or (not self.required and self.default is None):
                 return None
-            raise FieldError(f"needs a value ({self.describe_type()})")
+            raise FieldError(_("needs a value ({kind})").format(kind=self.describe_type()))
         kind = self.kind
         if kind == "int":
             return self._check_range(_to_int(value))
@@ -63,38 +65,44 @@ class Field:
             return _to_bool(value)
         if kind == "str":
             if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-                raise FieldError(f"expected text, got {_show(value)}")
+                raise FieldError(_("expected text, got {value}").format(value=_show(value)))
             return str(value)
         if kind == "choice":
             text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else None
             if text is None:
-                raise FieldError(f"expected one of {', '.join(self.choices)}; got {_show(value)}")
+                raise FieldError(_("expected one of {choices}; got {value}").format(choices=', '.join(self.choices), value=_show(value)))
             norm = text.lower().replace("_", "-")
             for c in self.choices:
                 if c.lower().replace("_", "-") == norm:
                     return c
             hint = suggest(text, self.choices)
-            raise FieldError(
-                f"{text!r} is not one of {', '.join(self.choices)}" + (f" (did you mean {hint!r}?)" if hint else "")
-            )
+            choices = ', '.join(self.choices)
+            if hint:
+                raise FieldError(_("{value} is not one of {choices} (did you mean {hint}?)").format(
+                    value=repr(text), choices=choices, hint=repr(hint)))
+            raise FieldError(_("{value} is not one of {choices}").format(value=repr(text), choices=choices))
         if kind in ("int2", "padding"):
             if kind == "padding" and isinstance(value, str) and value.strip().lower() in ("same", "valid"):
                 return value.strip().lower()
             if isinstance(value, (list, tuple)):
                 if len(value) != 2:
-                    raise FieldError(f"expected one integer or a pair [height, width]; got {len(value)} values")
+                    raise FieldError(_("expected one integer or a pair [height, width]; got {n} values").format(n=len(value)))
                 return [self._check_range(_to_int(v)) for v in value]
             try:
                 number = _to_int(value)
             except FieldError:
-                extra = ", 'same' or 'valid'" if kind == "padding" else ""
-                raise FieldError(f"expected an integer, a pair [height, width]{extra}; got {_show(value)}") from None
+                if kind == "padding":
+                    raise FieldError(_("expected an integer, a pair [height, width], 'same' or 'valid'; got {value}")
+                                     .format(value=_show(value))) from None
+                raise FieldError(_("expected an integer or a pair [height, width]; got {value}")
+                                 .format(value=_show(value))) from None
             return self._check_range(number)
         if kind == "floats":
             if not isinstance(value, (list, tuple)):
-                raise FieldError(f"expected a list of {self.length or 'some'} numbers, got {_show(value)}")
+                raise FieldError((_("expected a list of {n} numbers, got {value}").format(n=self.length, value=_show(value))
+                                 if self.length else _("expected a list of numbers, got {value}").format(value=_show(value))))
             if self.length is not None and len(value) != self.length:
-                raise FieldError(f"expected {self.length} numbers, got {len(value)}")
+                raise FieldError(_("expected {n} numbers, got {got}").format(n=self.length, got=len(value)))
             return [self._check_range(_to_float(v)) for v in value]
         if kind == "choices":
             return self._coerce_choices(value)
@@ -102,23 +110,23 @@ class Field:
             if isinstance(value, int) and not isinstance(value, bool):
                 value = [value]
             if not isinstance(value, (list, tuple)) or not value:
-                raise FieldError(f"expected a list such as [1, 28, 28] or [2]; got {_show(value)}")
+                raise FieldError(_("expected a list such as [1, 28, 28] or [2]; got {value}").format(value=_show(value)))
             if len(value) not in (1, 2, 3):
                 raise FieldError(
-                    f"expected [features] or [channels, height, width]; got {len(value)} numbers"
+                    _("expected [features] or [channels, height, width]; got {n} numbers").format(n=len(value))
                 )
             out = [_to_int(v) for v in value]
             if any(v < 1 for v in out):
-                raise FieldError(f"every size must be at least 1; got {out}")
+                raise FieldError(_("every size must be at least 1; got {value}").format(value=out))
             if math.prod(out) > 50_000_000:
-                raise FieldError(f"an input of {out} is far too large for this tool (over 50 million values)")
+                raise FieldError(_("an input of {value} is far too large for this tool (over 50 million values)").format(value=out))
             return out
         raise AssertionError(f"unknown field kind {kind}")
 
     def _coerce_choices(self, value: Any) -> list[str]:
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, (list, tuple)):
-            raise FieldError(f"expected a list of names from {', '.join(self.choices)}; got {_show(value)}")
+            raise FieldError(_("expected a list of names from {choices}; got {value}").format(choices=', '.join(self.choices), value=_show(value)))
         one = Field(self.name, "choice", choices=self.choices)
         out: list[str] = []
         for item in items:
@@ -130,35 +138,39 @@ class Field:
     def _check_range(self, v):
         if self.min is not None:
             if self.min_exclusive and not v > self.min:
-                raise FieldError(f"must be greater than {_num(self.min)}; got {_num(v)}")
+                raise FieldError(_("must be greater than {limit}; got {value}").format(limit=_num(self.min), value=_num(v)))
             if not self.min_exclusive and v < self.min:
-                raise FieldError(f"must be at least {_num(self.min)}; got {_num(v)}")
+                raise FieldError(_("must be at least {limit}; got {value}").format(limit=_num(self.min), value=_num(v)))
         if self.max is not None and v > self.max:
-            raise FieldError(f"must be at most {_num(self.max)}; got {_num(v)}")
+            raise FieldError(_("must be at most {limit}; got {value}").format(limit=_num(self.max), value=_num(v)))
         return v
 
     def describe_type(self) -> str:
         k = self.kind
         if k == "choice":
-            return "one of " + ", ".join(self.choices)
+            return _("one of {choices}").format(choices=", ".join(self.choices))
         if k == "choices":
-            return "a list of " + ", ".join(self.choices)
+            return _("a list of {choices}").format(choices=", ".join(self.choices))
         rng = ""
         if self.min is not None and self.max is not None:
-            rng = f" from {_num(self.min)} to {_num(self.max)}"
+            # TRANSLATORS: appended to a type ("an integer"): its range
+            rng = _(" from {lo} to {hi}").format(lo=_num(self.min), hi=_num(self.max))
         elif self.min is not None:
             rng = f" {'>' if self.min_exclusive else '≥'} {_num(self.min)}"
-        return {
-            "int": "an integer",
-            "float": "a number",
-            "bool": "true or false",
-            "str": "text",
-            "int2": "an integer or a pair [h, w]",
-            "padding": "an integer, a pair [h, w], 'same' or 'valid'",
-            "floats": "a list of numbers",
-            "shape": "a list of sizes",
-        }.get(k, k) + rng
+        return _(_TYPE_NAMES.get(k, k)) + rng
 
+
+#: What each kind of field holds, in words (translated where shown).
+_TYPE_NAMES = {
+    "int": N_("an integer"),
+    "float": N_("a number"),
+    "bool": N_("true or false"),
+    "str": N_("text"),
+    "int2": N_("an integer or a pair [h, w]"),
+    "padding": N_("an integer, a pair [h, w], 'same' or 'valid'"),
+    "floats": N_("a list of numbers"),
+    "shape": N_("a list of sizes"),
+}
 
 #: Numbers longer than this (in digits) are refused before any conversion: no setting needs one, and Python's
 #: int/float conversions overflow or refuse (over 4,300 digits) on them.
@@ -171,28 +183,29 @@ def _digits(v: int) -> int:
 
 
 def _too_long(n_digits: int) -> FieldError:
-    return FieldError(f"a number with {n_digits:,} digits is far outside any sensible value")
+    return FieldError(_("a number with {n:,} digits is far outside any sensible value").format(n=n_digits))
 
 
 def _show(value: Any) -> str:
     if isinstance(value, str):
         if len(value) > 60:
-            return repr(value[:40]) + f"… ({len(value):,} characters)"
+            return repr(value[:40]) + _("… ({n:,} characters)").format(n=len(value))
         return repr(value)
     if isinstance(value, int) and not isinstance(value, bool) and _digits(value) > MAX_DIGITS:
-        return f"a number with about {_digits(value):,} digits"
+        return _("a number with about {n:,} digits").format(n=_digits(value))
     if isinstance(value, bool):
-        return f"{str(value).lower()} (YAML reads yes/no/on/off as true/false; quote it to mean text)"
+        return _("{value} (YAML reads yes/no/on/off as true/false; quote it to mean text)").format(
+            value=str(value).lower())
     if isinstance(value, dict):
-        return "a mapping"
+        return _("a mapping")
     if isinstance(value, list):
-        return "a list"
+        return _("a list")
     return repr(value)
 
 
 def _num(v: float) -> str:
     if isinstance(v, int) and not isinstance(v, bool):
-        return str(v) if _digits(v) <= MAX_DIGITS else f"a number with about {_digits(v):,} digits"
+        return str(v) if _digits(v) <= MAX_DIGITS else _("a number with about {n:,} digits").format(n=_digits(v))
     if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
         return str(int(v))
     return f"{v:g}"
@@ -200,7 +213,7 @@ def _num(v: float) -> str:
 
 def _to_int(value: Any) -> int:
     if isinstance(value, bool):
-        raise FieldError(f"expected an integer, got {_show(value)}")
+        raise FieldError(_("expected an integer, got {value}").format(value=_show(value)))
     if isinstance(value, int):
         if _digits(value) > MAX_DIGITS:
             raise _too_long(_digits(value))
@@ -209,8 +222,8 @@ def _to_int(value: Any) -> int:
         if value.is_integer():
             return int(value)
         if not math.isfinite(value):
-            raise FieldError(f"expected a whole number, got {value}")
-        raise FieldError(f"expected a whole number, got {value:g}")
+            raise FieldError(_("expected a whole number, got {value}").format(value=value))
+        raise FieldError(_("expected a whole number, got {value}").format(value=f"{value:g}"))
     if isinstance(value, str):
         s = value.strip().replace("_", "")
         if _INT_RE.match(s):
@@ -219,12 +232,12 @@ def _to_int(value: Any) -> int:
             return int(s)
         if _FLOAT_RE.match(s) and float(s).is_integer():
             return int(float(s))
-    raise FieldError(f"expected an integer, got {_show(value)}")
+    raise FieldError(_("expected an integer, got {value}").format(value=_show(value)))
 
 
 def _to_float(value: Any) -> float:
     if isinstance(value, bool):
-        raise FieldError(f"expected a number, got {_show(value)}")
+        raise FieldError(_("expected a number, got {value}").format(value=_show(value)))
     if isinstance(value, int) and _digits(value) > MAX_DIGITS:
         raise _too_long(_digits(value))
     if isinstance(value, (int, float)):
@@ -236,9 +249,9 @@ def _to_float(value: Any) -> float:
             raise _too_long(len(mantissa))
         v = float(text)
     else:
-        raise FieldError(f"expected a number, got {_show(value)}")
+        raise FieldError(_("expected a number, got {value}").format(value=_show(value)))
     if not math.isfinite(v):
-        raise FieldError(f"expected a finite number, got {_show(value)}")
+        raise FieldError(_("expected a finite number, got {value}").format(value=_show(value)))
     return v
 
 
@@ -251,7 +264,7 @@ def _to_bool(value: Any) -> bool:
         return False
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    raise FieldError(f"expected true or false, got {_show(value)}")
+    raise FieldError(_("expected true or false, got {value}").format(value=_show(value)))
 
 
 def suggest(word: str, options) -> str | None:

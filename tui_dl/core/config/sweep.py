@@ -28,6 +28,7 @@ from tui_dl.core.config import schema as C
 from tui_dl.core.config.experiment import ConfigError, Experiment, experiment_from_data
 from tui_dl.core.config.fields import suggest
 from tui_dl.core.config.yamlio import read_yaml
+from tui_dl.core.i18n import _, is_chinese
 
 __all__ = ["SweepError", "Axis", "Combination", "parse_axis", "expand", "sweep_keys", "build_combinations",
            "short_key", "MAX_COMBINATIONS"]
@@ -91,23 +92,26 @@ def short_key(key: str) -> str:
 def parse_axis(text: str) -> Axis:
     """``key=v1,v2,...`` → :class:`Axis`; :class:`SweepError` names what is wrong."""
     if "=" not in text:
-        raise SweepError(f"--sweep {text}: expected KEY=VALUE1,VALUE2,... e.g. --sweep train.optimizer.name=sgd,adam")
-    raw_key, _, raw_values = text.partition("=")
+        raise SweepError(_("--sweep {text}: expected KEY=VALUE1,VALUE2,... e.g. --sweep train.optimizer.name=sgd,adam").format(
+            text=text))
+    raw_key, _sep, raw_values = text.partition("=")
     key = _canonical(raw_key)
     known = sweep_keys()
     if key not in known:
         bare = {k.removeprefix("train."): k for k in known}  # "train." alike in every key would make all look close
         close = difflib.get_close_matches(key.removeprefix("train."), list(bare), n=1, cutoff=0.75)
         hint = bare[close[0]] if close else None
-        raise SweepError(f"--sweep {raw_key.strip()}: not a setting a sweep can change"
-                         + (f"; did you mean {hint}?" if hint else
-                            f"; e.g. train.optimizer.name, train.lr, train.batch_size, activation"))
+        if hint:
+            raise SweepError(_("--sweep {key}: not a setting a sweep can change; did you mean {hint}?").format(
+                key=raw_key.strip(), hint=hint))
+        raise SweepError(_("--sweep {key}: not a setting a sweep can change; e.g. train.optimizer.name, train.lr, "
+                           "train.batch_size, activation").format(key=raw_key.strip()))
     values = tuple(v.strip() for v in raw_values.split(","))
     if not raw_values.strip() or any(v == "" for v in values):
-        raise SweepError(f"--sweep {key}: give the values separated by commas, none empty, e.g. {key}=a,b")
+        raise SweepError(_("--sweep {key}: give the values separated by commas, none empty, e.g. {key}=a,b").format(key=key))
     dup = next((v for v in values if values.count(v) > 1), None)
     if dup is not None:
-        raise SweepError(f"--sweep {key}: {dup!r} is listed twice")
+        raise SweepError(_("--sweep {key}: {value} is listed twice").format(key=key, value=repr(dup)))
     return Axis(key, values)
 
 
@@ -174,8 +178,12 @@ def _set_activation(data: Any, kind: Any) -> list[str]:
     target = canon.get(name.lower())
     if target is None:
         hint = suggest(name, list(canon.values()))
-        raise SweepError(f"--sweep activation={name}: not an activation layer; one of {', '.join(canon.values())}"
-                         + (f" (did you mean {hint}?)" if hint else ""))
+        kinds = ', '.join(canon.values())
+        if hint:
+            raise SweepError(_("--sweep activation={name}: not an activation layer; one of {kinds} (did you mean "
+                               "{hint}?)").format(name=name, kinds=kinds, hint=hint))
+        raise SweepError(_("--sweep activation={name}: not an activation layer; one of {kinds}").format(
+            name=name, kinds=kinds))
     allowed = {f.name for f in REGISTRY[target].fields}
     changed = 0
 
@@ -194,7 +202,7 @@ def _set_activation(data: Any, kind: Any) -> list[str]:
 
     walk(data.get("layers") if isinstance(data, dict) else None)
     if not changed:
-        raise SweepError("--sweep activation: the network has no activation layer to change")
+        raise SweepError(_("--sweep activation: the network has no activation layer to change"))
     return []
 
 
@@ -205,14 +213,15 @@ def expand(axes: list[Axis]) -> list[Combination]:
     keys = [a.key for a in axes]
     dup = next((k for k in keys if keys.count(k) > 1), None)
     if dup is not None:
-        raise SweepError(f"--sweep {dup} is given twice: list all its values in one --sweep {dup}=a,b,c")
+        raise SweepError(_("--sweep {key} is given twice: list all its values in one --sweep {key}=a,b,c").format(key=dup))
     same = [k for k in keys if _SAME_SETTING.get(k, k) != k or k in _SAME_SETTING.values()]
     if len({_SAME_SETTING.get(k, k) for k in same}) < len(same):  # train.lr is train.optimizer.lr
-        raise SweepError(f"--sweep {' and '.join(same)} are the same setting: list all its values in one "
-                         f"--sweep {same[0]}=a,b,c")
+        raise SweepError(_("--sweep {keys} are the same setting: list all its values in one --sweep {key}=a,b,c").format(
+            keys=("、" if is_chinese() else " and ").join(same), key=same[0]))
     combos = [Combination(tuple(zip(keys, vals))) for vals in itertools.product(*(a.values for a in axes))]
     if len(combos) > MAX_COMBINATIONS:
-        raise SweepError(f"--sweep: {len(combos)} combinations is more than {MAX_COMBINATIONS}; sweep fewer values")
+        raise SweepError(_("--sweep: {n} combinations is more than {limit}; sweep fewer values").format(
+            n=len(combos), limit=MAX_COMBINATIONS))
     return combos
 
 

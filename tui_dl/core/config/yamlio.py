@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from tui_dl.core.i18n import _
+
 MAX_ALIASES = 64
 MAX_DEPTH = 40
 MAX_BYTES = 2_000_000
@@ -79,13 +81,12 @@ class _Loader(yaml.SafeLoader):
             self.alias_count += 1
             if self.alias_count > MAX_ALIASES:
                 ev = self.peek_event()
-                raise _LocatedError(ev.start_mark.line + 1, f"more than {MAX_ALIASES} aliases (*name): "
-                                                            f"this looks like a YAML bomb; write the values out instead")
+                raise _LocatedError(ev.start_mark.line + 1, _("more than {n} aliases (*name): this looks like a YAML bomb; write the values out instead").format(n=MAX_ALIASES))
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
                 ev = self.peek_event()
-                raise _LocatedError(ev.start_mark.line + 1, f"nested more than {MAX_DEPTH} levels deep")
+                raise _LocatedError(ev.start_mark.line + 1, _("nested more than {n} levels deep").format(n=MAX_DEPTH))
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
@@ -112,11 +113,10 @@ def _construct_mapping(loader: _Loader, node, deep=False):
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, (str, int, float, bool)) or key is None:
-            raise _LocatedError(_mark(key_node)[0], "a key must be plain text")
+            raise _LocatedError(_mark(key_node)[0], _("a key must be plain text"))
         value = loader.construct_object(value_node, deep=True)
         if key in out:
-            loader.dup_warnings.append((_mark(key_node)[0], f"key {key!r} appears more than once in this mapping; "
-                                                             f"the last value ({value!r}) is used"))
+            loader.dup_warnings.append((_mark(key_node)[0], _("key {key} appears more than once in this mapping; the last value ({value}) is used").format(key=repr(key), value=repr(value))))
         out[key] = value
         out.marks[key] = _mark(value_node)
     return out
@@ -140,8 +140,7 @@ def read_yaml(text: str, source: str) -> tuple[Any, list[str]]:
         loader = _Loader(text)
     except yaml.reader.ReaderError as e:
         line = text[: e.position].count("\n") + 1
-        raise ConfigError(source, [Problem("", f"the file holds a control character (#x{e.character:04x}) that YAML "
-                                               f"does not allow; remove it", line)]) from None
+        raise ConfigError(source, [Problem("", _("the file holds a control character (#x{code:04x}) that YAML does not allow; remove it").format(code=e.character), line)]) from None
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as e:
@@ -151,22 +150,21 @@ def read_yaml(text: str, source: str) -> tuple[Any, list[str]]:
         col = mark.column + 1 if mark else None
         hint = ""
         if "\t" in msg or "'\\t'" in msg:
-            hint = " YAML indents with spaces, not tabs: replace the tab with spaces."
+            hint = " " + _("YAML indents with spaces, not tabs: replace the tab with spaces.")
         elif "found undefined alias" in msg:
-            hint = " An alias (*name) must refer to an anchor (&name) defined earlier."
+            hint = " " + _("An alias (*name) must refer to an anchor (&name) defined earlier.")
         elif "could not determine a constructor" in msg:
-            hint = " Tags such as !!python/... are not allowed: experiment files hold plain values only."
-        raise ConfigError(source, [Problem("", f"YAML syntax error: {msg}.{hint}", line, col)]) from None
+            hint = " " + _("Tags such as !!python/... are not allowed: experiment files hold plain values only.")
+        raise ConfigError(source, [Problem("", _("YAML syntax error: {message}.").format(message=msg) + hint, line, col)]) from None
     except yaml.reader.ReaderError as e:
         line = text[: e.position].count("\n") + 1
-        raise ConfigError(source, [Problem("", f"the file holds a character (#x{e.character:04x}) that YAML does "
-                                               f"not allow; remove it", line)]) from None
+        raise ConfigError(source, [Problem("", _("the file holds a character (#x{code:04x}) that YAML does not allow; remove it").format(code=e.character), line)]) from None
     except _LocatedError as e:
         raise ConfigError(source, [Problem("", str(e), e.line)]) from None
     except yaml.YAMLError as e:
         raise ConfigError(source, [Problem("", f"{e}")]) from None
     except RecursionError:
-        raise ConfigError(source, [Problem("", "the file is nested too deeply to read")]) from None
+        raise ConfigError(source, [Problem("", _("the file is nested too deeply to read"))]) from None
     finally:
         loader.dispose()
     warnings = [f"{source}:{line}: {msg}" for line, msg in loader.dup_warnings]
@@ -178,29 +176,27 @@ def read_text(path: str | os.PathLike) -> str:
     source = str(path)
     try:
         if p.is_dir():
-            raise ConfigError(source, [Problem("", "this is a folder; give the path of a .yaml file")])
+            raise ConfigError(source, [Problem("", _("this is a folder; give the path of a .yaml file"))])
         with open(p, "rb") as f:  # at most one byte past the limit: /dev/zero or a huge file is never read whole
             raw = f.read(MAX_BYTES + 1)
     except FileNotFoundError:
-        raise ConfigError(source, [Problem("", "no such file. Check the path (presets live in presets/).")]) \
+        raise ConfigError(source, [Problem("", _("no such file. Check the path (presets live in presets/)."))]) \
             from None
     except PermissionError:
-        raise ConfigError(source, [Problem("", "permission denied: the file cannot be read")]) from None
+        raise ConfigError(source, [Problem("", _("permission denied: the file cannot be read"))]) from None
     except OSError as e:
-        raise ConfigError(source, [Problem("", f"cannot read the file: {e.strerror or e}")]) from None
+        raise ConfigError(source, [Problem("", _("cannot read the file: {reason}").format(reason=e.strerror or e))]) from None
     if len(raw) > MAX_BYTES:
         try:
-            size = f"{p.stat().st_size:,} bytes" if p.is_file() else "endless (not a regular file)"
+            size = _("{n:,} bytes").format(n=p.stat().st_size) if p.is_file() else _("endless (not a regular file)")
         except OSError:
-            size = f"over {MAX_BYTES:,} bytes"
-        raise ConfigError(source, [Problem("", f"the file is {size}; experiment files are small "
-                                               f"(limit {MAX_BYTES:,} bytes). Is this the right file?")])
+            size = _("over {n:,} bytes").format(n=MAX_BYTES)
+        raise ConfigError(source, [Problem("", _("the file is {size}; experiment files are small (limit {limit:,} bytes). Is this the right file?").format(size=size, limit=MAX_BYTES))])
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        raise ConfigError(source, [Problem("", f"the file is not UTF-8 text (byte 0x{raw[e.start]:02x}); "
-                                               f"save it as UTF-8", line)]) from None
+        raise ConfigError(source, [Problem("", _("the file is not UTF-8 text (byte 0x{byte:02x}); save it as UTF-8").format(byte=raw[e.start]), line)]) from None
 
 
 # ----------------------------------------------------------------------------- writing

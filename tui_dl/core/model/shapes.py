@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 
 from tui_dl.core.config.fields import FieldError, suggest
+from tui_dl.core.i18n import _
 from tui_dl.core.model.layers import REGISTRY, Calc, Fix, Inner, ShapeError, layer_label
 from tui_dl.core.model.spec import LayerSpec, NetworkSpec
 
@@ -105,7 +106,8 @@ class Summary:
         if self.errors:
             return self.errors[0]
         row = self.first_error
-        return None if row is None else f"layer {row.index_text} ({row.type}): {row.error}"
+        return None if row is None else _("layer {index} ({kind}): {error}").format(
+            index=row.index_text, kind=row.type, error=row.error)
 
     def row(self, path: tuple[int, ...]) -> LayerRow | None:
         return next((r for r in self.rows if r.path == path), None)
@@ -146,8 +148,9 @@ def validate_layer(layer: LayerSpec, path: tuple[int, ...] = (), holds_layers: b
     kind = REGISTRY.get(layer.type)
     if kind is None:
         hint = suggest(layer.type, REGISTRY)
-        msg = f"unknown layer type {layer.type!r}."
-        msg += f" Did you mean {hint!r}?" if hint else " Known types: " + ", ".join(REGISTRY) + "."
+        msg = (_("unknown layer type {kind}. Did you mean {hint}?") if hint else
+               _("unknown layer type {kind}. Known types: {kinds}.")).format(
+            kind=repr(layer.type), hint=repr(hint), kinds=", ".join(REGISTRY))
         return None, [LayerProblem(path, "type", msg, None, msg)]
     problems: list[LayerProblem] = []
     clean = {}
@@ -155,12 +158,15 @@ def validate_layer(layer: LayerSpec, path: tuple[int, ...] = (), holds_layers: b
         f = kind.field(name)
         if f is None:
             hint = suggest(str(name), [x.name for x in kind.fields])
-            allowed = ", ".join(x.name for x in kind.fields) or "none"
-            msg = f"{layer.type} has no argument {name!r}." + (
-                f" Did you mean {hint!r}?" if hint else f" Its arguments: {allowed}.")
-            short = "unknown field." + (f" Did you mean {hint!r}?" if hint else f" Known fields: {allowed}.")
-            fix = Fix(f"rename {name} to {hint}", set_params={name: None, hint: value}) if hint else \
-                Fix(f"remove {name}", set_params={name: None})
+            allowed = ", ".join(x.name for x in kind.fields) or _("none")
+            msg = (_("{kind} has no argument {name}. Did you mean {hint}?") if hint else
+                   _("{kind} has no argument {name}. Its arguments: {allowed}.")).format(
+                kind=layer.type, name=repr(name), hint=repr(hint), allowed=allowed)
+            short = (_("unknown field. Did you mean {hint}?") if hint else
+                     _("unknown field. Known fields: {known}.")).format(hint=repr(hint), known=allowed)
+            fix = Fix(_("rename {name} to {hint}").format(name=name, hint=hint),
+                      set_params={name: None, hint: value}) if hint else \
+                Fix(_("remove {name}").format(name=name), set_params={name: None})
             problems.append(LayerProblem(path, name, msg, fix, short))
             continue
         try:
@@ -169,10 +175,10 @@ def validate_layer(layer: LayerSpec, path: tuple[int, ...] = (), holds_layers: b
             problems.append(LayerProblem(path, name, f"{name}: {e}.", None, f"{e}."))
     for f in kind.fields:
         if f.required and f.name not in layer.params:
-            msg = f"{layer.type} needs {f.name} ({f.help})"
+            msg = _("{kind} needs {name} ({help})").format(kind=layer.type, name=f.name, help=_(f.help))
             problems.append(LayerProblem(path, f.name, msg + ".", None, msg))
     if (bool(layer.layers) if holds_layers is None else holds_layers) and not kind.container:
-        msg = f"{layer.type} cannot hold inner layers (only Residual can)"
+        msg = _("{kind} cannot hold inner layers (only Residual can)").format(kind=layer.type)
         problems.append(LayerProblem(path, "layers", msg + ".", None, msg))
     if problems:
         return None, problems
@@ -236,7 +242,8 @@ def summarize(spec: NetworkSpec) -> Summary:
     errors: list[str] = []
     in_shape = tuple(spec.input_shape)
     if not in_shape or any((not isinstance(d, int)) or d < 1 for d in in_shape) or len(in_shape) not in (1, 2, 3):
-        errors.append(f"the input shape {list(in_shape)} is not valid: use [features] or [channels, height, width].")
+        errors.append(_("the input shape {shape} is not valid: use [features] or [channels, height, width].").format(
+            shape=list(in_shape)))
         _summarize_layers(spec.layers, None, (), rows, True)
         return Summary(in_shape, rows, Totals(), errors)
     if not spec.layers:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from tui_dl.core.config.fields import Field
+from tui_dl.core.i18n import _
 from tui_dl.core.model.spec import CONTAINER_TYPES, LayerSpec
 
 Shape = tuple[int, ...]
@@ -143,12 +144,12 @@ def _dims_text(h_text: str, w_text: str) -> list[str]:
 def _need_image(in_shape: Shape, name: str) -> None:
     if len(in_shape) != 3:
         if len(in_shape) == 1:
-            raise ShapeError(
-                f"{name} needs an image-shaped input [channels, height, width], but a flat vector of "
-                f"{in_shape[0]} features arrives. Put {name} before the Flatten, or set the network's "
-                f"input to [channels, height, width]."
-            )
-        raise ShapeError(f"{name} needs an input [channels, height, width]; got {shape_str(in_shape)}.")
+            raise ShapeError(_(
+                "{name} needs an image-shaped input [channels, height, width], but a flat vector of "
+                "{n} features arrives. Put {name} before the Flatten, or set the network's "
+                "input to [channels, height, width].").format(name=name, n=in_shape[0]))
+        raise ShapeError(_("{name} needs an input [channels, height, width]; got {shape}.").format(
+            name=name, shape=shape_str(in_shape)))
 
 
 def _window_out(n: int, k: int, s: int, pl: int, pr: int, d: int, ceil_mode: bool) -> tuple[int, str, int]:
@@ -191,11 +192,16 @@ def _leftover_warning(leftover_h: int, leftover_w: int, s_txt: str) -> list[str]
 def _check_given(args: dict, name: str, actual: int, what: str) -> None:
     given = args.get(name)
     if given is not None and given != actual:
+        if what == "channels":
+            text = _("{name} is {given}, but {actual} channels arrive from the layer before. "
+                     "Set {name} to {actual} (or leave it out: tui-dl infers it).")
+        else:
+            text = _("{name} is {given}, but {actual} features arrive from the layer before. "
+                     "Set {name} to {actual} (or leave it out: tui-dl infers it).")
         raise ShapeError(
-            f"{name} is {given}, but {actual} {what} arrive from the layer before. "
-            f"Set {name} to {actual} (or leave it out: tui-dl infers it).",
+            text.format(name=name, given=given, actual=actual),
             field=name,
-            fix=Fix(f"set {name} to {actual}", set_params={name: actual}),
+            fix=Fix(_("set {name} to {value}").format(name=name, value=actual), set_params={name: actual}),
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from tui_dl.core.config.fields import Field
+from tui_dl.core.i18n import _
 from tui_dl.core.model.layers.base import (
     Calc, Fix, LayerKind, Shape, ShapeError, _check_given, fmt, register, shape_str,
 )
@@ -22,9 +23,10 @@ def infer_linear(in_shape: Shape, a: dict) -> Calc:
     if len(in_shape) != 1:
         n = math.prod(in_shape)
         raise ShapeError(
-            f"Linear needs a flat vector, but a {shape_str(in_shape)} tensor arrives. Insert a Flatten "
-            f"before it (that gives {'·'.join(map(str, in_shape))} = {fmt(n)} features).",
-            fix=Fix("insert a Flatten before this layer", insert_before=LayerSpec("Flatten")),
+            _("Linear needs a flat vector, but a {shape} tensor arrives. Insert a Flatten "
+              "before it (that gives {product} = {n} features).").format(
+                shape=shape_str(in_shape), product='·'.join(map(str, in_shape)), n=fmt(n)),
+            fix=Fix(_("insert a Flatten before this layer"), insert_before=LayerSpec("Flatten")),
         )
     (f,) = in_shape
     _check_given(a, "in_features", f, "features")
