@@ -64,6 +64,18 @@ TAB_TITLES = {"build": (N_("Build"), "F2"), "setup": (N_("Setup"), "F3"), "train
               "runs": (N_("Runs"), "F5"), "learn": (N_("Learn"), "F6")}
 
 
+#: Textual's own texts that the app shows: the footer's ctrl+p label (TFooter translates it) and the palette's
+#: system commands (get_system_commands translates them), marked here so that the catalog has them.
+TEXTUAL_TEXTS = (
+    N_("palette"),
+    N_("Quit"), N_("Quit the application as soon as possible"),
+    N_("Keys"), N_("Hide the keys and widget help panel"),
+    N_("Show help for the focused widget and a summary of available keys"),
+    N_("Minimize"), N_("Minimize the widget and restore to normal size"),
+    N_("Maximize"), N_("Maximize the focused widget"),
+)
+
+
 def tab_title(view: str) -> str:
     """A tab's title in the language spoken now: ``Build [dim]F2[/]``."""
     title, key = TAB_TITLES[view]
