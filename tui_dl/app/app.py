@@ -31,10 +31,11 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Container
 from textual.screen import Screen
 from textual.worker import Worker, get_current_worker
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 
 from tui_dl.app.document import Document
 from tui_dl.app.file_controller import FileController, problems_text
+from tui_dl.app.i18n_ui import TFooter, relabel_app
 from tui_dl.app.insight_controller import InsightController
 from tui_dl.app.keys import APP_SCOPES, bindings, commands
 from tui_dl.app.lab_controller import LabController
@@ -49,6 +50,8 @@ from tui_dl.app.widgets.colors import palette
 from tui_dl.app.widgets.results import ResultPanel
 from tui_dl.app.widgets.status_bar import StatusBar
 from tui_dl.core.config.experiment import ConfigError, Experiment, validate_experiment
+from tui_dl.core import i18n
+from tui_dl.core.i18n import N_, _
 from tui_dl.core.model.shapes import summarize
 
 if TYPE_CHECKING:
@@ -56,6 +59,27 @@ if TYPE_CHECKING:
     from tui_dl.app.views.train_view import TrainView
 
 VIEWS = ("build", "setup", "train", "runs", "learn")
+#: The tab titles (English sources, translated when shown and again after a language switch) and their keys.
+TAB_TITLES = {"build": (N_("Build"), "F2"), "setup": (N_("Setup"), "F3"), "train": (N_("Train"), "F4"),
+              "runs": (N_("Runs"), "F5"), "learn": (N_("Learn"), "F6")}
+
+
+#: Textual's own texts that the app shows: the footer's ctrl+p label (TFooter translates it) and the palette's
+#: system commands (get_system_commands translates them), marked here so that the catalog has them.
+TEXTUAL_TEXTS = (
+    N_("palette"),
+    N_("Quit"), N_("Quit the application as soon as possible"),
+    N_("Keys"), N_("Hide the keys and widget help panel"),
+    N_("Show help for the focused widget and a summary of available keys"),
+    N_("Minimize"), N_("Minimize the widget and restore to normal size"),
+    N_("Maximize"), N_("Maximize the focused widget"),
+)
+
+
+def tab_title(view: str) -> str:
+    """A tab's title in the language spoken now: ``Build [dim]F2[/]``."""
+    title, key = TAB_TITLES[view]
+    return f"{_(title)} [dim]{key}[/]"
 
 
 #: How many times (50 ms apart) shutting down waits for views still being mounted.
@@ -105,21 +129,21 @@ class TuiDL(App):
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="build", id="views"):
-            with TabPane("Build [dim]F2[/]", id="build"):
+            with TabPane(tab_title("build"), id="build"):
                 yield BuildView(id="build-view")
             # The other views are mounted just after the first frame, into empty slots: start-up shows
             # the build view sooner. Each of them pulls the app's state in its own on_mount.
             # (Not textual.lazy.Lazy: it removes a widget, which races with Pilot's wait in tests.)
-            with TabPane("Setup [dim]F3[/]", id="setup"):
+            with TabPane(tab_title("setup"), id="setup"):
                 yield Container(id="setup-slot", classes="view-slot")
-            with TabPane("Train [dim]F4[/]", id="train"):
+            with TabPane(tab_title("train"), id="train"):
                 yield Container(id="train-slot", classes="view-slot")
-            with TabPane("Runs [dim]F5[/]", id="runs"):
+            with TabPane(tab_title("runs"), id="runs"):
                 yield Container(id="runs-slot", classes="view-slot")
-            with TabPane("Learn [dim]F6[/]", id="learn"):  # mounted when first shown (app.labs)
+            with TabPane(tab_title("learn"), id="learn"):  # mounted when first shown (app.labs)
                 yield Container(id="learn-slot", classes="view-slot")
         yield StatusBar(id="status-bar")
-        yield Footer()
+        yield TFooter()
 
     @property
     def build_view(self) -> BuildView:
@@ -189,6 +213,35 @@ class TuiDL(App):
         self.training.refresh_runs()
         self.training.show_current_run()
 
+    # ------------------------------------------------------------------ the language
+    def set_language(self, lang: str, *, save: bool = True) -> None:
+        """Speak ``lang`` ("en" or "zh_CN") from now on, live: every view, the tabs, the footer and the status bar
+        are relabelled, and the choice is kept in the settings file for the next start (``save``)."""
+        i18n.set_language(lang)
+        lang = i18n.language()
+        if save:
+            from tui_dl.core.settings import save_setting
+
+            save_setting("language", lang)
+        self.relabel()
+        relabel_app(self)
+        self._theme_changed()  # what the views render from their state, rendered again in the new language
+        self.notify(_("Language: {name}").format(name=i18n.LANGUAGE_NAMES.get(lang, lang)), timeout=3)
+
+    def relabel(self) -> None:
+        """The tab titles and the status bar in the language spoken now."""
+        tabs = self.query_one("#views", TabbedContent)
+        for view in VIEWS:
+            tabs.get_tab(view).label = tab_title(view)
+        self.status_bar.refresh()
+
+    def action_set_language(self, lang: str) -> None:
+        self.set_language(lang)
+
+    def action_toggle_language(self) -> None:
+        """F8: 中文 ↔ English."""
+        self.set_language("en" if i18n.is_chinese() else "zh_CN")
+
     @on(ViewMounted)
     def _view_mounted(self, message: ViewMounted) -> None:
         """A view mounted after the first frame: hand it the state it shows (and the focus, if it is shown)."""
@@ -246,7 +299,7 @@ class TuiDL(App):
             try:
                 validate_experiment(new, source="<edit>")
             except ConfigError as e:
-                self.notify("; ".join(f"{p.path}: {p.message}" for p in e.problems), title="Not accepted",
+                self.notify("; ".join(f"{p.path}: {p.message}" for p in e.problems), title=_("Not accepted"),
                             severity="error", timeout=6)
                 if (setup := self.settings_view) is not None:
                     setup.show(self.document.experiment, refused=True)  # the form shows the value that stays
@@ -267,7 +320,7 @@ class TuiDL(App):
             doc.selection = self.build_view.selection
             if (setup := self.settings_view) is not None:
                 setup.show(exp)
-            where = str(doc.path) if doc.path else "not saved yet"
+            where = str(doc.path) if doc.path else _("not saved yet")
             self.status_bar.set(doc_text=f"{exp.name} · {where}", modified=doc.modified)
         self.sub_title = exp.name
 
@@ -282,13 +335,13 @@ class TuiDL(App):
 
     def action_undo(self) -> None:
         if not self.document.undo():
-            self.notify("Nothing to undo.", timeout=2)
+            self.notify(_("Nothing to undo."), timeout=2)
             return
         self.refresh_views()
 
     def action_redo(self) -> None:
         if not self.document.redo():
-            self.notify("Nothing to redo.", timeout=2)
+            self.notify(_("Nothing to redo."), timeout=2)
             return
         self.refresh_views()
 
@@ -395,7 +448,7 @@ class TuiDL(App):
         from tui_dl.app.screens.compare_modal import CompareModal
 
         if self.training.is_training:
-            self.notify("Training is running: compare when it has finished (ctrl+r stops it).")
+            self.notify(_("Training is running: compare when it has finished (ctrl+r stops it)."))
             return
         self.push_screen(CompareModal(self.document.experiment),
                          lambda axis: self.training.start_sweep(axis) if axis else None)
@@ -460,17 +513,17 @@ class TuiDL(App):
     def get_system_commands(self, screen: Screen):
         # The app's commands first: among equal matches the palette keeps this order, so "theme" finds the
         # dark / light toggle before Textual's theme picker (renamed, so that an exact "Theme" is not its).
-        for title, help_text, action in COMMANDS:
+        for title, help_text, action in commands(translate=True):
             yield SystemCommand(title, help_text, lambda a=action: self.call_later(self.run_action, a))
         for command in super().get_system_commands(screen):
             if command.title == "Theme":
-                yield SystemCommand("Theme: pick any theme", "Textual's theme picker", command.callback)
+                yield SystemCommand(_("Theme: pick any theme"), _("Textual's theme picker"), command.callback)
             elif command.title == "Screenshot":  # Textual's saves into ~/Downloads, failing where there is none
-                yield SystemCommand("Screenshot", "Save an SVG of the screen: into the shown run's folder (Train "
-                                    "view) or the working directory",
+                yield SystemCommand(_("Screenshot"), _("Save an SVG of the screen: into the shown run's folder "
+                                                       "(Train view) or the working directory"),
                                     lambda: self.set_timer(0.1, self.action_screenshot))
             else:
-                yield command
+                yield SystemCommand(_(command.title), _(command.help), command.callback, command.discover)
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
         self.files.save_screenshot()
@@ -489,17 +542,17 @@ class TuiDL(App):
                     self.training.stop()
                     self.set_timer(30, self.exit)  # the trainer ignored the stop request: leave anyway
 
-            self.push_screen(ConfirmModal("Training is running. Stop it and quit?",
-                                          "The trainer finishes the current step and saves a checkpoint first.",
-                                          yes="Stop and quit", no="Keep training"), answer)
+            self.push_screen(ConfirmModal(_("Training is running. Stop it and quit?"),
+                                          _("The trainer finishes the current step and saves a checkpoint first."),
+                                          yes=_("Stop and quit"), no=_("Keep training")), answer)
             return
         if self.document.modified:
             def answer_unsaved(ok: bool | None) -> None:
                 if ok:
                     self.exit()
 
-            self.push_screen(ConfirmModal("Quit without saving your changes?", "ctrl+s saves the experiment.",
-                                          yes="Quit", no="Cancel"), answer_unsaved)
+            self.push_screen(ConfirmModal(_("Quit without saving your changes?"), _("ctrl+s saves the experiment."),
+                                          yes=_("Quit"), no=_("Cancel")), answer_unsaved)
             return
         self.exit()
 
@@ -511,7 +564,7 @@ class TuiDL(App):
         return any(v.building for v in self.query(SettingsView))
 
     async def _shutdown(self) -> None:
-        for _ in range(EXIT_WAIT_TRIES):
+        for _try in range(EXIT_WAIT_TRIES):
             if not self._views_mounting():
                 break
             self._shutdown_waits += 1
@@ -546,12 +599,12 @@ class TuiDL(App):
             out, _err = proc.communicate(timeout=120)
             info = json.loads(out.strip().splitlines()[-1])
         except (OSError, subprocess.SubprocessError, ValueError, IndexError):
-            info = {"device": f"cpu: {os.cpu_count()} cores (device check failed)", "datasets": {}}
+            info = {"device": _("cpu: {cores} cores (device check failed)").format(cores=os.cpu_count()), "datasets": {}}
         finally:
             self._probe_proc = None
         if get_current_worker().is_cancelled:
             return
-        self.post_message(DeviceDetected(info.get("device") or "unknown device", info.get("datasets") or {}))
+        self.post_message(DeviceDetected(info.get("device") or _("unknown device"), info.get("datasets") or {}))
 
     @on(DeviceDetected)
     def _device_detected(self, message: DeviceDetected) -> None:

@@ -9,7 +9,15 @@ from textual.widgets import Static
 
 from tui_dl.app.logfmt import duration
 from tui_dl.app.widgets.colors import palette
+from tui_dl.core.i18n import N_, _
 from tui_dl.core.training.events import StepDone
+
+
+#: The training states the bar shows (English sources: the train controller sets them, the bar translates them).
+STATES = {"idle": N_("idle"), "starting": N_("starting"), "running": N_("running"), "paused": N_("paused"),
+          "stopping": N_("stopping")}
+#: Until the device probe answers.
+DETECTING = N_("detecting device…")
 
 
 class StatusBar(Static):
@@ -25,7 +33,7 @@ class StatusBar(Static):
         self.state_detail = ""
         self.step: StepDone | None = None
         self.epochs = 0
-        self.device = "detecting device…"
+        self.device = DETECTING
         #: The run's images per second averaged over a few seconds (a step's own rate swings), when known.
         self.rate: float | None = None
 
@@ -43,8 +51,8 @@ class StatusBar(Static):
         name, _sep, where = self.doc_text.rpartition(" · ")
         text = self.doc_text
         if short and name:
-            text = f"{name} (not saved)" if where == "not saved yet" else PurePath(where).name
-        mark = (" ●" if short else "  ● modified") if self.modified else ""
+            text = _("{name} (not saved)").format(name=name) if where == _("not saved yet") else PurePath(where).name
+        mark = (" ●" if short else "  ● " + _("modified")) if self.modified else ""
         return Text.assemble((text, "bold"), (mark, pal.warning))
 
     def _state(self, short: bool) -> Text:
@@ -52,16 +60,19 @@ class StatusBar(Static):
         state = Text()
         icon = {"idle": ("○", pal.muted), "starting": ("◌", pal.accent), "running": ("●", pal.success),
                 "paused": ("❚❚", pal.warning), "stopping": ("■", pal.warning)}.get(self.state, ("■", pal.muted))
-        state.append(f"{icon[0]} {self.state}", style=f"bold {icon[1]}")
+        state.append(f"{icon[0]} {_(STATES.get(self.state, self.state))}", style=f"bold {icon[1]}")
         s = self.step
         if s is not None and self.state in ("running", "paused", "stopping"):
             rate = self.rate if self.rate is not None else s.images_per_second
             if short:
-                state.append(f" e{s.epoch}/{self.epochs or '?'} {s.batch}/{s.batches} loss {s.loss:.4f} "
-                             f"{rate:,.0f} img/s ETA {duration(s.eta)}")
+                # TRANSLATORS: the status bar while training, where room is short: e = epoch (轮)
+                state.append(_(" e{epoch}/{epochs} {batch}/{batches} loss {loss:.4f} {rate:,.0f} img/s ETA {eta}")
+                             .format(epoch=s.epoch, epochs=self.epochs or "?", batch=s.batch, batches=s.batches,
+                                     loss=s.loss, rate=rate, eta=duration(s.eta)))
             else:
-                state.append(f"  epoch {s.epoch}/{self.epochs or '?'}  step {s.batch}/{s.batches}  "
-                             f"loss {s.loss:.4f}  {rate:,.0f} img/s  ETA {duration(s.eta)}")
+                state.append(_("  epoch {epoch}/{epochs}  step {batch}/{batches}  loss {loss:.4f}  {rate:,.0f} img/s  "
+                               "ETA {eta}").format(epoch=s.epoch, epochs=self.epochs or "?", batch=s.batch,
+                                                   batches=s.batches, loss=s.loss, rate=rate, eta=duration(s.eta)))
         elif self.state_detail:
             state.append("  " + self.state_detail)
         return state
@@ -69,7 +80,7 @@ class StatusBar(Static):
     def render(self):
         pal = palette(self.app)
         room = max(20, (self.size.width or 100)) - 2
-        dev = Text(self.device, style=pal.muted)
+        dev = Text(_(self.device), style=pal.muted)
         # the whole line; then without the device; then the file's name alone and the numbers closer together;
         # last, the state cut short: the file is never dropped
         for short, with_device in ((False, True), (False, False), (True, True), (True, False)):

@@ -1,0 +1,91 @@
+"""The app speaks Chinese live (issue 20): F8 / the palette / TuiDL.set_language switch the tabs, the footer, the
+status bar and the help screen at once, keep the choice in settings.json, and switch back to English."""
+
+from __future__ import annotations
+
+import json
+
+from textual.widgets import Markdown, TabbedContent
+
+from tests.ui.conftest import new_app, run, wait_until
+from tests.ui.i18n_helpers import screen_text
+from tui_dl.app import keys as K
+from tui_dl.app.i18n_ui import TFooter
+from tui_dl.core import i18n
+
+
+def _tab_labels(app) -> list[str]:
+    tabs = app.query_one("#views", TabbedContent)
+    return [tabs.get_tab(v).label.plain for v in ("build", "setup", "train", "runs", "learn")]
+
+
+def _footer_labels(app) -> list[str]:
+    from textual.widgets._footer import FooterKey
+
+    return [k.description for k in app.query_one(TFooter).query(FooterKey)]
+
+
+def test_switching_live_relabels_tabs_footer_status_bar_and_is_saved(runs_dir, chinese, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    i18n.set_language("en")  # the app starts in English; the fixture has compiled the catalog
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: app.train_view and app.runs_view and app.settings_view)
+            assert _tab_labels(app) == ["Build F2", "Setup F3", "Train F4", "Runs F5", "Learn F6"]
+            assert "Add layer" in _footer_labels(app)
+            await pilot.press("f8")
+            await pilot.pause()
+            assert i18n.language() == "zh_CN"
+            assert _tab_labels(app) == ["构建 F2", "设置 F3", "训练 F4", "运行记录 F5", "学习 F6"]
+            await wait_until(pilot, lambda: "添加层" in _footer_labels(app))
+            assert "Add layer" not in _footer_labels(app) and "palette" not in screen_text(app)
+            bar = str(app.status_bar.render())
+            assert "空闲" in bar and "idle" not in bar
+            assert any(n.message == "语言：中文" for n in app._notifications)  # the toast, in the new language
+            saved = json.loads((tmp_path / "config" / "tui-dl" / "settings.json").read_text(encoding="utf-8"))
+            assert saved["language"] == "zh_CN"
+            # back to English, through the palette's command action
+            await app.run_action("set_language('en')")
+            await pilot.pause()
+            assert i18n.language() == "en"
+            assert _tab_labels(app) == ["Build F2", "Setup F3", "Train F4", "Runs F5", "Learn F6"]
+            await wait_until(pilot, lambda: "Add layer" in _footer_labels(app))
+            assert "idle" in str(app.status_bar.render())
+            saved = json.loads((tmp_path / "config" / "tui-dl" / "settings.json").read_text(encoding="utf-8"))
+            assert saved["language"] == "en"
+    run(body())
+
+
+def test_the_help_screen_and_palette_commands_in_chinese(runs_dir, chinese):
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: app.train_view and app.runs_view and app.settings_view)
+            await pilot.press("f1")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+            await pilot.pause(0.3)
+            source = app.screen.query_one("#help-text", Markdown).source
+            assert "全局按键" in source and "本帮助" in source and "| 按键 | 作用 |" in source
+            assert "Keys everywhere" not in source and "this help" not in source
+            assert "esc 关闭" in screen_text(app) and "构建视图" in screen_text(app)
+            # a switch while the help is open relabels it
+            app.set_language("en", save=False)
+            await pilot.pause(0.3)
+            source = app.screen.query_one("#help-text", Markdown).source
+            assert "Keys everywhere" in source and "全局按键" not in source
+            assert "esc close" in screen_text(app)
+    run(body())
+    i18n.set_language("zh_CN")
+    titles = {t: h for t, h, _a in K.commands(translate=True)}
+    assert titles["语言：English"] == "界面使用英文（下次启动时保留） (F8)"
+    assert titles["构建：添加层"] == "在选中的层之后添加一层（构建视图中按 a）"
+    # the table's own texts stay English (what the README and the tests compare)
+    assert [t for t, _h, _a in K.commands()] == [k.command.title for k in K.KEYS if k.command]
+    assert "构建" not in K.help_table("Build")
+
+
+def test_english_stays_the_default(runs_dir):
+    assert K.help_table("Build").startswith("| key | action |")
+    assert ("Language: 中文", "Speak Chinese (kept for the next start) (F8)", "set_language('zh_CN')") in K.commands()
