@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from tui_dl.core.config.fields import FieldError
+from tui_dl.core.i18n import N_, _
 from tui_dl.core.labs.values import LabError, factor, num
 from tui_dl.core.model.layers import REGISTRY
 
@@ -43,6 +44,7 @@ class Elementwise:
     formula: str
     dformula: str
     show: Callable[[float, dict], tuple[str, str]]
+    #: An English source (marked with N_): show it with ``_(note)``, so a language switch reaches it.
     note: str
 
 
@@ -116,8 +118,8 @@ def _softplus_d(x, p):
 def _softplus_show(x, p):
     b = p["beta"]
     if b * x > p["threshold"]:
-        return (f"Softplus({num(x)}) = {num(x)} (β·x > threshold {num(p['threshold'])})",
-                f"Softplus′({num(x)}) = 1 (β·x > threshold)")
+        return (_("Softplus({x}) = {x} (β·x > threshold {t})").format(x=num(x), t=num(p['threshold'])),
+                _("Softplus′({x}) = 1 (β·x > threshold)").format(x=num(x)))
     return (f"Softplus({num(x)}) = log(1 + e^({num(b)}·{factor(x)}))/{num(b)} = {num(_softplus(x, p))}",
             f"Softplus′({num(x)}) = σ({num(b)}·{factor(x)}) = {num(_softplus_d(x, p))}")
 
@@ -146,35 +148,35 @@ def _tanh_show(x, p):
             f"tanh′({num(x)}) = 1 − tanh²(x) = 1 − {factor(t)}² = {num(1 - t * t)}")
 
 
-_SIGMOID_NOTE = ("σ′(x) ≤ 0.25, largest at x = 0; |x| > 5 gives σ′ < 0.0066 (saturated). Backprop multiplies the "
+_SIGMOID_NOTE = N_("σ′(x) ≤ 0.25, largest at x = 0; |x| > 5 gives σ′ < 0.0066 (saturated). Backprop multiplies the "
                  "gradient by σ′ at every sigmoid layer, so after n layers it is at most 0.25ⁿ of what it was "
                  "(10 layers: 0.25¹⁰ ≈ 9.5e-07): the first layers of a deep sigmoid net barely learn.")
 
 ELEMENTWISE: dict[str, Elementwise] = {e.name: e for e in (
     Elementwise("ReLU", lambda x, p: max(0.0, x), lambda x, p: 1.0 if x > 0 else 0.0,
                 "ReLU(x) = max(0, x)", "ReLU′(x) = 1 if x > 0 else 0", _relu_show,
-                "f′ = 1 for every x > 0: no saturation on the positive side, so gradients pass unchanged; for "
-                "x ≤ 0, f′ = 0: a unit whose inputs are always negative never learns again (a dead ReLU)."),
+                N_("f′ = 1 for every x > 0: no saturation on the positive side, so gradients pass unchanged; for "
+                   "x ≤ 0, f′ = 0: a unit whose inputs are always negative never learns again (a dead ReLU).")),
     Elementwise("LeakyReLU", _leaky, lambda x, p: 1.0 if x > 0 else p["negative_slope"],
                 "LeakyReLU(x) = x if x > 0 else a·x", "LeakyReLU′(x) = 1 if x > 0 else a", _leaky_show,
-                "like ReLU, but f′ = a (not 0) for x ≤ 0, so no unit dies."),
+                N_("like ReLU, but f′ = a (not 0) for x ≤ 0, so no unit dies.")),
     Elementwise("ELU", _elu, _elu_d, "ELU(x) = x if x > 0 else α(eˣ − 1)", "ELU′(x) = 1 if x > 0 else α·eˣ",
-                _elu_show, "f′ = 1 for x > 0; for x → −∞, f → −α and f′ → 0 (saturates on the negative side only)."),
-    Elementwise("GELU", _gelu, _gelu_d, "GELU(x) = x·Φ(x)  (Φ: the standard normal CDF)",
+                _elu_show, N_("f′ = 1 for x > 0; for x → −∞, f → −α and f′ → 0 (saturates on the negative side only).")),
+    Elementwise("GELU", _gelu, _gelu_d, N_("GELU(x) = x·Φ(x)  (Φ: the standard normal CDF)"),
                 "GELU′(x) = Φ(x) + x·φ(x)", _gelu_show,
-                "close to ReLU for |x| > 3; smooth near 0, and slightly negative for x < 0 (minimum ≈ −0.17)."),
+                N_("close to ReLU for |x| > 3; smooth near 0, and slightly negative for x < 0 (minimum ≈ −0.17).")),
     Elementwise("Softplus", _softplus, _softplus_d, "Softplus(x) = log(1 + e^(β·x))/β",
                 "Softplus′(x) = σ(β·x)", _softplus_show,
-                "a smooth ReLU: f′ = σ(β·x) goes from 0 (x → −∞) to 1 (x → +∞), never exactly 0."),
+                N_("a smooth ReLU: f′ = σ(β·x) goes from 0 (x → −∞) to 1 (x → +∞), never exactly 0.")),
     Elementwise("SiLU", lambda x, p: x * sigmoid(x), _silu_d, "SiLU(x) = x·σ(x)",
                 "SiLU′(x) = σ(x)·(1 + x·(1 − σ(x)))", _silu_show,
-                "like GELU: ≈ x for large x, → 0 for very negative x; f′ slightly above 1 near x ≈ 2.4."),
+                N_("like GELU: ≈ x for large x, → 0 for very negative x; f′ slightly above 1 near x ≈ 2.4.")),
     Elementwise("Sigmoid", lambda x, p: sigmoid(x), lambda x, p: sigmoid(x) * (1.0 - sigmoid(x)),
                 "σ(x) = 1/(1 + e⁻ˣ)", "σ′(x) = σ(x)·(1 − σ(x))", _sigmoid_show, _SIGMOID_NOTE),
     Elementwise("Tanh", lambda x, p: math.tanh(x), lambda x, p: 1.0 - math.tanh(x) ** 2,
                 "tanh(x) = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ)", "tanh′(x) = 1 − tanh²(x)", _tanh_show,
-                "tanh′(x) ≤ 1 (at x = 0) and < 0.0002 for |x| > 5: it saturates like sigmoid, but is zero-centred "
-                "and its slope at 0 is 4× sigmoid's."),
+                N_("tanh′(x) ≤ 1 (at x = 0) and < 0.0002 for |x| > 5: it saturates like sigmoid, but is zero-centred "
+                   "and its slope at 0 is 4× sigmoid's.")),
 )}
 
 #: Activations that act on a whole vector: shown by :func:`softmax`, not by :func:`evaluate`.
@@ -203,11 +205,11 @@ def resolve(name: str) -> str:
     for n in registered():
         if _key(n) == _key(name):
             if n in VECTOR:
-                raise LabError(f"{n} acts on a whole vector, not on one x: use the softmax lab "
-                               f"(tui-dl lab softmax --input \"1 2 3\")", "fn")
+                raise LabError(_("{name} acts on a whole vector, not on one x: use the softmax lab "
+                                 "(tui-dl lab softmax --input \"1 2 3\")").format(name=n), "fn")
             return n
-    raise LabError(f"unknown activation {name!r}; choose one of {', '.join(n.lower() for n in activation_names())}",
-                   "fn")
+    raise LabError(_("unknown activation {name}; choose one of {names}").format(
+        name=repr(name), names=", ".join(n.lower() for n in activation_names())), "fn")
 
 
 def params_for(name: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -217,12 +219,13 @@ def params_for(name: str, overrides: dict[str, Any] | None = None) -> dict[str, 
     for key, value in (overrides or {}).items():
         field = kind.field(key)
         if field is None:
-            have = ", ".join(f.name for f in kind.fields) or "none"
-            raise LabError(f"{name} has no argument {key!r} (its arguments: {have})", "param")
+            have = ", ".join(f.name for f in kind.fields) or _("none")
+            raise LabError(_("{name} has no argument {key} (its arguments: {have})").format(
+                name=name, key=repr(key), have=have), "param")
         try:
             params[key] = field.coerce(value)
         except FieldError as e:
-            raise LabError(f"{name} {key}: {e}", "param") from None
+            raise LabError(_("{name} {key}: {error}").format(name=name, key=key, error=e), "param") from None
     return params
 
 
@@ -248,10 +251,10 @@ class ActivationResult:
 
     def lines(self) -> list[str]:
         args = ", ".join(f"{k}={v}" for k, v in self.params.items())
-        out = [f"{self.name}{f' ({args})' if args else ''}", f"  {self.formula}", f"  {self.dformula}", ""]
+        out = [f"{self.name}{f' ({args})' if args else ''}", f"  {_(self.formula)}", f"  {_(self.dformula)}", ""]
         for p in self.points:
             out += [f"  {p.f_text}", f"  {p.df_text}"]
-        return out + ["", f"  {self.note}"]
+        return out + ["", f"  {_(self.note)}"]
 
     def to_json(self) -> dict:
         return {"fn": self.name.lower(), "points": [{"x": p.x, "f": p.f, "df": p.df} for p in self.points]}
@@ -297,15 +300,16 @@ class SoftmaxResult:
 
     def lines(self) -> list[str]:
         t = self.temperature
-        out = [f"softmax with temperature T = {num(t)}", f"  {VECTOR['Softmax']}"]
+        out = [_("softmax with temperature T = {t}").format(t=num(t)), f"  {VECTOR['Softmax']}"]
         if self.shift:
-            out.append(f"  (every exponent shifted by max xᵢ/T = {num(self.shift)} so e^… cannot overflow; "
-                       f"the ratios are unchanged)")
+            out.append("  " + _("(every exponent shifted by max xᵢ/T = {shift} so e^… cannot overflow; the ratios "
+                                "are unchanged)").format(shift=num(self.shift)))
         exps = " + ".join(num(e) for e in self.exps)
         out.append(f"  Σⱼ e^(xⱼ/T{' − shift' if self.shift else ''}) = {exps} = {num(self.total)}")
         out += [f"  {s}" for s in self.texts]
-        out.append(f"  sum = {num(sum(self.outputs))}")
-        out.append("  T > 1 flattens the distribution (towards uniform), T < 1 sharpens it (towards the argmax).")
+        out.append("  " + _("sum = {total}").format(total=num(sum(self.outputs))))
+        out.append("  " + _("T > 1 flattens the distribution (towards uniform), T < 1 sharpens it (towards the "
+                            "argmax)."))
         return out
 
     def to_json(self) -> dict:
@@ -317,10 +321,11 @@ class SoftmaxResult:
 def softmax(values, temperature: float = 1.0) -> SoftmaxResult:
     """softmax(x/T) with every step written out."""
     if not temperature > 0 or not math.isfinite(temperature):
-        raise LabError(f"the temperature must be a positive number (got {num(temperature)}); try 1", "temperature")
+        raise LabError(_("the temperature must be a positive number (got {t}); try 1").format(t=num(temperature)),
+                       "temperature")
     xs = [float(v) for v in values]
     if not xs:
-        raise LabError("needs at least one number (e.g. \"1 2 3\")", "input")
+        raise LabError(_("needs at least one number (e.g. \"1 2 3\")"), "input")
     scaled = [x / temperature for x in xs]
     top = max(scaled)
     shift = top if abs(top) > 50 or min(scaled) < -700 else 0.0

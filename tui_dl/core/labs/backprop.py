@@ -19,12 +19,14 @@ import random
 from dataclasses import dataclass, field, replace
 
 from tui_dl.core.labs.activations import ELEMENTWISE, params_for, resolve
+from tui_dl.core.i18n import N_, _, ngettext
 from tui_dl.core.labs.values import LabError, factor, num, parse_matrix, parse_vector
 
 LOSSES = ("mse", "bce")
 PARAMS = ("W1", "b1", "W2", "b2")
 SHAPES = {"W1": (3, 2), "b1": (3,), "W2": (1, 3), "b2": (1,)}
-STAGES = ("④ forward pass", "① errors δ", "③ derivatives", "② update")
+#: English sources (marked with N_; a Line's ``stage`` is one of them): show them with ``_(stage)``.
+STAGES = (N_("④ forward pass"), N_("① errors δ"), N_("③ derivatives"), N_("② update"))
 
 
 @dataclass(frozen=True)
@@ -79,12 +81,14 @@ def _check_param(name: str, value) -> list:
     if len(shape) == 2:
         m = parse_matrix(value, name)
         if (len(m), len(m[0])) != shape:
-            raise LabError(f"{name} is {len(m)}×{len(m[0])} but must be {shape[0]}×{shape[1]} (like nn.Linear"
-                           f"({shape[1]}, {shape[0]}).weight: one row per unit of the layer)", name)
+            raise LabError(_("{name} is {h}×{w} but must be {rows}×{cols} (like nn.Linear({cols}, {rows}).weight: one "
+                             "row per unit of the layer)").format(name=name, h=len(m), w=len(m[0]), rows=shape[0],
+                                                                  cols=shape[1]), name)
         return [[float(v) for v in row] for row in m]
     v = parse_vector(value, name)
     if len(v) != shape[0]:
-        raise LabError(f"{name} has {len(v)} value{'s' if len(v) != 1 else ''} but needs {shape[0]}", name)
+        raise LabError(ngettext("{name} has {n} value but needs {need}", "{name} has {n} values but needs {need}",
+                                len(v)).format(name=name, n=len(v), need=shape[0]), name)
     return [float(x) for x in v]
 
 
@@ -113,17 +117,18 @@ class BackpropResult:
                 "grads": self.grads.to_json(), "updated": self.updated.to_json()}
 
     def lines(self) -> list[str]:
-        out_act = "linear (y = z2)" if self.output == "linear" else self.output
-        out = [f"2-3-1 network, 13 parameters: (2·3+3)+(3·1+1); hidden activation {self.activation}, output "
-               f"{out_act}, loss {_LOSS_TEXT[self.loss]}, learning rate η = {num(self.lr)}",
-               f"x = [{', '.join(num(v) for v in self.x)}], target t = {num(self.target[0])}",
+        out_act = _("linear (y = z2)") if self.output == "linear" else self.output
+        out = [_("2-3-1 network, 13 parameters: (2·3+3)+(3·1+1); hidden activation {act}, output {out}, loss "
+                 "{loss}, learning rate η = {lr}").format(act=self.activation, out=out_act,
+                                                          loss=_LOSS_TEXT[self.loss], lr=num(self.lr)),
+               _("x = [{x}], target t = {t}").format(x=", ".join(num(v) for v in self.x), t=num(self.target[0])),
                f"W1 = {_mat(self.net.W1)}  b1 = {_vec(self.net.b1)}",
                f"W2 = {_mat(self.net.W2)}  b2 = {_vec(self.net.b2)}"]
         stage = None
         for ln in self.steps:
             if ln.stage != stage:
                 stage = ln.stage
-                out.append(stage)
+                out.append(_(stage))
             out.append(f"  {ln.text()}")
         return out
 
@@ -158,32 +163,32 @@ def backprop(x=None, target=None, *, W1=None, b1=None, W2=None, b2=None, seed: i
     ``[1, 0.5]`` and ``target`` to ``[1]``. Each parameter may be a nested list or text (``"0.1 0.2; ..."``)."""
     loss = {"ce": "bce"}.get(loss.lower(), loss.lower())
     if loss not in LOSSES:
-        raise LabError(f"unknown loss {loss!r}: use mse or bce", "loss")
+        raise LabError(_("unknown loss {loss}: use mse or bce").format(loss=repr(loss)), "loss")
     try:
         act = resolve(activation)
         ap = params_for(act, act_params)
     except LabError as e:
         raise LabError(e.message, "activation") from None
     if output not in (None, "same", "linear"):
-        raise LabError(f"unknown output {output!r}: leave it out (the output unit uses the hidden activation) or "
-                       f"use linear", "output")
+        raise LabError(_("unknown output {output}: leave it out (the output unit uses the hidden activation) or "
+                         "use linear").format(output=repr(output)), "output")
     if loss == "bce":
         if output == "linear":
-            raise LabError("bce is binary cross-entropy on a sigmoid output (a probability): drop --output linear "
-                           "or use --loss mse", "output")
+            raise LabError(_("bce is binary cross-entropy on a sigmoid output (a probability): drop --output linear "
+                             "or use --loss mse"), "output")
         out_act = "Sigmoid"
     else:
         out_act = "linear" if output == "linear" else act
     if not (isinstance(lr, (int, float)) and math.isfinite(lr)):
-        raise LabError(f"the learning rate must be a number (got {lr!r})", "lr")
+        raise LabError(_("the learning rate must be a number (got {lr})").format(lr=repr(lr)), "lr")
     xs = [float(v) for v in parse_vector([1.0, 0.5] if x is None else x, "x")]
     if len(xs) != 2:
-        raise LabError(f"x has {len(xs)} values but the network has 2 inputs", "x")
+        raise LabError(_("x has {n} values but the network has 2 inputs").format(n=len(xs)), "x")
     ts = [float(v) for v in parse_vector([1.0] if target is None else target, "target")]
     if len(ts) != 1:
-        raise LabError(f"the target has {len(ts)} values but the network has 1 output", "target")
+        raise LabError(_("the target has {n} values but the network has 1 output").format(n=len(ts)), "target")
     if loss == "bce" and not 0 <= ts[0] <= 1:
-        raise LabError(f"a bce target is a probability in [0, 1] (got {num(ts[0])})", "target")
+        raise LabError(_("a bce target is a probability in [0, 1] (got {t})").format(t=num(ts[0])), "target")
     base = random_network(seed)
     given = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
     net = Network(**{k: _check_param(k, v) if v is not None else base.get(k) for k, v in given.items()})
@@ -204,7 +209,7 @@ def _sym(name: str) -> str:
 def _work(x, t, net: Network, act: str, ap: dict, out_act: str, loss: str, lr: float) -> BackpropResult:
     f, df = _fn(act, ap)
     g, dg = _fn(out_act, ap if out_act == act else {})
-    F, G = "④ forward pass", "① errors δ"
+    F, G = STAGES[0], STAGES[1]
     lines: list[Line] = []
     W1, b1, W2, b2 = net.W1, net.b1, net.W2, net.b2
     z1, a1 = [], []
@@ -230,7 +235,7 @@ def _work(x, t, net: Network, act: str, ap: dict, out_act: str, loss: str, lr: f
         dy = y - tt
         d2 = dy * dg(z2)
         if out_act == "linear":
-            lines.append(Line(G, "δ2", "∂L/∂z2 = (y − t)·1 (linear output)", f"({num(y)} − {factor(tt)})·1", d2))
+            lines.append(Line(G, "δ2", _("∂L/∂z2 = (y − t)·1 (linear output)"), f"({num(y)} − {factor(tt)})·1", d2))
         else:
             s = _sym(out_act)
             lines.append(Line(G, "δ2", f"∂L/∂z2 = (y − t)·{s}′(z2)",
@@ -240,7 +245,7 @@ def _work(x, t, net: Network, act: str, ap: dict, out_act: str, loss: str, lr: f
         lines.append(Line(F, "L", _LOSS_TEXT["bce"],
                           f"−({num(tt)}·log {num(y)} + (1 − {num(tt)})·log(1 − {num(y)}))", L))
         d2 = y - tt
-        lines.append(Line(G, "δ2", "∂L/∂z2 = y − t (BCE on a sigmoid: ∂L/∂y·σ′(z2) = (y−t)/(y(1−y))·y(1−y))",
+        lines.append(Line(G, "δ2", _("∂L/∂z2 = y − t (BCE on a sigmoid: ∂L/∂y·σ′(z2) = (y−t)/(y(1−y))·y(1−y))"),
                           f"{num(y)} − {factor(tt)}", d2))
     d1 = []
     for j in range(3):
@@ -248,7 +253,7 @@ def _work(x, t, net: Network, act: str, ap: dict, out_act: str, loss: str, lr: f
         d1.append(d)
         lines.append(Line(G, f"δ1[{j + 1}]", f"{_sym(act)}′(z1[{j + 1}])·W2[1,{j + 1}]·δ2",
                           f"{factor(df(z1[j]))}·{factor(W2[0][j])}·{factor(d2)}", d))
-    D, U = "③ derivatives", "② update"
+    D, U = STAGES[2], STAGES[3]
     gW2 = [[d2 * a1[j] for j in range(3)]]
     gb2 = [d2]
     gW1 = [[d1[j] * x[k] for k in range(2)] for j in range(3)]

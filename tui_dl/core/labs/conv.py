@@ -16,9 +16,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tui_dl.core.i18n import N_, _, ngettext
 from tui_dl.core.labs.values import LabError, Matrix, Number, factor, matrix_text, num, parse_channels
 
 PAD_NAMES = ("narrow", "valid", "same", "wide")
+#: An axis's name as the text shows it, one and many.
+_AXIS_WORDS = {"rows": (N_("row"), N_("rows")), "columns": (N_("column"), N_("columns"))}
+
+
+def _unit(axis: str, n: int = 2) -> str:
+    one, many = _AXIS_WORDS.get(axis, (axis, axis))
+    return _(one if n == 1 else many)
 
 
 @dataclass(frozen=True)
@@ -51,28 +59,38 @@ class Axis:
         """The flag shown when the stride does not tile this axis (None when every input index is read)."""
         parts = []
         s, pb, pa, m = self.stride, self.pad_before, self.pad_after, self.size
-        one = self.name[:-1]
         if self.dropped:
             left = (m + pb + pa - self.span) % s
             idx = ", ".join(str(i) for i in self.dropped)
             n = len(self.dropped)
-            parts.append(f"stride {s} does not tile the {self.name}: ({m} + {pb + pa} − {self.span}) mod {s} = "
-                         f"{left} left over, so ⌊…⌋ rounds down and PyTorch silently drops input {one}"
-                         f"{'s' if n > 1 else ''} {idx} (0-based)")
+            parts.append(_("stride {s} does not tile the {axis}: ({m} + {pad} − {span}) mod {s} = {left} left over, "
+                           "so ⌊…⌋ rounds down and PyTorch silently drops input {unit} {idx} (0-based)").format(
+                s=s, axis=_unit(self.name), m=m, pad=pb + pa, span=self.span, left=left, unit=_unit(self.name, n),
+                idx=idx))
         if self.skipped:
             idx = ", ".join(str(i) for i in self.skipped)
-            parts.append(f"input {self.name} {idx} (0-based) fall between windows (stride {s} > window "
-                         f"{self.span}{' with dilation gaps' if self.dilation > 1 else ''}) and are never read")
+            if self.dilation > 1:
+                text = _("input {axis} {idx} (0-based) fall between windows (stride {s} > window {span} with "
+                         "dilation gaps) and are never read")
+            else:
+                text = _("input {axis} {idx} (0-based) fall between windows (stride {s} > window {span}) and are "
+                         "never read")
+            parts.append(text.format(axis=_unit(self.name), idx=idx, s=s, span=self.span))
         return "; ".join(parts) or None
 
 
 def _axis(name: str, m: int, k: int, s: int, pb: int, pa: int, d: int, field: str) -> Axis:
     span = d * (k - 1) + 1
     if span > m + pb + pa:
-        what = f"{k}" + (f", dilated to {span}," if d > 1 else "")
-        label = "kernel" if field == "kernel" else "pooling window"
-        raise LabError(f"the {label} ({what} {name}) is larger than the padded input ({m} + {pb + pa} = "
-                       f"{m + pb + pa} {name}): use a smaller {label}, more padding or less dilation", field)
+        label = _("kernel") if field == "kernel" else _("pooling window")
+        if d > 1:
+            msg = _("the {label} ({k}, dilated to {span}, {axis}) is larger than the padded input ({m} + {pad} = "
+                    "{total} {axis}): use a smaller {label}, more padding or less dilation")
+        else:
+            msg = _("the {label} ({k} {axis}) is larger than the padded input ({m} + {pad} = {total} {axis}): use a "
+                    "smaller {label}, more padding or less dilation")
+        raise LabError(msg.format(label=label, k=k, span=span, axis=_unit(name), m=m, pad=pb + pa,
+                                  total=m + pb + pa), field)
     out = (m + pb + pa - span) // s + 1
     pad = f"2×{pb}" if pb == pa else f"{pb} + {pa}"
     padsym = "2P" if pb == pa else "P₁ + P₂"
@@ -99,10 +117,11 @@ def padding_only_window(m: int, k: int, s: int, pb: int, d: int, out: int) -> in
 def _pair(v, field: str, what: str, minimum: int) -> tuple[int, int]:
     vals = tuple(v) if isinstance(v, (list, tuple)) else (v, v)
     if len(vals) != 2:
-        raise LabError(f"{what} is one number or a pair rows,columns", field)
+        raise LabError(_("{what} is one number or a pair rows,columns").format(what=_(what)), field)
     for x in vals:
         if isinstance(x, bool) or not isinstance(x, int) or x < minimum:
-            raise LabError(f"{what} must be a whole number ≥ {minimum} (got {x!r})", field)
+            raise LabError(_("{what} must be a whole number ≥ {minimum} (got {value})").format(
+                what=_(what), minimum=minimum, value=repr(x)), field)
     return vals  # type: ignore[return-value]
 
 
@@ -116,12 +135,13 @@ def _padding(padding, kh: int, kw: int, dil: tuple[int, int], stride: tuple[int,
         if p == "wide":
             return tot_h, tot_h, tot_w, tot_w
         if stride != (1, 1):
-            raise LabError("padding 'same' needs stride 1 (PyTorch refuses it for strided convolutions): use "
-                           "--stride 1 or a number for the padding", "padding")
+            raise LabError(_("padding 'same' needs stride 1 (PyTorch refuses it for strided convolutions): use "
+                             "--stride 1 or a number for the padding"), "padding")
         return tot_h // 2, tot_h - tot_h // 2, tot_w // 2, tot_w - tot_w // 2
     if isinstance(padding, str):
-        raise LabError(f"padding {padding!r} is not a number or one of {', '.join(PAD_NAMES)}", "padding")
-    ph, pw = _pair(padding, "padding", "the padding", 0)
+        raise LabError(_("padding {value} is not a number or one of {names}").format(
+            value=repr(padding), names=", ".join(PAD_NAMES)), "padding")
+    ph, pw = _pair(padding, "padding", N_("the padding"), 0)
     return ph, ph, pw, pw
 
 
@@ -144,11 +164,14 @@ def _filters(kernel, c_in: int) -> list[list[Matrix]]:
     shape = (len(filters[0][0]), len(filters[0][0][0]))
     for o, f in enumerate(filters):
         if len(f) != c_in:
-            raise LabError(f"filter {o + 1} has {len(f)} channel{'s' if len(f) != 1 else ''} but the input has "
-                           f"{c_in}: give the kernel one matrix per input channel, separated by '|'", "kernel")
+            raise LabError(ngettext(
+                "filter {o} has {n} channel but the input has {c}: give the kernel one matrix per input channel, "
+                "separated by '|'",
+                "filter {o} has {n} channels but the input has {c}: give the kernel one matrix per input channel, "
+                "separated by '|'", len(f)).format(o=o + 1, n=len(f), c=c_in), "kernel")
         if (len(f[0]), len(f[0][0])) != shape:
-            raise LabError(f"filter {o + 1} is {len(f[0])}×{len(f[0][0])} but filter 1 is {shape[0]}×{shape[1]}: "
-                           f"every filter needs the same size", "kernel")
+            raise LabError(_("filter {o} is {h}×{w} but filter 1 is {h1}×{w1}: every filter needs the same "
+                             "size").format(o=o + 1, h=len(f[0]), w=len(f[0][0]), h1=shape[0], w1=shape[1]), "kernel")
     return filters
 
 
@@ -208,34 +231,45 @@ class SlideResult:
         return [w for w in (self.rows.warning(), self.cols.warning()) if w]
 
     def lines(self) -> list[str]:
-        title = {"conv": "convolution (cross-correlation, as PyTorch computes it)", "max": "max pooling",
-                 "avg": "average pooling"}[self.op]
+        title = _(_TITLES[self.op])
         r, c = self.rows, self.cols
         h, w = len(self.input[0]), len(self.input[0][0])
-        out = [f"{title}: input {len(self.input)}×{h}×{w}, window {r.kernel}×{c.kernel}, stride "
-               f"{_pair_text(r.stride, c.stride)}, padding {_pad_text(r, c)}, dilation {_pair_text(r.dilation, c.dilation)}"]
+        out = [_("{title}: input {c}×{h}×{w}, window {kh}×{kw}, stride {stride}, padding {padding}, dilation "
+                 "{dilation}").format(title=title, c=len(self.input), h=h, w=w, kh=r.kernel, kw=c.kernel,
+                                      stride=_pair_text(r.stride, c.stride), padding=_pad_text(r, c),
+                                      dilation=_pair_text(r.dilation, c.dilation))]
         for i, m in enumerate(self.input):
-            out.append(f"input{f' channel {i + 1}' if len(self.input) > 1 else ''}:")
+            out.append(_("input channel {i}:").format(i=i + 1) if len(self.input) > 1 else _("input:"))
             out += [f"  {ln}" for ln in matrix_text(m)]
         for o, f in enumerate(self.kernel):
             for i, m in enumerate(f):
-                label = "kernel" + (f" {o + 1}" if len(self.kernel) > 1 else "") + \
-                        (f" channel {i + 1}" if len(f) > 1 else "")
-                out.append(f"{label}:")
+                if len(self.kernel) > 1 and len(f) > 1:
+                    label = _("kernel {o} channel {i}:").format(o=o + 1, i=i + 1)
+                elif len(self.kernel) > 1:
+                    label = _("kernel {o}:").format(o=o + 1)
+                elif len(f) > 1:
+                    label = _("kernel channel {i}:").format(i=i + 1)
+                else:
+                    label = _("kernel:")
+                out.append(label)
                 out += [f"  {ln}" for ln in matrix_text(m)]
         if self.bias:
-            out.append(f"bias: {', '.join(num(b) for b in self.bias)}")
-        out.append(f"output rows:    {r.formula}")
-        out.append(f"output columns: {c.formula}")
+            out.append(_("bias: {values}").format(values=", ".join(num(b) for b in self.bias)))
+        out.append(_("output rows:    {formula}").format(formula=r.formula))
+        out.append(_("output columns: {formula}").format(formula=c.formula))
         out += [f"⚠ {w_}" for w_ in self.warnings()]
-        out.append("windows:")
+        out.append(_("windows:"))
         for s in self.steps:
             ch = f"{s.channel}," if len(self.output) > 1 else ""
             out.append(f"  y[{ch}{s.row},{s.col}] = {s.text}")
         for o, m in enumerate(self.output):
-            out.append(f"output{f' channel {o + 1}' if len(self.output) > 1 else ''}:")
+            out.append(_("output channel {o}:").format(o=o + 1) if len(self.output) > 1 else _("output:"))
             out += [f"  {ln}" for ln in matrix_text(m)]
         return out
+
+
+_TITLES = {"conv": N_("convolution (cross-correlation, as PyTorch computes it)"), "max": N_("max pooling"),
+           "avg": N_("average pooling")}
 
 
 def _pair_text(a, b) -> str:
@@ -246,12 +280,13 @@ def _pad_text(r: Axis, c: Axis) -> str:
     vals = (r.pad_before, r.pad_after, c.pad_before, c.pad_after)
     if len(set(vals)) == 1:
         return str(vals[0])
-    return f"rows {r.pad_before}+{r.pad_after}, columns {c.pad_before}+{c.pad_after}"
+    return _("rows {top}+{bottom}, columns {left}+{right}").format(top=r.pad_before, bottom=r.pad_after,
+                                                                   left=c.pad_before, right=c.pad_after)
 
 
 def _axes(h: int, w: int, kh: int, kw: int, stride, padding, dilation, kernel_field: str):
-    s = _pair(stride, "stride", "the stride", 1)
-    d = _pair(dilation, "dilation", "the dilation", 1)
+    s = _pair(stride, "stride", N_("the stride"), 1)
+    d = _pair(dilation, "dilation", N_("the dilation"), 1)
     pt, pb, pl, pr = _padding(padding, kh, kw, d, s)
     rows = _axis("rows", h, kh, s[0], pt, pb, d[0], kernel_field)
     cols = _axis("columns", w, kw, s[1], pl, pr, d[1], kernel_field)
@@ -266,8 +301,9 @@ def conv2d(input, kernel, *, stride=1, padding=0, dilation=1, bias=None) -> Slid
     if bias is not None:
         bias = list(bias) if isinstance(bias, (list, tuple)) else [bias]
         if len(bias) != len(filters):
-            raise LabError(f"{len(bias)} bias value{'s' if len(bias) != 1 else ''} for {len(filters)} filter"
-                           f"{'s' if len(filters) != 1 else ''}: give one bias per filter", "bias")
+            raise LabError(ngettext("{n} bias value for {f} filter(s): give one bias per filter",
+                                    "{n} bias values for {f} filter(s): give one bias per filter",
+                                    len(bias)).format(n=len(bias), f=len(filters)), "bias")
     kh, kw = len(filters[0][0]), len(filters[0][0][0])
     rows, cols = _axes(len(chans[0]), len(chans[0][0]), kh, kw, stride, padding, dilation, "kernel")
     padded = _pad(chans, rows.pad_before, rows.pad_after, cols.pad_before, cols.pad_after, 0)
@@ -301,23 +337,25 @@ def pool2d(input, size=2, *, stride=None, padding=0, dilation=1, mode="max") -> 
     """Max or average pooling over each channel (PyTorch's defaults: stride = size; max pads with −∞, average
     with zeros and divides by the full window, ``count_include_pad=True``)."""
     if mode not in ("max", "avg"):
-        raise LabError(f"unknown pooling mode {mode!r}: use max or avg", "mode")
+        raise LabError(_("unknown pooling mode {mode}: use max or avg").format(mode=repr(mode)), "mode")
     chans = parse_channels(input, "input")
-    kh, kw = _pair(size, "size", "the pooling size", 1)
+    kh, kw = _pair(size, "size", N_("the pooling size"), 1)
     rows, cols = _axes(len(chans[0]), len(chans[0][0]), kh, kw, (kh, kw) if stride is None else stride, padding,
                        dilation, "size")
     if mode == "avg" and (rows.dilation, cols.dilation) != (1, 1):
-        raise LabError("average pooling has no dilation in PyTorch: use --mode max or --dilation 1", "dilation")
+        raise LabError(_("average pooling has no dilation in PyTorch: use --mode max or --dilation 1"), "dilation")
     for a in (rows, cols):
         limit = a.kernel // 2  # PyTorch: "pad should be smaller than or equal to half of kernel size" (undilated)
         if max(a.pad_before, a.pad_after) > limit:
-            raise LabError(f"padding {max(a.pad_before, a.pad_after)} is more than half the window ({limit} at most, "
-                           f"as PyTorch requires): use --padding {limit} or a larger --size", "padding")
+            raise LabError(_("padding {p} is more than half the window ({limit} at most, as PyTorch requires): use "
+                             "--padding {limit} or a larger --size").format(p=max(a.pad_before, a.pad_after),
+                                                                            limit=limit), "padding")
         blind = padding_only_window(a.size, a.kernel, a.stride, a.pad_before, a.dilation, a.out)
         if mode == "max" and blind is not None:
-            raise LabError(f"with dilation {a.dilation} and padding {a.pad_before}, window {blind} along the "
-                           f"{a.name} reads only padding: its max would be −∞ (PyTorch gives −inf and its backward "
-                           f"pass writes out of bounds). Use --padding 0 or --dilation 1", "padding")
+            raise LabError(_("with dilation {d} and padding {p}, window {blind} along the {axis} reads only padding: "
+                             "its max would be −∞ (PyTorch gives −inf and its backward pass writes out of bounds). "
+                             "Use --padding 0 or --dilation 1").format(d=a.dilation, p=a.pad_before, blind=blind,
+                                                                       axis=_unit(a.name)), "padding")
     fill = float("-inf") if mode == "max" else 0
     padded = _pad(chans, rows.pad_before, rows.pad_after, cols.pad_before, cols.pad_after, fill)
     steps, output = [], []
@@ -359,10 +397,10 @@ class PoolBackward:
     texts: tuple[str, ...]
 
     def lines(self) -> list[str]:
-        out = ["backward (∂L/∂y given for every output; ∂L/∂x collected at the inputs):"]
+        out = [_("backward (∂L/∂y given for every output; ∂L/∂x collected at the inputs):")]
         out += [f"  {t}" for t in self.texts]
         for c, m in enumerate(self.grad_input):
-            out.append(f"∂L/∂x{f' channel {c + 1}' if len(self.grad_input) > 1 else ''}:")
+            out.append(_("∂L/∂x channel {c}:").format(c=c + 1) if len(self.grad_input) > 1 else "∂L/∂x:")
             out += [f"  {ln}" for ln in matrix_text(m)]
         return out
 
@@ -376,15 +414,16 @@ def pool_backward(result: SlideResult, grad_output=None) -> PoolBackward:
     """∂L/∂x of a pooling for the upstream gradient ``grad_output`` (channels like the output; default all ones).
     Overlapping windows add up, as in autograd."""
     if result.op not in ("max", "avg"):
-        raise LabError("pool_backward needs a pooling result", "mode")
+        raise LabError(_("pool_backward needs a pooling result"), "mode")
     shape = (len(result.output), len(result.output[0]), len(result.output[0][0]))
     if grad_output is None:
         g = [[[1] * shape[2] for _ in range(shape[1])] for _ in range(shape[0])]
     else:
         g = parse_channels(grad_output, "grad")
         if (len(g), len(g[0]), len(g[0][0])) != shape:
-            raise LabError(f"the output gradient is {len(g)}×{len(g[0])}×{len(g[0][0])} but the output is "
-                           f"{shape[0]}×{shape[1]}×{shape[2]}: give one value per output", "grad")
+            raise LabError(_("the output gradient is {c}×{h}×{w} but the output is {c1}×{h1}×{w1}: give one value per "
+                             "output").format(c=len(g), h=len(g[0]), w=len(g[0][0]), c1=shape[0], h1=shape[1],
+                                              w1=shape[2]), "grad")
     pt, pl = result.rows.pad_before, result.cols.pad_before
     h, w = len(result.input[0]), len(result.input[0][0])
     gi = [[[0] * w for _ in range(h)] for _ in range(len(result.input))]
@@ -398,13 +437,14 @@ def pool_backward(result: SlideResult, grad_output=None) -> PoolBackward:
                 continue
             c, r, col = s.argmax
             gi[c][r - pt][col - pl] += gv
-            texts.append(f"∂L/∂y[{ch}{s.row},{s.col}] = {num(gv)} → x[{ch}{r - pt},{col - pl}] (the window's max, "
-                         f"{num(s.value)}); the other {k - 1} inputs of the window get 0")
+            texts.append(_("∂L/∂y[{ch}{row},{col}] = {g} → x[{ch}{r},{c}] (the window's max, {value}); the other "
+                           "{others} inputs of the window get 0").format(
+                ch=ch, row=s.row, col=s.col, g=num(gv), r=r - pt, c=col - pl, value=num(s.value), others=k - 1))
         else:
             share = gv / k
             for c, r, col in s.cells:
                 if 0 <= r - pt < h and 0 <= col - pl < w:
                     gi[c][r - pt][col - pl] += share
-            texts.append(f"∂L/∂y[{ch}{s.row},{s.col}] = {num(gv)} → {num(gv)}/{k} = {num(share)} to each of the "
-                         f"window's {k} inputs")
+            texts.append(_("∂L/∂y[{ch}{row},{col}] = {g} → {g}/{k} = {share} to each of the window's {k} "
+                           "inputs").format(ch=ch, row=s.row, col=s.col, g=num(gv), k=k, share=num(share)))
     return PoolBackward(tuple(g), tuple(gi), tuple(texts))

@@ -15,11 +15,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from tui_dl.core.i18n import N_, _
 from tui_dl.core.labs.values import LabError, factor, num, parse_vector
 
 NAMES = ("mse", "mae", "ce", "bce", "focal")
-TITLES = {"mse": "mean squared error", "mae": "mean absolute error", "ce": "cross-entropy",
-          "bce": "binary cross-entropy", "focal": "focal loss"}
+#: English sources (marked with N_): show them with ``_(TITLES[name])``.
+TITLES = {"mse": N_("mean squared error"), "mae": N_("mean absolute error"), "ce": N_("cross-entropy"),
+          "bce": N_("binary cross-entropy"), "focal": N_("focal loss")}
 FORMULAS = {
     "mse": "MSE = (1/n)·Σ(ŷᵢ − tᵢ)²;  ∂/∂ŷᵢ = 2·(ŷᵢ − tᵢ)/n",
     "mae": "MAE = (1/n)·Σ|ŷᵢ − tᵢ|;  ∂/∂ŷᵢ = sign(ŷᵢ − tᵢ)/n",
@@ -40,10 +42,12 @@ class LossValue:
     text: str
     grad_texts: tuple[str, ...]
     why_not: str | None = None
+    #: ``why_not`` in English, for the machine-readable output (which never changes with the language).
+    why_not_en: str | None = None
 
     def to_json(self) -> dict:
         if self.value is None:
-            return {"value": None, "grad": None, "error": self.why_not}
+            return {"value": None, "grad": None, "error": self.why_not_en or self.why_not}
         return {"value": self.value, "grad": list(self.grad or ()), "text": self.text}
 
 
@@ -55,13 +59,14 @@ class LossesResult:
     losses: dict[str, LossValue]
 
     def lines(self) -> list[str]:
-        out = [f"prediction ŷ = [{', '.join(num(v) for v in self.pred)}], target t = "
-               f"[{', '.join(num(v) for v in self.target)}], focal γ = {num(self.gamma)}"]
+        out = [_("prediction ŷ = [{pred}], target t = [{target}], focal γ = {gamma}").format(
+            pred=", ".join(num(v) for v in self.pred), target=", ".join(num(v) for v in self.target),
+            gamma=num(self.gamma))]
         for name in NAMES:
             lv = self.losses[name]
-            out.append(f"{name}: {TITLES[name]}   {FORMULAS[name]}")
+            out.append(f"{name}: {_(TITLES[name])}   {FORMULAS[name]}")
             if lv.value is None:
-                out.append(f"  n/a: {lv.why_not}")
+                out.append("  " + _("n/a: {why}").format(why=lv.why_not))
                 continue
             out.append(f"  {lv.text}")
             out += [f"  {g}" for g in lv.grad_texts]
@@ -101,8 +106,9 @@ def _mae(y, t):
     return LossValue("mae", v, g, text, gt)
 
 
-def _na(name: str, why: str) -> LossValue:
-    return LossValue(name, None, None, "", (), why)
+def _na(name: str, why: str, **values) -> LossValue:
+    """A loss that does not apply: ``why`` is an English message (marked with N_) with ``values`` to fill in."""
+    return LossValue(name, None, None, "", (), _(why).format(**values), why.format(**values))
 
 
 def _outside(y, lo_open: bool, hi_open: bool) -> list[float]:
@@ -112,14 +118,14 @@ def _outside(y, lo_open: bool, hi_open: bool) -> list[float]:
 def _ce(y, t):
     bad = _outside(y, False, False)
     if bad:
-        return _na("ce", f"the prediction must be probabilities in [0, 1] (a softmax output); {num(bad[0])} is not "
-                         f"(tui-dl lab softmax turns scores into probabilities)")
+        return _na("ce", N_("the prediction must be probabilities in [0, 1] (a softmax output); {value} is not "
+                            "(tui-dl lab softmax turns scores into probabilities)"), value=num(bad[0]))
     if any(b < 0 for b in t):
-        return _na("ce", "the target must be a distribution: no negative entries (e.g. one-hot: 1 0 0)")
+        return _na("ce", N_("the target must be a distribution: no negative entries (e.g. one-hot: 1 0 0)"))
     zero = [i for i, (a, b) in enumerate(zip(y, t)) if b > 0 and a == 0]
     if zero:
-        return _na("ce", f"ŷ{zero[0] + 1} = 0 where the target is {num(t[zero[0]])}: log 0 = −∞ (an infinitely "
-                         f"confident mistake)")
+        return _na("ce", N_("ŷ{i} = 0 where the target is {t}: log 0 = −∞ (an infinitely confident mistake)"),
+                   i=zero[0] + 1, t=num(t[zero[0]]))
     terms = [(i, a, b) for i, (a, b) in enumerate(zip(y, t)) if b != 0]
     v = -sum(b * math.log(a) for _, a, b in terms)
     g = tuple(-b / a if b != 0 else 0.0 for a, b in zip(y, t))
@@ -128,18 +134,20 @@ def _ce(y, t):
                for i, (a, b, gi) in enumerate(zip(y, t, g)))
     s = sum(y)
     if abs(s - 1) > 1e-6:
-        gt += (f"note: ŷ sums to {num(s)}, not 1; cross-entropy expects a probability distribution",)
-    gt += ("with the logits z of a softmax instead, ∂CE/∂zᵢ = ŷᵢ − tᵢ",)
+        gt += (_("note: ŷ sums to {total}, not 1; cross-entropy expects a probability distribution").format(
+            total=num(s)),)
+    gt += (_("with the logits z of a softmax instead, ∂CE/∂zᵢ = ŷᵢ − tᵢ"),)
     return LossValue("ce", v, g, text, gt)
 
 
 def _bce(y, t):
     bad = _outside(y, False, False)
     if bad:
-        return _na("bce", f"the prediction must be probabilities in [0, 1] (a sigmoid output); {num(bad[0])} is not")
+        return _na("bce", N_("the prediction must be probabilities in [0, 1] (a sigmoid output); {value} is not"),
+                   value=num(bad[0]))
     badt = [b for b in t if not 0 <= b <= 1]
     if badt:
-        return _na("bce", f"the target must be in [0, 1]; {num(badt[0])} is not")
+        return _na("bce", N_("the target must be in [0, 1]; {value} is not"), value=num(badt[0]))
     n = len(y)
     v = -sum(b * _log(a) + (1 - b) * _log(1 - a) for a, b in zip(y, t)) / n
     g = tuple((a - b) / max(a * (1 - a), 1e-12) / n for a, b in zip(y, t))
@@ -162,10 +170,11 @@ def _focal_term(p_t: float, gamma: float) -> tuple[float, float]:
 def _focal(y, t, gamma):
     bad = _outside(y, True, True)
     if bad:
-        return _na("focal", f"the prediction must be probabilities strictly between 0 and 1; {num(bad[0])} is not")
+        return _na("focal", N_("the prediction must be probabilities strictly between 0 and 1; {value} is not"),
+                   value=num(bad[0]))
     badt = [b for b in t if b not in (0, 1)]
     if badt:
-        return _na("focal", f"focal loss (binary) needs targets 0 or 1; {num(badt[0])} is not")
+        return _na("focal", N_("focal loss (binary) needs targets 0 or 1; {value} is not"), value=num(badt[0]))
     n = len(y)
     vals, grads, texts = [], [], []
     for i, (a, b) in enumerate(zip(y, t)):
@@ -188,12 +197,12 @@ def _targets(pred: list[float], target) -> list[float]:
     if len(t) == 1 and len(pred) > 1:
         k = t[0]
         if k != int(k) or not 0 <= k < len(pred):
-            raise LabError(f"a single target is a class index 0…{len(pred) - 1} (got {num(k)}); or give one target "
-                           f"per prediction", "target")
+            raise LabError(_("a single target is a class index 0…{last} (got {k}); or give one target per "
+                             "prediction").format(last=len(pred) - 1, k=num(k)), "target")
         return [1.0 if i == int(k) else 0.0 for i in range(len(pred))]
     if len(t) != len(pred):
-        raise LabError(f"{len(t)} targets for {len(pred)} predictions: give one target per prediction (or one "
-                       f"class index)", "target")
+        raise LabError(_("{n} targets for {m} predictions: give one target per prediction (or one class "
+                         "index)").format(n=len(t), m=len(pred)), "target")
     return t
 
 
@@ -201,7 +210,8 @@ def losses(pred, target, gamma: float = 2.0) -> LossesResult:
     """Every loss for ``pred`` (numbers or text ``"0.7 0.2 0.1"``) against ``target`` (one per prediction, or a
     single class index that stands for one-hot)."""
     if not (isinstance(gamma, (int, float)) and math.isfinite(gamma) and gamma >= 0):
-        raise LabError(f"γ must be a number ≥ 0 (got {gamma!r}); the course uses 2", "gamma")
+        raise LabError(_("γ must be a number ≥ 0 (got {gamma}); the course uses 2").format(gamma=repr(gamma)),
+                       "gamma")
     y = [float(v) for v in parse_vector(pred, "pred")]
     t = _targets(y, target)
     out = {"mse": _mse(y, t), "mae": _mae(y, t), "ce": _ce(y, t), "bce": _bce(y, t), "focal": _focal(y, t, gamma)}
@@ -221,19 +231,20 @@ class LossCurves:
 
     def lines(self, every: int = 1) -> list[str]:
         names = list(self.values)
-        out = ["loss as the probability p of the true class goes to 1 (target 1):",
+        out = [_("loss as the probability p of the true class goes to 1 (target 1):"),
                "  p       " + "".join(f"{n:>10}" for n in names)]
         for i in range(0, len(self.p), every):
             out.append(f"  {self.p[i]:<7.3g} " + "".join(f"{self.values[n][i]:>10.4g}" for n in names))
-        out.append("  cross-entropy grows without bound as p → 0 (−log p): a confident mistake costs the most, while "
-                   "MSE and MAE never exceed 1; focal loss shrinks the loss of easy examples (p near 1).")
+        out.append("  " + _("cross-entropy grows without bound as p → 0 (−log p): a confident mistake costs the most, "
+                            "while MSE and MAE never exceed 1; focal loss shrinks the loss of easy examples (p near "
+                            "1)."))
         return out
 
 
 def loss_curves(n: int = 100, gamma: float = 2.0, lo: float = 0.01) -> LossCurves:
     """The curves at ``n`` probabilities from ``lo`` to 1."""
     if n < 2:
-        raise LabError("a curve needs at least 2 points", "curve")
+        raise LabError(_("a curve needs at least 2 points"), "curve")
     ps = tuple(lo + (1 - lo) * i / (n - 1) for i in range(n))
     vals = {
         "mse": tuple((1 - p) ** 2 for p in ps),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from tui_dl.core.i18n import N_, _
 from tui_dl.core.labs.values import LabError, num, parse_vector
 
 Point = tuple[float, float]
@@ -25,6 +26,7 @@ class Surface:
     minima: tuple[Point, ...]
     start: Point
     box: tuple[float, float, float, float]   # x_min, x_max, y_min, y_max
+    # ``title`` and ``note`` are English sources (marked with N_): show them with ``_(surface.title)``.
     #: A learning rate per optimizer that makes a fair race from ``start`` (each optimizer's own scale).
     lrs: dict
     note: str = ""
@@ -41,14 +43,14 @@ def quadratic(a: float, b: float, *, name: str | None = None, start: Point = (-5
               lrs: dict | None = None) -> Surface:
     """f = a·x² + b·y² (a, b > 0): a round bowl when a = b, an elongated one when they differ."""
     if not (a > 0 and b > 0):
-        raise LabError(f"a quadratic bowl needs a, b > 0 (got {num(a)}, {num(b)})", "surface")
-    return Surface(name or f"quadratic:{num(a)},{num(b)}", f"the bowl {num(a)}·x² + {num(b)}·y²",
+        raise LabError(_("a quadratic bowl needs a, b > 0 (got {a}, {b})").format(a=num(a), b=num(b)), "surface")
+    return Surface(name or f"quadratic:{num(a)},{num(b)}", _("the bowl {a}·x² + {b}·y²").format(a=num(a), b=num(b)),
                    f"f(x, y) = {num(a)}·x² + {num(b)}·y²", lambda x, y: a * x * x + b * y * y,
                    lambda x, y: (2 * a * x, 2 * b * y), ((0.0, 0.0),), start,
                    (-6.0, 6.0, -3.0, 3.0),
                    lrs or {"gd": 0.4, "sgd": 0.05, "momentum": 0.1, "adagrad": 1.0, "rmsprop": 0.1, "adam": 0.5},
-                   f"curvature {num(2 * a)} along x and {num(2 * b)} along y: a step size that is safe for y "
-                   f"crawls along x")
+                   _("curvature {cx} along x and {cy} along y: a step size that is safe for y crawls along "
+                     "x").format(cx=num(2 * a), cy=num(2 * b)))
 
 
 def _rosenbrock(x: float, y: float) -> float:
@@ -78,23 +80,23 @@ def _himmelblau_grad(x: float, y: float) -> Point:
 
 SURFACES: dict[str, Surface] = {s.name: s for s in (
     quadratic(0.1, 2.0, name="bowl"),
-    Surface("rosenbrock", "Rosenbrock's banana valley", "f(x, y) = (1 − x)² + 100·(y − x²)²", _rosenbrock,
+    Surface("rosenbrock", N_("Rosenbrock's banana valley"), "f(x, y) = (1 − x)² + 100·(y − x²)²", _rosenbrock,
             _rosenbrock_grad, ((1.0, 1.0),), (-1.2, 1.0), (-2.0, 2.0, -1.0, 3.0),
             {"gd": 0.002, "sgd": 0.001, "momentum": 0.002, "adagrad": 1.0, "rmsprop": 0.01, "adam": 0.2},
-            "a curved, narrow valley: finding it is easy, following it to (1, 1) is slow"),
-    Surface("saddle", "a saddle between two minima", "f(x, y) = x² + (y² − 1)²/4", _saddle, _saddle_grad,
+            N_("a curved, narrow valley: finding it is easy, following it to (1, 1) is slow")),
+    Surface("saddle", N_("a saddle between two minima"), "f(x, y) = x² + (y² − 1)²/4", _saddle, _saddle_grad,
             ((0.0, 1.0), (0.0, -1.0)), (-1.5, 0.01), (-2.0, 2.0, -1.6, 1.6),
             {"gd": 0.1, "sgd": 0.05, "momentum": 0.05, "adagrad": 0.5, "rmsprop": 0.05, "adam": 0.1},
-            "(0, 0) is a saddle point (the gradient is 0, f curves up along x and down along y); starting just "
-            "off y = 0, GD and momentum linger near it longer than the adaptive methods, which scale the tiny "
-            "y-gradient up"),
-    Surface("minima", "Himmelblau's function: four minima", "f(x, y) = (x² + y − 11)² + (x + y² − 7)²",
+            N_("(0, 0) is a saddle point (the gradient is 0, f curves up along x and down along y); starting just "
+               "off y = 0, GD and momentum linger near it longer than the adaptive methods, which scale the tiny "
+               "y-gradient up")),
+    Surface("minima", N_("Himmelblau's function: four minima"), "f(x, y) = (x² + y − 11)² + (x + y² − 7)²",
             _himmelblau, _himmelblau_grad,
             ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)), (-0.27, -0.92),
             (-5.0, 5.0, -5.0, 5.0),
             {"gd": 0.01, "sgd": 0.005, "momentum": 0.002, "adagrad": 0.5, "rmsprop": 0.05, "adam": 0.1},
-            "four minima, all f = 0; the start is near the local maximum (−0.27, −0.92), so which minimum an "
-            "optimizer ends in depends on its path"),
+            N_("four minima, all f = 0; the start is near the local maximum (−0.27, −0.92), so which minimum an "
+               "optimizer ends in depends on its path")),
 )}
 
 
@@ -110,6 +112,7 @@ def resolve_surface(name: str | Surface) -> Surface:
     if key.startswith("quadratic:"):
         ab = parse_vector(key.split(":", 1)[1], "surface")
         if len(ab) != 2:
-            raise LabError("write a quadratic bowl as quadratic:A,B (f = A·x² + B·y²)", "surface")
+            raise LabError(_("write a quadratic bowl as quadratic:A,B (f = A·x² + B·y²)"), "surface")
         return quadratic(float(ab[0]), float(ab[1]))
-    raise LabError(f"unknown surface {name!r}; choose one of {', '.join(SURFACES)} (or quadratic:A,B)", "surface")
+    raise LabError(_("unknown surface {name}; choose one of {names} (or quadratic:A,B)").format(
+        name=repr(name), names=", ".join(SURFACES)), "surface")

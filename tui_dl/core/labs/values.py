@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import re
 
+from tui_dl.core.i18n import _, ngettext
+
 Number = int | float
 Matrix = list[list[Number]]
 
@@ -34,9 +36,9 @@ def parse_number(token: str, field: str | None = None) -> Number:
     try:
         v = float(t)
     except ValueError:
-        raise LabError(f"{token!r} is not a number", field) from None
+        raise LabError(_("{value} is not a number").format(value=repr(token)), field) from None
     if not math.isfinite(v):
-        raise LabError(f"{token!r} is not a finite number", field)
+        raise LabError(_("{value} is not a finite number").format(value=repr(token)), field)
     return v
 
 
@@ -50,7 +52,7 @@ def parse_vector(text: str | list | tuple, field: str | None = None) -> list[Num
         tokens = [t for t in re.split(r"[\s,]+", text.strip()) if t]
         values = [parse_number(t, field) for t in tokens]
     if not values:
-        raise LabError("needs at least one number (e.g. \"1 2 3\")", field)
+        raise LabError(_("needs at least one number (e.g. \"1 2 3\")"), field)
     return values
 
 
@@ -63,12 +65,14 @@ def parse_matrix(text: str | list, field: str | None = None) -> Matrix:
         lines = [ln for ln in re.split(r"[;\n]", text.strip()) if ln.strip()]
         rows = [parse_vector(ln, field) for ln in lines]
     if not rows or not rows[0]:
-        raise LabError("needs a matrix, rows separated by ';' (e.g. \"0 1 2; 3 4 5\")", field)
+        raise LabError(_("needs a matrix, rows separated by ';' (e.g. \"0 1 2; 3 4 5\")"), field)
     for i, row in enumerate(rows):
         if len(row) != len(rows[0]):
-            raise LabError(f"row {i + 1} has {len(row)} value{'s' if len(row) != 1 else ''} but row 1 has "
-                           f"{len(rows[0])}: give every row the same number of values (rows separated by ';')",
-                           field)
+            raise LabError(ngettext(
+                "row {row} has {n} value but row 1 has {first}: give every row the same number of values (rows "
+                "separated by ';')",
+                "row {row} has {n} values but row 1 has {first}: give every row the same number of values (rows "
+                "separated by ';')", len(row)).format(row=i + 1, n=len(row), first=len(rows[0])), field)
     return rows
 
 
@@ -83,16 +87,17 @@ def parse_channels(text: str | list, field: str | None = None) -> list[Matrix]:
     shape = (len(chans[0]), len(chans[0][0]))
     for c, m in enumerate(chans):
         if (len(m), len(m[0])) != shape:
-            raise LabError(f"channel {c + 1} is {len(m)}×{len(m[0])} but channel 1 is {shape[0]}×{shape[1]}: "
-                           f"every channel (separated by '|') needs the same size", field)
+            raise LabError(_("channel {c} is {h}×{w} but channel 1 is {h1}×{w1}: every channel (separated by '|') "
+                             "needs the same size").format(c=c + 1, h=len(m), w=len(m[0]), h1=shape[0], w1=shape[1]),
+                           field)
     return chans
 
 
 def _check_number(v, field) -> Number:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise LabError(f"{v!r} is not a number", field)
+        raise LabError(_("{value} is not a number").format(value=repr(v)), field)
     if isinstance(v, float) and not math.isfinite(v):
-        raise LabError(f"{v!r} is not a finite number", field)
+        raise LabError(_("{value} is not a finite number").format(value=repr(v)), field)
     return v
 
 
