@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from tui_dl.app.logfmt import status_name
+from tui_dl.core.i18n import _, ngettext
 from tui_dl.core.paths import PathProblem, expand_user
 from tui_dl.core.presets import shipped_dir
 from tui_dl.app.session import load_run_folder
@@ -57,13 +59,13 @@ def slug(name: str) -> str:
 
 
 def problems_text(error: ConfigError, pal, fallback_name: str) -> Text:
-    text = Text.assemble((f"✗ Could not open {error.source}", f"bold {pal.error}"),
-                         (f"  (showing {fallback_name}; fix the file, then ctrl+l reloads it · ctrl+o opens "
-                          f"another · esc hides this)", pal.muted))
+    text = Text.assemble(("✗ " + _("Could not open {path}").format(path=error.source), f"bold {pal.error}"),
+                         ("  " + _("(showing {name}; fix the file, then ctrl+l reloads it · ctrl+o opens another · "
+                                   "esc hides this)").format(name=fallback_name), pal.muted))
     for p in error.problems[:8]:
         text.append("\n  " + p.render(error.source), style=pal.error)
     if len(error.problems) > 8:
-        text.append(f"\n  … and {len(error.problems) - 8} more", style=pal.error)
+        text.append("\n  " + _("… and {n} more").format(n=len(error.problems) - 8), style=pal.error)
     return text
 
 
@@ -89,7 +91,7 @@ class FileController:
         try:
             p = expand_user(path)
         except PathProblem as e:
-            self.app.notify(str(e), title=f"Could not open {path}", severity="error", timeout=8)
+            self.app.notify(str(e), title=_("Could not open {path}").format(path=path), severity="error", timeout=8)
             return
         if p.is_dir() and (p / "metrics.jsonl").is_file():
             self.open_run_folder(p)
@@ -115,9 +117,10 @@ class FileController:
             if ok:
                 then()
 
-        app.push_screen(ConfirmModal(f"Discard your changes to {app.document.experiment.name}?",
-                                     f"Opening {p} replaces the current experiment (ctrl+s saves it first).",
-                                     yes="Discard", no="Keep editing"), answer)
+        app.push_screen(ConfirmModal(_("Discard your changes to {name}?").format(name=app.document.experiment.name),
+                                     _("Opening {path} replaces the current experiment (ctrl+s saves it first).")
+                                     .format(path=p),
+                                     yes=_("Discard"), no=_("Keep editing")), answer)
 
     def open_checkpoint(self, path: Path) -> None:
         """A checkpoint outside a run folder: the experiment stored in it becomes the current one (unsaved).
@@ -134,10 +137,11 @@ class FileController:
                 app.call_from_thread(self._show_failure, path, ConfigError(str(path), [Problem("", message)]))
                 return
             app.call_from_thread(self._replacing, path, lambda: self._show_opened(
-                exp, None, f"Opened the experiment in {path}",
-                f"{exp.name} (not saved yet: ctrl+s writes its YAML; tui-dl --resume {path} continues its training)"))
+                exp, None, _("Opened the experiment in {path}").format(path=path),
+                _("{name} (not saved yet: ctrl+s writes its YAML; {command} continues its training)").format(
+                    name=exp.name, command=f"tui-dl --resume {path}")))
 
-        app.notify(f"Reading {path}…", timeout=2)
+        app.notify(_("Reading {path}…").format(path=path), timeout=2)
         app.run_worker(read, thread=True, group="open-checkpoint", exit_on_error=False)
 
     def open_experiment(self, path: Path) -> bool:
@@ -146,7 +150,7 @@ class FileController:
         except ConfigError as e:
             self._show_failure(path, e)
             return False
-        self._show_opened(exp, path, f"Opened {path}")
+        self._show_opened(exp, path, _("Opened {path}").format(path=path))
         return True
 
     def _show_failure(self, path: Path, e: ConfigError) -> None:
@@ -157,8 +161,9 @@ class FileController:
         self.failed_path = path
         app.build_view.show_problems(problems_text(e, palette(app), app.document.experiment.name))
         app.action_show_view("build")
-        app.notify(f"{len(e.problems)} problem{'s' if len(e.problems) > 1 else ''}: see the Build view",
-                   title=f"Could not open {path}", severity="error", timeout=8)
+        app.notify(ngettext("{n} problem: see the Build view", "{n} problems: see the Build view",
+                            len(e.problems)).format(n=len(e.problems)),
+                   title=_("Could not open {path}").format(path=path), severity="error", timeout=8)
 
     def _show_opened(self, exp, path: Path | None, title: str, message: str = "") -> None:
         app = self.app
@@ -170,7 +175,10 @@ class FileController:
         app.refresh_views()
         for w in exp.warnings:
             app.notify(w, severity="warning", timeout=8)
-        app.notify((message or exp.name) + (f": layer {first.index_text} has an error, f fixes it" if first else ""),
+        text = message or exp.name
+        if first:
+            text = _("{text}: layer {layer} has an error, f fixes it").format(text=text, layer=first.index_text)
+        app.notify(text,
                    title=title, severity="warning" if first else "information", timeout=5)
         app.action_show_view("build")
 
@@ -178,7 +186,7 @@ class FileController:
         doc = self.app.document
         path = self.failed_path or doc.path
         if path is None:
-            self.app.notify("This experiment has no file yet: ctrl+s saves it.", severity="warning")
+            self.app.notify(_("This experiment has no file yet: ctrl+s saves it."), severity="warning")
             return
         doc.end_coalescing()
         if Path(path).suffix == ".pt":  # a checkpoint that could not be read: read it again
@@ -197,8 +205,8 @@ class FileController:
         note = ""
         if doc.path is not None and is_shipped_preset(doc.path):
             default = str(copy_name(Path(doc.path)))
-            note = (f"{doc.path} is a preset shipped with tui-dl: it stays as it is. Your copy is saved under the "
-                    f"name below.")
+            note = _("{path} is a preset shipped with tui-dl: it stays as it is. Your copy is saved under the "
+                     "name below.").format(path=doc.path)
         else:
             default = str(doc.path) if doc.path else f"{slug(doc.experiment.name)}.yaml"
         self.app.push_screen(SaveModal(default, note=note), self._save_chosen)
@@ -210,13 +218,14 @@ class FileController:
         try:
             p = expand_user(path)
         except PathProblem as e:
-            self.app.notify(str(e), title=f"Could not save {path}", severity="error", timeout=8)
+            self.app.notify(str(e), title=_("Could not save {path}").format(path=path), severity="error", timeout=8)
             return
         if p.suffix == "":
             p = p.with_suffix(".yaml")
         if is_shipped_preset(p):
-            self.app.notify(f"{p} is a preset shipped with tui-dl, read-only in the app: save under another name.",
-                            title="Not saved", severity="warning", timeout=6)
+            self.app.notify(_("{path} is a preset shipped with tui-dl, read-only in the app: save under another "
+                              "name.").format(path=p),
+                            title=_("Not saved"), severity="warning", timeout=6)
             self.choose_and_save()
             return
         same = doc.path is not None and p.resolve() == Path(doc.path).resolve()
@@ -227,8 +236,9 @@ class FileController:
                 if ok:
                     self.save_to(p)
 
-            self.app.push_screen(ConfirmModal(f"{p} exists. Overwrite it?", "Its comments are not kept.",
-                                              yes="Overwrite", no="Cancel"), answer)
+            self.app.push_screen(ConfirmModal(_("{path} exists. Overwrite it?").format(path=p),
+                                              _("Its comments are not kept."),
+                                              yes=_("Overwrite"), no=_("Cancel")), answer)
             return
         self.save_to(p)
 
@@ -239,12 +249,13 @@ class FileController:
                 path.parent.mkdir(parents=True, exist_ok=True)
             save_experiment(app.document.experiment, path)
         except OSError as e:
-            app.notify(f"{e.strerror or e}", title=f"Could not save {path}", severity="error", timeout=8)
+            app.notify(f"{e.strerror or e}", title=_("Could not save {path}").format(path=path), severity="error",
+                       timeout=8)
             return False
         app.document.mark_saved(path)
         self.failed_path = None
         app.refresh_views()
-        app.notify(f"{path}", title="Saved", timeout=3)
+        app.notify(f"{path}", title=_("Saved"), timeout=3)
         return True
 
     # ------------------------------------------------------------------ past runs
@@ -254,7 +265,7 @@ class FileController:
         try:
             rec = load_run_folder(path, training.next_run_id())
         except OSError as e:
-            app.notify(str(e), title=f"Could not open {path}", severity="error", timeout=8)
+            app.notify(str(e), title=_("Could not open {path}").format(path=path), severity="error", timeout=8)
             return False
         from tui_dl.core.runs.follow import is_live
 
@@ -264,14 +275,15 @@ class FileController:
             rec = follow_run(app, rec)
             training.add_run(rec)
             app.action_show_view("train")
-            app.notify("being trained by another process: following it live", title=f"Opened run {path.name}",
-                       timeout=4)
+            app.notify(_("being trained by another process: following it live"),
+                       title=_("Opened run {name}").format(name=path.name), timeout=4)
             return True
         training.add_run(rec)
         app.action_show_view("train")
         unread = [line.lstrip("⚠ ") for line in rec.log if line.startswith("⚠")]
-        app.notify(f"{rec.status.replace('_', ' ')}, {len(rec.epochs)} epochs replayed"
-                   + "".join(f"\n{line}" for line in unread), title=f"Opened run {path.name}",
+        replayed = ngettext("{status}, {n} epoch replayed", "{status}, {n} epochs replayed", len(rec.epochs))
+        app.notify(replayed.format(status=status_name(rec.status), n=len(rec.epochs))
+                   + "".join(f"\n{line}" for line in unread), title=_("Opened run {name}").format(name=path.name),
                    severity="warning" if unread else "information", timeout=8 if unread else 4)
         return True
 
@@ -296,8 +308,8 @@ class FileController:
                 shown = saved.resolve().relative_to(Path.cwd().resolve())
             except ValueError:
                 shown = saved
-            app.notify(str(shown), title="Screenshot saved", timeout=6)
+            app.notify(str(shown), title=_("Screenshot saved"), timeout=6)
             return saved
-        app.notify(f"{error.strerror or error}" if error else "", title="Could not save the screenshot",
+        app.notify(f"{error.strerror or error}" if error else "", title=_("Could not save the screenshot"),
                    severity="error", timeout=8)
         return None

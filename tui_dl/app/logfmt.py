@@ -5,8 +5,24 @@ from __future__ import annotations
 
 import textwrap
 
+from tui_dl.core.i18n import N_, _, ngettext, text_width
 from tui_dl.core.training import events as E
 
+#: A finished run's status (a code word in its files) as the log and the toasts say it.
+STATUS_NAMES = {
+    "completed": N_("completed"),
+    "stopped": N_("stopped"),
+    "early_stopped": N_("early stopped"),
+    "diverged": N_("diverged"),
+    "failed": N_("failed"),
+    "interrupted": N_("interrupted"),
+    "running": N_("running"),
+}
+
+
+def status_name(status: str) -> str:
+    """A run's status (``early_stopped``) in words, in the current language (``early stopped``)."""
+    return _(STATUS_NAMES[status]) if status in STATUS_NAMES else status.replace("_", " ")
 
 
 def duration(seconds: float | None) -> str:
@@ -40,63 +56,93 @@ def wrap_log_line(line: str, width: int) -> list[str]:
     """One log line as the pane shows it ``width`` cells wide: a long line (a diagnosis, a warning, the advice
     after a divergence, a path, a step line in a narrow pane) wraps under its own text, so nothing is cut off
     and the pane never scrolls sideways."""
-    if width < 12 or len(line) <= width:
+    if width < 12 or text_width(line) <= width:
         return [line]
     lead = len(line) - len(line.lstrip(" "))
     indent = " " * (lead + (0 if lead else 2))  # "⚑ flat loss: …" continues under "flat"
-    return textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False) or [line]
+    lines = textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False) or [line]
+    if all(text_width(piece) <= width for piece in lines):
+        return lines
+    # Chinese text: a character takes two cells and there are no spaces to break at; cut by cells
+    out: list[str] = []
+    for piece in lines:
+        while text_width(piece) > width:
+            cells, cut = 0, 0
+            for cut, ch in enumerate(piece):
+                cells += text_width(ch)
+                if cells > width:
+                    break
+            out.append(piece[:cut])
+            piece = indent + piece[cut:].lstrip(" ")
+        out.append(piece)
+    return out
 
 
 def format_event(ev, images_per_second: float | None = None) -> list[str]:
     """Log lines for one event (step events included: the log is bounded and written in batches).
-    ``images_per_second``: the rate to print on a step line (the run's smoothed one), else the step's own."""
+    ``images_per_second``: the rate to print on a step line (the run's smoothed one), else the step's own.
+    The lines are in the current language (a line already in the log stays as it was written); the marks that
+    start them (``▶ ■ ⚠ ✗ ⏹ ✓``) never change, the app looks for them."""
     if isinstance(ev, E.StepDone):
         rate = ev.images_per_second if images_per_second is None else images_per_second
-        return [f"  e{ev.epoch} {ev.batch:>5}/{ev.batches}  loss {ev.loss:.4f}  lr {ev.lr:.3g}  "
-                f"{rate:,.0f} img/s"]
+        return [_("  e{epoch} {batch:>5}/{batches}  loss {loss:.4f}  lr {lr:.3g}  {rate:,.0f} img/s").format(
+            epoch=ev.epoch, batch=ev.batch, batches=ev.batches, loss=ev.loss, lr=ev.lr, rate=rate)]
     if isinstance(ev, E.EpochDone):
-        text = f"■ epoch {ev.epoch}/{ev.epochs}  loss {num(ev.train_loss)}"
+        text = "■ " + _("epoch {epoch}/{epochs}  loss {loss}").format(
+            epoch=ev.epoch, epochs=ev.epochs, loss=num(ev.train_loss))
         if ev.val_loss is not None:
-            text += f" val {num(ev.val_loss)}"
+            text += " " + _("val {loss}").format(loss=num(ev.val_loss))
         if ev.train_accuracy is not None or ev.val_accuracy is not None:
-            text += f"  acc {pct1(ev.train_accuracy)}"
+            text += "  " + _("acc {acc}").format(acc=pct1(ev.train_accuracy))
             if ev.val_accuracy is not None:
-                text += f" val {pct1(ev.val_accuracy)}"
+                text += " " + _("val {acc}").format(acc=pct1(ev.val_accuracy))
         text += f"  {ev.seconds:.1f}s"
         if ev.is_best:
             text += " ★"
         return [text]
     if isinstance(ev, E.RunStarted):
-        lines = [f"▶ {ev.name} on {ev.dataset}: {ev.train_size:,} train, {ev.val_size:,} val, "
-                 f"{ev.test_size:,} test",
-                 f"  {ev.epochs} epochs × {ev.steps_per_epoch:,} steps, {ev.params:,} params",
+        lines = ["▶ " + _("{name} on {dataset}: {train:,} train, {val:,} val, {test:,} test").format(
+                     name=ev.name, dataset=ev.dataset, train=ev.train_size, val=ev.val_size, test=ev.test_size),
+                 "  " + _("{epochs} epochs × {steps:,} steps, {params:,} params").format(
+                     epochs=ev.epochs, steps=ev.steps_per_epoch, params=ev.params),
                  # the CPU badge names its threads already: "CPU (2 cores, 2 threads)"; a GPU's adds its index
-                 f"  device {ev.device_name or ev.device}" + (f" [{ev.device}]" if ev.device != "cpu" else ""),
-                 f"  run folder {ev.run_dir}"]
+                 "  " + _("device {device}").format(device=ev.device_name or ev.device)
+                 + (f" [{ev.device}]" if ev.device != "cpu" else ""),
+                 "  " + _("run folder {path}").format(path=ev.run_dir)]
         if ev.resumed_from:
-            lines.append(f"  resumed from {ev.resumed_from} at epoch {ev.start_epoch}")
+            lines.append("  " + _("resumed from {path} at epoch {epoch}").format(
+                path=ev.resumed_from, epoch=ev.start_epoch))
         if ev.fallback_reason:
-            lines.append(f"⚠ dataset fallback: {ev.fallback_reason}")
+            lines.append("⚠ " + _("dataset fallback: {reason}").format(reason=ev.fallback_reason))
         return lines
     if isinstance(ev, E.CheckpointSaved):
-        return [f"  ✓ checkpoint ({ev.reason}) {ev.path}"]
+        # TRANSLATORS: {reason} is a code word ("best", "last", "interrupted"); {path} the checkpoint file
+        return ["  ✓ " + _("checkpoint ({reason}) {path}").format(reason=ev.reason, path=ev.path)]
     if isinstance(ev, E.Notice):
         mark = {"warning": "⚠", "error": "✗"}.get(ev.level, "ℹ")
         return [f"{mark} {ev.message}"]
     if isinstance(ev, E.EarlyStopped):
-        return [f"⏹ early stop after epoch {ev.epoch}: {ev.monitor} has not improved for {ev.patience} epochs "
-                f"(best {ev.best_value:.4f} at epoch {ev.best_epoch})"]
+        return ["⏹ " + _("early stop after epoch {epoch}: {monitor} has not improved for {patience} epochs "
+                        "(best {best:.4f} at epoch {best_epoch})").format(
+                    epoch=ev.epoch, monitor=ev.monitor, patience=ev.patience, best=ev.best_value,
+                    best_epoch=ev.best_epoch)]
     if isinstance(ev, E.Diverged):
-        return [f"✗ diverged at epoch {ev.epoch}, step {ev.step}: loss {ev.loss:.4g} ({ev.reason}; it started "
-                f"at {ev.first_loss:.4g})", f"  {ev.advice}"]
+        return ["✗ " + _("diverged at epoch {epoch}, step {step}: loss {loss:.4g} ({reason}; it started "
+                        "at {first:.4g})").format(epoch=ev.epoch, step=ev.step, loss=ev.loss, reason=ev.reason,
+                                                   first=ev.first_loss),
+                f"  {ev.advice}"]
     if isinstance(ev, E.Finished):
-        lines = [f"■ {ev.status.replace('_', ' ')}: {ev.epochs_run} epoch{'s' if ev.epochs_run != 1 else ''}, "
-                 f"{ev.steps:,} steps, "
-                 f"{duration(ev.seconds)}, {ev.train_images_per_second:,.0f} img/s"]
+        status = status_name(ev.status)
+        lines = ["■ " + ngettext("{status}: {epochs} epoch, {steps:,} steps, {time}, {rate:,.0f} img/s",
+                                 "{status}: {epochs} epochs, {steps:,} steps, {time}, {rate:,.0f} img/s",
+                                 ev.epochs_run).format(
+                     status=status, epochs=ev.epochs_run, steps=ev.steps, time=duration(ev.seconds),
+                     rate=ev.train_images_per_second)]
         if ev.test_accuracy is not None or ev.test_loss is not None:
-            lines.append(f"  test accuracy {pct(ev.test_accuracy)}, test loss {num(ev.test_loss)}")
+            lines.append("  " + _("test accuracy {acc}, test loss {loss}").format(
+                acc=pct(ev.test_accuracy), loss=num(ev.test_loss)))
         if ev.best_epoch is not None:
-            lines.append(f"  best epoch {ev.best_epoch}: val loss {num(ev.best_val_loss)}, "
-                         f"val acc {pct(ev.best_val_accuracy)}")
+            lines.append("  " + _("best epoch {epoch}: val loss {loss}, val acc {acc}").format(
+                epoch=ev.best_epoch, loss=num(ev.best_val_loss), acc=pct(ev.best_val_accuracy)))
         return lines
     return [str(ev)]

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING
 
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui_dl.app.logfmt import fallback_short
+from tui_dl.app.logfmt import fallback_short, status_name
 from tui_dl.app.messages import TrainingEnded, TrainingEvents, TrainingProgress
 from tui_dl.app.session import RunRecord, describe_config, run_labels, same_task
 from tui_dl.app.training import TrainingControl, pump_events
+from tui_dl.core.i18n import _, ngettext
 from tui_dl.core.model.shapes import summarize
 from tui_dl.core.training import events as E
 
@@ -103,22 +104,24 @@ class TrainController:
         """Train ``exp`` (default: the open experiment), into ``run_dir`` (default: a new folder in runs/)."""
         app = self.app
         if self.is_training:
-            app.notify("Training is already running (ctrl+r stops it).")
+            app.notify(_("Training is already running (ctrl+r stops it)."))
             return
         exp = exp if exp is not None else app.document.experiment
         problem = summarize(exp.network).problem_text
         if problem is not None:
-            app.notify(f"The network cannot train yet. Fix {problem}", title="Cannot start", severity="error",
+            app.notify(_("The network cannot train yet. Fix {problem}").format(problem=problem), title=_("Cannot start"),
+                       severity="error",
                        timeout=8)
             app.action_show_view("build")
             return
         rec = RunRecord(id=self.next_run_id(), name=exp.name, experiment=exp, tag=describe_config(exp),
                         status="starting")
         self._untick_other_tasks(rec)
-        rec.log.append(f"◌ starting {exp.name}: loading torch and the {exp.data.name} data…")
+        rec.log.append("◌ " + _("starting {name}: loading torch and the {data} data…").format(name=exp.name,
+                                                                                      data=exp.data.name))
         self._begin(rec)
         app.status_bar.set(state="starting", epochs=exp.train.epochs, step=None,
-                           state_detail=f"run #{rec.id}: loading torch and data…")
+                           state_detail=_("run #{id}: loading torch and data…").format(id=rec.id))
         if run_dir is not None:  # a sweep's run: overlaid with the others
             self.overlay_ids.add(rec.id)
         self._after_begin(rec, exp, run_dir=run_dir)
@@ -126,7 +129,7 @@ class TrainController:
     def resume_run(self, run_dir: str, experiment=None) -> None:
         """Continue a stopped run from its last checkpoint (the trainer reuses its folder)."""
         if self.is_training:
-            self.app.notify("Training is already running (ctrl+r stops it).")
+            self.app.notify(_("Training is already running (ctrl+r stops it)."))
             return
         previous = self.run_by_id(self.shown_run_id)
         rec = RunRecord(id=self.next_run_id(), name=(experiment.name if experiment else "resumed run"),
@@ -137,15 +140,15 @@ class TrainController:
             rec.step_x, rec.step_loss, rec.smooth = list(previous.step_x), list(previous.step_loss), \
                 list(previous.smooth)
             rec.epochs = list(previous.epochs)
-        rec.log.append(f"◌ resuming {run_dir} from its last checkpoint…")
+        rec.log.append("◌ " + _("resuming {path} from its last checkpoint…").format(path=run_dir))
         self._begin(rec)
-        self.app.status_bar.set(state="starting", step=None, state_detail=f"run #{rec.id}: resuming…")
+        self.app.status_bar.set(state="starting", step=None, state_detail=_("run #{id}: resuming…").format(id=rec.id))
         self._after_begin(rec, experiment, resume=run_dir)
 
     def resume_shown_run(self) -> None:
         rec = self.run_by_id(self.shown_run_id)
         if rec is None or not rec.resumable:
-            self.app.notify("Show a stopped run first (Runs view, enter); r continues it from its checkpoint.",
+            self.app.notify(_("Show a stopped run first (Runs view, enter); r continues it from its checkpoint."),
                             severity="warning")
             return
         self.resume_run(rec.run_dir, None)
@@ -174,13 +177,13 @@ class TrainController:
         from tui_dl.core.config.sweep import SweepError, build_combinations, parse_axis
 
         if self.is_training:
-            self.app.notify("Training is already running (ctrl+r stops it).")
+            self.app.notify(_("Training is already running (ctrl+r stops it)."))
             return
         exp = self.app.document.experiment
         try:
             combos = build_combinations(exp.to_dict(), [parse_axis(axis_text)], exp.source or "<app>")
         except SweepError as e:
-            self.app.notify(str(e), title="Cannot compare", severity="error", timeout=8)
+            self.app.notify(str(e), title=_("Cannot compare"), severity="error", timeout=8)
             return
         started = self._write_sweep_start(exp, axis_text, combos)
         if started is None:
@@ -189,8 +192,8 @@ class TrainController:
         self.overlay_ids.clear()
         self.sweep_queue = [(e, f"{folder}/{c.slug}") for c, e, _notes in combos]
         self.sweep_info = (folder, axis_text, [c for c, _e, _n in combos], ident)
-        self.app.notify(f"{len(combos)} runs, one after another, from the same initial weights: "
-                        f"{', '.join(c.label for c, _e, _n in combos)}", title="Compare", timeout=6)
+        self.app.notify(_("{n} runs, one after another, from the same initial weights: {labels}").format(
+            n=len(combos), labels=", ".join(c.label for c, _e, _n in combos)), title=_("Compare"), timeout=6)
         self._next_sweep_run()
 
     def _write_sweep_start(self, exp, axis_text: str, combos) -> tuple[str, dict] | None:
@@ -212,7 +215,8 @@ class TrainController:
                                  "finished": False,
                                  "runs": [run_row(c, folder / c.slug, "pending") for c, _e, _n in combos]})
         except OSError as e:
-            self.app.notify(f"cannot write the sweep folder {folder}: {e.strerror or e}", title="Cannot compare",
+            self.app.notify(_("cannot write the sweep folder {folder}: {error}").format(folder=folder, error=e.strerror or e),
+                            title=_("Cannot compare"),
                             severity="error", timeout=8)
             return None
         return str(folder), ident
@@ -232,10 +236,11 @@ class TrainController:
             write_sweep(Path(folder), {"identity": ident, "axes": axis_text, "from": "app", "finished": True,
                                        "runs": rows, "table": table}, table)
         except OSError as e:
-            self.app.notify(f"could not write {folder}/sweep.json: {e}", severity="warning")
+            self.app.notify(_("could not write {path}: {error}").format(path=f"{folder}/sweep.json", error=e),
+                            severity="warning")
         rec = self.run_by_id(self.shown_run_id)
-        lines = ["", f"compare: {axis_text}", *log_table(rows), *table[len(rows) + 2:],
-                 f"the whole table: {folder}/table.md"]
+        lines = ["", _("compare: {axis}").format(axis=axis_text), *log_table(rows), *table[len(rows) + 2:],
+                 _("the whole table: {path}").format(path=f"{folder}/table.md")]
         if rec is not None:
             rec.log.extend(lines)
             if self.app.train_view is not None:
@@ -259,10 +264,16 @@ class TrainController:
             folder = self.sweep_info[0] if self.sweep_info else None
             self.sweep_queue = []
             self.sweep_info = None
-            more = f"; continue it with: tui-dl --batch --resume {folder}" if folder else ""
-            self.app.notify(f"compare stopped: {left} run{'s' if left != 1 else ''} not started{more}", timeout=10)
+            if folder:
+                text = ngettext("compare stopped: {n} run not started; continue it with: {command}",
+                                "compare stopped: {n} runs not started; continue it with: {command}", left)
+            else:
+                text = ngettext("compare stopped: {n} run not started", "compare stopped: {n} runs not started",
+                                left)
+            self.app.notify(text.format(n=left, command=f"tui-dl --batch --resume {folder}"), timeout=10)
             if rec is not None and folder:
-                line = f"compare stopped: {left} not started; continue the sweep with: tui-dl --batch --resume {folder}"
+                line = _("compare stopped: {n} not started; continue the sweep with: {command}").format(
+                    n=left, command=f"tui-dl --batch --resume {folder}")
                 rec.log.append(line)
                 if self.app.train_view is not None and self.shown_run_id == rec.id:
                     self.app.train_view.append_log([line])
@@ -277,12 +288,12 @@ class TrainController:
         if rec is not None:
             rec.status = "stopping"
         self.app.status_bar.set(state="stopping")
-        self.app.notify("Stopping after the current step; the trainer saves a checkpoint.", timeout=4)
+        self.app.notify(_("Stopping after the current step; the trainer saves a checkpoint."), timeout=4)
         self.refresh_runs()
 
     def pause_or_resume(self) -> None:
         if self.control is None:
-            self.app.notify("Nothing to pause: no training is running.")
+            self.app.notify(_("Nothing to pause: no training is running."))
             return
         rec = self.run_by_id(self.active_run_id)
         if self.control.paused:
@@ -339,25 +350,32 @@ class TrainController:
                 rec.name = ev.name or rec.name
                 if ev.fallback_reason:
                     # short: the banner keeps saying it, and the log has the whole reason with what to do
-                    app.notify(f"{fallback_short(ev.fallback_reason)}. The log says how to get the real data.",
-                               title=f"Using {ev.dataset} instead", severity="warning", timeout=8)
+                    app.notify(_("{reason}. The log says how to get the real data.").format(
+                        reason=fallback_short(ev.fallback_reason)),
+                        title=_("Using {dataset} instead").format(dataset=ev.dataset), severity="warning", timeout=8)
             elif isinstance(ev, E.EpochDone):
                 important = True
             elif isinstance(ev, E.Diverged):
                 important = True
-                app.notify(ev.advice, title=f"Diverged (loss {ev.loss:.3g})", severity="error", timeout=12)
+                app.notify(ev.advice, title=_("Diverged (loss {loss:.3g})").format(loss=ev.loss), severity="error",
+                           timeout=12)
             elif isinstance(ev, E.EarlyStopped):
                 important = True
-                app.notify(f"best {ev.monitor} {ev.best_value:.4f} at epoch {ev.best_epoch}",
-                           title=f"Early stop after epoch {ev.epoch}", timeout=8)
+                app.notify(_("best {monitor} {value:.4f} at epoch {epoch}").format(
+                    monitor=ev.monitor, value=ev.best_value, epoch=ev.best_epoch),
+                    title=_("Early stop after epoch {epoch}").format(epoch=ev.epoch), timeout=8)
             elif isinstance(ev, E.Notice):
                 important = True
                 if ev.level in ("warning", "error"):
                     app.notify(ev.message, severity="warning" if ev.level == "warning" else "error", timeout=8)
             elif isinstance(ev, E.Finished):
                 important = True
-                acc = f", test accuracy {100 * ev.test_accuracy:.2f}%" if ev.test_accuracy is not None else ""
-                app.notify(f"{ev.status.replace('_', ' ')}{acc}", title=f"Run #{rec.id} finished", timeout=8)
+                if ev.test_accuracy is not None:
+                    text = _("{status}, test accuracy {acc:.2f}%").format(status=status_name(ev.status),
+                                                                         acc=100 * ev.test_accuracy)
+                else:
+                    text = status_name(ev.status)
+                app.notify(text, title=_("Run #{id} finished").format(id=rec.id), timeout=8)
         if was_paused and rec.status == "running":
             rec.status = "paused"
         shown = rec.id == self.shown_run_id
@@ -395,17 +413,17 @@ class TrainController:
         error = ""
         if event.state == WorkerState.ERROR:
             exc = worker.error
-            error = f"{type(exc).__name__}: {exc}" if exc is not None else "unknown error"
+            error = f"{type(exc).__name__}: {exc}" if exc is not None else _("unknown error")
         train = app.train_view
         if rec is not None:
             if error:
                 rec.status = "failed"
                 rec.error = error
-                line = f"✗ training failed: {error}"
+                line = "✗ " + _("training failed: {error}").format(error=error)
                 rec.log.append(line)
                 if rec.id == self.shown_run_id and train is not None:
                     train.append_log([line])
-                app.notify(error, title="Training failed", severity="error", timeout=12)
+                app.notify(error, title=_("Training failed"), severity="error", timeout=12)
             elif rec.finished is None:
                 rec.status = "stopped" if (self.control and self.control.stop.is_set()) else "incomplete"
             if rec.id == self.shown_run_id and train is not None:
@@ -415,9 +433,11 @@ class TrainController:
         self.active_run_id = None
         detail = ""
         if rec is not None:
-            detail = f"run #{rec.id} {rec.status.replace('_', ' ')}"
             if rec.test_accuracy is not None:
-                detail += f", test accuracy {100 * rec.test_accuracy:.2f}%"
+                detail = _("run #{id} {status}, test accuracy {acc:.2f}%").format(
+                    id=rec.id, status=status_name(rec.status), acc=100 * rec.test_accuracy)
+            else:
+                detail = _("run #{id} {status}").format(id=rec.id, status=status_name(rec.status))
         app.status_bar.set(state="idle", state_detail=detail, step=None)
         self.plots_dirty = True
         self.refresh_runs()
@@ -436,7 +456,8 @@ class TrainController:
         rec = self.run_by_id(run_id)
         if rec is not None:
             ticked = run_id in self.overlay_ids
-            self.app.notify(f"{rec.label} {'overlaid on' if ticked else 'removed from'} the Train plots", timeout=2)
+            text = _("{run} overlaid on the Train plots") if ticked else _("{run} removed from the Train plots")
+            self.app.notify(text.format(run=rec.label), timeout=2)
 
     def show_run(self, run_id: int) -> None:
         self.shown_run_id = run_id
@@ -455,8 +476,10 @@ class TrainController:
         self.overlay_ids -= {r.id for r in others}
         self.plots_dirty = True
         names = ", ".join(f"#{r.id}" for r in others)
-        self.app.notify(f"{names} unticked: {'they train' if len(others) > 1 else 'it trains'} another experiment "
-                        f"({others[0].experiment.data.name if others[0].experiment else '?'}).", timeout=4)
+        data = others[0].experiment.data.name if others[0].experiment else "?"
+        text = ngettext("{runs} unticked: it trains another experiment ({data}).",
+                        "{runs} unticked: they train another experiment ({data}).", len(others))
+        self.app.notify(text.format(runs=names, data=data), timeout=4)
 
     def clear_overlays(self) -> None:
         self.overlay_ids.clear()
