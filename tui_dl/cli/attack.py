@@ -15,6 +15,7 @@ import json
 import sys
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from tui_dl.cli.parsing import LangParser
 from tui_dl.cli.style import color_for
 
 PROG = "tui-dl attack"
@@ -25,7 +26,7 @@ class _UsageError(Exception):
     pass
 
 
-class _Parser(argparse.ArgumentParser):
+class _Parser(LangParser):
     def error(self, message: str):  # one line, not argparse's usage block
         raise _UsageError(f"{message} (see {self.prog} --help)")
 

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from tui_dl.core.i18n import N_, _, ljust, ngettext, rjust, text_width, truncate
 from tui_dl.core.paths import PathProblem, expand_user
 from tui_dl.core.runs.lock import LOCK_NAME, RunFolderBusy, RunLock
 from tui_dl.core.training.rate import RateMeter
@@ -67,18 +68,42 @@ def confusion_text(confusion: list[list[int]], classes: list[str], max_classes: 
     acc = [row[i] / sum(row) if sum(row) else float("nan") for i, row in enumerate(confusion)]
     if k > max_classes:
         worst = sorted(range(k), key=lambda i: acc[i] if math.isfinite(acc[i]) else 2.0)[:5]
-        return "worst classes: " + ", ".join(f"{classes[i]} {_pct(acc[i])}" for i in worst)
+        return _("worst classes: {classes}").format(classes=", ".join(f"{classes[i]} {_pct(acc[i])}" for i in worst))
     plain = [str(c) for c in classes] == [str(i) for i in range(k)]
     names = [("" if plain else str(c)[:12]) for c in classes]
     lw = max(len(n) for n in names) + len(str(k - 1)) + (0 if plain else 1)
     cw = max(4, max(len(str(v)) for row in confusion for v in row) + 1)
-    head = " " * (lw + 2) + "".join(str(j).rjust(cw) for j in range(k)) + "   acc"
-    lines = ["confusion matrix (rows: true class, columns: predicted class)", head]
+    # TRANSLATORS: the column of per-class accuracy in the confusion matrix (keep it short: 3-6 cells)
+    head = " " * (lw + 2) + "".join(str(j).rjust(cw) for j in range(k)) + rjust(_("acc"), 6)
+    lines = [_("confusion matrix (rows: true class, columns: predicted class)"), head]
     for i, row in enumerate(confusion):
-        label = (f"{i} {names[i]}" if names[i] else str(i)).ljust(lw)
+        label = ljust(f"{i} {names[i]}" if names[i] else str(i), lw)
         cells = "".join(str(v).rjust(cw) for v in row)
         lines.append(f"  {label}{cells}  {_pct(acc[i]).rjust(7)}")
     return "\n".join(lines)
+
+
+#: The levels of notices, as the warning lines show them.
+_LEVELS = {"warning": N_("warning"), "error": N_("error")}
+
+
+def _field(label: str, value: str) -> str:
+    """A header line: the (translated) label padded to 12 cells, then the value."""
+    return "  " + ljust(label, 11) + " " + value
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``textwrap.wrap`` by cells: Chinese has no spaces and a character takes 2 cells."""
+    if text.isascii():
+        return textwrap.wrap(text, width)
+    lines: list[str] = []
+    for word_line in textwrap.wrap(text, width):
+        while text_width(word_line) > width:
+            cut = truncate(word_line, width, "")
+            lines.append(cut)
+            word_line = word_line[len(cut):]
+        lines.append(word_line)
+    return lines
 
 
 class _Printer:
@@ -121,22 +146,27 @@ class _Printer:
     # -- events ------------------------------------------------------------------------------
     def started_run(self, ev) -> None:
         self.started = ev
-        sizes = f"{ev.train_size:,} train / {ev.val_size:,} val / {ev.test_size:,} test"
+        sizes = _("{train:,} train / {val:,} val / {test:,} test").format(
+            train=ev.train_size, val=ev.val_size, test=ev.test_size)
         if ev.resumed_from:
-            self.line(self.c(f"{ev.name}: resuming from {ev.resumed_from} at epoch {ev.start_epoch}", _BOLD))
+            self.line(self.c(_("{name}: resuming from {path} at epoch {epoch}").format(
+                name=ev.name, path=ev.resumed_from, epoch=ev.start_epoch), _BOLD))
         else:
             self.line(self.c(ev.name, _BOLD))
-        self.line(f"  dataset     {ev.dataset} ({sizes})")
-        self.line(f"  device      {ev.device_name}" + (f"  [{ev.device}]" if ev.device != "cpu" else ""))
-        self.line(f"  network     {ev.params:,} parameters")
-        self.line(f"  schedule    {ev.epochs} epoch{'s' if ev.epochs != 1 else ''} × {ev.steps_per_epoch:,} steps")
-        self.line(f"  run folder  {ev.run_dir}")
+        self.line(_field(_("dataset"), f"{ev.dataset} ({sizes})"))
+        self.line(_field(_("device"), ev.device_name + (f"  [{ev.device}]" if ev.device != "cpu" else "")))
+        self.line(_field(_("network"), ngettext("{n:,} parameter", "{n:,} parameters", ev.params).format(n=ev.params)))
+        self.line(_field(_("schedule"), ngettext("{epochs} epoch × {steps:,} steps", "{epochs} epochs × {steps:,} steps",
+                                                 ev.epochs).format(epochs=ev.epochs, steps=ev.steps_per_epoch)))
+        self.line(_field(_("run folder"), str(ev.run_dir)))
         pv = ev.provenance or {}
         if pv:
             v = pv.get("versions", {})
-            self.line(self.c(f"  provenance  {pv.get('hostname', '?')}, config sha256 {pv.get('config_sha256', '')[:12]}, "
-                             f"tui-dl {v.get('tui_dl', '?')}, torch {v.get('torch', '?')}, "
-                             f"Python {v.get('python', '?')}, started {pv.get('started_at', '?')}", _DIM))
+            self.line(self.c(_field(_("provenance"), _(
+                "{host}, config sha256 {sha}, tui-dl {tui_dl}, torch {torch}, Python {python}, started {started}"
+            ).format(host=pv.get("hostname", "?"), sha=pv.get("config_sha256", "")[:12], tui_dl=v.get("tui_dl", "?"),
+                     torch=v.get("torch", "?"), python=v.get("python", "?"), started=pv.get("started_at", "?"))),
+                _DIM))
         if ev.fallback_reason:
             self.fallback_banner(ev)
 
@@ -144,16 +174,17 @@ class _Printer:
         width = max(60, min(100, shutil.get_terminal_size((100, 24)).columns))
         if self.quiet:
             first = ev.fallback_reason.split(". ")[0]
-            self.warn(f"warning: training on the FALLBACK dataset {ev.dataset}, not the one requested ({first}).")
+            self.warn(_("warning: training on the FALLBACK dataset {dataset}, not the one requested ({why}).").format(
+                dataset=ev.dataset, why=first))
             return
         bar = "!" * width
-        body = [f"USING THE FALLBACK DATASET: {ev.dataset.upper()}",
-                "The dataset named in the experiment could not be loaded, so these results are NOT results on it:"]
+        body = [_("USING THE FALLBACK DATASET: {dataset}").format(dataset=ev.dataset.upper()),
+                _("The dataset named in the experiment could not be loaded, so these results are NOT results on it:")]
         wrapped = []
         for para in body[1:]:
-            wrapped += textwrap.wrap(para, width - 4)
+            wrapped += _wrap(para, width - 4)
         wrapped.append("")
-        wrapped += textwrap.wrap(ev.fallback_reason, width - 4)
+        wrapped += _wrap(ev.fallback_reason, width - 4)
         text = [bar, "!! " + body[0]] + ["!! " + w if w else "!!" for w in wrapped] + [bar]
         stream = sys.stderr
         self._clear_live()
@@ -170,48 +201,56 @@ class _Printer:
         self._live_at = now
         epochs = self.started.epochs if self.started else "?"
         rate = ev.images_per_second if rate is None else rate
-        text = (f"epoch {ev.epoch}/{epochs}  step {ev.batch:,}/{ev.batches:,}  loss {ev.loss:.4f}  "
-                f"{rate:,.0f} img/s  ETA {_fmt_time(ev.eta)}")
+        text = _("epoch {epoch}/{epochs}  step {step:,}/{steps:,}  loss {loss:.4f}  {rate:,.0f} img/s  ETA {eta}").format(
+            epoch=ev.epoch, epochs=epochs, step=ev.batch, steps=ev.batches, loss=ev.loss, rate=rate,
+            eta=_fmt_time(ev.eta))
         cols = shutil.get_terminal_size((100, 24)).columns
-        self.out.write("\r" + text[: cols - 1] + "\x1b[K")
+        self.out.write("\r" + truncate(text, cols - 1, "") + "\x1b[K")
         self.out.flush()
         self.live = True
 
     def epoch(self, ev) -> None:
-        parts = [f"epoch {ev.epoch}/{ev.epochs}", f"train_loss={ev.train_loss:.4f} train_acc={_pct(ev.train_accuracy)}"]
+        parts = [_("epoch {epoch}/{epochs}").format(epoch=ev.epoch, epochs=ev.epochs),
+                 _("train_loss={loss:.4f} train_acc={acc}").format(loss=ev.train_loss, acc=_pct(ev.train_accuracy))]
         if ev.val_loss is not None:
-            parts.append(f"val_loss={ev.val_loss:.4f} val_acc={_pct(ev.val_accuracy)}")
+            parts.append(_("val_loss={loss:.4f} val_acc={acc}").format(loss=ev.val_loss, acc=_pct(ev.val_accuracy)))
         parts.append(f"{_fmt_secs(ev.seconds)}  {ev.images_per_second:,.0f} img/s")
         text = "  ".join(parts) + ("  *" if ev.is_best else "")
         self.line(text)
 
     def notice(self, ev) -> None:
         if ev.level in ("warning", "error"):
-            self.warn(f"{ev.level}: {ev.message}")
+            self.warn(_("{level}: {message}").format(level=_(_LEVELS.get(ev.level, ev.level)), message=_(ev.message)))
         else:
-            self.line(self.c(f"  {ev.message}", _DIM))
+            self.line(self.c(f"  {_(ev.message)}", _DIM))
 
     def diagnosis(self, message: str) -> None:
         width = max(60, min(100, shutil.get_terminal_size((100, 24)).columns)) - 2
-        wrapped = textwrap.wrap(message, width)
+        wrapped = _wrap(message, width)
         self.line(self.c(f"⚑ {wrapped[0]}", _YELLOW))
         for w in wrapped[1:]:
             self.line(self.c(f"  {w}", _YELLOW))
 
     def checkpoint(self, ev) -> None:
         if ev.reason == "interrupted":
-            self.line(f"saved checkpoint {ev.path} (epoch {ev.epoch}, step {ev.step:,})", force=True,
+            self.line(_("saved checkpoint {path} (epoch {epoch}, step {step:,})").format(
+                path=ev.path, epoch=ev.epoch, step=ev.step), force=True,
                       stream=sys.stderr)
 
     def early_stop(self, ev) -> None:
-        self.line(f"early stopping: {ev.monitor} has not improved for {ev.patience} epoch"
-                  f"{'s' if ev.patience != 1 else ''} (best {ev.best_value:.4f} at epoch {ev.best_epoch})")
+        self.line(ngettext("early stopping: {monitor} has not improved for {n} epoch (best {best:.4f} at epoch {at})",
+                           "early stopping: {monitor} has not improved for {n} epochs (best {best:.4f} at epoch {at})",
+                           ev.patience).format(monitor=ev.monitor, n=ev.patience, best=ev.best_value,
+                                               at=ev.best_epoch))
 
     def diverged(self, ev) -> None:
         self._clear_live()
         self.diverged_ev = ev
-        what = "LOSS BELOW ITS MINIMUM" if ev.reason == "below_minimum" else "DIVERGED"
-        msg = f"{what} at epoch {ev.epoch}, step {ev.step:,}: {ev.advice}"
+        if ev.reason == "below_minimum":
+            msg = _("LOSS BELOW ITS MINIMUM at epoch {epoch}, step {step:,}: {advice}")
+        else:
+            msg = _("DIVERGED at epoch {epoch}, step {step:,}: {advice}")
+        msg = msg.format(epoch=ev.epoch, step=ev.step, advice=_(ev.advice))
         print(self.c(msg, _BOLD + _RED) if self.color and sys.stderr.isatty() else msg, file=sys.stderr, flush=True)
 
     def best_lines(self, ev) -> None:
@@ -232,24 +271,27 @@ class _Printer:
             return
         self.line("")
         if ev.test_accuracy is not None:
-            self.line(self.c(f"test accuracy {_pct(ev.test_accuracy)}", _BOLD + _GREEN)
-                      + f"  (test loss {_num(ev.test_loss)}; {ev.epochs_run} epoch{'s' if ev.epochs_run != 1 else ''}, "
-                        f"{_fmt_secs(ev.seconds)}, {ev.train_images_per_second:,.0f} img/s)")
+            self.line(self.c(_("test accuracy {acc}").format(acc=_pct(ev.test_accuracy)), _BOLD + _GREEN) + "  "
+                      + ngettext("(test loss {loss}; {n} epoch, {time}, {rate:,.0f} img/s)",
+                                 "(test loss {loss}; {n} epochs, {time}, {rate:,.0f} img/s)", ev.epochs_run).format(
+                          loss=_num(ev.test_loss), n=ev.epochs_run, time=_fmt_secs(ev.seconds),
+                          rate=ev.train_images_per_second))
             self.best_lines(ev)
             if ev.confusion:
                 self.line(confusion_text(ev.confusion, ev.classes))
         elif ev.status == "stopped":
-            self.line(f"stopped after {ev.steps:,} steps ({_fmt_secs(ev.seconds)})")
+            self.line(_("stopped after {steps:,} steps ({time})").format(steps=ev.steps, time=_fmt_secs(ev.seconds)))
         elif ev.status == "diverged":
             if self.diverged_ev is not None and self.diverged_ev.reason == "below_minimum":
-                self.line(f"training stopped after {ev.steps:,} steps: the loss fell below its minimum")
+                self.line(_("training stopped after {steps:,} steps: the loss fell below its minimum").format(
+                    steps=ev.steps))
             else:
-                self.line(f"training diverged after {ev.steps:,} steps")
+                self.line(_("training diverged after {steps:,} steps").format(steps=ev.steps))
         if ev.test_accuracy is None:
             self.best_lines(ev)
-        self.line(f"run folder: {ev.run_dir}")
+        self.line(_("run folder: {path}").format(path=ev.run_dir))
         if ev.status == "stopped":
-            self.line(f"continue with: tui-dl --batch --resume {ev.run_dir}")
+            self.line(_("continue with: tui-dl --batch --resume {path}").format(path=ev.run_dir))
 
 
 class DataProgress:
@@ -321,20 +363,20 @@ def prepare_out_folder(out: Path, *, overwrite: bool) -> str | None:
     """Check ``--out`` for a new run: ``None`` when it is free (missing or empty), or after --overwrite removed the
     run in it; otherwise the message that says what to do. A new run never appends to an old one's metrics."""
     if out.exists() and not out.is_dir():
-        return f"--out {out} is a file, not a folder: give a folder for the run"
+        return _("--out {out} is a file, not a folder: give a folder for the run").format(out=out)
     if not out.is_dir() or not any(p.name != LOCK_NAME for p in out.iterdir()):
         return None
     run_files = [f for f in RUN_FILES if (out / f).exists()]
     others = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES and not p.name.startswith("."))
     if not run_files:
-        return (f"--out {out} is not empty and holds no run ({', '.join(others[:3])}{'...' if len(others) > 3 else ''}): "
-                f"choose an empty or new folder")
+        return _("--out {out} is not empty and holds no run ({files}): choose an empty or new folder").format(
+            out=out, files=", ".join(others[:3]) + ("..." if len(others) > 3 else ""))
     if not overwrite:
-        return (f"--out {out} already holds a run ({', '.join(run_files)}): continue it with --resume {out}, "
-                f"replace it with --overwrite, or choose another folder")
+        return _("--out {out} already holds a run ({files}): continue it with --resume {out}, "
+                 "replace it with --overwrite, or choose another folder").format(out=out, files=", ".join(run_files))
     if others:
-        return (f"--out {out} holds files that are not part of a run ({', '.join(others[:3])}"
-                f"{'...' if len(others) > 3 else ''}): --overwrite replaces only a run folder; move them first")
+        return _("--out {out} holds files that are not part of a run ({files}): --overwrite replaces only a run "
+                 "folder; move them first").format(out=out, files=", ".join(others[:3]) + ("..." if len(others) > 3 else ""))
     try:  # never delete the files of a run that another process is writing
         with RunLock(out):
             pass
@@ -344,7 +386,7 @@ def prepare_out_folder(out: Path, *, overwrite: bool) -> str | None:
         try:
             (out / f).unlink()
         except OSError as e:
-            return f"--overwrite could not delete {out / f}: {e.strerror or e}"
+            return _("--overwrite could not delete {path}: {why}").format(path=out / f, why=e.strerror or e)
     return None
 
 
@@ -353,7 +395,7 @@ def run_batch(args) -> int:
     try:
         return _run_batch(args)
     except KeyboardInterrupt:  # Ctrl+C before training started (e.g. while torch was being imported)
-        print("\ninterrupted before training started", file=sys.stderr, flush=True)
+        print("\n" + _("interrupted before training started"), file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
 
 
@@ -370,7 +412,7 @@ def _run_batch(args) -> int:
         if file is None:
             p = Path(args.resume)
             if not p.exists():
-                print(f"tui-dl: {args.resume}: no such run folder or checkpoint", file=sys.stderr)
+                print(_("tui-dl: {path}: no such run folder or checkpoint").format(path=args.resume), file=sys.stderr)
                 return EXIT_BAD_INPUT
     exp = None
     if file:
@@ -380,13 +422,13 @@ def _run_batch(args) -> int:
             print(f"tui-dl: {e}", file=sys.stderr)
             return EXIT_BAD_INPUT
         for w in exp.warnings:
-            print(f"warning: {w}", file=sys.stderr)
+            print(_("warning: {message}").format(message=w), file=sys.stderr)
         summary = summarize(exp.network)
         if not summary.ok:
             print(summary_table(summary, title=f"{exp.name}  ({file})", color=color and sys.stderr.isatty()),
                   file=sys.stderr)
-            print(f"tui-dl: the network in {file} is not valid; fix the layer marked ✗ above "
-                  f"(tui-dl summary {file} shows the same table).", file=sys.stderr)
+            print(_("tui-dl: the network in {file} is not valid; fix the layer marked ✗ above "
+                    "(tui-dl summary {file} shows the same table).").format(file=file), file=sys.stderr)
             return EXIT_BAD_INPUT
 
     if args.out and not args.resume:
@@ -405,9 +447,10 @@ def _run_batch(args) -> int:
         from tui_dl.core.training.loop import SetupError, TrainError, iter_training
     except (ImportError, OSError) as e:  # torch missing, a broken install, a memory limit too low to load it
         why = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        print(f"tui-dl: PyTorch could not be loaded ({type(e).__name__}: {why}). Training needs a working torch "
-              f"in this environment: check `{sys.executable} -c 'import torch'`, and reinstall it "
-              f"(pip install -e .) if that fails.", file=sys.stderr)
+        print(_("tui-dl: PyTorch could not be loaded ({error}: {why}). Training needs a working torch "
+                "in this environment: check `{python} -c 'import torch'`, and reinstall it "
+                "(pip install -e .) if that fails.").format(error=type(e).__name__, why=why, python=sys.executable),
+              file=sys.stderr)
         return EXIT_BAD_INPUT
     from tui_dl.core.training.diagnosis import Diagnoser
     from tui_dl.core.training.events import (CheckpointSaved, Diverged, EarlyStopped, EpochDone, Finished, Notice,
@@ -419,15 +462,16 @@ def _run_batch(args) -> int:
     def on_signal(signum, frame):
         if stop.is_set():
             try:
-                print("\ninterrupted again: quitting now (the last saved checkpoint is kept)", file=sys.stderr,
+                print("\n" + _("interrupted again: quitting now (the last saved checkpoint is kept)"), file=sys.stderr,
                       flush=True)
             finally:
                 os._exit(EXIT_INTERRUPTED)
         stop.set()
         try:
             printer._clear_live()
-            print(f"\n{signal.Signals(signum).name}: stopping after this step and saving a checkpoint "
-                  f"(press Ctrl+C again to quit at once)", file=sys.stderr, flush=True)
+            print("\n" + _("{signal}: stopping after this step and saving a checkpoint "
+                          "(press Ctrl+C again to quit at once)").format(signal=signal.Signals(signum).name),
+                  file=sys.stderr, flush=True)
         except Exception:  # noqa: BLE001 - never fail inside a signal handler
             pass
 
@@ -478,7 +522,7 @@ def _run_batch(args) -> int:
         return EXIT_BAD_INPUT if getattr(e, "exit_code", EXIT_FAILED) == EXIT_BAD_INPUT else EXIT_FAILED
     except MemoryError:
         printer._clear_live()
-        print("tui-dl: out of memory: use a smaller batch_size or a smaller network", file=sys.stderr, flush=True)
+        print(_("tui-dl: out of memory: use a smaller batch_size or a smaller network"), file=sys.stderr, flush=True)
         return EXIT_FAILED
     finally:
         for sig, handler in old.items():

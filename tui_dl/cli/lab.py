@@ -13,6 +13,7 @@ import math
 import sys
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
+from tui_dl.cli.parsing import LangParser
 
 COURSE_CONV_INPUT = "0 1 2; 3 4 5; 6 7 8"
 COURSE_CONV_KERNEL = "0 1; 2 3"
@@ -23,7 +24,7 @@ class _UsageError(Exception):
     pass
 
 
-class _Parser(argparse.ArgumentParser):
+class _Parser(LangParser):
     def error(self, message: str):  # one line, not argparse's usage block
         raise _UsageError(f"{message} (see {self.prog} --help)")
 

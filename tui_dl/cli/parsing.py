@@ -1,5 +1,7 @@
 """The argument parser every tui-dl subcommand shares: a mistake on the command line is one line naming the
-option and how to get help, exit code 2 (argparse's own prints the whole usage block first)."""
+option and how to get help, exit code 2 (argparse's own prints the whole usage block first). Every parser takes
+``--lang zh|en``; :func:`early_language` reads it from the command line before any parser is built, so the help
+texts are in that language too."""
 
 from __future__ import annotations
 
@@ -7,11 +9,39 @@ import argparse
 import sys
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT
+from tui_dl.core.i18n import _
 
 
-class Parser(argparse.ArgumentParser):
+def add_lang_option(parser: argparse.ArgumentParser) -> None:
+    """``--lang zh|en`` (read early by :func:`early_language`; here so that parsing accepts it and --help lists it)."""
+    parser.add_argument("--lang", metavar="zh|en",
+                        help=_("the language tui-dl speaks (default: LANGUAGE, LC_ALL, LC_MESSAGES or LANG)"))
+
+
+def early_language(argv: list[str]) -> str | None:
+    """The value of the last ``--lang X`` / ``--lang=X`` in ``argv`` (before a ``--``), or None."""
+    found = None
+    for i, a in enumerate(argv):
+        if a == "--":
+            break
+        if a == "--lang" and i + 1 < len(argv):
+            found = argv[i + 1]
+        elif a.startswith("--lang="):
+            found = a.split("=", 1)[1]
+    return found
+
+
+class LangParser(argparse.ArgumentParser):
+    """An ArgumentParser that takes ``--lang``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        add_lang_option(self)
+
+
+class Parser(LangParser):
     def error(self, message: str):
-        print(f"{self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        print(_("{prog}: {message} (see {prog} --help)").format(prog=self.prog, message=message), file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT)
 
 
