@@ -157,13 +157,15 @@ class _Scanner(ast.NodeVisitor):
         if name not in MARKERS and (self._shows_text(name) or self._raising):
             only = KEYWORD_ONLY.get(name)
             if only is None:
-                for a in node.args:
+                skip = 2 if name in ("Key", "Binding") else 0  # keys and action names, not text
+                for a in node.args[skip:]:
                     self._check(a)
             for k in node.keywords:
                 if only is None or k.arg in only:
                     if k.arg not in ("id", "classes", "name", "key", "action", "variant", "group", "dest",
                                      "metavar", "choices", "default", "key_display", "keys", "where", "joins",
-                                     "shown", "markup", "style", "type", "file", "end", "sep"):
+                                     "shown", "markup", "style", "type", "file", "end", "sep", "severity",
+                                     "overflow", "justify", "no_wrap", "cursor_type", "show"):
                         self._check(k.value)
         raising, self._raising = self._raising, 0
         self.generic_visit(node)

@@ -132,7 +132,8 @@ def problems(lang: str) -> list[str]:
     catalog = read(po_path(lang))
     source = extract()
     for m in source:
-        if m.id and m.id not in catalog._messages and (m.id, m.context) not in catalog._messages:
+        key = m.id[0] if isinstance(m.id, tuple) else m.id
+        if key and key not in catalog._messages and (key, m.context) not in catalog._messages:
             out.append(f"{lang}: not in the catalog (run tools/i18n.py all): {m.id!r}")
     for m in catalog:
         if not m.id:
