@@ -38,11 +38,11 @@ def test_random_keys_and_resizes_never_crash_the_app(runs_dir, tmp_path, monkeyp
     """A seeded key fuzzer (150 keys, 10 resizes, a scripted training run in between); the attack suite crashed
     the app twice in 2,000 keys with ScreenStackError. The app must still be running with a screen at the end.
     It runs in a folder of its own: its ctrl+s saves wherever the save dialog points (once, ./z.yaml)."""
-    monkeypatch.chdir(tmp_path)
     rng = random.Random(1234)
 
     async def body():
         app = new_app(runs_dir=runs_dir, trainer=scripted_training(epochs=2, batches=8))
+        monkeypatch.chdir(tmp_path)  # after the app has read its experiment (a path relative to the checkout)
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.pause()
             for i in range(150):
