@@ -6,10 +6,28 @@ Update after an intended visual change with ``pytest tests/ui/test_insight_snaps
 
 from __future__ import annotations
 
+import pathlib
+
+import pytest
+
 from tests.ui.conftest import new_app, wait_until
 from tests.ui.insight_pilot import open_run, settled
 from tui_dl.app.screens.attack_screen import AttackScreen
 from tui_dl.app.screens.gallery_screen import GalleryScreen
+
+
+def _recorded_cpu() -> bool:
+    try:
+        return "GenuineIntel" in pathlib.Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+
+
+#: The pictures show a model trained in the test session; its float results (which images it gets wrong, the
+#: accuracy against ε) differ between CPU families (an AMD EPYC Zen 5 gave other mistakes than the Sapphire Rapids
+#: the snapshots were recorded on), so they are compared only on an Intel CPU. tests/ui/test_insight_screens.py
+#: checks the same screens by their content on every CPU.
+pytestmark = pytest.mark.skipif(not _recorded_cpu(), reason="snapshots of a trained model recorded on an Intel CPU")
 
 
 def test_gallery_of_mistakes_100x30(snap_compare, runs_dir, insight_run):
