@@ -33,33 +33,29 @@ def insight_run(tmp_path_factory):
     return run_dir, finished
 
 
+def _private_folder(tmp_path_factory, variable: str):
+    import os
+
+    old = os.environ.get(variable)
+    os.environ[variable] = str(tmp_path_factory.mktemp(variable.lower()))
+    yield
+    if old is None:
+        os.environ.pop(variable, None)
+    else:
+        os.environ[variable] = old
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_user_cache(tmp_path_factory):
     """Runs' cached CPU-step choices (core/training/strategy.py) go to a folder of the test session, never to
     the user's own cache."""
-    import os
-
-    old = os.environ.get("XDG_CACHE_HOME")
-    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
-    yield
-    if old is None:
-        os.environ.pop("XDG_CACHE_HOME", None)
-    else:
-        os.environ["XDG_CACHE_HOME"] = old
+    yield from _private_folder(tmp_path_factory, "XDG_CACHE_HOME")
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_user_config(tmp_path_factory):
     """The app's saved settings (the language chosen in the app) go to a folder of the test session."""
-    import os
-
-    old = os.environ.get("XDG_CONFIG_HOME")
-    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("xdg-config"))
-    yield
-    if old is None:
-        os.environ.pop("XDG_CONFIG_HOME", None)
-    else:
-        os.environ["XDG_CONFIG_HOME"] = old
+    yield from _private_folder(tmp_path_factory, "XDG_CONFIG_HOME")
 
 
 @pytest.fixture(autouse=True)

@@ -2,8 +2,8 @@
 
 A view shows text in two ways, and each follows a language switch (:meth:`tui_dl.app.app.TuiDL.set_language`):
 
-- text fixed at compose time (a heading, a button, a hint): use :class:`TStatic`, :class:`TLabel` or
-  :class:`TButton` with the English source (``TLabel(N_("Epochs"))`` or with ``fmt`` for placeholders); they
+- text fixed at compose time (a heading, a button, a hint): use :class:`TStatic` or :class:`TLabel`
+  with the English source (``TLabel(N_("Epochs"))`` or with ``fmt`` for placeholders); they
   translate it when shown and again after a switch;
 - text the view renders from its state (tables, the shape table, the log's lines yet to come): the view's
   ``relabel()`` method renders it again (usually by calling what it already calls to show that state).
@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import App
-from textual.widgets import Button, Footer, Label, Static
+from textual.widgets import Footer, Label, Static
 from textual.widgets._footer import FooterKey
 
 from tui_dl.core.i18n import gettext
@@ -33,11 +33,6 @@ class _Translated:
 
     source: str
     fmt: dict[str, Any] | None
-
-    def set_source(self, source: str, **fmt: Any) -> None:
-        """Show ``source`` (English, marked with ``N_``) from now on, translated, formatted with ``fmt``."""
-        self.source, self.fmt = source, fmt or None
-        self.relabel()
 
     def relabel(self) -> None:
         self.update(_text(self.source, self.fmt))  # type: ignore[attr-defined]
@@ -57,17 +52,6 @@ class TLabel(_Translated, Label):
     def __init__(self, source: str = "", *, fmt: dict[str, Any] | None = None, **kwargs: Any) -> None:
         self.source, self.fmt = source, fmt
         super().__init__(_text(source, fmt), **kwargs)
-
-
-class TButton(Button):
-    """A :class:`Button` labelled ``source`` translated."""
-
-    def __init__(self, source: str = "", *, fmt: dict[str, Any] | None = None, **kwargs: Any) -> None:
-        self.source, self.fmt = source, fmt
-        super().__init__(_text(source, fmt), **kwargs)
-
-    def relabel(self) -> None:
-        self.label = _text(self.source, self.fmt)
 
 
 class TFooter(Footer):

@@ -10,7 +10,7 @@ English is the source language and the default. Every user-facing string is writ
 - ``pgettext("tab", "Train")``: where one English word needs two translations.
 
 The catalogs are ``tui_dl/locale/<lang>/LC_MESSAGES/tui_dl.po`` (edited by people), compiled to ``tui_dl.mo``
-(shipped as package data). ``python -m tui_dl.core.i18n_tools extract|update|compile|check`` runs Babel over
+(shipped as package data). ``python tools/i18n.py extract|update|compile|check`` runs Babel over
 them; the glossary of the course's terms is ``tui_dl/locale/glossary-zh_CN.md``.
 
 The language is chosen once at start-up by :func:`choose_language` (``--lang``, else ``LANGUAGE``, ``LC_ALL``,
@@ -30,7 +30,7 @@ import threading
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Mapping
 
 DOMAIN = "tui_dl"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
@@ -165,10 +165,6 @@ def N_(message: str) -> str:
 
 
 _ = gettext
-
-
-def translate_all(messages: Iterable[str]) -> list[str]:
-    return [gettext(m) for m in messages]
 
 
 # ---------------------------------------------------------------------------------------------- text widths
