@@ -46,3 +46,18 @@ def test_the_scan_finds_unmarked_text():
     finally:
         sample.unlink()
     assert lines == [4, 6, 8, 10]
+
+
+def test_the_key_table_is_scanned_for_its_help_words_only():
+    """keys.Key(keys, action, where, help, doc): only help is text the app shows (where is a scope name marked
+    once, doc the README's English); Command(title, help, action): its action is a name."""
+    sample = i18n_scan.PACKAGE / "app" / "_scan_sample.py"
+    code = ('K = (Key("ctrl+s", "save", "everywhere", "save the experiment", "the README words"),\n'   # 1: help
+            '     Key("x", "act", "everywhere", N_("marked"), doc="more README words",\n'
+            '         command=Command("File: save", N_("Save it"), "save_file")))\n')                # 3: title
+    sample.write_text(code, encoding="utf-8")
+    try:
+        found = sorted((f.line, f.text) for f in i18n_scan.scan_file(sample))
+    finally:
+        sample.unlink()
+    assert found == [(1, "save the experiment"), (3, "File: save")]
