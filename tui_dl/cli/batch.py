@@ -70,11 +70,11 @@ def confusion_text(confusion: list[list[int]], classes: list[str], max_classes: 
         worst = sorted(range(k), key=lambda i: acc[i] if math.isfinite(acc[i]) else 2.0)[:5]
         return _("worst classes: {classes}").format(classes=", ".join(f"{classes[i]} {_pct(acc[i])}" for i in worst))
     plain = [str(c) for c in classes] == [str(i) for i in range(k)]
-    names = [("" if plain else str(c)[:12]) for c in classes]
-    lw = max(len(n) for n in names) + len(str(k - 1)) + (0 if plain else 1)
+    names = [("" if plain else truncate(str(c), 12)) for c in classes]
+    lw = max(text_width(n) for n in names) + len(str(k - 1)) + (0 if plain else 1)
     cw = max(4, max(len(str(v)) for row in confusion for v in row) + 1)
     # TRANSLATORS: the column of per-class accuracy in the confusion matrix (keep it short: 3-6 cells)
-    head = " " * (lw + 2) + "".join(str(j).rjust(cw) for j in range(k)) + rjust(_("acc"), 6)
+    head = " " * (lw + 2) + "".join(str(j).rjust(cw) for j in range(k)) + rjust(_("acc"), 9)
     lines = [_("confusion matrix (rows: true class, columns: predicted class)"), head]
     for i, row in enumerate(confusion):
         label = ljust(f"{i} {names[i]}" if names[i] else str(i), lw)
