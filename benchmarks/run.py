@@ -516,6 +516,10 @@ def section_first_frame(ctx: Context, rep: Report) -> None:
     rep.targets.append(Target("first frame < 1 s", secs, "<", 1.0, " s"))
 
 
+OPTIM_FLOOR = ("import torch; w = torch.zeros(1, requires_grad=True); o = torch.optim.Adam([w]); "
+               "(w * 2).sum().backward(); o.step()")
+
+
 def section_memory(ctx: Context, rep: Report) -> None:
     from benchmarks.app_bench import app_memory, batch_memory
 
@@ -531,15 +535,20 @@ def section_memory(ctx: Context, rep: Report) -> None:
     from benchmarks.app_bench import run_peak_rss
 
     _rc, torch_rss, _o, _e = run_peak_rss([sys.executable, "-c", "import torch"], 120)
-    rep.data["memory"] = {"batch": b, "app": a, "import_torch_mib": torch_rss}
+    # The floor of any torch.optim training loop: every Optimizer.step() imports torch._dynamo (torch/optim/
+    # optimizer.py's _use_grad_for_differentiable), whether or not anything is compiled.
+    _rc, optim_rss, _o, _e = run_peak_rss([sys.executable, "-c", OPTIM_FLOOR], 120)
+    rep.data["memory"] = {"batch": b, "app": a, "import_torch_mib": torch_rss, "optim_step_floor_mib": optim_rss}
     rep.row("memory", "peak RSS of `import torch` alone (for scale)", fmt(torch_rss, ",.0f", " MiB"))
+    rep.row("memory", "peak RSS of `import torch` + one torch.optim.Adam step on a 1-weight model (the floor: "
+            "the step imports torch._dynamo)", fmt(optim_rss, ",.0f", " MiB"))
     rep.row("memory", f"peak RSS, tui-dl --batch LeNet-5 1 epoch ({b.get('how', '')})",
             fmt(b.get("maxrss_mib"), ",.0f", " MiB") + (f"; {b['ips']:,.0f} img/s" if b.get("ips") else ""))
     rep.row("memory", "peak RSS, the app training LeNet-5 (300 steps, pty)",
             fmt(a.get("maxrss_mib"), ",.0f", " MiB") + ("" if a.get("trained") else " (training did not finish)"))
     from benchmarks.cpu_speed import memory_target
 
-    memory_target(rep, b.get("maxrss_mib"), torch_rss, ctx.s.quick)
+    memory_target(rep, b.get("maxrss_mib"), torch_rss, ctx.s.quick, optim_rss)
 
 
 # ----------------------------------------------------------------------------- output

@@ -27,3 +27,23 @@ def test_memory_gate_is_the_allowance_over_import_torch():
     (ok, bad, missing) = rep.targets
     assert ok.value == 129.0 and ok.passed and ok.threshold == MEMORY_ALLOWANCE_MIB
     assert bad.passed is False and missing.passed is None and "quick" in missing.note
+
+
+def test_memory_gate_shows_the_torch_optim_floor_beside_it():
+    rep = Report()
+    memory_target(rep, 799.0, 633.0, quick=False, optim_floor_mib=790.0)
+    (t,) = rep.targets
+    assert t.value == 166.0 and t.passed is False
+    assert "one torch.optim step alone: +157 MiB" in t.note
+
+
+def test_the_optim_floor_snippet_runs_and_steps():
+    import subprocess
+    import sys
+
+    from benchmarks.run import OPTIM_FLOOR
+
+    code = OPTIM_FLOOR + "; print(float(w))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert float(out.stdout) != 0.0  # the Adam step moved the weight
