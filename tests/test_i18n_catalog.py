@@ -64,3 +64,27 @@ def test_the_checks_catch_a_bad_entry(tmp_path):
 def test_fields_reads_brace_placeholders():
     assert tools.fields("{a} and {b:.2%} {{not}}") == ["a:", "b:.2%"]
     assert tools.fields("no fields") == []
+
+
+def test_a_fragment_corrects_the_catalog_and_fills_plurals(tmp_path, monkeypatch):
+    """A fragment's entry wins over the catalog's (a review's correction survives the merge), and a plural the
+    catalog holds empty ('',) takes the fragment's translation when compiled before a merge."""
+    lang = tmp_path / "zh_CN"
+    (lang / "LC_MESSAGES").mkdir(parents=True)
+    (lang / "fragments").mkdir()
+    header = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n"Plural-Forms: nplurals=1; plural=0;\\n"\n\n'
+    (lang / "LC_MESSAGES" / "tui_dl.po").write_text(
+        header + 'msgid "Compare"\nmsgstr "比较"\n\nmsgid "{n} parameter"\nmsgid_plural "{n} parameters"\n'
+        'msgstr[0] ""\n', encoding="utf-8")
+    (lang / "fragments" / "review.po").write_text(
+        header + 'msgid "Compare"\nmsgstr "对比"\n\nmsgid "{n} parameter"\nmsgid_plural "{n} parameters"\n'
+        'msgstr[0] "{n} 个参数"\n', encoding="utf-8")
+    monkeypatch.setattr(tools, "LOCALE", tmp_path)
+    monkeypatch.setattr(tools, "LANGUAGES", ("zh_CN",))
+    known = tools._known("zh_CN")
+    assert known[("Compare", None)] == "对比"
+    tools.compile_catalogs()
+    with open(lang / "LC_MESSAGES" / "tui_dl.mo", "rb") as f:
+        mo = gettext.GNUTranslations(f)
+    assert mo.gettext("Compare") == "对比"
+    assert mo.ngettext("{n} parameter", "{n} parameters", 3) == "{n} 个参数"

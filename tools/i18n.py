@@ -70,14 +70,15 @@ def write(catalog: Catalog, path: Path) -> None:
 
 
 def _known(lang: str) -> dict:
-    """Every translation written for ``lang``: the catalog's, then the fragments' where the catalog has none."""
+    """Every translation written for ``lang``: the catalog's, overridden by the fragments' (a fragment may
+    correct an entry of the catalog)."""
     known: dict = {}
     for path in [po_path(lang), *fragments(lang)]:
         if not path.exists():
             continue
         for m in read(path):
             if m.id and m.string and (not isinstance(m.string, tuple) or all(m.string)) and "fuzzy" not in m.flags:
-                known.setdefault((m.id, m.context), m.string)
+                known[(m.id, m.context)] = m.string
     return known
 
 
@@ -103,7 +104,7 @@ def compile_catalogs() -> None:
         catalog = read(po_path(lang))
         known = _known(lang)  # fragments count too while they exist, so a view can be seen before `update`
         for m in catalog:
-            if m.id and not m.string and (m.id, m.context) in known:
+            if m.id and (m.id, m.context) in known:  # a plural's empty ('',) is not a translation either
                 m.string = known[(m.id, m.context)]
         for key, text in known.items():
             if key not in catalog:
