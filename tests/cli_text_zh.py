@@ -41,3 +41,11 @@ def english_words(text: str, allowed: set[str] = frozenset()) -> list[str]:
 
 def has_chinese(text: str) -> bool:
     return re.search(r"[\u4e00-\u9fff]", text) is not None
+
+
+def column_ends(line: str) -> list[int]:
+    """The terminal cell at which each cell of a table row ends (cells are two or more spaces apart; a cell may
+    hold single spaces, as 判为 3 does)."""
+    from tui_dl.core.i18n import text_width
+
+    return [text_width(line[:m.end()]) for m in re.finditer(r"\S+(?: \S+)*", line)]
