@@ -168,14 +168,17 @@ def test_help_in_english_is_unchanged(capsys):
 
 
 @pytest.mark.usefixtures("chinese")
-def test_help_in_chinese(capsys):
+def test_help_in_chinese(capsys, monkeypatch):
     from tests.cli_text_zh import english_words, has_chinese
+    from tui_dl.core.i18n import text_width
 
+    monkeypatch.setenv("COLUMNS", "80")
     with pytest.raises(SystemExit):
         main(["attack", "--lang", "zh", "--help"])
     out = capsys.readouterr().out
     assert has_chinese(out) and "攻击一个训练好的模型" in out and "只攻击前 N 张测试图像" in out
     assert english_words(out, ATTACK_CODE) == [], out
+    assert max(text_width(line) for line in out.splitlines()) <= 80, out  # wrapped by cells, not characters
 
 
 @pytest.mark.usefixtures("chinese")

@@ -209,3 +209,34 @@ def test_a_run_and_its_errors_in_chinese(capsys):
                         (["conv", "--bogus"], "（见 tui-dl lab --help）")):
         rc, out, err = lab(capsys, "--lang", "zh", *args)
         assert rc == 2 and out == "" and len(err.strip().splitlines()) == 1 and words in err, err
+
+
+def test_help_wraps_chinese_by_cells_and_english_as_argparse_does(monkeypatch):
+    import argparse
+
+    from tui_dl.cli.help_format import CellHelpFormatter, wrap_cells
+    from tui_dl.cli.lab import build_parser
+    from tui_dl.core.i18n import text_width
+
+    lines = wrap_cells("攻击一个训练好的模型：在测试集上求准确率随 ε（扰动大小）的变化（FGSM 或 PGD），写入 attack.json。", 20)
+    assert all(text_width(line) <= 20 for line in lines) and "".join(lines).replace(" ", "") == \
+        "攻击一个训练好的模型：在测试集上求准确率随ε（扰动大小）的变化（FGSM或PGD），写入attack.json。"
+    assert not any(line[0] in "，。：）" or line[-1] in "（" for line in lines), lines
+    assert wrap_cells("一个 RUN/best.pt 检查点", 6) == ["一个", "RUN/best.pt", "检查点"]  # a long word stays whole
+    monkeypatch.setenv("COLUMNS", "80")
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sp in sub.choices.items():
+        assert sp.formatter_class is CellHelpFormatter
+        mine = sp.format_help()
+        sp.formatter_class = argparse.HelpFormatter
+        assert sp.format_help() == mine, name  # English: byte for byte argparse's own wrapping
+
+
+@pytest.mark.usefixtures("chinese")
+def test_chinese_help_fits_80_columns(capsys, monkeypatch):
+    from tui_dl.core.i18n import text_width
+
+    monkeypatch.setenv("COLUMNS", "80")
+    for name in LAB_NAMES:
+        out = lab_help(capsys, "--lang", "zh", name)
+        assert max(text_width(line) for line in out.splitlines()) <= 80, out

@@ -15,6 +15,7 @@ import json
 import sys
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from tui_dl.cli.help_format import CellHelpFormatter
 from tui_dl.cli.parsing import LangParser
 from tui_dl.cli.style import color_for
 from tui_dl.core.i18n import _
@@ -28,6 +29,10 @@ class _UsageError(Exception):
 
 
 class _Parser(LangParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", CellHelpFormatter)  # Chinese help wrapped by terminal cells
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str):  # one line, not argparse's usage block
         raise _UsageError(_("{message} (see {prog} --help)").format(message=message, prog=self.prog))
 
