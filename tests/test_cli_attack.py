@@ -144,3 +144,121 @@ def test_option_mistakes_are_reported_before_torch_loads(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     rc, mods = json.loads(out.stdout.strip().splitlines()[-1])
     assert rc == 2 and "torch" not in {m.split(".")[0] for m in mods}
+
+
+# ----------------------------------------------------------------------------- in Chinese (issue 20)
+
+ATTACK_CODE = {"fgsm", "pgd", "auto", "mps"}
+
+
+def _own_text(out: str) -> str:
+    """The output without the lines core/insight writes (the run's description, the convention)."""
+    return "\n".join(line for line in out.splitlines()
+                     if line != CONVENTION and "after epoch" not in line and "test set:" not in line)
+
+
+def test_help_in_english_is_unchanged(capsys):
+    from tests.cli_text_zh import has_chinese
+
+    with pytest.raises(SystemExit):
+        main(["attack", "--help"])
+    out = capsys.readouterr().out
+    assert not has_chinese(out) and "Attack a trained model: accuracy against ε over the test set" in out
+    assert "attack only the first N test images" in out
+
+
+@pytest.mark.usefixtures("chinese")
+def test_help_in_chinese(capsys, monkeypatch):
+    from tests.cli_text_zh import english_words, has_chinese
+    from tui_dl.core.i18n import text_width
+
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit):
+        main(["attack", "--lang", "zh", "--help"])
+    out = capsys.readouterr().out
+    assert has_chinese(out) and "攻击一个训练好的模型" in out and "只攻击前 N 张测试图像" in out
+    assert english_words(out, ATTACK_CODE) == [], out
+    assert max(text_width(line) for line in out.splitlines()) <= 80, out  # wrapped by cells, not characters
+
+
+@pytest.mark.usefixtures("chinese")
+def test_the_table_in_chinese_has_its_columns_lined_up(capsys, run):
+    from tests.cli_text_zh import column_ends, english_words
+
+    rc, out, err = attack(capsys, "--lang", "zh", run, "--target", "3", "--limit", "100", "--eps", "0,0.2")
+    assert rc == 0, err
+    assert "FGSM，定向攻击（让模型判为 3），攻击测试集中的前 100 张图像；ε 以像素为单位" in out
+    assert "“判为 3”：其他类别的图像中，被模型判为 3 的比例。" in out and "已写入 " in out and " 秒）" in out
+    assert english_words(_own_text(out)) == [], out
+    lines = out.splitlines()
+    head = next(i for i, line in enumerate(lines) if "准确率" in line)
+    table = lines[head:head + 3]
+    assert table[0].split() == ["ε", "ε/σ", "准确率", "判为", "3"]
+    assert len({tuple(column_ends(line)) for line in table}) == 1, table  # every column ends where its header does
+    assert json.loads((run / "attack.json").read_text())["target"] == 3  # the file does not change with the language
+
+
+@pytest.mark.usefixtures("chinese")
+def test_pgd_and_one_image_in_chinese(capsys, run):
+    from tests.cli_text_zh import english_words
+
+    rc, out, err = attack(capsys, "--lang", "zh", run, "--method", "pgd", "--steps", "2", "--limit", "30",
+                          "--eps", "0,0.1")
+    assert rc == 0, err
+    assert "PGD，2 步，步长 2.5·ε/步数，随机起点，攻击测试集中的前 30 张图像" in out
+    assert english_words(_own_text(out)) == [], out
+    rc, out, err = attack(capsys, "--lang", "zh", run, "--show", 3, "--eps", "0.2")
+    assert rc == 0, err
+    assert "测试图像 3：真实类别 " in out and "使预测改变的最小 ε（FGSM）：" in out and "攻击前：" in out
+    head = next(line for line in out.splitlines() if line.startswith("原图"))
+    assert "扰动的符号" in head and "对抗样本，ε=0.2" in head
+    assert english_words(_own_text(out)) == [], out
+
+
+@pytest.mark.usefixtures("chinese")
+def test_the_picture_titles_are_cut_and_padded_in_cells(run):
+    from tui_dl.cli.attack import _pictures
+    from tui_dl.core.i18n import set_language, text_width
+    from tui_dl.core.insight.attacks import example
+    from tui_dl.core.insight.model_io import load_trained
+
+    ex = example(load_trained(run), 3, 0.1)
+    head = _pictures(ex, color=False, width=14)[0]
+    assert head == "原图" + " " * 10 + "   扰动的符号" + " " * 4 + "   对抗样本，ε=0."  # 14 cells each, cut in cells
+    set_language("en")
+    english = _pictures(ex, color=False, width=14)[0]
+    assert english == "original         perturbation s   adversarial, ε"  # cut to 14, as before
+    assert text_width(head) == text_width(english) == 14 * 3 + 6
+
+
+@pytest.mark.usefixtures("chinese")
+def test_progress_and_errors_in_chinese(capsys, run, tmp_path, monkeypatch):
+    import io
+
+    from tui_dl.cli.attack import _progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Tty()
+    _progress(stream)(1, 3)
+    assert stream.getvalue() == "\r  批次 1/3"
+    for args, words in (([run, "--steps", "3"], "--steps 只适用于 --method pgd"),
+                        ([run, "--no-random-start"], "--no-random-start 只适用于 --method pgd"),
+                        ([run, "--limit", "0"], "--limit：0 不是正的图像数"),
+                        ([run, "--target", "42"], "--target：'42' 不是这次运行的类别：请给出 0 到 9 的序号"),
+                        ([run, "--method", "xyz"], "--method：无效的选择 'xyz'"),
+                        ([run, "--show", "1", "--eps", "0.1,0.2"], "--eps：--show 只画一个 ε，不能是 2 个"),
+                        ([run, "--show", "1", "--method", "fgsm,pgd"], "--show 只用一种方法攻击一个运行"),
+                        ([run, "--bogus"], "（见 tui-dl attack --help）")):
+        rc, out, err = attack(capsys, "--lang", "zh", *args)
+        assert rc == 2 and out == "" and err.count("\n") == 1 and words in err, err
+    import tui_dl.core.runs.atomic as atomic
+
+    def refuse(path, write, binary=False):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(atomic, "atomic_write", refuse)
+    rc, out, err = attack(capsys, "--lang", "zh", run, "--eps", "0", "--limit", "10")
+    assert rc == 1 and err.startswith("tui-dl attack：无法写入 ")

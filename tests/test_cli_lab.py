@@ -155,3 +155,88 @@ def test_subprocess_on_an_ascii_stream():
     r = subprocess.run([sys.executable, "-m", "tui_dl", "lab", "conv"], capture_output=True, text=True,
                        env={**__import__("os").environ, "PYTHONIOENCODING": "ascii"})
     assert r.returncode == 0 and "0x0 + 1x1 + 3x2 + 4x3 = 19" in r.stdout and "Traceback" not in r.stderr
+
+
+# ----------------------------------------------------------------------------- in Chinese (issue 20)
+
+LAB_NAMES = ("activations", "softmax", "conv", "pool", "backprop", "losses", "optimizers")
+#: what the help texts name as values to type (activation and surface names, modes, variants, losses)
+LAB_CODE = {"sigmoid", "tanh", "relu", "leakyrelu", "elu", "gelu", "silu", "softplus", "bowl", "rosenbrock",
+            "saddle", "minima", "quadratic", "narrow", "same", "wide", "max", "avg", "mse", "bce", "linear",
+            "textbook", "both", "autograd", "focal", "loss", "MSE", "MAE", "BCE", "momentum", "adagrad", "rmsprop",
+            "adam", "tol"}
+
+
+def lab_help(capsys, *args):
+    with pytest.raises(SystemExit) as e:
+        main(["lab", *args, "--help"])
+    assert e.value.code == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("chinese")
+@pytest.mark.parametrize("name", [None, *LAB_NAMES])
+def test_help_in_chinese(capsys, name):
+    from tests.cli_text_zh import english_words, has_chinese
+
+    out = lab_help(capsys, "--lang", "zh", *([name] if name else []))
+    assert has_chinese(out)
+    assert english_words(out, LAB_CODE | set(LAB_NAMES)) == [], out
+    if name is None:
+        assert "学习实验室：用小数字把课程里的概念一步步算出来。" in out and "手算二维卷积" in out
+
+
+@pytest.mark.parametrize("name", LAB_NAMES)
+def test_help_in_english_is_unchanged(capsys, name):
+    from tests.cli_text_zh import has_chinese
+
+    out = lab_help(capsys, name)
+    assert not has_chinese(out) and "machine-readable output (shapes in the README)" in out
+    assert "The Learn labs: the course's ideas worked out on small numbers." in lab_help(capsys)
+
+
+@pytest.mark.usefixtures("chinese")
+def test_a_run_and_its_errors_in_chinese(capsys):
+    rc, out, _ = main(["lab", "--lang", "zh", "backprop", "--check"]), *capsys.readouterr()
+    assert rc == 0 and "用 autograd 核对（torch，float64）：最大的 |手算 − autograd| = " in out and "✓" in out
+    assert "check with autograd" not in out
+    for args, words in ((["alchemy"], "tui-dl lab：没有实验室 'alchemy'；可选：activations, softmax"),
+                        (["conv", "--stride", "two"], "--stride：'two' 不是整数"),
+                        (["activations", "--param", "slope"], "--param：请写成 KEY=VALUE"),
+                        (["optimizers", "--lr", "lion=0.1"], "--lr：没有优化器 'lion'"),
+                        (["optimizers", "--lr", "fast"], "--lr：'fast' 不是数字"),
+                        (["optimizers", "--start", "1"], "--start：请给出 2 个用逗号分隔的数"),
+                        (["conv", "--bogus"], "（见 tui-dl lab --help）")):
+        rc, out, err = lab(capsys, "--lang", "zh", *args)
+        assert rc == 2 and out == "" and len(err.strip().splitlines()) == 1 and words in err, err
+
+
+def test_help_wraps_chinese_by_cells_and_english_as_argparse_does(monkeypatch):
+    import argparse
+
+    from tui_dl.cli.help_format import CellHelpFormatter, wrap_cells
+    from tui_dl.cli.lab import build_parser
+    from tui_dl.core.i18n import text_width
+
+    lines = wrap_cells("攻击一个训练好的模型：在测试集上求准确率随 ε（扰动大小）的变化（FGSM 或 PGD），写入 attack.json。", 20)
+    assert all(text_width(line) <= 20 for line in lines) and "".join(lines).replace(" ", "") == \
+        "攻击一个训练好的模型：在测试集上求准确率随ε（扰动大小）的变化（FGSM或PGD），写入attack.json。"
+    assert not any(line[0] in "，。：）" or line[-1] in "（" for line in lines), lines
+    assert wrap_cells("一个 RUN/best.pt 检查点", 6) == ["一个", "RUN/best.pt", "检查点"]  # a long word stays whole
+    monkeypatch.setenv("COLUMNS", "80")
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sp in sub.choices.items():
+        assert sp.formatter_class is CellHelpFormatter
+        mine = sp.format_help()
+        sp.formatter_class = argparse.HelpFormatter
+        assert sp.format_help() == mine, name  # English: byte for byte argparse's own wrapping
+
+
+@pytest.mark.usefixtures("chinese")
+def test_chinese_help_fits_80_columns(capsys, monkeypatch):
+    from tui_dl.core.i18n import text_width
+
+    monkeypatch.setenv("COLUMNS", "80")
+    for name in LAB_NAMES:
+        out = lab_help(capsys, "--lang", "zh", name)
+        assert max(text_width(line) for line in out.splitlines()) <= 80, out

@@ -122,3 +122,67 @@ def test_an_interrupted_sweep_continues_with_the_same_command(tiny, capsys, monk
     assert main(["--batch", "--resume", str(folder), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert out.count("already completed, skipped") == 3 and "| optimizer=adam " in out
+
+
+# ----------------------------------------------------------------------------- in Chinese (issue 20)
+
+SWEEP = ["--batch", "tiny.yaml", "--sweep", "train.optimizer.name=sgd,adam", "--quiet"]
+
+
+def test_the_sweeps_own_lines_in_english_are_unchanged(tiny, capsys):
+    from tests.cli_text_zh import has_chinese
+
+    assert main(SWEEP) == 0
+    out = capsys.readouterr().out
+    (folder,) = _sweep_dirs(tiny)
+    assert not has_chinese(out)
+    assert f"sweep: 2 runs of tiny.yaml (train.optimizer.name=sgd,adam) in runs/{folder.name}" in out
+    assert f"sweep folder: runs/{folder.name}  (sweep.json, table.md, one run folder per row)" in out
+    assert main(["--batch", "--resume", str(folder), "--quiet"]) == 0
+    assert "[2/2] optimizer=adam: already completed, skipped" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("chinese")
+def test_a_sweep_in_chinese_and_its_files_stay_english(tiny, capsys):
+    from tests.cli_text_zh import has_chinese
+
+    assert main(["--lang", "zh", *SWEEP]) == 0
+    out = capsys.readouterr().out
+    (folder,) = _sweep_dirs(tiny)
+    assert f"扫参：tiny.yaml 共 2 次运行（train.optimizer.name=sgd,adam），位于 runs/{folder.name}" in out
+    assert f"扫参文件夹：runs/{folder.name}  （sweep.json、table.md，表中每行一个运行文件夹）" in out
+    assert "sweep: " not in out and "sweep folder" not in out
+    assert main(["--lang", "zh", "--batch", "--resume", str(folder), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "[1/2] optimizer=sgd：已完成，跳过" in out and "[2/2] optimizer=adam：已完成，跳过" in out
+    assert "already" not in out and "skipped" not in out
+    # the files a sweep writes are read by programs: English whatever the language
+    assert not has_chinese((folder / "sweep.json").read_text(encoding="utf-8"))
+    assert not has_chinese((folder / "table.md").read_text(encoding="utf-8"))
+    rc = main(["--lang", "zh", "--batch", "tiny.yaml", "--sweep", "train.optimizer.name=sgd,adam", "--dry-run"])
+    err = capsys.readouterr().err
+    assert rc == 0 and "扫参：tiny.yaml 共 2 次运行（train.optimizer.name=sgd,adam），均已检查；下面预览的是不含扫参取值的原文件" in err
+    assert "  [1/2] optimizer=sgd" in err
+
+
+@pytest.mark.usefixtures("chinese")
+def test_sweep_mistakes_in_chinese(tiny, capsys, monkeypatch):
+    (tiny / "full").mkdir()
+    (tiny / "full" / "x.txt").write_text("x")
+    for args, words in (
+            (["--batch", "--sweep", "train.lr=0.1,0.01"], "tui-dl: --sweep 需要一个实验文件或预设，例如 tui-dl --batch"),
+            (["--batch", "--resume", str(tiny / "full"), "--sweep", "train.lr=0.1,0.01"],
+             f"--resume {tiny / 'full'}：那里没有 sweep.json；请给出扫参文件夹"),
+            (["--batch", "tiny.yaml", "--out", "full", "--sweep", "train.lr=0.1,0.01"],
+             "--out full 不是空的，里面也没有扫参：请选一个空文件夹或新文件夹")):
+        rc = main(["--lang", "zh", *args])
+        out, err = capsys.readouterr()
+        assert rc == 2 and words in err and len(err.strip().splitlines()) == 1, err
+    import tui_dl.cli.sweep as sweep
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep, "_run_sweep", interrupted)
+    assert main(["--lang", "zh", *SWEEP]) == 130
+    assert "在两次运行之间被中断：再运行一次同样的命令即可继续扫参" in capsys.readouterr().err

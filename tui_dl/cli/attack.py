@@ -15,8 +15,10 @@ import json
 import sys
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from tui_dl.cli.help_format import CellHelpFormatter
 from tui_dl.cli.parsing import LangParser
 from tui_dl.cli.style import color_for
+from tui_dl.core.i18n import _
 
 PROG = "tui-dl attack"
 SHOW_EPS = 0.1  # --show without --eps
@@ -27,36 +29,40 @@ class _UsageError(Exception):
 
 
 class _Parser(LangParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", CellHelpFormatter)  # Chinese help wrapped by terminal cells
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str):  # one line, not argparse's usage block
-        raise _UsageError(f"{message} (see {self.prog} --help)")
+        raise _UsageError(_("{message} (see {prog} --help)").format(message=message, prog=self.prog))
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, description=(
+    p = _Parser(prog=PROG, description=_(
         "Attack a trained model: accuracy against ε over the test set (FGSM, or PGD), written to attack.json in "
         "the run folder; or one image before and after (--show). ε is in pixel units: images in [0, 1] before "
         "normalisation. Images the model already gets wrong count as failures; the attack uses the true labels. "
         "Exit 0 ok, 1 when attack.json could not be written, 2 bad input."))
     p.add_argument("run", metavar="RUN_OR_CKPT", nargs="+",
-                   help="a run folder (its last.pt) or a checkpoint such as RUN/best.pt; several runs: their curves "
-                        "side by side (e.g. a plain and an adversarially trained run)")
-    p.add_argument("--eps", help="comma-separated ε in [0, 1] (default 0,0.05,0.1,0.15,0.2,0.25,0.3; "
-                                 f"with --show one value, default {SHOW_EPS})")
+                   help=_("a run folder (its last.pt) or a checkpoint such as RUN/best.pt; several runs: their curves "
+                          "side by side (e.g. a plain and an adversarially trained run)"))
+    p.add_argument("--eps", help=_("comma-separated ε in [0, 1] (default 0,0.05,0.1,0.15,0.2,0.25,0.3; "
+                                   "with --show one value, default {show_eps})").format(show_eps=SHOW_EPS))
     method = p.add_argument("--method", default="fgsm",
-                            help="fgsm: one signed-gradient step; pgd: --steps projected steps (iterative FGSM); "
-                                 "fgsm,pgd: both side by side, with a warning when FGSM accuracy is far above PGD's "
-                                 "(gradient masking)")
+                            help=_("fgsm: one signed-gradient step; pgd: --steps projected steps (iterative FGSM); "
+                                   "fgsm,pgd: both side by side, with a warning when FGSM accuracy is far above PGD's "
+                                   "(gradient masking)"))
     method.completion_choices = ("fgsm", "pgd", "fgsm,pgd")  # what `tui-dl completion` offers (not argparse choices)
-    p.add_argument("--steps", type=int, help="PGD steps (default 10)")
-    p.add_argument("--step-size", type=float, help="PGD step in pixel units (default 2.5·ε/steps)")
-    p.add_argument("--no-random-start", action="store_true", help="PGD starts at the image, not a random point")
-    p.add_argument("--target", help="a targeted attack: make the model say this class (index or name)")
-    p.add_argument("--limit", type=int, help="attack only the first N test images")
-    p.add_argument("--show", type=int, metavar="I", help="attack test image I alone and draw it")
-    p.add_argument("--batch-size", type=int, default=500, help="images per batch (default 500)")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
-    p.add_argument("--seed", type=int, default=0, help="seed of PGD's random start (default 0)")
-    p.add_argument("--json", action="store_true", help="print the result as JSON (the same object as attack.json)")
+    p.add_argument("--steps", type=int, help=_("PGD steps (default 10)"))
+    p.add_argument("--step-size", type=float, help=_("PGD step in pixel units (default 2.5·ε/steps)"))
+    p.add_argument("--no-random-start", action="store_true", help=_("PGD starts at the image, not a random point"))
+    p.add_argument("--target", help=_("a targeted attack: make the model say this class (index or name)"))
+    p.add_argument("--limit", type=int, help=_("attack only the first N test images"))
+    p.add_argument("--show", type=int, metavar="I", help=_("attack test image I alone and draw it"))
+    p.add_argument("--batch-size", type=int, default=500, help=_("images per batch (default 500)"))
+    p.add_argument("--device", default="auto", help=_("auto, cpu, cuda, cuda:N or mps (default auto)"))
+    p.add_argument("--seed", type=int, default=0, help=_("seed of PGD's random start (default 0)"))
+    p.add_argument("--json", action="store_true", help=_("print the result as JSON (the same object as attack.json)"))
     return p
 
 
@@ -68,36 +74,38 @@ def _options(args) -> list[float]:
         eps = parse_eps(args.eps) if args.eps is not None else ([SHOW_EPS] if args.show is not None
                                                                  else list(DEFAULT_EPS))
     except ValueError as e:
-        raise _UsageError(f"--eps: {e}") from None
+        raise _UsageError(_("{option}: {message}").format(option="--eps", message=e)) from None
     methods = [m.strip() for m in args.method.split(",")]
     bad = next((m for m in methods if m not in ("fgsm", "pgd")), None)
     if bad is not None or len(set(methods)) != len(methods):
-        raise _UsageError(f"--method: invalid choice {args.method!r} (choose from fgsm, pgd, or both: fgsm,pgd)")
+        raise _UsageError(_("--method: invalid choice {value!r} (choose from fgsm, pgd, or both: fgsm,pgd)").format(
+            value=args.method))
     args.methods = methods
     args.compare = len(methods) > 1 or len(args.run) > 1
     if args.compare and (args.show is not None or args.target is not None):
-        raise _UsageError(f"{'--show' if args.show is not None else '--target'} attacks one run with one method; "
-                          f"give one RUN and one --method")
+        raise _UsageError(_("{option} attacks one run with one method; give one RUN and one --method").format(
+            option="--show" if args.show is not None else "--target"))
     if not args.compare:
         args.run, args.method = args.run[0], methods[0]
     if args.show is not None and len(eps) != 1:
-        raise _UsageError(f"--eps: --show draws one ε, not {len(eps)} (e.g. --show {args.show} --eps 0.1)")
+        raise _UsageError(_("--eps: --show draws one ε, not {n} (e.g. --show {index} --eps 0.1)").format(
+            n=len(eps), index=args.show))
     if "pgd" not in methods:
         for opt, val in (("--steps", args.steps), ("--step-size", args.step_size)):
             if val is not None:
-                raise _UsageError(f"{opt} applies to --method pgd only")
+                raise _UsageError(_("{option} applies to --method pgd only").format(option=opt))
         if args.no_random_start:
-            raise _UsageError("--no-random-start applies to --method pgd only")
+            raise _UsageError(_("{option} applies to --method pgd only").format(option="--no-random-start"))
     if args.steps is not None and not 1 <= args.steps <= 10_000:
-        raise _UsageError(f"--steps: {args.steps} is not between 1 and 10000")
+        raise _UsageError(_("--steps: {value} is not between 1 and 10000").format(value=args.steps))
     if args.step_size is not None and not 0 < args.step_size <= 1:
-        raise _UsageError(f"--step-size: {args.step_size} is not in (0, 1] (pixel units)")
+        raise _UsageError(_("--step-size: {value} is not in (0, 1] (pixel units)").format(value=args.step_size))
     if args.limit is not None and args.limit < 1:
-        raise _UsageError(f"--limit: {args.limit} is not a positive number of images")
+        raise _UsageError(_("--limit: {value} is not a positive number of images").format(value=args.limit))
     if not 1 <= args.batch_size <= 1_000_000:
-        raise _UsageError(f"--batch-size: {args.batch_size} is not between 1 and 1000000")
+        raise _UsageError(_("--batch-size: {value} is not between 1 and 1000000").format(value=args.batch_size))
     if args.show is not None and args.show < 0:
-        raise _UsageError(f"--show: {args.show} is not an image index (0, 1, 2, ...)")
+        raise _UsageError(_("--show: {value} is not an image index (0, 1, 2, ...)").format(value=args.show))
     return eps
 
 
@@ -111,8 +119,8 @@ def _target(text: str | None, classes: list[str]) -> int | None:
     except ValueError:
         k = -1
     if not 0 <= k < len(classes):
-        raise _UsageError(f"--target: {text!r} is not a class of this run: give 0 to {len(classes) - 1} or a "
-                          f"name ({', '.join(classes)})")
+        raise _UsageError(_("--target: {text!r} is not a class of this run: give 0 to {last} or a name ({names})")
+                          .format(text=text, last=len(classes) - 1, names=", ".join(classes)))
     return k
 
 
@@ -121,7 +129,8 @@ def _progress(stream):
         return None
 
     def show(done: int, total: int) -> None:
-        stream.write(f"\r  batch {done}/{total}" + ("\r\x1b[K" if done == total else ""))
+        text = _("batch {done}/{total}").format(done=done, total=total)
+        stream.write(f"\r  {text}" + ("\r\x1b[K" if done == total else ""))
         stream.flush()
     return show
 
@@ -148,7 +157,7 @@ def _run(args, eps: list[float]) -> int:
     try:
         device = resolve_device(args.device)
     except DeviceError as e:
-        raise _UsageError(f"--device: {e}") from None
+        raise _UsageError(_("{option}: {message}").format(option="--device", message=e)) from None
     try:
         trained = load_trained(args.run, device=device)
     except (CheckpointError, DataError) as e:
@@ -160,7 +169,7 @@ def _run(args, eps: list[float]) -> int:
         try:
             trained.check_index(args.show)
         except ValueError as e:
-            raise _UsageError(f"--show: {e}") from None
+            raise _UsageError(_("{option}: {message}").format(option="--show", message=e)) from None
         return _show(trained, args, eps[0], target, pgd)
     return _curve(trained, args, eps, target, pgd)
 
@@ -177,8 +186,9 @@ def _eps_std_text(e: float, std) -> str:
 
 
 def _table_rows(trained, curve) -> list[list[str]]:
-    rows = [["ε", "ε/σ", "accuracy"] + ([f"said {trained.class_name(curve.target)}"] if curve.target is not None
-                                        else [])]
+    # TRANSLATORS: a column: the share of the images the targeted attack made the model call this class.
+    said = [_("said {name}").format(name=trained.class_name(curve.target))] if curve.target is not None else []
+    rows = [["ε", "ε/σ", _("accuracy")] + said]
     for k, e in enumerate(curve.eps):
         row = [f"{e:.3f}", _eps_std_text(e, trained.std), f"{100 * curve.accuracy[k]:.2f}%"]
         if curve.target is not None:
@@ -191,23 +201,38 @@ def curve_table(trained, curve) -> list[str]:
     """The text the table mode prints (without the 'wrote' line)."""
     from tui_dl.core.insight.attack_settings import CONVENTION
 
-    what = "FGSM" if curve.method == "fgsm" else (
-        f"PGD, {curve.steps} steps of " + (f"{curve.step_size:g}" if curve.step_size is not None else "2.5·ε/steps")
-        + (", random start" if curve.random_start else ", no random start"))
+    what = "FGSM" if curve.method == "fgsm" else pgd_text(curve)
     if curve.target is not None:
-        what += f", targeted: make it say {trained.class_name(curve.target)}"
-    sigma = ", ".join(f"{s:.4f}" for s in trained.std) or "none (no normalisation)"
-    lines = [trained.describe(),
-             f"{what} on {'all ' if curve.n == trained.n_test else 'the first '}{curve.n:,} test images; ε in pixel "
-             f"units (images in [0, 1]), σ = {sigma}", ""]
-    rows = _table_rows(trained, curve)
-    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
-    lines += ["  ".join(cell.rjust(widths[c]) for c, cell in enumerate(r)) for r in rows]
+        what = _("{attack}, targeted: make it say {name}").format(attack=what, name=trained.class_name(curve.target))
+    sigma = ", ".join(f"{s:.4f}" for s in trained.std) or _("none (no normalisation)")
+    if curve.n == trained.n_test:
+        scope = _("{attack} on all {n:,} test images; ε in pixel units (images in [0, 1]), σ = {sigma}")
+    else:
+        scope = _("{attack} on the first {n:,} test images; ε in pixel units (images in [0, 1]), σ = {sigma}")
+    lines = [trained.describe(), scope.format(attack=what, n=curve.n, sigma=sigma), ""]
+    lines += aligned(_table_rows(trained, curve))
     lines += ["", CONVENTION]
     if curve.target is not None:
-        lines.append(f"'said {trained.class_name(curve.target)}': the share of the images of other classes that the "
-                     f"model calls {trained.class_name(curve.target)}.")
+        lines.append(_("'said {name}': the share of the images of other classes that the model calls {name}.").format(
+            name=trained.class_name(curve.target)))
     return lines
+
+
+def pgd_text(curve) -> str:
+    """``PGD, 10 steps of 2.5·ε/steps, random start`` (in the language spoken)."""
+    size = f"{curve.step_size:g}" if curve.step_size is not None else _("2.5·ε/steps")
+    if curve.random_start:
+        return _("PGD, {steps} steps of {size}, random start").format(steps=curve.steps, size=size)
+    return _("PGD, {steps} steps of {size}, no random start").format(steps=curve.steps, size=size)
+
+
+def aligned(rows: list[list[str]]) -> list[str]:
+    """Rows of cells right-aligned in columns two spaces apart, measured in terminal cells (a Chinese header is
+    two cells a character)."""
+    from tui_dl.core.i18n import rjust, text_width
+
+    widths = [max(text_width(r[c]) for r in rows) for c in range(len(rows[0]))]
+    return ["  ".join(rjust(cell, widths[c]) for c, cell in enumerate(r)) for r in rows]
 
 
 def _curve(trained, args, eps, target, pgd) -> int:
@@ -225,10 +250,11 @@ def _curve(trained, args, eps, target, pgd) -> int:
     try:
         atomic_write(out, lambda f: f.write(json.dumps(obj, indent=1) + "\n"))
     except OSError as e:
-        print(f"{PROG}: could not write {out}: {e.strerror or e}", file=sys.stderr)
+        print(_("{prog}: could not write {path}: {error}").format(prog=PROG, path=out, error=e.strerror or e),
+              file=sys.stderr)
         return EXIT_FAILED
     if not args.json:
-        print(f"wrote {out}  ({curve.seconds:.1f} s)")
+        print(_("wrote {path}  ({seconds:.1f} s)").format(path=out, seconds=curve.seconds))
     return EXIT_OK
 
 
@@ -237,6 +263,7 @@ def _curve(trained, args, eps, target, pgd) -> int:
 
 def _pictures(ex, color: bool, width: int | None) -> list[str]:
     from tui_dl.core import pictures as P
+    from tui_dl.core.i18n import ljust, truncate
     from tui_dl.core.insight.gallery import image_rows
 
     orig, adv = image_rows(ex.original), image_rows(ex.adversarial)
@@ -246,7 +273,7 @@ def _pictures(ex, color: bool, width: int | None) -> list[str]:
     else:
         sign = image_rows((ex.sign + 1) / 2)
     w = len(orig[0])
-    titles = ["original", "perturbation sign", f"adversarial, ε={ex.eps:g}"]
+    titles = [_("original"), _("perturbation sign"), _("adversarial, ε={eps:g}").format(eps=ex.eps)]
     if color:
         from tui_dl.cli.ansi import ansi_lines
 
@@ -258,7 +285,7 @@ def _pictures(ex, color: bool, width: int | None) -> list[str]:
         cols = [P.shade_rows(orig, width), signs, P.shade_rows(adv, width)]
         body = ["   ".join(parts) for parts in zip(*cols)]
     cw = width or w
-    head = "   ".join(t[:cw].ljust(cw) for t in titles)
+    head = "   ".join(ljust(truncate(t, cw, ellipsis=""), cw) for t in titles)
     return [head, *body]
 
 
@@ -278,18 +305,25 @@ def _show(trained, args, e: float, target, pgd) -> int:
         return EXIT_OK
     color = color_for(sys.stdout)
     h, w = ex.original.shape[1:]
-    lines = [trained.describe(), f"test image {ex.index}: true class {name(ex.true)}", ""]
+    lines = [trained.describe(), _("test image {index}: true class {name}").format(index=ex.index, name=name(ex.true)),
+             ""]
     lines += _pictures(ex, color, None if w <= 32 else 32)
-    verdict = ("fooled" if ex.fooled else "not fooled") if ex.before == ex.true or target is not None else \
-        "already wrong before the attack"
-    lines += ["", f"before: {name(ex.before)} ({100 * ex.before_confidence:.1f}%)   after {ex.method.upper()} at "
-                  f"ε = {ex.eps:g}: {name(ex.after)} ({100 * ex.after_confidence:.1f}%)   {verdict}",
-              f"the clamp to [0, 1] cut the step at {ex.cut_pixels} of {ex.cut.numel()} pixel values"
-              + (" (sign picture: red +ε, blue −ε, dim where the clamp cut the step)" if color and ex.sign.shape[0] == 1 else "")]
+    verdict = (_("fooled") if ex.fooled else _("not fooled")) if ex.before == ex.true or target is not None else \
+        _("already wrong before the attack")
+    if color and ex.sign.shape[0] == 1:
+        cut = _("the clamp to [0, 1] cut the step at {cut} of {total} pixel values (sign picture: red +ε, blue −ε, "
+                "dim where the clamp cut the step)")
+    else:
+        cut = _("the clamp to [0, 1] cut the step at {cut} of {total} pixel values")
+    lines += ["", _("before: {before} ({before_confidence:.1f}%)   after {method} at ε = {eps:g}: {after} "
+                    "({after_confidence:.1f}%)   {verdict}").format(
+                  before=name(ex.before), before_confidence=100 * ex.before_confidence, method=ex.method.upper(),
+                  eps=ex.eps, after=name(ex.after), after_confidence=100 * ex.after_confidence, verdict=verdict),
+              cut.format(cut=ex.cut_pixels, total=ex.cut.numel())]
     if target is None:
-        lines.append(f"smallest ε that flips it ({ex.method.upper()}): "
-                     + ("already wrong at ε = 0" if flip == 0 else f"{flip:.4f}" if flip is not None
-                        else "none up to 1"))
+        value = (_("already wrong at ε = 0") if flip == 0 else f"{flip:.4f}" if flip is not None
+                 else _("none up to 1"))
+        lines.append(_("smallest ε that flips it ({method}): {value}").format(method=ex.method.upper(), value=value))
     lines.append(CONVENTION)
     print("\n".join(lines))
     return EXIT_OK

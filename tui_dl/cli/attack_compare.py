@@ -13,6 +13,7 @@ import string
 import sys
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from tui_dl.core.i18n import _, pgettext
 
 PROG = "tui-dl attack"
 _NAMES = {"fgsm": "FGSM", "pgd": "PGD"}
@@ -27,11 +28,11 @@ def compare_main(args, eps: list[float], usage_error) -> int:
     from tui_dl.core.runs.atomic import atomic_write
 
     if len(args.run) > len(string.ascii_uppercase):
-        raise usage_error(f"at most {len(string.ascii_uppercase)} runs at once")
+        raise usage_error(_("at most {n} runs at once").format(n=len(string.ascii_uppercase)))
     try:
         device = resolve_device(args.device)
     except DeviceError as e:
-        raise usage_error(f"--device: {e}") from None
+        raise usage_error(_("{option}: {message}").format(option="--device", message=e)) from None
     trained = []
     for run in args.run:
         try:
@@ -59,10 +60,11 @@ def compare_main(args, eps: list[float], usage_error) -> int:
             try:
                 atomic_write(out, lambda f, c=curve: f.write(json.dumps(c.to_json(), indent=1) + "\n"))
             except OSError as e:
-                print(f"{PROG}: could not write {out}: {e.strerror or e}", file=sys.stderr)
+                print(_("{prog}: could not write {path}: {error}").format(prog=PROG, path=out, error=e.strerror or e),
+                      file=sys.stderr)
                 rc = EXIT_FAILED
     if not args.json and rc == EXIT_OK:
-        print("wrote " + ", ".join(f"{t.run_dir}/attack-{_names(c)}.json" for t, c in results))
+        print(_("wrote {paths}").format(paths=", ".join(f"{t.run_dir}/attack-{_names(c)}.json" for t, c in results)))
     return rc
 
 
@@ -114,21 +116,28 @@ def comparison_table(results, eps: list[float]) -> list[str]:
     lines = []
     for k, (t, curves) in enumerate(results):
         n = next(iter(curves.values())).n
-        lines.append(f"{letters[k]} = {t.run_dir}  ({t.describe()}"
-                     + (f"; attacked: the first {n:,}" if n != t.n_test else "") + ")")
+        if n != t.n_test:
+            legend = _("{letter} = {run}  ({description}; attacked: the first {n:,})")
+        else:
+            legend = _("{letter} = {run}  ({description})")
+        lines.append(legend.format(letter=letters[k], run=t.run_dir, description=t.describe(), n=n))
     some = next(iter(results[0][1].values()))
     pgd = next((c for _t, cs in results for m, c in cs.items() if m == "pgd"), None)
     if pgd is not None:
-        lines.append(f"PGD: {pgd.steps} steps of " + (f"{pgd.step_size:g}" if pgd.step_size is not None else
-                                                      "2.5·ε/steps") +
-                     (", random start" if pgd.random_start else ", no random start") + "; ε in pixel units")
+        size = f"{pgd.step_size:g}" if pgd.step_size is not None else _("2.5·ε/steps")
+        if pgd.random_start:
+            text = _("PGD: {steps} steps of {size}, random start; ε in pixel units")
+        else:
+            text = _("PGD: {steps} steps of {size}, no random start; ε in pixel units")
+        lines.append(text.format(steps=pgd.steps, size=size))
     lines.append("")
     head = ["ε"] + [f"{letters[k]} {_NAMES[m]}" for k, (_t, cs) in enumerate(results) for m in cs]
     rows = [head]
     for i, e in enumerate(some.eps):
         rows.append([f"{e:.3f}"] + [f"{100 * c.accuracy[i]:.2f}%" for _t, cs in results for c in cs.values()])
-    widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
-    lines += ["  ".join(cell.rjust(widths[c]) for c, cell in enumerate(r)) for r in rows]
+    from tui_dl.cli.attack import aligned
+
+    lines += aligned(rows)
     lines.append("")
     said = edge = False
     for k, (t, curves) in enumerate(results):
@@ -144,12 +153,13 @@ def comparison_table(results, eps: list[float]) -> list[str]:
     if len(results) > 1:
         lines += _trade(results)
     if not said and edge:
-        lines.append("no gradient masking up to the ε each run was trained for (PGD is the stronger attack; its "
-                     "column is the one to trust)")
+        lines.append(_("no gradient masking up to the ε each run was trained for (PGD is the stronger attack; its "
+                       "column is the one to trust)"))
     elif not said and all("fgsm" in cs and "pgd" in cs for _t, cs in results):
-        lines.append(f"no gradient masking: at every ε, FGSM accuracy is less than {100 * MASKING_GAP:.0f} points "
-                     "above PGD accuracy (PGD is the stronger attack; its column is the one to trust)")
-    lines += [f"reference: {MADRY_REFERENCE}", CONVENTION]
+        lines.append(_("no gradient masking: at every ε, FGSM accuracy is less than {gap:.0f} points above PGD "
+                       "accuracy (PGD is the stronger attack; its column is the one to trust)").format(
+            gap=100 * MASKING_GAP))
+    lines += [_("reference: {reference}").format(reference=MADRY_REFERENCE), CONVENTION]
     return lines
 
 
@@ -161,8 +171,12 @@ def _trade(results) -> list[str]:
         strongest = curves.get("pgd") or next(iter(curves.values()))
         clean = strongest.clean_accuracy
         top = max(range(len(strongest.eps)), key=lambda i: strongest.eps[i])
-        parts.append(f"{letters[k]} {100 * clean:.2f}% clean → {100 * strongest.accuracy[top]:.2f}% under "
-                     f"{_NAMES[strongest.method]} at ε = {strongest.eps[top]:g}" if clean == clean else
-                     f"{letters[k]} {100 * strongest.accuracy[top]:.2f}% under {_NAMES[strongest.method]} at "
-                     f"ε = {strongest.eps[top]:g}")
-    return ["the trade: " + "; ".join(parts)]
+        values = dict(letter=letters[k], clean=100 * clean, accuracy=100 * strongest.accuracy[top],
+                      method=_NAMES[strongest.method], eps=strongest.eps[top])
+        if clean == clean:  # not NaN
+            parts.append(_("{letter} {clean:.2f}% clean → {accuracy:.2f}% under {method} at ε = {eps:g}")
+                         .format(**values))
+        else:
+            parts.append(_("{letter} {accuracy:.2f}% under {method} at ε = {eps:g}").format(**values))
+    # TRANSLATORS: between the runs' clauses of "the trade: A ...; B ..." (Chinese: a full-width semicolon).
+    return [_("the trade: {parts}").format(parts=pgettext("list separator", "; ").join(parts))]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from tui_dl.core.i18n import N_, _
 from tui_dl.core.runs.sweep_record import run_row as _row, run_summary as _summary, sweep_table
 from tui_dl.core.runs.sweep_record import sweep_identity as _identity
 from tui_dl.core.runs.folder import new_run_dir
@@ -77,7 +78,7 @@ def run_sweep(args) -> int:
         print(f"tui-dl: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("\ninterrupted between runs: run the same command again to continue the sweep", file=sys.stderr)
+        print("\n" + _("interrupted between runs: run the same command again to continue the sweep"), file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
@@ -96,19 +97,20 @@ def _plan(args):
         folder = Path(args.resume).expanduser()
         js = _read_sweep_json(folder)
         if js is None:
-            raise _Bad(f"--resume {args.resume}: no {SWEEP_JSON} there; give the sweep folder "
-                       f"(runs/sweep-<stamp>) or run the sweep command again without --resume")
+            raise _Bad(_("--resume {folder}: no {file} there; give the sweep folder (runs/sweep-<stamp>) or run the "
+                         "sweep command again without --resume").format(folder=args.resume, file=SWEEP_JSON))
         ident = js["identity"]
         if axes and [[a.key, list(a.values)] for a in axes] != ident["axes"]:
-            raise _Bad(f"--resume {args.resume}: that sweep swept {_axes_text(ident['axes'])}, not "
-                       f"{_axes_text([[a.key, list(a.values)] for a in axes])}; leave out --sweep to continue it")
+            raise _Bad(_("--resume {folder}: that sweep swept {axes}, not {given}; leave out --sweep to continue it")
+                       .format(folder=args.resume, axes=_axes_text(ident["axes"]),
+                               given=_axes_text([[a.key, list(a.values)] for a in axes])))
         file, overrides = ident["file"], list(ident["overrides"])
         axes = [parse_axis(f"{k}={','.join(v)}") for k, v in ident["axes"]]
     if not axes:
-        raise _Bad("--sweep needs KEY=VALUE1,VALUE2, e.g. --sweep train.optimizer.name=sgd,momentum,adam")
+        raise _Bad(_("--sweep needs KEY=VALUE1,VALUE2, e.g. --sweep train.optimizer.name=sgd,momentum,adam"))
     if not file:
-        raise _Bad("--sweep needs an experiment file or a preset, e.g. tui-dl --batch lenet5 --sweep "
-                   "train.optimizer.name=sgd,adam")
+        raise _Bad(_("--sweep needs an experiment file or a preset, e.g. tui-dl --batch lenet5 --sweep "
+                     "train.optimizer.name=sgd,adam"))
     try:
         base = _load_base(file, overrides)
         combos = build_combinations(base, axes, file)
@@ -127,12 +129,22 @@ def check_sweep(args) -> int | None:
     except _Bad as e:
         print(f"tui-dl: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(f"sweep: {len(combos)} runs of {file} ({_axes_text([[a.key, list(a.values)] for a in axes])}), each "
-          f"checked; the preview below is of the file without the swept values", file=sys.stderr)
+    print(_("sweep: {n} runs of {file} ({axes}), each checked; the preview below is of the file without the swept "
+            "values").format(n=len(combos), file=file, axes=_axes_text([[a.key, list(a.values)] for a in axes])),
+          file=sys.stderr)
     for i, (combo, _exp, notes) in enumerate(combos):
-        print(f"  [{i + 1}/{len(combos)}] {combo.label}" + "".join(f"  (note: {n})" for n in notes), file=sys.stderr)
+        print(f"  [{i + 1}/{len(combos)}] {combo.label}"
+              + "".join("  " + _("(note: {note})").format(note=n) for n in notes), file=sys.stderr)
     sys.stderr.flush()
     return None
+
+
+_STATUSES = {"completed": N_("completed"), "early_stopped": N_("early stopped"), "diverged": N_("diverged")}
+
+
+def _status(status: str) -> str:
+    """A run's status (a summary.json value) as the people reading the output say it."""
+    return _(_STATUSES[status]) if status in _STATUSES else status
 
 
 def _axes_text(axes) -> str:
@@ -150,37 +162,41 @@ def _run_sweep(args) -> int:
         folder = Path(args.out).expanduser()
         js = _read_sweep_json(folder) if folder.is_dir() else None
         if js is not None and js.get("identity") != ident:
-            raise _Bad(f"--out {args.out} holds another sweep ({_axes_text(js['identity']['axes'])}); choose "
-                       f"another folder")
+            raise _Bad(_("--out {folder} holds another sweep ({axes}); choose another folder").format(
+                folder=args.out, axes=_axes_text(js["identity"]["axes"])))
         if js is None and folder.is_dir() and any(folder.iterdir()):
-            raise _Bad(f"--out {args.out} is not empty and holds no sweep: choose an empty or new folder")
+            raise _Bad(_("--out {folder} is not empty and holds no sweep: choose an empty or new folder").format(
+                folder=args.out))
     if folder is None:
         folder = _find_unfinished(runs_dir, ident)
         if folder is not None:
-            print(f"continuing the unfinished sweep in {folder}", file=human, flush=True)
+            print(_("continuing the unfinished sweep in {folder}").format(folder=folder), file=human, flush=True)
     try:
         if folder is None:
             folder = new_run_dir(runs_dir, "sweep")  # runs/sweep-<stamp>[-2...]
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "configs").mkdir(exist_ok=True)
     except OSError as e:
-        raise _Bad(f"cannot write the sweep folder: {e.strerror or e}") from None
+        raise _Bad(_("cannot write the sweep folder: {error}").format(error=e.strerror or e)) from None
     before = _read_sweep_json(folder) or {}
     command = before.get("command") if isinstance(before.get("command"), list) else sys.argv[1:]  # the first one
     record: dict[str, Any] = {"identity": ident, "command": command, "finished": False,
                               "runs": [_row(c, folder / c.slug, "pending") for c, _e, _n in combos]}
     _write_json(folder / SWEEP_JSON, record)
-    print(f"sweep: {len(combos)} runs of {file} ({_axes_text(ident['axes'])}) in {folder}", file=human, flush=True)
+    print(_("sweep: {n} runs of {file} ({axes}) in {folder}").format(n=len(combos), file=file,
+                                                                     axes=_axes_text(ident["axes"]), folder=folder),
+          file=human, flush=True)
     failed = False
     for i, (combo, exp, notes) in enumerate(combos):
         run_dir = folder / combo.slug
         done = _summary(run_dir)
         if done is not None and done.get("status") in DONE:
-            print(f"[{i + 1}/{len(combos)}] {combo.label}: already {done['status']}, skipped", file=human, flush=True)
+            print(_("[{i}/{n}] {label}: already {status}, skipped").format(
+                i=i + 1, n=len(combos), label=combo.label, status=_status(done["status"])), file=human, flush=True)
             continue
         print(f"\n[{i + 1}/{len(combos)}] {combo.label}", file=human, flush=True)
         for n in notes:
-            print(f"  note: {n}", file=human, flush=True)
+            print("  " + _("note: {note}").format(note=n), file=human, flush=True)
         run_args = argparse.Namespace(file=None, overrides=[], resume=None, out=None, jsonl=args.jsonl,
                                       quiet=args.quiet, runs_dir=str(runs_dir), overwrite=False)
         if (run_dir / "last.pt").is_file():
@@ -197,11 +213,13 @@ def _run_sweep(args) -> int:
         record["runs"][i] = _row(combo, run_dir, "stopped" if rc == EXIT_INTERRUPTED else "failed")
         _write_json(folder / SWEEP_JSON, record)
         if rc == EXIT_INTERRUPTED:
-            print(f"\nsweep interrupted at run {i + 1}/{len(combos)} ({combo.label}); continue it with the same "
-                  f"command, or: tui-dl --batch --resume {folder}", file=sys.stderr, flush=True)
+            print("\n" + _("sweep interrupted at run {i}/{n} ({label}); continue it with the same command, or: "
+                          "tui-dl --batch --resume {folder}").format(i=i + 1, n=len(combos), label=combo.label,
+                                                                     folder=folder), file=sys.stderr, flush=True)
             return EXIT_INTERRUPTED
         if rc == EXIT_BAD_INPUT:
-            print(f"tui-dl: the sweep stops: run {combo.label} could not start (see above)", file=sys.stderr)
+            print(_("tui-dl: the sweep stops: run {label} could not start (see above)").format(label=combo.label),
+                  file=sys.stderr)
             return EXIT_BAD_INPUT
         failed = failed or rc != EXIT_OK
     record["runs"] = [_row(c, folder / c.slug, "missing") for c, _e, _n in combos]
@@ -211,5 +229,6 @@ def _run_sweep(args) -> int:
     _write_json(folder / SWEEP_JSON, record)
     (folder / "table.md").write_text("\n".join(table) + "\n", encoding="utf-8")
     print("\n" + "\n".join(table), file=human, flush=True)
-    print(f"sweep folder: {folder}  (sweep.json, table.md, one run folder per row)", file=human, flush=True)
+    print(_("sweep folder: {folder}  (sweep.json, table.md, one run folder per row)").format(folder=folder),
+          file=human, flush=True)
     return EXIT_FAILED if failed else EXIT_OK
