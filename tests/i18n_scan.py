@@ -234,6 +234,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("app/views/learn/base.py", "down"): "a binding's key or action",
     ("app/views/learn/base.py", "pageup"): "a binding's key or action",
     ("app/views/learn/base.py", "pagedown"): "a binding's key or action",
+    ("app/screens/attack_screen.py", "bold"): "a Rich style",
+    ("app/screens/gallery_screen.py", "bold"): "a Rich style",
+    ("app/screens/open_modal.py", "bold"): "a Rich style",
+    ("app/screens/open_modal.py", "dim"): "a Rich style",
 }
 
 

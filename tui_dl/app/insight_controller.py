@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Callable
 
 from textual.worker import get_current_worker
 
+from tui_dl.core.i18n import N_, _
 from tui_dl.app.insight_records import (AttackRecord, AttackSettings, CurveExample, CurveRecord, FeatureRecord,
                                         FilterSpec, GalleryEntry, GalleryPage, MapGroup)
 
@@ -68,17 +69,18 @@ class InsightController:
         app = self.app
         rec = app.training.run_by_id(app.training.shown_run_id)
         if rec is None:
-            app.notify("No run yet: train one (ctrl+r) or open a run folder (ctrl+o) first.", timeout=5)
+            app.notify(_("No run yet: train one (ctrl+r) or open a run folder (ctrl+o) first."), timeout=5)
             return None
         if rec.running:
-            app.notify("This run is still training: the gallery, the feature maps and the attack open once it "
-                       "ends.", timeout=5)
+            app.notify(_("This run is still training: the gallery, the feature maps and the attack open once "
+                         "it ends."), timeout=5)
             return None
         chosen = self.checkpoints.get(str(Path(rec.run_dir).resolve())) if rec.run_dir else None
         if chosen is not None and chosen.is_file():
             return chosen
         if not rec.run_dir or not (Path(rec.run_dir) / "last.pt").is_file():
-            app.notify(f"{rec.label} has no checkpoint (last.pt) to look inside.", severity="warning", timeout=5)
+            app.notify(_("{run} has no checkpoint (last.pt) to look inside.").format(run=rec.label),
+                       severity="warning", timeout=5)
             return None
         return Path(rec.run_dir)
 
@@ -159,8 +161,11 @@ class InsightController:
                 cells = {w: half_blocks(pixels, w) for w in {fit_width(native, True), fit_width(native, False)}}
                 entries.append(GalleryEntry(i, it.true, it.predicted, it.confidence, it.true_name,
                                             it.predicted_name, pixels, cells))
+            about = dict(name=trained.experiment.name, epoch=trained.epoch,
+                         epochs=trained.experiment.train.epochs, file=trained.path.name, n_test=trained.n_test,
+                         data=trained.data.name)
             return GalleryPage(trained.describe(), flt, entries, start, len(order), preds.n, preds.accuracy,
-                               trained.classes, order)
+                               trained.classes, order, about)
 
         self._run("gallery page", fn, reply)
 
@@ -174,14 +179,16 @@ class InsightController:
         from tui_dl.core.insight.features import feature_maps, map_rows
         from tui_dl.core.insight.gallery import image_rows
 
-        trained, _ = self._model(source)
+        trained, _preds = self._model(source)
         view = feature_maps(trained, index)
         layers = []
         for lm in view.layers:
             maps = lm.maps[:MAX_MAPS]
             lo, hi = (float(lm.maps.min()), float(lm.maps.max())) if shared_range else (None, None)
-            note = f"the first {MAX_MAPS} of {lm.maps.shape[0]} maps" if lm.maps.shape[0] > MAX_MAPS else ""
-            layers.append(MapGroup(lm.title(), [map_rows(m, lo, hi) for m in maps], note))
+            note = N_("the first {shown} of {n} maps") if lm.maps.shape[0] > MAX_MAPS else ""
+            layers.append(MapGroup(N_("layer {index} {label}: {shape}"), [map_rows(m, lo, hi) for m in maps], note,
+                                   dict(index=lm.index_text, label=lm.label, shape="×".join(map(str, lm.shape))),
+                                   dict(shown=MAX_MAPS, n=int(lm.maps.shape[0]))))
         filters = None
         if view.filters is not None:
             w = view.filters[:MAX_MAPS].float()
@@ -189,13 +196,17 @@ class InsightController:
             if w.shape[1] == 3:
                 chans = [[map_rows(f[c], -top, top) for c in range(3)] for f in w]
                 maps = [[list(zip(*rows)) for rows in zip(*ch)] for ch in chans]
-                how = "red, green and blue weights"
+                title = N_("layer {index} filters: {n} × {kh}×{kw} (red, green and blue weights; mid-grey 0, "
+                           "white positive, black negative)")
             else:
                 maps = [map_rows(f.mean(0), -top, top) for f in w]
-                how = "weights" if w.shape[1] == 1 else f"mean over the {w.shape[1]} input channels"
-            filters = MapGroup(f"layer {view.filters_layer} filters: {tuple(view.filters.shape)[0]} × "
-                               f"{view.filters.shape[2]}×{view.filters.shape[3]} ({how}; mid-grey 0, white "
-                               f"positive, black negative)", maps)
+                title = (N_("layer {index} filters: {n} × {kh}×{kw} (weights; mid-grey 0, white positive, black "
+                            "negative)") if w.shape[1] == 1 else
+                         N_("layer {index} filters: {n} × {kh}×{kw} (mean over the {channels} input channels; "
+                            "mid-grey 0, white positive, black negative)"))
+            filters = MapGroup(title, maps, args=dict(
+                index=view.filters_layer, n=int(view.filters.shape[0]), kh=int(view.filters.shape[2]),
+                kw=int(view.filters.shape[3]), channels=int(w.shape[1])))
         ranked = view.ranked()
         p = view.probabilities[view.predicted] if view.predicted < len(view.probabilities) else 0.0
         return FeatureRecord(index, trained.class_name(view.true), trained.class_name(view.predicted), p,
@@ -213,7 +224,7 @@ class InsightController:
         from tui_dl.core.insight.gallery import image_rows
         from tui_dl.core.pictures import signs_rgb
 
-        trained, _ = self._model(source)
+        trained, _preds = self._model(source)
         ex = example(trained, index, s.eps, method=s.method, target=s.target, steps=s.steps, step_size=s.step_size)
         sign = ex.sign.sum(0).sign().tolist()
         cut = ex.cut.any(0).tolist()
@@ -242,7 +253,7 @@ class InsightController:
             from tui_dl.core.insight.attacks import accuracy_vs_eps, example
             from tui_dl.core.insight.gallery import image_rows
 
-            trained, _ = self._model(source)
+            trained, _preds = self._model(source)
             s = settings
             curve = accuracy_vs_eps(trained, eps, method=s.method, steps=s.steps, step_size=s.step_size,
                                     target=s.target, examples=examples, progress=report, should_stop=stop)

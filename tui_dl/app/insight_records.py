@@ -11,12 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from tui_dl.core.i18n import N_, _
+
 Pixels = list  # rows of grey levels or (r, g, b) tuples
 
 #: The gallery's filters in the order ``f`` steps through them (``cell`` only when opened on a matrix cell).
 FILTER_ORDER = ("all", "class", "wrong", "confident-wrong")
-FILTER_NAMES = {"all": "all", "class": "by true class", "wrong": "misclassified",
-                "confident-wrong": "most confident mistakes", "cell": "confusion cell"}
+#: Their names on the gallery's filter line (English sources: shown with ``_()``).
+FILTER_NAMES = {"all": N_("all"), "class": N_("by true class"), "wrong": N_("misclassified"),
+                "confident-wrong": N_("most confident mistakes"), "cell": N_("confusion cell")}
 
 
 @dataclass(frozen=True)
@@ -30,11 +33,13 @@ class FilterSpec:
     def label(self, classes: Sequence[str]) -> str:
         def name(k):
             return classes[k] if k is not None and 0 <= k < len(classes) else str(k)
-        return {"all": "all test images",
-                "class": f"true class {name(self.true_class)}",
-                "wrong": "misclassified",
-                "confident-wrong": "most confident mistakes first",
-                "cell": f"true {name(self.true_class)}, predicted {name(self.predicted_class)}"}[self.kind]
+        if self.kind == "class":
+            return _("true class {name}").format(name=name(self.true_class))
+        if self.kind == "cell":
+            return _("true {true}, predicted {predicted}").format(true=name(self.true_class),
+                                                                   predicted=name(self.predicted_class))
+        return _({"all": N_("all test images"), "wrong": N_("misclassified"),
+                  "confident-wrong": N_("most confident mistakes first")}[self.kind])
 
 
 @dataclass
@@ -70,15 +75,39 @@ class GalleryPage:
     accuracy: float
     classes: list[str]
     order: list[int] = field(default_factory=list)  # every selected test index, in gallery order
+    #: What ``source`` says, as values (name, epoch, epochs, file, n_test, data): drawn in the language spoken
+    #: when it is shown (``source`` itself is the core's English line).
+    about: dict = field(default_factory=dict)
+
+    def described(self) -> str:
+        """The run, its weights and its test set in one line, in the language spoken now."""
+        a = self.about
+        if not a:
+            return self.source
+        if a.get("epoch"):
+            when = _("after epoch {epoch} of {epochs}").format(epoch=a["epoch"], epochs=a["epochs"])
+        else:
+            when = _("untrained (initial weights)")
+        return _("{name}, {when} ({file}); test set: {n:,} images of {data}").format(
+            name=a["name"], when=when, file=a["file"], n=a["n_test"], data=a["data"])
 
 
 @dataclass
 class MapGroup:
     """A few maps drawn side by side under one title (one conv layer's outputs, the first layer's filters)."""
 
-    title: str
+    title: str                  # an English source with {placeholders}: shown as ``_(title).format(**args)``
     maps: list[Pixels]
-    note: str = ""
+    note: str = ""              # the same, with ``note_args``
+    args: dict = field(default_factory=dict)
+    note_args: dict = field(default_factory=dict)
+
+    def title_text(self) -> str:
+        """The title (and its note) in the language spoken now."""
+        title = _(self.title).format(**self.args)
+        if self.note:
+            title = _("{title} ({note})").format(title=title, note=_(self.note).format(**self.note_args))
+        return title
 
 
 @dataclass

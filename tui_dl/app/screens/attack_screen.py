@@ -21,13 +21,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 
 from tui_dl.app.insight_records import AttackRecord, AttackSettings, CurveRecord, nearest, step_image
+from tui_dl.app.i18n_ui import TFooter, TStatic
 from tui_dl.app.keys import bindings
 from tui_dl.app.widgets.colors import palette
 from tui_dl.app.widgets.function_plot import Curve, FunctionPlot
 from tui_dl.app.widgets.picture import Tile, TileGrid
+from tui_dl.core.i18n import N_, _, text_width
 from tui_dl.core.insight.attack_settings import CONVENTION, DEFAULT_EPS, eps_over_std
 
 EPS_MAX = 0.3
@@ -46,13 +48,13 @@ DEBOUNCE_S = 0.12
 def method_text(s: AttackSettings, classes: list[str] | None = None) -> str:
     """``FGSM``, ``PGD 10 steps of 2.5·ε/steps``, ``… → make it say 3``."""
     if s.method == "pgd":
-        size = "2.5·ε/steps" if s.step_size is None else f"{s.step_size:g}"
-        out = f"PGD {s.steps} steps of {size}"
+        size = _("2.5·ε/steps") if s.step_size is None else f"{s.step_size:g}"
+        out = _("PGD {steps} steps of {size}").format(steps=s.steps, size=size)
     else:
         out = "FGSM"
     if s.target is not None:
         name = classes[s.target] if classes and 0 <= s.target < len(classes) else str(s.target)
-        out += f", targeted: make it say {name}"
+        out = _("{method}, targeted: make it say {name}").format(method=out, name=name)
     return out
 
 
@@ -125,19 +127,19 @@ class AttackScreen(Screen):
             yield TileGrid(id="attack-pictures")
             yield Static("", id="attack-info")
         with Horizontal(id="attack-progress-row"):
-            yield Static("attacking the test set (esc cancels) ", id="attack-progress-label")
+            yield TStatic(N_("attacking the test set (esc cancels) "), id="attack-progress-label")
             yield ProgressBar(id="attack-progress", show_eta=False)
         with Horizontal(id="attack-bottom"):
             with Vertical(id="attack-plot-box"):
-                yield FunctionPlot("r: accuracy against ε over the whole test set", id="attack-plot")
+                yield FunctionPlot(_("r: accuracy against ε over the whole test set"), id="attack-plot")
             with Vertical(id="attack-examples-box"):
                 yield Static("", id="attack-examples-title")
                 yield TileGrid(id="attack-examples")
-        yield Static(Text(CONVENTION), id="attack-convention")
-        yield Footer()
+        yield Static(Text(_(CONVENTION)), id="attack-convention")
+        yield TFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#attack-plot-box").border_title = "Accuracy against ε"
+        self.query_one("#attack-plot-box").border_title = _("Accuracy against ε")
         self._size_classes()
         self._request()
         self._draw_curve()
@@ -185,16 +187,20 @@ class AttackScreen(Screen):
         s = self.settings
         ratio = ""
         if self.std:
-            ratio = "(ε/σ = " + ", ".join(f"{v:.2f}" for v in eps_over_std(s.eps, self.std)) + " normalised) "
-        head = Text.assemble(("Adversarial attack ", "bold"), ("· ε = ", "bold"), (f"{s.eps:.2f} ", f"bold {pal.accent}"),
-                             (ratio, pal.muted), (f"· {method_text(s, self.class_names)} ", pal.accent),
-                             (f"· image #{self.index}", pal.muted))
+            ratio = _("(ε/σ = {values} normalised)").format(
+                values=", ".join(f"{v:.2f}" for v in eps_over_std(s.eps, self.std))) + " "
+        head = Text.assemble((_("Adversarial attack") + " ", "bold"), ("· ε = ", "bold"),
+                             (f"{s.eps:.2f} ", f"bold {pal.accent}"), (ratio, pal.muted),
+                             (f"· {method_text(s, self.class_names)} ", pal.accent),
+                             ("· " + _("image #{index}").format(index=self.index), pal.muted))
+        # TRANSLATORS: the attack screen's key hints: "t target", "n/p image", "r accuracy vs ε"; keep them short
         keys = Text.assemble(("←/→ ", "bold"), ("ε ±0.01  ", pal.muted), ("⇧←/→ ", "bold"), ("±0.05  ", pal.muted),
-                             ("m ", "bold"), ("FGSM/PGD  ", pal.muted), ("t ", "bold"), ("target  ", pal.muted),
-                             ("n/p ", "bold"), ("image  ", pal.muted), ("r ", "bold"), ("accuracy vs ε", pal.muted))
+                             ("m ", "bold"), ("FGSM/PGD  ", pal.muted), ("t ", "bold"), (_("target") + "  ", pal.muted),
+                             ("n/p ", "bold"), (_("image") + "  ", pal.muted), ("r ", "bold"),
+                             (_("accuracy vs ε"), pal.muted))
         if s.method == "pgd":
-            keys.append_text(Text.assemble(("  s ", "bold"), (f"steps {s.steps}  ", pal.muted), ("z ", "bold"),
-                                           ("step size", pal.muted)))
+            keys.append_text(Text.assemble(("  s ", "bold"), (_("steps {steps}").format(steps=s.steps) + "  ", pal.muted),
+                                           ("z ", "bold"), (_("step size"), pal.muted)))
         self.query_one("#attack-head", Static).update(Text("\n").join([head, keys]))
 
     def _draw_pictures(self) -> None:
@@ -202,56 +208,59 @@ class AttackScreen(Screen):
         rec = self.record
         info = self.query_one("#attack-info", Static)
         if rec is None:
-            info.update(Text(f"✗ {self.error}", pal.error) if self.error else Text("Attacking…", pal.muted))
+            info.update(Text(f"✗ {self.error}", pal.error) if self.error else Text(_("Attacking…"), pal.muted))
             return
         w = picture_width(self.app.size.width, self.app.size.height)
 
         def said(name: str, conf: float, right: bool) -> Text:
             colour = pal.success if right else pal.error
-            word = "said " if len(name) + 11 <= w else "→"
+            word = _("said") + " "
+            word = word if text_width(word) + text_width(name) + 6 <= w else "→"
             return Text.assemble((word, pal.muted), (f"{name} ", f"bold {colour}"), (f"{100 * conf:.1f}%", colour))
 
-        tiles = [Tile(rec.original, w, [Text("original", "bold"), said(rec.before_name, rec.before_confidence,
+        tiles = [Tile(rec.original, w, [Text(_("original"), "bold"), said(rec.before_name, rec.before_confidence,
                                                                         rec.before_correct)]),
-                 Tile(rec.sign, w, [Text("sign(∇ₓ loss)", "bold"), Text("red+ε blue−ε", pal.muted)]),
+                 Tile(rec.sign, w, [Text(_("sign(∇ₓ loss)"), "bold"), Text(_("red+ε blue−ε"), pal.muted)]),
                  Tile(mark_cut(rec.adversarial, rec.cut) if self.mark else rec.adversarial, w, [
-                     Text("adversarial", "bold"),
+                     Text(_("adversarial"), "bold"),
                                            said(rec.after_name, rec.after_confidence, rec.after_correct)])]
         pictures = self.query_one("#attack-pictures", TileGrid)
         pictures.styles.width = 3 * w + 2 * pictures.gap
         pictures.set_tiles(tiles)
-        lines = [Text.assemble(("true class ", pal.muted), (rec.true_name, "bold"))]
+        lines = [Text.assemble((_("true class") + " ", pal.muted), (rec.true_name, "bold"))]
         if rec.settings.eps == 0:
-            lines.append(Text("ε = 0: the image is untouched (→ moves ε)", pal.muted))
+            lines.append(Text(_("ε = 0: the image is untouched (→ moves ε)"), pal.muted))
         elif rec.fooled:
-            what = "says the target" if rec.settings.target is not None else "is wrong"
-            lines.append(Text.assemble(("✗ fooled: ", f"bold {pal.error}"),
-                                       f"the model {what} ({rec.before_name} → {rec.after_name})"))
+            what = (_("the model says the target ({before} → {after})") if rec.settings.target is not None else
+                    _("the model is wrong ({before} → {after})")).format(before=rec.before_name, after=rec.after_name)
+            lines.append(Text.assemble((_("✗ fooled:") + " ", f"bold {pal.error}"), what))
         elif not rec.before_correct:
-            lines.append(Text("already wrong before the attack (counts as a failure)", pal.warning))
+            lines.append(Text(_("already wrong before the attack (counts as a failure)"), pal.warning))
         elif rec.settings.target is not None and not rec.after_correct:
             target = self.class_names[rec.settings.target] if rec.settings.target < len(self.class_names) else "?"
-            lines.append(Text.assemble(("wrong ", f"bold {pal.warning}"), f"({rec.after_name}), but not yet the "
-                                       f"target {target}"))
+            lines.append(Text.assemble((_("wrong") + " ", f"bold {pal.warning}"),
+                                       _("({after}), but not yet the target {target}").format(after=rec.after_name,
+                                                                                              target=target)))
         else:
-            lines.append(Text.assemble(("✓ not fooled ", f"bold {pal.success}"), (f"at ε = {rec.settings.eps:.2f}",
-                                                                                    pal.muted)))
+            lines.append(Text.assemble((_("✓ not fooled") + " ", f"bold {pal.success}"),
+                                       (_("at ε = {eps:.2f}").format(eps=rec.settings.eps), pal.muted)))
         if rec.settings.eps > 0:
             share = rec.cut_pixels / rec.pixel_count if rec.pixel_count else 0
-            lines.append(Text.assemble(("clamp to [0, 1] cut ", pal.muted), (f"{rec.cut_pixels:,} ", "bold"),
-                                       (f"of {rec.pixel_count:,} pixel values ({share:.0%}): dim in the sign" +
-                                        (", amber in the adversarial image (k hides them)" if self.mark
-                                         else " (k marks them)"), pal.muted)))
+            cut = (_("clamp to [0, 1] cut {cut:,} of {total:,} pixel values ({share:.0%}): dim in the sign, amber in "
+                     "the adversarial image (k hides them)") if self.mark else
+                   _("clamp to [0, 1] cut {cut:,} of {total:,} pixel values ({share:.0%}): dim in the sign "
+                     "(k marks them)")).format(cut=rec.cut_pixels, total=rec.pixel_count, share=share)
+            lines.append(Text(cut, pal.muted))
         method = "PGD" if rec.settings.method == "pgd" else "FGSM"
         if not rec.before_correct:
-            lines.append(Text.assemble((f"smallest ε that flips it ({method}): ", pal.muted), ("0 (already wrong)",
-                                                                                               "bold")))
+            lines.append(Text.assemble((_("smallest ε that flips it ({method}):").format(method=method) + " ",
+                                        pal.muted), (_("0 (already wrong)"), "bold")))
         elif rec.smallest_known:
-            value = f"{rec.smallest_eps:.3f}" if rec.smallest_eps is not None else "none up to 1"
-            lines.append(Text.assemble((f"smallest ε that flips it ({method}, untargeted): ", pal.muted),
-                                       (value, f"bold {pal.accent}")))
+            value = f"{rec.smallest_eps:.3f}" if rec.smallest_eps is not None else _("none up to 1")
+            lines.append(Text.assemble((_("smallest ε that flips it ({method}, untargeted):").format(method=method)
+                                        + " ", pal.muted), (value, f"bold {pal.accent}")))
         if self.busy:
-            lines.append(Text("attacking…", pal.muted))
+            lines.append(Text(_("attacking…"), pal.muted))
         info.update(Text("\n").join(lines))
 
     def _draw_curve(self) -> None:
@@ -264,36 +273,39 @@ class AttackScreen(Screen):
         if c is None:
             plot.set_plot([], cursor=None)
             plot.empty_text = (f"✗ {self.curve_error}" if self.curve_error else
-                               "r: accuracy against ε over the whole test set (ε = " +
-                               ", ".join(f"{e:g}" for e in DEFAULT_EPS) + ")")
+                               _("r: accuracy against ε over the whole test set (ε = {values})").format(
+                                   values=", ".join(f"{e:g}" for e in DEFAULT_EPS)))
+            box.border_title = _("Accuracy against ε")
             box.border_subtitle = ""
-            title.update(Text("A few images the attack flipped appear here, at the ε nearest the slider.",
+            title.update(Text(_("A few images the attack flipped appear here, at the ε nearest the slider."),
                               pal.muted))
             grid.set_tiles([])
             return
-        curves = [Curve(c.eps, [100 * a for a in c.accuracy], "accuracy", "primary")]
+        curves = [Curve(c.eps, [100 * a for a in c.accuracy], _("accuracy"), "primary")]
         if c.target_rate is not None:
-            curves.append(Curve(c.eps, [100 * r for r in c.target_rate], "says the target", "accent"))
+            curves.append(Curve(c.eps, [100 * r for r in c.target_rate], _("says the target"), "accent"))
         k = nearest(c.eps, self.settings.eps)
         plot.set_plot(curves, cursor=c.eps[k], points=[(c.eps[k], 100 * c.accuracy[k], "warning")],
-                      xlabel="ε (pixel units)", xlim=(0, max(c.eps) or 0.3), ylim=(0, 100),
+                      xlabel=_("ε (pixel units)"), xlim=(0, max(c.eps) or 0.3), ylim=(0, 100),
                       yticks=[0, 25, 50, 75, 100])
-        box.border_title = f"Accuracy % against ε · {method_text(c.settings, self.class_names)}"
-        sub = f"{c.n:,} images · {c.seconds:.1f} s"
+        box.border_title = _("Accuracy % against ε · {method}").format(method=method_text(c.settings,
+                                                                                           self.class_names))
+        sub = _("{n:,} images · {seconds:.1f} s").format(n=c.n, seconds=c.seconds)
         if c.target_rate is not None:
-            sub += " · orange: % saying the target"
+            sub += " · " + _("orange: % saying the target")
         box.border_subtitle = sub
-        acc = Text.assemble((f"ε = {c.eps[k]:.2f}: ", "bold"), (f"accuracy {100 * c.accuracy[k]:.1f}%", pal.accent))
+        acc = Text.assemble((f"ε = {c.eps[k]:.2f}: ", "bold"),
+                            (_("accuracy {accuracy:.1f}%").format(accuracy=100 * c.accuracy[k]), pal.accent))
         if c.settings != self.settings and (c.settings.method, c.settings.target) != (self.settings.method,
                                                                                      self.settings.target):
-            acc.append_text(Text(" (curve of the settings above it; r for the new ones)", pal.muted))
+            acc.append_text(Text(" " + _("(curve of the settings above it; r for the new ones)"), pal.muted))
         shown = c.examples[k] if k < len(c.examples) else []
         if shown:
-            acc.append_text(Text("\nflipped by the attack (right before, wrong after):", pal.muted))
+            acc.append_text(Text("\n" + _("flipped by the attack (right before, wrong after):"), pal.muted))
         elif c.eps[k] == 0:
-            acc.append_text(Text("\nε = 0 is the clean accuracy", pal.muted))
+            acc.append_text(Text("\n" + _("ε = 0 is the clean accuracy"), pal.muted))
         else:
-            acc.append_text(Text("\nno image flipped at this ε", pal.muted))
+            acc.append_text(Text("\n" + _("no image flipped at this ε"), pal.muted))
         title.update(acc)
         tiles = [Tile(e.pixels, 14, [Text.assemble((f"#{e.index} ", pal.muted), (e.true_name, "bold")),
                                      Text.assemble(("→", pal.muted), (f"{e.after_name} ", f"bold {pal.error}"),
@@ -339,7 +351,7 @@ class AttackScreen(Screen):
         elif error:
             self.curve_error = error
         else:
-            self.app.notify("Stopped: the accuracy against ε was not computed.", timeout=3)
+            self.app.notify(_("Stopped: the accuracy against ε was not computed."), timeout=3)
         self._draw_curve()
 
     def _cancel(self) -> None:
@@ -348,7 +360,7 @@ class AttackScreen(Screen):
         self._curve_serial += 1  # its late answer is dropped
         self.sweeping = False
         self._draw_progress()
-        self.app.notify("Cancelled the accuracy against ε.", timeout=3)
+        self.app.notify(_("Cancelled the accuracy against ε."), timeout=3)
 
     # ------------------------------------------------------------------ keys
     def _set(self, **changes) -> None:
@@ -393,6 +405,11 @@ class AttackScreen(Screen):
             return
         if self.app.screen is self:
             self.dismiss()
+
+    def relabel(self) -> None:
+        """A language switch: the head, the pictures' captions, the curve and the convention drawn again."""
+        self.query_one("#attack-convention", Static).update(Text(_(CONVENTION)))
+        self._draw()
 
     def _size_classes(self) -> None:
         width = self.app.size.width

@@ -15,10 +15,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui_dl.app.insight_records import FeatureRecord, MapGroup, step_image
+from tui_dl.app.i18n_ui import TFooter
 from tui_dl.app.keys import bindings
+from tui_dl.core.i18n import _, rjust, text_width, truncate
 from tui_dl.app.widgets.colors import palette
 from tui_dl.app.widgets.picture import Tile, TileGrid, fit_width
 
@@ -33,7 +35,7 @@ def probability_bars(ranked: list[tuple[str, float]], predicted: str, true: str,
     """One bar per class, most probable first: ``7  ██████████▌ 97.1%``; the prediction in green when it is
     right (red when wrong), the true class marked."""
     rows = ranked[:MAX_BARS]
-    name_w = min(10, max((len(n) for n, _ in rows), default=1))
+    name_w = min(10, max((text_width(n) for n, _p in rows), default=1))
     bar_w = max(4, width - name_w - 10)
     lines = []
     for name, p in rows:
@@ -42,10 +44,11 @@ def probability_bars(ranked: list[tuple[str, float]], predicted: str, true: str,
         bar = "█" * full + ("▌" if cells - full >= 0.5 else "")
         colour = (pal.success if name == true else pal.error) if name == predicted else (
             pal.primary if name == true else pal.muted)
-        line = Text.assemble((f"{name[:name_w]:>{name_w}} ", "bold" if name in (predicted, true) else ""),
+        line = Text.assemble((rjust(truncate(name, name_w), name_w) + " ", "bold" if name in (predicted, true) else ""),
                              (bar.ljust(bar_w), colour), (f"{100 * p:5.1f}%".replace(" ", "\u2007"), colour))
         if name == true:
-            line.append_text(Text.assemble(" ", ("◂true", pal.muted)))
+            # TRANSLATORS: marks the true class's bar in the probability chart; keep it short
+            line.append_text(Text.assemble(" ", ("◂" + _("true"), pal.muted)))
         lines.append(line)
     return Text("\n").join(lines)
 
@@ -97,7 +100,7 @@ class FeaturesScreen(Screen):
                 yield Static("", id="features-bars")
             yield VerticalScroll(id="features-maps")
         yield Static("", id="features-status")
-        yield Footer()
+        yield TFooter()
 
     def on_mount(self) -> None:
         self.query_one("#features-maps").focus()
@@ -123,18 +126,21 @@ class FeaturesScreen(Screen):
     # ------------------------------------------------------------------ drawing
     def _draw_head(self) -> None:
         pal = palette(self.app)
-        head = Text.assemble(("What the network sees ", "bold"), (f"· image #{self.index} ", pal.muted))
+        head = Text.assemble((_("What the network sees") + " ", "bold"),
+                             ("· " + _("image #{index}").format(index=self.index) + " ", pal.muted))
         rec = self.record
         if rec is not None and rec.index == self.index:
             ok = rec.true == rec.predicted
-            head.append_text(Text.assemble(f"· true {rec.true_name} · said ",
+            head.append_text(Text.assemble("· " + _("true {name}").format(name=rec.true_name) + " · " + _("said")
+                                           + " ",
                                            (f"{rec.predicted_name} ", f"bold {pal.success if ok else pal.error}"),
                                            f"({100 * rec.confidence:.1f}%)"))
-        where = f"(image {self.order.index(self.index) + 1:,} of {len(self.order):,})   " \
+        where = _("(image {position:,} of {count:,})").format(position=self.order.index(self.index) + 1,
+                                                            count=len(self.order)) + "   " \
             if self.index in self.order else "  "
-        rng = "one range per layer" if self.shared_range else "each map its own range"
-        second = Text.assemble(("n/p ", "bold"), (f"next / previous image {where}", pal.muted), ("r ", "bold"),
-                               (f"grey levels: {rng}", pal.muted))
+        rng = _("grey levels: one range per layer") if self.shared_range else _("grey levels: each map its own range")
+        second = Text.assemble(("n/p ", "bold"), (_("next / previous image") + " " + where, pal.muted),
+                               ("r ", "bold"), (rng, pal.muted))
         self.query_one("#features-head", Static).update(Text("\n").join([head, second]))
 
     def _draw(self) -> None:
@@ -145,17 +151,17 @@ class FeaturesScreen(Screen):
         if self.error:
             status.update(Text(f"✗ {self.error}", pal.error))
         else:
-            status.update(Text("white: the strongest response in the map (or layer); black: the weakest",
+            status.update(Text(_("white: the strongest response in the map (or layer); black: the weakest"),
                                pal.muted) if rec is not None and rec.layers else "")
         if rec is None:
             return
         native = len(rec.pixels[0]) if rec.pixels else 0
-        caption = [Text.assemble((f"#{rec.index} ", pal.muted), "true ", (rec.true_name, "bold"))]
+        caption = [Text.assemble((f"#{rec.index} ", pal.muted), _("true") + " ", (rec.true_name, "bold"))]
         big = (self.app.size.height or 30) >= 30
         self.query_one("#features-image", TileGrid).set_tiles([Tile(rec.pixels, fit_width(native, not big),
                                                                     caption)])
         self.query_one("#features-bars", Static).update(
-            Text.assemble(("class probabilities\n", pal.muted),
+            Text.assemble((_("class probabilities") + "\n", pal.muted),
                           probability_bars(rec.ranked, rec.predicted_name, rec.true_name, 26, pal)))
         box = self.query_one("#features-maps", VerticalScroll)
         with self.app.batch_update():
@@ -163,12 +169,19 @@ class FeaturesScreen(Screen):
             widgets = []
             groups = ([rec.filters] if rec.filters is not None else []) + list(rec.layers)
             for k, group in enumerate(groups):
-                title = group.title + (f" ({group.note})" if group.note else "")
+                title = group.title_text()
                 widgets.append(Static(Text(title, pal.muted), classes="maps-title" + (" first" if k == 0 else "")))
                 widgets.append(TileGrid(map_tiles(group, pal)))
             for note in rec.notes:
-                widgets.append(Static(Text(note, pal.warning), classes="maps-title"))
+                widgets.append(Static(Text(_(note), pal.warning), classes="maps-title"))
             box.mount_all(widgets)
+
+    def relabel(self) -> None:
+        """A language switch: the head, the chart, the map titles and the status line drawn again."""
+        if self.record is not None:
+            self._draw()
+        else:
+            self._draw_head()
 
     def on_resize(self) -> None:
         if self.record is not None:

@@ -17,10 +17,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui_dl.app.insight_records import FILTER_NAMES, FILTER_ORDER, FilterSpec, GalleryEntry, GalleryPage
+from tui_dl.app.i18n_ui import TFooter
 from tui_dl.app.keys import bindings
+from tui_dl.core.i18n import _
 from tui_dl.app.widgets.colors import palette
 from tui_dl.app.widgets.picture import Tile, TileGrid, fit_width
 
@@ -39,8 +41,11 @@ def caption(entry: GalleryEntry, width: int, pal) -> list[Text]:
         first = Text.assemble((f"#{entry.index} ", pal.muted), (entry.true_name, "bold"))
         second = Text.assemble(("→", pal.muted), (f"{entry.predicted_name} ", f"bold {ok}"), (conf, ok))
     else:
-        first = Text.assemble((f"#{entry.index}  true ", pal.muted), (entry.true_name, "bold"))
-        second = Text.assemble(("said ", pal.muted), (f"{entry.predicted_name} ", f"bold {ok}"), (conf, ok))
+        # TRANSLATORS: under a gallery picture: "#12  true 7" (its true class follows); keep it short
+        first = Text.assemble((f"#{entry.index}  " + _("true") + " ", pal.muted), (entry.true_name, "bold"))
+        # TRANSLATORS: under a gallery picture: "said 3 97.1%" (the model's prediction follows); keep it short
+        second = Text.assemble((_("said") + " ", pal.muted), (f"{entry.predicted_name} ", f"bold {ok}"),
+                               (conf, ok))
     if not entry.correct:
         second.append_text(Text.assemble(" ", ("✗", f"bold {pal.error}")))
     return [first, second]
@@ -76,7 +81,7 @@ class GalleryScreen(Screen):
         with VerticalScroll(id="gallery-scroll"):
             yield TileGrid(id="gallery-grid")
         yield Static("", id="gallery-status")
-        yield Footer()
+        yield TFooter()
 
     def on_mount(self) -> None:
         self._request()
@@ -121,29 +126,30 @@ class GalleryScreen(Screen):
 
     def _draw_head(self) -> None:
         pal = palette(self.app)
-        head = Text.assemble(("Sample gallery ", "bold"), no_wrap=True, overflow="ellipsis")
+        head = Text.assemble((_("Sample gallery") + " ", "bold"), no_wrap=True, overflow="ellipsis")
         if self.page is not None:
-            head.append(f"· {self.page.source}", pal.muted)
+            head.append(f"· {self.page.described()}", pal.muted)
         chips = Text("f ", "bold", no_wrap=True, overflow="ellipsis")
         kinds = list(FILTER_ORDER) + (["cell"] if self.flt.kind == "cell" else [])
         for k, kind in enumerate(kinds):
             if k:
                 chips.append("· ", pal.muted)
-            chips.append(FILTER_NAMES[kind], "bold reverse" if kind == self.flt.kind else pal.muted)
+            chips.append(_(FILTER_NAMES[kind]), "bold reverse" if kind == self.flt.kind else pal.muted)
             chips.append(" ")
         lines = [head, chips]
         if self.class_names:
             label = Text.assemble(("c/x ", "bold"), (self.flt.label(self.class_names), pal.accent))
-            if len(chips.plain) + 2 + len(label.plain) <= self.app.size.width - 2:
+            if chips.cell_len + 2 + label.cell_len <= self.app.size.width - 2:
                 chips.append_text(Text("  ").append_text(label))
             else:  # on a line of its own rather than cut off: it says which images are shown
                 lines.append(label)
         if self.page is not None:
             p = self.page
-            shown = (f"images {p.offset + 1:,}–{p.offset + len(p.entries):,} of {p.total:,}" if p.entries
-                     else "no images")
-            share = (f"({p.total / p.n_test:.1%} of the {p.n_test:,} test images) · test accuracy "
-                     f"{p.accuracy:.1%}") if p.n_test else ""
+            shown = (_("images {first:,}–{last:,} of {total:,}").format(
+                first=p.offset + 1, last=p.offset + len(p.entries), total=p.total) if p.entries
+                else _("no images"))
+            share = _("({share:.1%} of the {n:,} test images) · test accuracy {accuracy:.1%}").format(
+                share=p.total / p.n_test, n=p.n_test, accuracy=p.accuracy) if p.n_test else ""
             lines.append(Text.assemble((f"{shown} ", "bold"), (share, pal.muted), no_wrap=True, overflow="ellipsis"))
         self.query_one("#gallery-head", Static).update(Text("\n", no_wrap=True, overflow="ellipsis").join(lines))
 
@@ -165,18 +171,24 @@ class GalleryScreen(Screen):
         if self.error:
             status.update(Text(f"✗ {self.error}", pal.error))
         elif self.busy:
-            status.update(Text("Loading the model and predicting the test set…" if self.page is None
-                               else "Loading…", pal.muted))
+            status.update(Text(_("Loading the model and predicting the test set…") if self.page is None
+                               else _("Loading…"), pal.muted))
         elif self.page is not None and not self.entries:
-            status.update(Text(f"No test image is {self.flt.label(self.class_names)}.", pal.muted))
+            status.update(Text(_("No test image is {filter}.").format(filter=self.flt.label(self.class_names)),
+                               pal.muted))
         elif (e := self.selected) is not None:
-            verdict = "right" if e.correct else "wrong"
-            status.update(Text.assemble((f"#{e.index}", "bold"), f": true {e.true_name}, the model says "
-                                        f"{e.predicted_name} with {100 * e.confidence:.1f}% ({verdict})   ",
-                                        ("enter: what it sees · a: attack it", pal.muted), no_wrap=True,
+            said = (_("true {true}, the model says {predicted} with {confidence:.1f}% (right)") if e.correct else
+                    _("true {true}, the model says {predicted} with {confidence:.1f}% (wrong)")).format(
+                true=e.true_name, predicted=e.predicted_name, confidence=100 * e.confidence)
+            status.update(Text.assemble((f"#{e.index}", "bold"), ": " + said + "   ",
+                                        (_("enter: what it sees · a: attack it"), pal.muted), no_wrap=True,
                                         overflow="ellipsis"))
         else:
             status.update("")
+
+    def relabel(self) -> None:
+        """A language switch: the head, the captions and the status line drawn again."""
+        self._draw()
 
     def _scroll_to_cursor(self) -> None:
         grid = self.query_one("#gallery-grid", TileGrid)
