@@ -20,6 +20,7 @@ from tui_dl.core.training.diagnosis import Diagnoser
 from tui_dl.core.training.rate import RateMeter
 from tui_dl.app.grad_history import LayerHistory
 from tui_dl.app.logfmt import format_event
+from tui_dl.core.i18n import _
 
 LOG_LINES = 2000
 #: Step-loss points kept per run. Past this, the older points are averaged in pairs, so a 100-epoch run
@@ -436,7 +437,7 @@ def load_run_folder(path: str | Path, run_id: int) -> RunRecord:
     folder = Path(path)
     metrics = folder / "metrics.jsonl"
     if not metrics.is_file():
-        raise FileNotFoundError(f"{folder} has no metrics.jsonl: is it a tui-dl run folder?")
+        raise FileNotFoundError(_("{folder} has no metrics.jsonl: is it a tui-dl run folder?").format(folder=folder))
     rec = RunRecord(id=run_id, name=folder.name, status="incomplete", run_dir=str(folder), tag=folder.name)
     cfg = folder / "config.yaml"
     if cfg.is_file():
