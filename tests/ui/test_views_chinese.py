@@ -223,3 +223,34 @@ def test_run_labels_field_hints_and_lab_links_in_chinese(chinese):
     assert run_labels([exp, other]) == ["batch 64 2 epochs", "batch 128 5 epochs"]
     assert placeholder(stride) == "default 1"
     assert lab_for_layer("MaxPool2d", {"kernel_size": 2}).text.startswith("the pool lab: max pooling 2×2, stride 2")
+
+
+def test_widgets_follow_a_live_switch(runs_dir, chinese):
+    from textual.widgets import Input
+
+    from tui_dl.app.widgets.detail_pane import DetailPane, TotalsBar
+    from tui_dl.app.widgets.layer_stack import LayerStack
+    from tui_dl.app.widgets.results import ResultPanel
+
+    async def body():
+        i18n.set_language("en")
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            app.query_one(LayerStack).highlighted = 1
+            await pilot.pause(0.3)
+            assert "ready to train" in str(app.query_one(TotalsBar).render())
+            assert "CONVOLUTION" in screen_text(app)
+            i18n.set_language("zh_CN")
+            relabel_app(app)
+            await pilot.pause(0.3)
+            assert "✓ 可以训练" in str(app.query_one(TotalsBar).render())
+            assert app.query_one(DetailPane).plain_text().startswith("第 1 层 · Conv2d")
+            text = screen_text(app)
+            assert "卷积" in text and "CONVOLUTION" not in text, text
+            stride = app.query_one("#layer-form").editor("stride")
+            assert isinstance(stride, Input) and stride.placeholder == "默认 1", stride.placeholder
+            app.action_show_view("train")
+            await pilot.pause(0.5)
+            assert str(app.query_one(ResultPanel).render()).startswith("训练结束后")
+    run(body())

@@ -178,6 +178,9 @@ class TotalsBar(Static):
     def on_resize(self) -> None:
         self.refresh()
 
+    def relabel(self) -> None:
+        self.refresh()
+
     def render(self):
         s, exp = self._summary, self._exp
         if s is None or exp is None:

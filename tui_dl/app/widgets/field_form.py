@@ -362,6 +362,19 @@ class FieldForm(Vertical):
         if self.show_hint and (focused is None or self not in focused.ancestors):
             self._set_hint("")  # one hint on the screen: the focused field's, not every form's last one
 
+    def relabel(self) -> None:
+        """After a language switch: the inputs' placeholders, the tooltips and the hint in the new language (the
+        placeholders handed in by the view are its own: it hands them in again)."""
+        for f in self.fields:
+            row = self._rows.get(f.name)
+            if row is None or not row.editor.is_mounted:
+                continue
+            editor = row.editor
+            editor.tooltip = _(f.help)
+            if isinstance(editor, Input) and f.name not in self.placeholders:
+                editor.placeholder = placeholder(f)
+        self._set_hint("")
+
     def _set_hint(self, text: str) -> None:
         page = self._pages.get(self.page)
         hint = page.query(".form-hint") if page is not None else None

@@ -118,6 +118,10 @@ class LayerStack(OptionList):
             return False
         return path_from_text(self._ids[self.highlighted])
 
+    def relabel(self) -> None:
+        """After a language switch: the input row and the errors in the new language."""
+        self.on_resize()
+
     def on_resize(self) -> None:
         last = getattr(self, "_last", None)
         if last is not None:  # re-wrap the error messages for the new width, keeping the highlight

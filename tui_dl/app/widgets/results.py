@@ -95,6 +95,11 @@ class ResultPanel(Static):
     def on_resize(self) -> None:
         self.refresh()
 
+    def relabel(self) -> None:
+        """After a language switch (the placeholder is translated when drawn; a custom one is re-set by the
+        Train view)."""
+        self.refresh(layout=True)
+
     def render(self):
         pal = palette(self.app)
         f = self.finished
