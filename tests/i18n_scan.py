@@ -215,6 +215,13 @@ def code_words() -> set[str]:
 #: (file relative to tui_dl/, the exact literal): English that stays English, and why.
 ALLOWED: dict[tuple[str, str], str] = {
     ("app/views/build_view.py", "warning"): "a notify severity",
+    ("app/editing.py", "{} is not a hidden activation kind"): "a programmer's error (ValueError), never shown",
+    ("app/editing.py", "unknown settings section {}"): "a programmer's error (ValueError), never shown",
+    ("app/widgets/field_form.py", "true"): "a YAML value (a bool field's checkbox shows what the YAML says)",
+    ("app/widgets/field_form.py", "false"): "a YAML value (a bool field's checkbox shows what the YAML says)",
+    ("app/widgets/field_form.py", "changed"): "an Input's validate_on event name",
+    ("app/widgets/field_form.py", "submitted"): "an Input's validate_on event name",
+    ("app/widgets/palette.py", "bold"): "a Rich style",
     ("app/views/runs_view.py", "warning"): "a notify severity",
     ("app/views/runs_view.py", "row"): "a DataTable cursor_type",
     ("app/views/runs_view.py", "runs"): "a view's id (ViewMounted)",

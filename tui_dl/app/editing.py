@@ -13,6 +13,7 @@ from typing import Any
 from tui_dl.core.config import schema as C
 from tui_dl.core.config.experiment import Experiment
 from tui_dl.core.config.fields import Field, FieldError
+from tui_dl.core.i18n import _
 from tui_dl.core.model.layers import REGISTRY, Fix
 from tui_dl.core.model.shapes import LayerRow
 from tui_dl.core.model.spec import LayerSpec, NetworkSpec
@@ -100,7 +101,7 @@ def parse_text(field: Field, text: str) -> Any:
     raw = text.strip()
     if raw == "":
         if field.required:
-            raise FieldError(f"needs a value ({field.describe_type()})")
+            raise FieldError(_("needs a value ({type})").format(type=field.describe_type()))
         return None
     kind = field.kind
     if kind in ("int2", "padding", "floats", "shape"):
@@ -135,12 +136,12 @@ def placeholder(field: Field, inferred: dict | None = None) -> str:
     """What an empty input means: ``auto (6)`` for inferred fields, ``default 1`` otherwise."""
     if field.inferred:
         got = (inferred or {}).get(field.name)
-        return f"auto ({got})" if got is not None else "auto"
+        return _("auto ({value})").format(value=got) if got is not None else _("auto")
     if field.required:
-        return "required"
+        return _("required")
     if field.default is None:
-        return f"default: {field.default_text}" if field.default_text else "none"
-    return f"default {to_text(field, field.default)}"
+        return _("default: {text}").format(text=_(field.default_text)) if field.default_text else _("none")
+    return _("default {value}").format(value=to_text(field, field.default))
 
 
 def apply_fix(spec: NetworkSpec, path: tuple[int, ...], fix: Fix) -> NetworkSpec:

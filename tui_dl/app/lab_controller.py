@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from tui_dl.app.lab_links import lab_for_layer
 from tui_dl.app.messages import LabComputed, LabRequested
+from tui_dl.core.i18n import _
 
 if TYPE_CHECKING:
     from tui_dl.app.app import TuiDL
@@ -62,8 +63,8 @@ class LabController:
         """Open the lab that shows ``layer`` with its arguments (or say that none does)."""
         link = lab_for_layer(layer.type, layer.params)
         if link is None:
-            self.app.notify(f"No lab shows {layer.type} yet; the labs show Conv2d, MaxPool2d, AvgPool2d and the "
-                            f"activations (F6 opens them).", severity="warning", timeout=5)
+            self.app.notify(_("No lab shows {kind} yet; the labs show Conv2d, MaxPool2d, AvgPool2d and the "
+                              "activations (F6 opens them).").format(kind=layer.type), severity="warning", timeout=5)
             return
         self.pending_link = link
         self.app.action_show_view("learn")

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tui_dl.core.i18n import _, N_
 from tui_dl.core.model.layers import REGISTRY
+
+#: The Explain pane's line that names the lab of a layer, for each lab ({key} is the key that opens it).
+TRY_IT = {
+    "conv": N_("press {key} to try it in the conv lab (Learn, F6)"),
+    "pool": N_("press {key} to try it in the pool lab (Learn, F6)"),
+    "softmax": N_("press {key} to try it in the softmax lab (Learn, F6)"),
+    "activations": N_("press {key} to try it in the activations lab (Learn, F6)"),
+}
 
 
 @dataclass(frozen=True)
@@ -57,8 +66,10 @@ def _conv(params: dict) -> LabLink:
                 "kernel": _matrix(kh, kw, lambda r, c: (r * kw + c) % 4),
                 "stride": _text((sh, sw)), "padding": pad_text, "dilation": _text((dh, dw))}
     kernel = f"{kh}×{kw}"
-    return LabLink("conv", settings, f"the conv lab: kernel {kernel}, stride {settings['stride']}, padding {pad_text}, "
-                                     f"dilation {settings['dilation']}, on a {h}×{w} example (one channel)")
+    text = _("the conv lab: kernel {kernel}, stride {stride}, padding {padding}, dilation {dilation}, "
+             "on a {h}×{w} example (one channel)").format(kernel=kernel, stride=settings["stride"],
+                                                         padding=pad_text, dilation=settings["dilation"], h=h, w=w)
+    return LabLink("conv", settings, text)
 
 
 def _pool(kind: str, params: dict) -> LabLink:
@@ -71,8 +82,11 @@ def _pool(kind: str, params: dict) -> LabLink:
     mode = "max" if kind == "MaxPool2d" else "avg"
     settings = {"input": _matrix(h, w, lambda r, c: (3 * r + 7 * c + r * c) % 10), "size": _text((kh, kw)),
                 "stride": _text((sh, sw)), "padding": _text((ph, pw)), "dilation": _text((dh, dw)), "mode": mode}
-    return LabLink("pool", settings, f"the pool lab: {mode} pooling {kh}×{kw}, stride {settings['stride']}, "
-                                     f"padding {settings['padding']}, on a {h}×{w} example")
+    text = (_("the pool lab: max pooling {kh}×{kw}, stride {stride}, padding {padding}, on a {h}×{w} example")
+            if mode == "max" else
+            _("the pool lab: avg pooling {kh}×{kw}, stride {stride}, padding {padding}, on a {h}×{w} example"))
+    return LabLink("pool", settings, text.format(kh=kh, kw=kw, stride=settings["stride"],
+                                                 padding=settings["padding"], h=h, w=w))
 
 
 def lab_for_layer(layer_type: str, params: dict | None = None) -> LabLink | None:
@@ -95,9 +109,10 @@ def _link(layer_type: str, kind, params: dict) -> LabLink | None:
         return _pool(layer_type, args)
     if layer_type in ("Softmax", "LogSoftmax"):
         return LabLink("softmax", {"vector": "1 2 3", "temperature": "1"},
-                       "the softmax lab (softmax acts on a whole vector)")
+                       _("the softmax lab (softmax acts on a whole vector)"))
     if kind.group == "activation":
         given = ", ".join(f"{k}={v}" for k, v in params.items() if kind.field(k) is not None)
         return LabLink("activations", {"fn": layer_type, "args": given},
-                       f"the activations lab on {layer_type}{f' ({given})' if given else ''}")
+                       (_("the activations lab on {kind} ({args})") if given else
+                        _("the activations lab on {kind}")).format(kind=layer_type, args=given))
     return None

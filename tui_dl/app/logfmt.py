@@ -3,9 +3,10 @@ here is written for the narrow log pane."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 
-from tui_dl.core.i18n import N_, _, ngettext, text_width
+from tui_dl.core.i18n import N_, _, ngettext, text_width, truncate
 from tui_dl.core.training import events as E
 
 #: A finished run's status (a code word in its files) as the log and the toasts say it.
@@ -47,9 +48,11 @@ def num(v: float | None, digits: int = 4) -> str:
 
 
 def fallback_short(reason: str, limit: int = 110) -> str:
-    """The first clause of a dataset fallback reason (the whole reason, with what to do, is in the log)."""
-    first = reason.split(". ")[0].split(" (")[0].rstrip(".")
-    return first if len(first) <= limit else first[:limit - 3] + "…"
+    """The first clause of a dataset fallback reason (the whole reason, with what to do, is in the log), at most
+    ``limit`` cells. The reason is in the language of the run's start: an English one ends its clause at ". " or
+    " (", a Chinese one at "。" or "（"."""
+    first = re.split(r"\. |\s\(|。|（", reason, maxsplit=1)[0].rstrip(".。")
+    return truncate(first, limit)
 
 
 def wrap_log_line(line: str, width: int) -> list[str]:

@@ -10,6 +10,7 @@ import yaml
 
 from tui_dl.core.config.experiment import Experiment
 from tui_dl.core.presets import shipped_dir
+from tui_dl.core.i18n import _
 
 DEFAULT_PRESET = "lenet5.yaml"
 
@@ -64,8 +65,11 @@ def default_experiment() -> tuple[Experiment, Path | None]:
                 return load_experiment(p), _display(p)
             except ConfigError:
                 continue
-    raise FileNotFoundError(f"tui-dl's presets are missing ({DEFAULT_PRESET} was not found in "
-                            f"{' or '.join(map(str, preset_dirs())) or 'any presets folder'}): reinstall tui-dl.")
+    folders = " or ".join(map(str, preset_dirs()))
+    raise FileNotFoundError((_("tui-dl's presets are missing ({file} was not found in {folders}): reinstall tui-dl.")
+                             if folders else
+                             _("tui-dl's presets are missing ({file} was not found in any presets folder): "
+                               "reinstall tui-dl.")).format(file=DEFAULT_PRESET, folders=folders))
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from tui_dl.core.training.diagnosis import Diagnoser
 from tui_dl.core.training.rate import RateMeter
 from tui_dl.app.grad_history import LayerHistory
 from tui_dl.app.logfmt import format_event
+from tui_dl.core.i18n import N_, _, ngettext
 
 LOG_LINES = 2000
 #: Step-loss points kept per run. Past this, the older points are averaged in pairs, so a 100-epoch run
@@ -225,8 +226,9 @@ def downsample(xs: list[float], ys: list[float], limit: int) -> tuple[list[float
 # run it is compared with.
 
 #: Argument names said the way a student says them (``conv1 32 channels``); others read ``name=value``.
-_ARG_WORDS = {"out_channels": "{} channels", "out_features": "{} units", "kernel_size": "kernel {}",
-              "stride": "stride {}", "padding": "padding {}", "p": "p={}"}
+_ARG_WORDS = {"out_channels": N_("{value} channels"), "out_features": N_("{value} units"),
+              "kernel_size": N_("kernel {value}"), "stride": N_("stride {value}"), "padding": N_("padding {value}"),
+              "p": "p={value}"}
 
 
 def _text(v: Any) -> str:
@@ -292,15 +294,16 @@ def _layer_changes(net, ref) -> str:
                 name = f"{_short_type(b[j].type)}{index_of[j]}"
                 changed = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
                 if not changed:  # the difference is inside a block
-                    parts.append(f"{name} changed")
+                    parts.append(_("{layer} changed").format(layer=name))
                 for k in changed:
                     v = new.get(k)
-                    parts.append(f"{name} " + (_ARG_WORDS.get(k, k + "={}").format(_text(v)) if v is not None
-                                               else f"no {k}"))
+                    parts.append(f"{name} " + (_(_ARG_WORDS[k]).format(value=_text(v)) if k in _ARG_WORDS and
+                                               v is not None else f"{k}={_text(v)}" if v is not None
+                                               else _("no {name}").format(name=k)))
         elif op == "insert":
             parts.extend(f"+{_short_type(x.type)}" for x in b[j1:j2])
         elif op == "delete":
-            parts.extend(f"no {_short_type(x.type)}" for x in a[i1:i2])
+            parts.extend(_("no {name}").format(name=_short_type(x.type)) for x in a[i1:i2])
         else:
             parts.append(" ".join(_short_type(x.type) for x in a[i1:i2]) + "→"
                          + " ".join(_short_type(x.type) for x in b[j1:j2]))
@@ -326,12 +329,12 @@ def _facet_rank(key: str) -> int:
 def _facets(exp: Experiment) -> dict[str, str]:
     """The experiment as what a student compares, in order: data, network, optimizer, batch, epochs, …"""
     t, net = exp.train, exp.network
-    out: dict[str, str] = {"data": exp.data.name, "input": "input " + _text(list(net.input_shape))}
+    out: dict[str, str] = {"data": exp.data.name, "input": _("input {shape}").format(shape=_text(list(net.input_shape)))}
     acts = []
     for layer in _walk(net.layers):
         if _is_activation(layer) and layer.type.lower() not in acts:
             acts.append(layer.type.lower())
-    out["activation"] = "+".join(acts) if acts else "no activation"
+    out["activation"] = "+".join(acts) if acts else _("no activation")
     out["layers"] = repr(tuple(_shape_key(x) for x in net.layers))  # compared here, said by _layer_changes
     out["optimizer"] = t.optimizer.name
     resolved = t.optimizer.resolved(OPTIMIZERS)
@@ -340,22 +343,25 @@ def _facets(exp: Experiment) -> dict[str, str]:
     for k, v in sorted(resolved.items()):
         if k != "lr" and v != defaults.get(k):  # an optimizer's own defaults go without saying
             out[f"optimizer.{k}"] = f"{k}={_text(v)}"
-    out["batch"] = f"batch {t.batch_size}"
-    out["epochs"] = f"{t.epochs} epoch{'s' if t.epochs != 1 else ''}"
+    out["batch"] = _("batch {n}").format(n=t.batch_size)
+    out["epochs"] = ngettext("{n} epoch", "{n} epochs", t.epochs).format(n=t.epochs)
     out["loss"] = t.loss.name if t.loss.params == {} else t.loss.name + " " + " ".join(
         f"{k}={_text(v)}" for k, v in sorted(t.loss.params.items()))
     sched = t.scheduler
-    out["scheduler"] = "no schedule" if sched is None else sched.name + "".join(
+    out["scheduler"] = _("no schedule") if sched is None else sched.name + "".join(
         f" {k}={_text(v)}" for k, v in sorted(sched.params.items()))
     for name in ("weight_decay", "grad_clip", "seed", "val_split"):
         value = getattr(t, name, None) if name != "val_split" else exp.data.val_split
-        words = {"weight_decay": "weight decay {}", "grad_clip": "clip {}", "seed": "seed {}",
-                 "val_split": "val split {}"}[name]
-        out[name] = words.format(_text(value)) if value is not None else f"no {name.replace('_', ' ')}"
+        words = {"weight_decay": N_("weight decay {value}"), "grad_clip": N_("clip {value}"), "seed": N_("seed {value}"),
+                 "val_split": N_("val split {value}")}[name]
+        nothing = {"weight_decay": N_("no weight decay"), "grad_clip": N_("no grad clip"), "seed": N_("no seed"),
+                   "val_split": N_("no val split")}[name]
+        out[name] = _(words).format(value=_text(value)) if value is not None else _(nothing)
     es = t.early_stopping
-    out["early_stopping"] = "no early stop" if es is None else f"early stop {es.patience}"
+    out["early_stopping"] = _("no early stop") if es is None else _("early stop {n}").format(n=es.patience)
     adv = t.adversarial
-    out["adversarial"] = "clean training" if adv is None else f"{adv.method} training ε={_text(adv.eps)}"
+    out["adversarial"] = _("clean training") if adv is None else _("{method} training ε={eps}").format(
+        method=adv.method, eps=_text(adv.eps))
     return out
 
 
@@ -373,7 +379,8 @@ def _label_parts(f: dict[str, str], ref: dict[str, str], keys: list[str], exp, r
         if k == "layers":
             changes = _layer_changes(exp.network, ref_exp.network)
             parts.append(changes if len(changes) <= 28 else (exp.name if exp.name != ref_exp.name else
-                                                              f"{len(exp.network.layers)} layers"))
+                                                              ngettext("{n} layer", "{n} layers", len(exp.network.layers)).format(
+                                                                 n=len(exp.network.layers))))
         elif k in f:
             parts.append(f[k])
         elif k.startswith("optimizer.") and exp.train.optimizer.name == ref_exp.train.optimizer.name:
@@ -406,7 +413,7 @@ def run_labels(experiments: list[Experiment | None], fallbacks: list[str] | None
         if i == ref_i:  # the first run: its own values of what differs (its layers are "the others' layers")
             parts = [ref[k] for k in keys if k in ref and k != "layers"] or [describe_config(e)]
         else:
-            parts = _label_parts(facets[i], ref, keys, e, ref_exp) or ["same settings"]
+            parts = _label_parts(facets[i], ref, keys, e, ref_exp) or [_("same settings")]
         text = " ".join(parts[:limit])
         if len(parts) > limit:
             text += f" +{len(parts) - limit}"
@@ -436,7 +443,7 @@ def load_run_folder(path: str | Path, run_id: int) -> RunRecord:
     folder = Path(path)
     metrics = folder / "metrics.jsonl"
     if not metrics.is_file():
-        raise FileNotFoundError(f"{folder} has no metrics.jsonl: is it a tui-dl run folder?")
+        raise FileNotFoundError(_("{folder} has no metrics.jsonl: is it a tui-dl run folder?").format(folder=folder))
     rec = RunRecord(id=run_id, name=folder.name, status="incomplete", run_dir=str(folder), tag=folder.name)
     cfg = folder / "config.yaml"
     if cfg.is_file():
@@ -447,7 +454,8 @@ def load_run_folder(path: str | Path, run_id: int) -> RunRecord:
             rec.name = rec.experiment.name
         except Exception as e:  # noqa: BLE001 - a damaged config must not stop the replay
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            rec.log.append(f"⚠ config.yaml could not be read ({first[:120]}): the run is shown without it")
+            rec.log.append(_("⚠ config.yaml could not be read ({error}): the run is shown without it").format(
+                error=first[:120]))
     bad = 0
     with metrics.open(encoding="utf-8", errors="replace") as fh:  # a line cut mid-character is skipped
         for line in fh:
@@ -459,7 +467,8 @@ def load_run_folder(path: str | Path, run_id: int) -> RunRecord:
             except (ValueError, KeyError, TypeError, RecursionError):
                 bad += 1
     if bad:
-        rec.log.append(f"⚠ {bad} unreadable line{'s' if bad > 1 else ''} in metrics.jsonl skipped")
+        rec.log.append(ngettext("⚠ {n} unreadable line in metrics.jsonl skipped",
+                                "⚠ {n} unreadable lines in metrics.jsonl skipped", bad).format(n=bad))
     summary = folder / "summary.json"
     if summary.is_file():
         try:
@@ -470,7 +479,7 @@ def load_run_folder(path: str | Path, run_id: int) -> RunRecord:
             if isinstance(data, dict):
                 rec.summary = data
             else:
-                rec.log.append(f"⚠ summary.json holds {type(data).__name__}, not a JSON object: ignored")
+                rec.log.append(_("⚠ summary.json holds {type}, not a JSON object: ignored").format(type=type(data).__name__))
     if rec.status == "running":
         rec.status = "incomplete"
     return rec

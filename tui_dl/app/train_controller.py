@@ -43,9 +43,28 @@ def real_trainer():
     return iter_training
 
 
+def _download_prefixes() -> tuple[str, ...]:
+    """How a download's first progress line starts, in English and in the language spoken now (the core's
+    ``Downloading {label}`` line, translated or not)."""
+    english = "Downloading"
+    heads = {english}
+    for source in ("Downloading {label}", "Downloading {file}", "Downloading {name}"):
+        text = _(source)
+        if text != source:
+            heads.add(text.split("{", 1)[0].strip())
+    return tuple(h for h in heads if h)
+
+
+def is_download_line(message: str) -> bool:
+    """Whether a dataset progress line is a download's (its start or its percent / MB / speed): a line with a
+    download speed (``… 3.1 MB/s``, the unit is the same in every language) or one that begins like the core's
+    download line, in English or translated. Reading, unpacking and generating lines are not shown."""
+    return message.rstrip().endswith("MB/s") or message.startswith(_download_prefixes())
+
+
 def _data_progress(app, message: str, fraction) -> None:
     """From the worker thread: a download's progress line, shown on the status bar until the run starts."""
-    if message.startswith("Downloading") and not app.closing_down:
+    if is_download_line(message) and not app.closing_down:
         try:
             app.call_from_thread(app.status_bar.set, state_detail=message)
         except RuntimeError:  # the app is closing

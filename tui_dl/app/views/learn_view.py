@@ -115,7 +115,7 @@ class LearnView(Horizontal):
     def open_link(self, link) -> None:
         """Open the lab of a Build-view layer ("try it"): a :class:`~tui_dl.app.lab_links.LabLink`."""
         self.show_lab(link.lab, link.settings)
-        self.notify(_("Opened {lab}.").format(lab=_(link.text)), timeout=4)
+        self.notify(_("Opened {lab}.").format(lab=link.text), timeout=4)
 
     def computed(self, message: LabComputed) -> None:
         """A worker's answer, for the lab that asked."""

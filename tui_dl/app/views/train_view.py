@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Log, Static
 
-from tui_dl.core.training.diagnosis import SHORT
+from tui_dl.core.training import diagnosis
 from tui_dl.app.logfmt import fallback_short, wrap_log_line
 from tui_dl.app.keys import KEYS, bindings, key_name
 from tui_dl.app.messages import ViewMounted
@@ -465,7 +465,7 @@ class TrainView(Vertical):
                 lines.append(Text(("⚠ " if n.level == "warning" else "✗ ") + _(n.message),
                                   style=pal.warning if n.level == "warning" else pal.error))
         for key, message in rec.findings.items():
-            lines.append(Text(f"⚑ {_(SHORT[key]) if key in SHORT else message}", style=pal.warning))
+            lines.append(Text("⚑ " + diagnosis.short(key, message), style=pal.warning))
         banner.display = bool(lines)
         if lines:
             banner.update(Text("\n").join(lines[-4:]))

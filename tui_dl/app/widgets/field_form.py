@@ -20,6 +20,7 @@ from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from tui_dl.app.editing import parse_text, placeholder, to_text
 from tui_dl.core.config.fields import Field, FieldError
+from tui_dl.core.i18n import _
 
 
 def _same(f: Field, a: Any, b: Any) -> bool:
@@ -43,6 +44,14 @@ class FieldValidator(Validator):
         except FieldError as e:
             return self.failure(f"{self.field.name}: {e}")
         return self.success()
+
+
+def field_hint(f: Field) -> str:
+    """The hint under a form for its focused field: its name, what it means, and its default."""
+    if f.required or f.inferred:
+        return _("{name}: {help}").format(name=f.name, help=_(f.help))
+    return _("{name}: {help}  (default {value})").format(name=f.name, help=_(f.help),
+                                                         value=to_text(f, f.default) or _("none"))
 
 
 class FieldRow(Horizontal):
@@ -185,20 +194,20 @@ class FieldForm(Vertical):
         value = self.values.get(f.name)
         if f.kind == "bool" and f.nullable:  # three states: true, false, or unset ("auto": the engine decides)
             return Select([("true", True), ("false", False)], value=Select.NULL if value is None else bool(value),
-                          allow_blank=True, compact=True, tooltip=f.help,
-                          prompt=self.placeholders.get(f.name, "auto"))
+                          allow_blank=True, compact=True, tooltip=_(f.help),
+                          prompt=self.placeholders.get(f.name) or _("auto"))
         if f.kind == "bool":
             shown = f.default if value is None else value
-            return Checkbox("true" if shown else "false", bool(shown), compact=True, tooltip=f.help)
+            return Checkbox("true" if shown else "false", bool(shown), compact=True, tooltip=_(f.help))
         if f.kind == "choice":
             labels = self.choice_labels.get(f.name, {})
             options = [(labels.get(c, c), c) for c in f.choices]
             shown = f.default if value is None else value
             return Select(options, value=shown if shown in f.choices else Select.NULL,
                           allow_blank=f.nullable or shown not in f.choices, compact=True,
-                          tooltip=f.help, prompt=self.placeholders.get(f.name, "none"))
+                          tooltip=_(f.help), prompt=self.placeholders.get(f.name) or _("none"))
         return Input(to_text(f, value), placeholder=self.placeholders.get(f.name) or placeholder(f), compact=True,
-                     validators=[FieldValidator(f)], validate_on=["changed", "submitted"], tooltip=f.help)
+                     validators=[FieldValidator(f)], validate_on=["changed", "submitted"], tooltip=_(f.help))
 
     def _update_in_place(self, force: bool = False, refused: bool = False) -> None:
         for f in self.fields:
@@ -340,8 +349,7 @@ class FieldForm(Vertical):
             return
         self._rows[f.name].set_class(True, "-focus")
         if self.show_hint:
-            default = "" if f.required or f.inferred else f"  (default {to_text(f, f.default) or 'none'})"
-            self._set_hint(f"{f.name}: {f.help}{default}")
+            self._set_hint(field_hint(f))
         self.post_message(self.FieldFocused(self, f))
 
     def on_descendant_blur(self, event) -> None:
@@ -353,6 +361,19 @@ class FieldForm(Vertical):
         focused = self.screen.focused if self.is_attached else None
         if self.show_hint and (focused is None or self not in focused.ancestors):
             self._set_hint("")  # one hint on the screen: the focused field's, not every form's last one
+
+    def relabel(self) -> None:
+        """After a language switch: the inputs' placeholders, the tooltips and the hint in the new language (the
+        placeholders handed in by the view are its own: it hands them in again)."""
+        for f in self.fields:
+            row = self._rows.get(f.name)
+            if row is None or not row.editor.is_mounted:
+                continue
+            editor = row.editor
+            editor.tooltip = _(f.help)
+            if isinstance(editor, Input) and f.name not in self.placeholders:
+                editor.placeholder = placeholder(f)
+        self._set_hint("")
 
     def _set_hint(self, text: str) -> None:
         page = self._pages.get(self.page)

@@ -13,9 +13,33 @@ from textual.widgets.option_list import Option
 
 from tui_dl.app.editing import path_from_text, path_text
 from tui_dl.app.widgets.colors import palette
+from tui_dl.core.i18n import _, pgettext, text_width
 from tui_dl.core.model.layers import shape_str
 from tui_dl.core.model.shapes import Summary
 
+
+
+def _is_input_error(message: str) -> bool:
+    """Whether a summary error is the input shape's (the core's message, in English or translated)."""
+    source = "the input shape {shape} is not valid: use [features] or [channels, height, width]."
+    return any(message.startswith(text.split("{", 1)[0]) for text in {source, _(source)})
+
+
+def wrap_cells(message: str, width: int) -> list[str]:
+    """``message`` in lines of at most ``width`` cells: at spaces, and inside Chinese text (no spaces, two cells
+    a character) wherever a line is full."""
+    out: list[str] = []
+    for piece in textwrap.wrap(message, width=width, break_on_hyphens=False) or [""]:
+        while text_width(piece) > width:
+            cells = cut = 0
+            for cut, ch in enumerate(piece):
+                cells += text_width(ch)
+                if cells > width:
+                    break
+            out.append(piece[:cut])
+            piece = piece[cut:]
+        out.append(piece)
+    return out
 
 class LayerStack(OptionList):
     """Posts :class:`LayerStack.Selected` when the highlighted row changes."""
@@ -44,15 +68,16 @@ class LayerStack(OptionList):
         width = max(16, (self.content_size.width or 36) - 2)
 
         def wrapped(message: str, indent: str, style: str) -> Text:
-            lines = textwrap.wrap(message, width=max(10, width - len(indent))) or [""]
+            lines = wrap_cells(message, max(10, width - len(indent)))
             return Text("".join(f"\n{indent}{line}" for line in lines), style=style)
 
         ids = ["input"] + [path_text(r.path) for r in summary.rows]
         prompts = []
-        head = Text.assemble(("  in ", pal.muted), ("Input ", "bold"), (shape_str(summary.input_shape), pal.accent))
+        head = Text.assemble(("  " + pgettext("shapes table", "in") + " ", pal.muted), (_("Input") + " ", "bold"),
+                             (shape_str(summary.input_shape), pal.accent))
         if summary.errors and not summary.rows:
             head.append(f"\n     {summary.errors[0]}", style=pal.muted)
-        elif summary.errors and "input shape" in summary.errors[0]:
+        elif summary.errors and _is_input_error(summary.errors[0]):
             head.append(f"\n     ✗ {summary.errors[0]}", style=pal.error)
         prompts.append(head)
         for r in summary.rows:
@@ -92,6 +117,10 @@ class LayerStack(OptionList):
         if self.highlighted is None or not 0 <= self.highlighted < len(self._ids):
             return False
         return path_from_text(self._ids[self.highlighted])
+
+    def relabel(self) -> None:
+        """After a language switch: the input row and the errors in the new language."""
+        self.on_resize()
 
     def on_resize(self) -> None:
         last = getattr(self, "_last", None)

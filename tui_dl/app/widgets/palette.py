@@ -11,7 +11,19 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui_dl.core.i18n import _, N_
 from tui_dl.core.model.layers import GROUPS, REGISTRY, by_group
+
+#: The palette's group headings, by group id.
+GROUP_TITLES = {
+    "convolution": N_("CONVOLUTION"), "pooling": N_("POOLING"), "linear": N_("LINEAR"),
+    "activation": N_("ACTIVATION"), "normalization": N_("NORMALIZATION"),
+    "regularization": N_("REGULARIZATION"), "structure": N_("STRUCTURE"),
+}
+
+
+def group_title(group: str) -> str:
+    return _(GROUP_TITLES[group]) if group in GROUP_TITLES else group.upper()
 
 
 def kind_prompt(kind) -> Table:
@@ -20,7 +32,7 @@ def kind_prompt(kind) -> Table:
     grid = Table.grid(padding=(0, 1))
     grid.add_column(width=19, no_wrap=True)
     grid.add_column(ratio=1)
-    grid.add_row(Text("  " + kind.name, style="bold"), Text(kind.summary, style="dim"))
+    grid.add_row(Text("  " + kind.name, style="bold"), Text(_(kind.summary), style="dim"))
     return grid
 
 
@@ -30,10 +42,10 @@ def palette_options(filter_text: str = "", with_summary: bool = False) -> list[O
     options: list[Option] = []
     for group, kinds in by_group().items():
         hits = [k for k in kinds if not needle or needle in k.name.lower() or needle in k.summary.lower()
-                or needle in group]
+                or needle in _(k.summary).lower() or needle in group or needle in group_title(group).lower()]
         if not hits:
             continue
-        options.append(Option(Text(group.upper(), style="bold dim"), disabled=True, id=f"group:{group}"))
+        options.append(Option(Text(group_title(group), style="bold dim"), disabled=True, id=f"group:{group}"))
         for k in hits:
             if with_summary:
                 prompt = kind_prompt(k)
@@ -71,8 +83,23 @@ class LayerPalette(Vertical):
         event.stop()
         kind = REGISTRY.get(event.option.id or "")
         if kind:
-            self.query_one("#palette-summary", Static).update(
-                Text.assemble((kind.name, "bold"), "\n", kind.summary))
+            self._show_summary(kind)
+
+    def _show_summary(self, kind) -> None:
+        self.query_one("#palette-summary", Static).update(Text.assemble((kind.name, "bold"), "\n", _(kind.summary)))
+
+    def relabel(self) -> None:
+        """After a language switch: the group headings and the summary in the new language."""
+        lst = self.query_one(OptionList)
+        highlighted = lst.highlighted
+        lst.clear_options()
+        lst.add_options(palette_options())
+        if highlighted is not None:
+            lst.highlighted = highlighted
+        option = lst.highlighted_option if lst.highlighted is not None else None
+        kind = REGISTRY.get(option.id or "") if option is not None else None
+        if kind:
+            self._show_summary(kind)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -20,7 +20,7 @@ from textual.color import Color
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from tui_dl.core.i18n import plot_text
+from tui_dl.core.i18n import _, plot_text
 
 
 @dataclass
@@ -227,7 +227,7 @@ class PlotKey(Static):
                 break
             level[max(shorter, key=lambda i: chunks[i].cell_len)] += 1
         for k in range(len(chunks) - 1, 0, -1):  # as many entries as fit in two lines, "+N more" after them
-            lines = _pack(chunks[:k] + [Text(f"+{len(chunks) - k} more", style="dim")], width)
+            lines = _pack(chunks[:k] + [Text(_("+{n} more").format(n=len(chunks) - k), style="dim")], width)
             if len(lines) <= 2:
                 return Text("\n").join(lines)
         line = chunks[0].copy() if chunks else Text()

@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from tui_dl.app.logfmt import pct
 from tui_dl.app.widgets.colors import palette
+from tui_dl.core.i18n import _, N_
 from tui_dl.core.training.best_epoch import best_epoch_line
 from tui_dl.core.training.events import Finished
 
@@ -41,7 +42,8 @@ class ResultPanel(Static):
     def __init__(self, **kwargs) -> None:
         super().__init__("", **kwargs)
         self.finished: Finished | None = None
-        self.placeholder = "The test accuracy and the confusion matrix appear here when a run finishes."
+        #: The English source of what shows before a run finishes (translated when drawn).
+        self.placeholder = N_("The test accuracy and the confusion matrix appear here when a run finishes.")
         #: The chosen cell (row = true, column = predicted), drawn reversed; None until the arrows move it.
         self.cell: tuple[int, int] | None = None
         #: Where the last grid was drawn: (first matrix line, label width, cell width, classes), for clicks.
@@ -93,16 +95,21 @@ class ResultPanel(Static):
     def on_resize(self) -> None:
         self.refresh()
 
+    def relabel(self) -> None:
+        """After a language switch (the placeholder is translated when drawn; a custom one is re-set by the
+        Train view)."""
+        self.refresh(layout=True)
+
     def render(self):
         pal = palette(self.app)
         f = self.finished
         if f is None:
-            return Text(self.placeholder, style=pal.muted)
+            return Text(_(self.placeholder), style=pal.muted)
         parts: list = []
-        head = Text.assemble(("Test accuracy ", "bold"),
+        head = Text.assemble((_("Test accuracy") + " ", "bold"),
                              (pct(f.test_accuracy), f"bold {pal.success}" if f.test_accuracy is not None else ""))
         if f.test_loss is not None:
-            head.append(f"   loss {f.test_loss:.4f}", style=pal.muted)
+            head.append("   " + _("loss {loss:.4f}").format(loss=f.test_loss), style=pal.muted)
         parts.append(head)
         sub = []
         if f.best_epoch is not None:  # the val acc at the best epoch, and the highest one (issue 13 item 20)
@@ -110,7 +117,7 @@ class ResultPanel(Static):
         cm = f.confusion
         grid = bool(cm) and self._grid_fits(f)
         if grid:
-            sub.append("rows true, columns predicted")
+            sub.append(_("rows true, columns predicted"))
         if sub:
             parts.append(Text(" · ".join(sub), style=pal.muted))
         self._grid_at = None
@@ -123,7 +130,7 @@ class ResultPanel(Static):
         elif cm:
             parts.extend(self._summary(f, pal))
         elif f.test_accuracy is None:
-            parts.append(Text("no test set evaluated for this run", style=pal.muted))
+            parts.append(Text(_("no test set evaluated for this run"), style=pal.muted))
         return Group(*parts)
 
     # ------------------------------------------------------------------ what fits
@@ -186,12 +193,12 @@ class ResultPanel(Static):
             else:
                 style = pal.success if acc >= 0.9 else (pal.warning if acc >= 0.6 else pal.error)
                 entries.append(Text.assemble((names[i], "bold"), (f" {100 * acc:.1f}", style)))
-        out: list = [Text("accuracy per class, %", style=pal.muted)]
+        out: list = [Text(_("accuracy per class, %"), style=pal.muted)]
         out.extend(_packed(entries, width))
         pairs = sorted(((v, i, j) for i, row in enumerate(cm) for j, v in enumerate(row) if i != j and v > 0),
                        key=lambda t: (-t[0], t[1], t[2]))[:3]
         if pairs:
-            text = Text("confused most ", style=pal.muted)
+            text = Text(_("confused most") + " ", style=pal.muted)
             text.append_text(Text(", ").join(Text.assemble(f"{names[i]}→{names[j]} ", (str(v), pal.error))
                                               for v, i, j in pairs))
             out.append(text)
@@ -214,7 +221,8 @@ class ResultPanel(Static):
         table.add_column("%" if use_pct else "", justify="right", width=label_w + 1, no_wrap=True)
         for c in classes:
             table.add_column(c[:cell_w], justify="right", width=cell_w + 1, no_wrap=True)
-        table.add_column(" acc", justify="right", width=7, no_wrap=True)
+        # TRANSLATORS: the heading of the per-class accuracy column of the confusion matrix (6 cells at most)
+        table.add_column(" " + _("acc"), justify="right", width=7, no_wrap=True)
         for i, row in enumerate(cm):
             total = sum(row) or 1
             cells = [Text(classes[i][:label_w] + " ", style=pal.muted)]

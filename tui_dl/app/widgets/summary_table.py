@@ -12,7 +12,7 @@ from tui_dl.app.editing import path_from_text, path_text
 from tui_dl.app.widgets.colors import palette
 from tui_dl.core.model.layers import shape_str
 from tui_dl.core.model.shapes import Summary
-from tui_dl.core.i18n import _, N_, text_width
+from tui_dl.core.i18n import _, N_, pgettext, text_width
 
 COLUMNS = (("#", "idx"), (N_("Layer"), "layer"), (N_("Output"), "out"), (N_("Params"), "params"),
            (N_("Mult-adds"), "macs"), ("", "status"))
@@ -63,7 +63,8 @@ class SummaryTable(DataTable):
     def show(self, summary: Summary, selection: tuple[int, ...] | None) -> None:
         self._last = (summary, selection)
         pal = palette(self.app)
-        rows = [("input", [Text("in", style=pal.muted), Text(_("Input"), style="bold"),
+        # TRANSLATORS: the "#" cell of the shapes table's input row (the layers are numbered 1, 2, …)
+        rows = [("input", [Text(pgettext("shapes table", "in"), style=pal.muted), Text(_("Input"), style="bold"),
                            Text(shape_str(summary.input_shape), style=pal.accent), Text(""), Text(""),
                            Text("✗", style=pal.error) if summary.errors and not summary.rows else Text("")])]
         for r in summary.rows:
