@@ -357,7 +357,7 @@ class TrainController:
                 important = True
             elif isinstance(ev, E.Diverged):
                 important = True
-                app.notify(ev.advice, title=_("Diverged (loss {loss:.3g})").format(loss=ev.loss), severity="error",
+                app.notify(E.advice_text(ev), title=_("Diverged (loss {loss:.3g})").format(loss=ev.loss), severity="error",
                            timeout=12)
             elif isinstance(ev, E.EarlyStopped):
                 important = True
@@ -367,7 +367,7 @@ class TrainController:
             elif isinstance(ev, E.Notice):
                 important = True
                 if ev.level in ("warning", "error"):
-                    app.notify(ev.message, severity="warning" if ev.level == "warning" else "error", timeout=8)
+                    app.notify(E.notice_text(ev), severity="warning" if ev.level == "warning" else "error", timeout=8)
             elif isinstance(ev, E.Finished):
                 important = True
                 if ev.test_accuracy is not None:
