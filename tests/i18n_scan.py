@@ -234,6 +234,15 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("app/views/learn/base.py", "down"): "a binding's key or action",
     ("app/views/learn/base.py", "pageup"): "a binding's key or action",
     ("app/views/learn/base.py", "pagedown"): "a binding's key or action",
+    ("core/runs/checkpoint_check.py", '{}.params'): "a checkpoint field's path (DamagedCheckpoint.field): a code word",
+    ("core/runs/checkpoint_check.py", '{}.lr'): "a checkpoint field's path (DamagedCheckpoint.field): a code word",
+    ("core/runs/checkpoint_check.py", '{}.state.{}'): "a checkpoint field's path (DamagedCheckpoint.field): a code word",
+    ("core/runs/checkpoint_check.py", '{}.python'): "a checkpoint field's path (DamagedCheckpoint.field): a code word",
+    ("core/runs/checkpoint_check.py", '{}.numpy'): "a checkpoint field's path (DamagedCheckpoint.field): a code word",
+    ("core/runs/checkpoint_check.py", '{}.epoch'): "a checkpoint field's path (DamagedCheckpoint.field): a code word",
+    ("core/runs/checkpoint_check.py", '{}.std'): "a checkpoint field's path (DamagedCheckpoint.field): a code word",
+    ("core/runs/checkpoint_check.py", 'history'): "a checkpoint field's path (DamagedCheckpoint.field): a code word",
+    ("core/runs/checkpoint_check.py", 'optimizer.state.{}.{}'): "a checkpoint field's path (DamagedCheckpoint.field): a code word",
 }
 
 

@@ -239,7 +239,7 @@ class TrainController:
             self.app.notify(_("could not write {path}: {error}").format(path=f"{folder}/sweep.json", error=e),
                             severity="warning")
         rec = self.run_by_id(self.shown_run_id)
-        lines = ["", _("compare: {axis}").format(axis=axis_text), *log_table(rows), *table[len(rows) + 2:],
+        lines = ["", _("compare: {axis}").format(axis=axis_text), *log_table(rows), *sweep_table(rows, shown=True)[len(rows) + 2:],
                  _("the whole table: {path}").format(path=f"{folder}/table.md")]
         if rec is not None:
             rec.log.extend(lines)
