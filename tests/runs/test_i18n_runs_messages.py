@@ -134,3 +134,25 @@ def test_the_sweep_table_is_english_in_its_files_and_translated_when_shown(chine
     assert len({text_width(line) for line in shown[:4]}) == 1  # the columns line up in cells
     log = log_table([row])
     assert "最佳验证" in log[0] and text_width(log[0].split("最佳验证")[0]) == text_width(log[1].split("90.0%")[0])
+
+
+def test_a_diverged_row_shows_the_first_sentence_of_its_advice_in_chinese(tmp_path, chinese):
+    import json
+
+    from tui_dl.core.runs.scan import read_run, reason_text
+    from tui_dl.core.training.divergence import DivergenceGuard
+    from tui_dl.core.training.events import event_to_dict
+
+    div = event_to_dict(DivergenceGuard(0.8).event(1e4, epoch=2, step=23, lr=1000, grad_clip=None))
+    folder = tmp_path / "run"
+    folder.mkdir()
+    lines = [{"event": "started", "name": "x", "epochs": 2}, div]
+    (folder / "metrics.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    info = read_run(folder)
+    assert info.status == "diverged"
+    english = "at epoch 2, step 23: learning rate too high: try lr=100 (or set train.grad_clip, e.g. 1.0)"
+    assert info.to_dict()["reason"] == english and str(info.reason) == english
+    assert reason_text(info.reason) == "第 2 轮第 23 步：学习率太高：试试 lr=100（或设置 train.grad_clip，例如 1.0）"
+    old = {k: v for k, v in div.items() if not k.startswith("advice_")}  # a run of an older tui-dl
+    (folder / "metrics.jsonl").write_text("".join(json.dumps(x) + "\n" for x in [lines[0], old]))
+    assert reason_text(read_run(folder).reason) == "第 2 轮第 23 步：" + english.split(": ", 1)[1]

@@ -158,6 +158,11 @@ def _joined(problems: list) -> str:
 def reason_text(reason: str) -> str:
     """A row's ``reason`` (English, the same in ``--json`` in every language) in the language spoken now."""
     if isinstance(reason, English):
+        advice = reason.args.get("advice")
+        if isinstance(advice, dict):  # a divergence's advice: its first sentence, in the language spoken
+            text = localized("", advice.get("msgid", ""), advice.get("args"))
+            first = re.split(r"(?<=。)|\.\s+(?=[A-Z])", text)[0].rstrip(".。") if text else ""
+            return localized(str(reason), reason.msgid, {**reason.args, "advice": first or str(reason)})
         return localized(str(reason), reason.msgid, reason.args)
     return "; ".join(_(part) for part in reason.split("; ")) if reason else reason
 
@@ -233,6 +238,9 @@ def _read(folder: Path, info: RunInfo) -> RunInfo:
             # TRANSLATORS: {advice} is the first sentence of the stored advice (in English in older runs)
             info.reason = english(N_("at epoch {epoch}, step {step}: {advice}"), epoch=div.get("epoch", "?"),
                                   step=div.get("step", "?"), advice=first)
+            if isinstance(div.get("advice_msgid"), str) and div["advice_msgid"]:  # shown: its translated first sentence
+                info.reason = English.stored(str(info.reason), info.reason.msgid, {
+                    **info.reason.args, "advice": {"msgid": div["advice_msgid"], "args": div.get("advice_args") or {}}})
     if info.status == "interrupted" and not info.reason:
         info.reason = english(N_("stopped; continue with: tui-dl --batch --resume {folder}"), folder=str(folder))
     if problems and not info.reason:

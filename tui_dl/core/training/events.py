@@ -176,13 +176,20 @@ class English(str):
                                         for k, v in args.items()}
         return self
 
-    def __reduce__(self):
-        return (_rebuild_english, (self.msgid, self.args))
+    def __reduce__(self):  # (copy.deepcopy and dataclasses.asdict too): the same text, source and values
+        return (_stored_english, (str(self), self.msgid, self.args))
+
+    @classmethod
+    def stored(cls, text: str, msgid: str, args: dict) -> "English":
+        """The English ``text`` as it was stored, with the source and values it was made from (``args`` as
+        ``Notice.args`` holds them)."""
+        self = super().__new__(cls, text)
+        self.msgid, self.args = msgid, dict(args)
+        return self
 
 
-def _rebuild_english(msgid: str, args: dict) -> English:
-    return English(msgid, **{k: _rebuild_english(v["msgid"], v.get("args") or {}) if isinstance(v, dict) else v
-                             for k, v in args.items()})
+def _stored_english(text: str, msgid: str, args: dict) -> English:
+    return English.stored(text, msgid, args)
 
 
 def english(msgid: str, **args) -> English:
