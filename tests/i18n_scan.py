@@ -245,6 +245,15 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("app/screens/gallery_screen.py", "bold"): "a Rich style",
     ("app/screens/open_modal.py", "bold"): "a Rich style",
     ("app/screens/open_modal.py", "dim"): "a Rich style",
+    ("core/runs/checkpoint_check.py", '{}.params'): "a checkpoint field's path (DamagedCheckpoint.field): a code word",
+    ("core/runs/checkpoint_check.py", '{}.lr'): "a checkpoint field's path (DamagedCheckpoint.field): a code word",
+    ("core/runs/checkpoint_check.py", '{}.state.{}'): "a checkpoint field's path (DamagedCheckpoint.field): a code word",
+    ("core/runs/checkpoint_check.py", '{}.python'): "a checkpoint field's path (DamagedCheckpoint.field): a code word",
+    ("core/runs/checkpoint_check.py", '{}.numpy'): "a checkpoint field's path (DamagedCheckpoint.field): a code word",
+    ("core/runs/checkpoint_check.py", '{}.epoch'): "a checkpoint field's path (DamagedCheckpoint.field): a code word",
+    ("core/runs/checkpoint_check.py", '{}.std'): "a checkpoint field's path (DamagedCheckpoint.field): a code word",
+    ("core/runs/checkpoint_check.py", 'history'): "a checkpoint field's path (DamagedCheckpoint.field): a code word",
+    ("core/runs/checkpoint_check.py", 'optimizer.state.{}.{}'): "a checkpoint field's path (DamagedCheckpoint.field): a code word",
 }
 
 

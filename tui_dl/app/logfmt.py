@@ -123,7 +123,7 @@ def format_event(ev, images_per_second: float | None = None) -> list[str]:
         return ["  ✓ " + _("checkpoint ({reason}) {path}").format(reason=ev.reason, path=ev.path)]
     if isinstance(ev, E.Notice):
         mark = {"warning": "⚠", "error": "✗"}.get(ev.level, "ℹ")
-        return [f"{mark} {ev.message}"]
+        return [f"{mark} {E.notice_text(ev)}"]
     if isinstance(ev, E.EarlyStopped):
         return ["⏹ " + _("early stop after epoch {epoch}: {monitor} has not improved for {patience} epochs "
                         "(best {best:.4f} at epoch {best_epoch})").format(
@@ -133,7 +133,7 @@ def format_event(ev, images_per_second: float | None = None) -> list[str]:
         return ["✗ " + _("diverged at epoch {epoch}, step {step}: loss {loss:.4g} ({reason}; it started "
                         "at {first:.4g})").format(epoch=ev.epoch, step=ev.step, loss=ev.loss, reason=ev.reason,
                                                    first=ev.first_loss),
-                f"  {ev.advice}"]
+                f"  {E.advice_text(ev)}"]
     if isinstance(ev, E.Finished):
         status = status_name(ev.status)
         lines = ["■ " + ngettext("{status}: {epochs} epoch, {steps:,} steps, {time}, {rate:,.0f} img/s",

@@ -258,7 +258,7 @@ class TrainController:
             self.app.notify(_("could not write {path}: {error}").format(path=f"{folder}/sweep.json", error=e),
                             severity="warning")
         rec = self.run_by_id(self.shown_run_id)
-        lines = ["", _("compare: {axis}").format(axis=axis_text), *log_table(rows), *table[len(rows) + 2:],
+        lines = ["", _("compare: {axis}").format(axis=axis_text), *log_table(rows), *sweep_table(rows, shown=True)[len(rows) + 2:],
                  _("the whole table: {path}").format(path=f"{folder}/table.md")]
         if rec is not None:
             rec.log.extend(lines)
@@ -376,7 +376,7 @@ class TrainController:
                 important = True
             elif isinstance(ev, E.Diverged):
                 important = True
-                app.notify(ev.advice, title=_("Diverged (loss {loss:.3g})").format(loss=ev.loss), severity="error",
+                app.notify(E.advice_text(ev), title=_("Diverged (loss {loss:.3g})").format(loss=ev.loss), severity="error",
                            timeout=12)
             elif isinstance(ev, E.EarlyStopped):
                 important = True
@@ -386,7 +386,7 @@ class TrainController:
             elif isinstance(ev, E.Notice):
                 important = True
                 if ev.level in ("warning", "error"):
-                    app.notify(ev.message, severity="warning" if ev.level == "warning" else "error", timeout=8)
+                    app.notify(E.notice_text(ev), severity="warning" if ev.level == "warning" else "error", timeout=8)
             elif isinstance(ev, E.Finished):
                 important = True
                 if ev.test_accuracy is not None:

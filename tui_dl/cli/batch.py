@@ -30,6 +30,7 @@ from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED,
 from tui_dl.core.i18n import N_, _, ljust, ngettext, rjust, text_width, truncate
 from tui_dl.core.paths import PathProblem, expand_user
 from tui_dl.core.runs.lock import LOCK_NAME, RunFolderBusy, RunLock
+from tui_dl.core.training.events import advice_text, notice_text
 from tui_dl.core.training.rate import RateMeter
 
 #: On a terminal the live progress line is rewritten at most this often (seconds): a fast GPU run logs hundreds of
@@ -220,9 +221,9 @@ class _Printer:
 
     def notice(self, ev) -> None:
         if ev.level in ("warning", "error"):
-            self.warn(_("{level}: {message}").format(level=_(_LEVELS.get(ev.level, ev.level)), message=_(ev.message)))
+            self.warn(_("{level}: {message}").format(level=_(_LEVELS.get(ev.level, ev.level)), message=notice_text(ev)))
         else:
-            self.line(self.c(f"  {_(ev.message)}", _DIM))
+            self.line(self.c(f"  {notice_text(ev)}", _DIM))
 
     def diagnosis(self, message: str) -> None:
         width = max(60, min(100, shutil.get_terminal_size((100, 24)).columns)) - 2
@@ -250,7 +251,7 @@ class _Printer:
             msg = _("LOSS BELOW ITS MINIMUM at epoch {epoch}, step {step:,}: {advice}")
         else:
             msg = _("DIVERGED at epoch {epoch}, step {step:,}: {advice}")
-        msg = msg.format(epoch=ev.epoch, step=ev.step, advice=_(ev.advice))
+        msg = msg.format(epoch=ev.epoch, step=ev.step, advice=advice_text(ev))
         print(self.c(msg, _BOLD + _RED) if self.color and sys.stderr.isatty() else msg, file=sys.stderr, flush=True)
 
     def best_lines(self, ev) -> None:

@@ -151,7 +151,9 @@ def dry_run(exp, summary, args) -> int:
              f"{t.optimizer.name}; best.pt by {plan.monitor} ({plan.monitor_mode})")
     where = args.out or f"{args.runs_dir or 'runs'}/<name>-<timestamp>/"
     _say("run folder", f"{where} (not created)")
+    from tui_dl.core.training.events import notice_text
+
     for n in plan.notices:
-        print(f"{n.level}: {n.message}", file=sys.stderr)
+        print(f"{n.level}: {notice_text(n)}", file=sys.stderr)
     print("dry run: nothing was trained or written.")
     return EXIT_OK

@@ -55,6 +55,10 @@ def cell(key: str, v) -> str:
                                            else f"{s // 60}:{s % 60:02d}")
     if key == "images_per_second":
         return f"{v:,.0f}"
+    if key == "reason":  # stored in English (--json keeps it so), shown in the language spoken
+        from tui_dl.core.runs.scan import reason_text
+
+        return reason_text(v)
     return str(v)
 
 

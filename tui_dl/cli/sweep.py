@@ -228,7 +228,7 @@ def _run_sweep(args) -> int:
     record["table"] = table
     _write_json(folder / SWEEP_JSON, record)
     (folder / "table.md").write_text("\n".join(table) + "\n", encoding="utf-8")
-    print("\n" + "\n".join(table), file=human, flush=True)
+    print("\n" + "\n".join(sweep_table(record["runs"], shown=True)), file=human, flush=True)
     print(_("sweep folder: {folder}  (sweep.json, table.md, one run folder per row)").format(folder=folder),
           file=human, flush=True)
     return EXIT_FAILED if failed else EXIT_OK

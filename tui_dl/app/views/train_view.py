@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Log, Static
 
 from tui_dl.core.training import diagnosis
+from tui_dl.core.training.events import advice_text, notice_text
 from tui_dl.app.logfmt import fallback_short, wrap_log_line
 from tui_dl.app.keys import KEYS, bindings, key_name
 from tui_dl.app.messages import ViewMounted
@@ -450,7 +451,7 @@ class TrainView(Vertical):
         if rec.diverged is not None:
             d = rec.diverged
             lines.append(Text(_("✗ Diverged at epoch {epoch}, step {step} (loss {loss:.4g}). {advice}").format(
-                epoch=d.epoch, step=d.step, loss=d.loss, advice=_(d.advice) if d.advice else ""),
+                epoch=d.epoch, step=d.step, loss=d.loss, advice=advice_text(d)),
                 style=f"bold {pal.error}"))
         if rec.early_stop is not None:
             e = rec.early_stop
@@ -462,7 +463,7 @@ class TrainView(Vertical):
             lines.append(Text(_("✗ Training failed: {error}").format(error=rec.error), style=f"bold {pal.error}"))
         for n in rec.notices:
             if n.level in ("warning", "error"):
-                lines.append(Text(("⚠ " if n.level == "warning" else "✗ ") + _(n.message),
+                lines.append(Text(("⚠ " if n.level == "warning" else "✗ ") + notice_text(n),
                                   style=pal.warning if n.level == "warning" else pal.error))
         for key, message in rec.findings.items():
             lines.append(Text("⚑ " + diagnosis.short(key, message), style=pal.warning))

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from tui_dl import __version__
+from tui_dl.core.i18n import _
 from tui_dl.core.paths import PathProblem, expand_user
 from tui_dl.core.runs.atomic import atomic_write
 from tui_dl.core.runs.checkpoint_check import CheckpointError, check_checkpoint, damaged
@@ -113,7 +114,7 @@ def write_failure_oserror(path: Path, e: BaseException) -> OSError:
     if free is not None and free < _NEARLY_FULL:
         return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
     first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    return OSError(errno.EIO, f"torch could not write the file ({first})", str(path))
+    return OSError(errno.EIO, _("torch could not write the file ({reason})").format(reason=first), str(path))
 
 
 def make_checkpoint(**fields: Any) -> dict[str, Any]:
@@ -149,17 +150,23 @@ def resolve_checkpoint_path(where: str | os.PathLike, prefer: tuple[str, ...] = 
                 return p / name
         names = " or ".join(prefer)
         if (p / "config.yaml").is_file() and (p / "metrics.jsonl").is_file():
-            raise CheckpointError(f"{p} has no {names}: its run stopped before the first checkpoint was written, so "
-                                  f"nothing was trained. Start it again: tui-dl --batch {p / 'config.yaml'} --out {p} "
-                                  f"--overwrite")
+            raise CheckpointError(_("{folder} has no {names}: its run stopped before the first checkpoint was "
+                                    "written, so nothing was trained. Start it again: tui-dl --batch {config} --out "
+                                    "{folder} --overwrite").format(folder=p, names=names, config=p / "config.yaml"))
         inside = runs_inside(p)
-        hint = (f" It holds {'sweeps' if (inside[0] / 'sweep.json').is_file() else 'run folders'}: give one, "
-                f"e.g. {inside[-1]}" if inside else "")
-        raise CheckpointError(f"{p} has no {names}: it is not a tui-dl run folder, or the run stopped before "
-                              f"its first checkpoint was written.{hint}")
+        if not inside:
+            raise CheckpointError(_("{folder} has no {names}: it is not a tui-dl run folder, or the run stopped "
+                                    "before its first checkpoint was written.").format(folder=p, names=names))
+        if (inside[0] / "sweep.json").is_file():
+            text = _("{folder} has no {names}: it is not a tui-dl run folder, or the run stopped before its first "
+                     "checkpoint was written. It holds sweeps: give one, e.g. {example}")
+        else:
+            text = _("{folder} has no {names}: it is not a tui-dl run folder, or the run stopped before its first "
+                     "checkpoint was written. It holds run folders: give one, e.g. {example}")
+        raise CheckpointError(text.format(folder=p, names=names, example=inside[-1]))
     if not p.exists():
-        raise CheckpointError(f"{p}: no such run folder or checkpoint (give a run folder such as "
-                              f"runs/lenet-5-20250101-120000, or a .pt file in one)")
+        raise CheckpointError(_("{path}: no such run folder or checkpoint (give a run folder such as "
+                                "runs/lenet-5-20250101-120000, or a .pt file in one)").format(path=p))
     return p
 
 
@@ -209,39 +216,42 @@ def load_checkpoint(where: str | os.PathLike, map_location: str | torch.device =
     head = _head_if_not_zip(path)
     if head is not None and head[:1] != b"\x80":  # neither torch's zip archive nor its older pickle format
         if _looks_like_yaml(path):
-            raise CheckpointError(f"{path} is a YAML experiment file, not a checkpoint. To train it: tui-dl --batch "
-                                  f"{path}. Where a checkpoint is asked for (--resume, predict, export, attack), give a run "
-                                  f"folder (runs/NAME-DATE) or the last.pt or best.pt inside it.")
+            raise CheckpointError(_("{path} is a YAML experiment file, not a checkpoint. To train it: tui-dl --batch "
+                                    "{path}. Where a checkpoint is asked for (--resume, predict, export, attack), give "
+                                    "a run folder (runs/NAME-DATE) or the last.pt or best.pt inside it.").format(
+                path=path))
         if path.name in ("summary.json", "metrics.jsonl", "metrics.csv", "sweep.json", "attack.json") or (
                 path.suffix.lower() in (".json", ".jsonl", ".csv", ".md") and (path.parent / "last.pt").is_file()):
-            raise CheckpointError(f"{path} is one of the run's text files, not a checkpoint: give the run folder "
-                                  f"({path.parent}) or its last.pt or best.pt")
-        raise CheckpointError(f"{path} could not be read as a checkpoint: it is damaged or not a torch file "
-                              f"(it starts with {head!r}; a checkpoint is a zip archive)")
+            raise CheckpointError(_("{path} is one of the run's text files, not a checkpoint: give the run folder "
+                                    "({folder}) or its last.pt or best.pt").format(path=path, folder=path.parent))
+        raise CheckpointError(_("{path} could not be read as a checkpoint: it is damaged or not a torch file (it "
+                                "starts with {head}; a checkpoint is a zip archive)").format(path=path, head=repr(head)))
     try:
         _check_crc(path)
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         first = str(e).strip().splitlines()[-1] if str(e).strip() else ""
-        raise CheckpointError(
-            f"{path} is not a tui-dl checkpoint, or it is unsafe: it holds pickled Python objects, which could "
-            f"run code when loaded, so it was refused (torch.load with weights_only=True). tui-dl checkpoints "
-            f"contain only tensors, numbers, strings and lists." + (f" ({first})" if first else "")) from None
+        text = _("{path} is not a tui-dl checkpoint, or it is unsafe: it holds pickled Python objects, which could "
+                 "run code when loaded, so it was refused (torch.load with weights_only=True). tui-dl checkpoints "
+                 "contain only tensors, numbers, strings and lists.").format(path=path)
+        raise CheckpointError(text + (f" ({first})" if first else "")) from None
     except Exception as e:  # noqa: BLE001 - a damaged file makes torch.load fail in many ways (KeyError, ...)
-        raise CheckpointError(f"{path} could not be read as a checkpoint: it is damaged or not a torch file "
-                              f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+        raise CheckpointError(_("{path} could not be read as a checkpoint: it is damaged or not a torch file "
+                                "({error})").format(
+            path=path, error=f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")) from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is a torch file but not a tui-dl checkpoint (no 'format: {FORMAT}' entry); "
-                              f"tui-dl can only resume or load its own checkpoints.")
+        raise CheckpointError(_("{path} is a torch file but not a tui-dl checkpoint (no 'format: {format}' entry); "
+                                "tui-dl can only resume or load its own checkpoints.").format(path=path, format=FORMAT))
     version = ckpt.get("format_version", 0)
     if not isinstance(version, int) or isinstance(version, bool):
-        raise CheckpointError(damaged(path, "format_version", f"is {version!r}, not a version number"))
+        raise CheckpointError(damaged(path, "format_version", _("is {value}, not a version number").format(
+            value=repr(version))))
     if version > FORMAT_VERSION:
-        raise CheckpointError(f"{path} was written by a newer tui-dl ({ckpt.get('tui_dl_version')}); "
-                              f"upgrade tui-dl to load it.")
+        raise CheckpointError(_("{path} was written by a newer tui-dl ({version}); upgrade tui-dl to load "
+                                "it.").format(path=path, version=ckpt.get("tui_dl_version")))
     for key in ("model", "spec", "experiment"):
         if key not in ckpt:
-            raise CheckpointError(f"{path} is incomplete: it has no {key!r} entry.")
+            raise CheckpointError(_("{path} is incomplete: it has no {key} entry.").format(path=path, key=repr(key)))
     check_checkpoint(ckpt, path)  # every field of the kind tui-dl writes: "this checkpoint is damaged: FIELD ..."
     return ckpt
 
@@ -258,8 +268,8 @@ def experiment_from_checkpoint(ckpt: dict[str, Any], source: str = "<checkpoint>
     try:
         return experiment_from_data(ckpt["experiment"], source)
     except ConfigError as e:
-        raise CheckpointError(f"{source}: the experiment stored in the checkpoint is not valid for this version "
-                              f"of tui-dl:\n{e}") from None
+        raise CheckpointError(_("{source}: the experiment stored in the checkpoint is not valid for this version "
+                                "of tui-dl:\n{problems}").format(source=source, problems=e)) from None
 
 
 def model_from_checkpoint(where_or_ckpt, map_location: str | torch.device = "cpu", *, source: str | None = None):
@@ -273,19 +283,19 @@ def model_from_checkpoint(where_or_ckpt, map_location: str | torch.device = "cpu
     from tui_dl.core.model.build import SpecError
 
     if isinstance(where_or_ckpt, dict):
-        ckpt, source = where_or_ckpt, source or "the checkpoint"
+        ckpt, source = where_or_ckpt, source or _("the checkpoint")
     else:
         ckpt, source = load_checkpoint(where_or_ckpt, map_location), str(resolve_checkpoint_path(where_or_ckpt))
     try:
         model = build_model(NetworkSpec.from_dict(ckpt["spec"]))
     except (SpecError, KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
-        raise CheckpointError(damaged(source, "spec", f"is not a network tui-dl can build ({_first_line(e)})")) \
-            from None
+        raise CheckpointError(damaged(source, "spec", _("is not a network tui-dl can build ({error})").format(
+            error=_first_line(e)))) from None
     try:
         model.load_state_dict(ckpt["model"])
     except (RuntimeError, TypeError, ValueError, AttributeError) as e:
-        raise CheckpointError(damaged(source, "model", f"does not fit the network stored with it "
-                                                       f"({_first_line(e)})")) from None
+        raise CheckpointError(damaged(source, "model", _("does not fit the network stored with it ({error})").format(
+            error=_first_line(e)))) from None
     model.to(map_location)
     model.eval()
     return model, ckpt

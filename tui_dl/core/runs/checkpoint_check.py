@@ -15,6 +15,8 @@ from typing import Any, Callable
 
 import torch
 
+from tui_dl.core.i18n import N_, _
+
 __all__ = ["CheckpointError", "DamagedCheckpoint", "check_checkpoint", "check_resumable", "damaged", "RESUME_NEEDS", "STATUSES"]
 
 #: What a resume reads besides the weights (``TrainState.from_checkpoint``).
@@ -38,9 +40,12 @@ class DamagedCheckpoint(ValueError):
 
 def damaged(path, field: str, problem: str, *, advice: str | None = None) -> str:
     """The message for a damaged ``field`` of the checkpoint at ``path``."""
-    advice = advice or ("Use another checkpoint of the run (best.pt or last.pt), or train again; tui-dl never "
-                        "repairs a checkpoint by guessing")
-    return f"{path}: this checkpoint is damaged: {field} {problem}. {advice}."
+    advice = advice or _("Use another checkpoint of the run (best.pt or last.pt), or train again; tui-dl never "
+                         "repairs a checkpoint by guessing")
+    # TRANSLATORS: {field} names the entry (optimizer.param_groups[0].lr, a code word), {problem} says what is
+    # wrong with it (_("is missing"), "should be an integer, but it is text"), {advice} what to do
+    return _("{path}: this checkpoint is damaged: {field} {problem}. {advice}.").format(
+        path=path, field=field, problem=problem, advice=advice)
 
 
 # ----------------------------------------------------------------------------- kinds
@@ -48,38 +53,43 @@ def damaged(path, field: str, problem: str, *, advice: str | None = None) -> str
 
 def _kind(v: Any) -> str:
     if v is None:
-        return "nothing (null)"
+        return _("nothing (null)")
     if isinstance(v, torch.Tensor):
-        return f"a tensor of shape {list(v.shape)}"
-    return {bool: "true/false", int: "an integer", float: "a number", str: "text", list: "a list", tuple: "a list",
-            dict: "a mapping"}.get(type(v), type(v).__name__)
+        return _("a tensor of shape {shape}").format(shape=list(v.shape))
+    kind = _KINDS.get(type(v))
+    return _(kind) if kind else type(v).__name__
+
+
+#: What a value of each type is called in a message ("should be a number, but it is text").
+_KINDS = {bool: N_("true/false"), int: N_("an integer"), float: N_("a number"), str: N_("text"), list: N_("a list"),
+          tuple: N_("a list"), dict: N_("a mapping")}
 
 
 def _int(v, field, *, low: int | None = 0, none: bool = False):
     if v is None and none:
         return
     if not isinstance(v, int) or isinstance(v, bool):
-        raise DamagedCheckpoint(field, f"should be an integer, but it is {_kind(v)}")
+        raise DamagedCheckpoint(field, _("should be an integer, but it is {kind}").format(kind=_kind(v)))
     if low is not None and v < low:
-        raise DamagedCheckpoint(field, f"should be at least {low}, but it is {v}")
+        raise DamagedCheckpoint(field, _("should be at least {low}, but it is {value}").format(low=low, value=v))
 
 
 def _num(v, field, *, none: bool = False, finite: bool = False):
     if v is None and none:
         return
     if not isinstance(v, (int, float)) or isinstance(v, bool):
-        raise DamagedCheckpoint(field, f"should be a number, but it is {_kind(v)}")
+        raise DamagedCheckpoint(field, _("should be a number, but it is {kind}").format(kind=_kind(v)))
     if finite and not math.isfinite(v):
-        raise DamagedCheckpoint(field, f"should be a finite number, but it is {v}")
+        raise DamagedCheckpoint(field, _("should be a finite number, but it is {value}").format(value=v))
 
 
 def _str(v, field, *, choices=None, none: bool = False):
     if v is None and none:
         return
     if not isinstance(v, str):
-        raise DamagedCheckpoint(field, f"should be text, but it is {_kind(v)}")
+        raise DamagedCheckpoint(field, _("should be text, but it is {kind}").format(kind=_kind(v)))
     if choices is not None and v not in choices:
-        raise DamagedCheckpoint(field, f"is {v!r}, which is not one of {', '.join(choices)}")
+        raise DamagedCheckpoint(field, _("is {value}, which is not one of {choices}").format(value=repr(v), choices=", ".join(choices)))
 
 
 def _dict(v, field, *, none: bool = False) -> bool:
@@ -87,7 +97,7 @@ def _dict(v, field, *, none: bool = False) -> bool:
     if v is None and none:
         return False
     if not isinstance(v, dict):
-        raise DamagedCheckpoint(field, f"should be a mapping, but it is {_kind(v)}")
+        raise DamagedCheckpoint(field, _("should be a mapping, but it is {kind}").format(kind=_kind(v)))
     return True
 
 
@@ -95,7 +105,7 @@ def _list(v, field, *, none: bool = False, item: Callable[[Any, str], None] | No
     if v is None and none:
         return False
     if not isinstance(v, (list, tuple)):
-        raise DamagedCheckpoint(field, f"should be a list, but it is {_kind(v)}")
+        raise DamagedCheckpoint(field, _("should be a list, but it is {kind}").format(kind=_kind(v)))
     if item is not None:
         for i, x in enumerate(v):
             item(x, f"{field}[{i}]")
@@ -104,23 +114,24 @@ def _list(v, field, *, none: bool = False, item: Callable[[Any, str], None] | No
 
 def _tensor(v, field, *, dtype: torch.dtype | None = None, ndim: int | None = None, floating: bool = False):
     if not isinstance(v, torch.Tensor):
-        raise DamagedCheckpoint(field, f"should be a tensor, but it is {_kind(v)}")
+        raise DamagedCheckpoint(field, _("should be a tensor, but it is {kind}").format(kind=_kind(v)))
     if dtype is not None and v.dtype != dtype:
-        raise DamagedCheckpoint(field, f"should be a {str(dtype).replace('torch.', '')} tensor, but it is "
-                                       f"{str(v.dtype).replace('torch.', '')}")
+        raise DamagedCheckpoint(field, _("should be a {dtype} tensor, but it is {actual}").format(
+            dtype=str(dtype).replace("torch.", ""), actual=str(v.dtype).replace("torch.", "")))
     if ndim is not None and v.dim() != ndim:
-        raise DamagedCheckpoint(field, f"should be a tensor with {ndim} dimension(s), but its shape is {list(v.shape)}")
+        raise DamagedCheckpoint(field, _("should be a tensor with {ndim} dimension(s), but its shape is {shape}").format(
+            ndim=ndim, shape=list(v.shape)))
     if floating and not v.is_floating_point():
-        raise DamagedCheckpoint(field, f"should hold floating-point weights, but it is {v.dtype}")
+        raise DamagedCheckpoint(field, _("should hold floating-point weights, but it is {dtype}").format(dtype=v.dtype))
 
 
 def _weights(v, field):
     _dict(v, field)
     for k, t in v.items():
         if not isinstance(k, str):
-            raise DamagedCheckpoint(field, f"has the key {k!r}, which is not a layer's weight name")
+            raise DamagedCheckpoint(field, _("has the key {key}, which is not a layer's weight name").format(key=repr(k)))
         if not isinstance(t, torch.Tensor):
-            raise DamagedCheckpoint(f"{field}.{k}", f"should be a tensor, but it is {_kind(t)}")
+            raise DamagedCheckpoint(f"{field}.{k}", _("should be a tensor, but it is {kind}").format(kind=_kind(t)))
 
 
 # ----------------------------------------------------------------------------- the fields
@@ -131,7 +142,7 @@ def _optimizer(v, field="optimizer"):
         return
     for key in ("state", "param_groups"):
         if key not in v:
-            raise DamagedCheckpoint(f"{field}.{key}", "is missing")
+            raise DamagedCheckpoint(f"{field}.{key}", _("is missing"))
     _dict(v["state"], f"{field}.state")
     for k, st in v["state"].items():
         f = f"{field}.state.{k}"
@@ -139,35 +150,35 @@ def _optimizer(v, field="optimizer"):
         _dict(st, f)
         for name, x in st.items():
             if x is not None and (not isinstance(x, (torch.Tensor, int, float)) or isinstance(x, bool)):
-                raise DamagedCheckpoint(f"{f}.{name}", f"should be a tensor or a number, but it is {_kind(x)}")
+                raise DamagedCheckpoint(f"{f}.{name}", _("should be a tensor or a number, but it is {kind}").format(kind=_kind(x)))
     groups = v["param_groups"]
     _list(groups, f"{field}.param_groups")
     if not groups:
-        raise DamagedCheckpoint(f"{field}.param_groups", "is empty (the optimizer needs its parameter group)")
+        raise DamagedCheckpoint(f"{field}.param_groups", _("is empty (the optimizer needs its parameter group)"))
     seen: set[int] = set()
     for i, g in enumerate(groups):
         f = f"{field}.param_groups[{i}]"
         _dict(g, f)
         if "params" not in g:
-            raise DamagedCheckpoint(f"{f}.params", "is missing")
+            raise DamagedCheckpoint(f"{f}.params", _("is missing"))
         _list(g["params"], f"{f}.params", item=lambda x, ff: _int(x, ff))
         if seen & set(g["params"]):
-            raise DamagedCheckpoint(f"{f}.params", "names a parameter that another group names too")
+            raise DamagedCheckpoint(f"{f}.params", _("names a parameter that another group names too"))
         seen |= set(g["params"])
         if "lr" not in g:
-            raise DamagedCheckpoint(f"{f}.lr", "is missing")
+            raise DamagedCheckpoint(f"{f}.lr", _("is missing"))
         _num(g["lr"], f"{f}.lr", finite=True)
         for name, x in g.items():
             if name in ("params", "lr"):
                 continue
             if isinstance(x, (dict, torch.Tensor)) and name != "lr":
-                raise DamagedCheckpoint(f"{f}.{name}", f"should be a setting (a number, text or a list), but it is "
-                                                       f"{_kind(x)}")
+                raise DamagedCheckpoint(f"{f}.{name}", _("should be a setting (a number, text or a list), but it is {kind}").format(
+                    kind=_kind(x)))
             if isinstance(x, (list, tuple)):
                 _list(x, f"{f}.{name}", item=lambda y, ff: _num(y, ff))
     unknown = [k for k in v["state"] if k not in seen]
     if unknown:
-        raise DamagedCheckpoint(f"{field}.state.{unknown[0]}", "belongs to no parameter of the optimizer's groups")
+        raise DamagedCheckpoint(f"{field}.state.{unknown[0]}", _("belongs to no parameter of the optimizer's groups"))
 
 
 def _scheduler(v, field="scheduler"):
@@ -179,32 +190,32 @@ def _scheduler(v, field="scheduler"):
         elif k in ("last_epoch", "_step_count"):
             _int(x, f"{field}.{k}", low=-1)
         elif isinstance(x, torch.Tensor):
-            raise DamagedCheckpoint(f"{field}.{k}", f"should be a setting, but it is {_kind(x)}")
+            raise DamagedCheckpoint(f"{field}.{k}", _("should be a setting, but it is {kind}").format(kind=_kind(x)))
 
 
 def _rng(v, field="rng"):
     _dict(v, field)
     for key in ("torch", "python", "numpy"):
         if key not in v:
-            raise DamagedCheckpoint(f"{field}.{key}", "is missing")
+            raise DamagedCheckpoint(f"{field}.{key}", _("is missing"))
     _tensor(v["torch"], f"{field}.torch", dtype=torch.uint8, ndim=1)
     py = v["python"]
     _list(py, f"{field}.python")
     if len(py) != 3:
-        raise DamagedCheckpoint(f"{field}.python", f"should hold 3 entries, but it holds {len(py)}")
+        raise DamagedCheckpoint(f"{field}.python", _("should hold {want} entries, but it holds {have}").format(want=3, have=len(py)))
     _int(py[0], f"{field}.python[0]")
     _list(py[1], f"{field}.python[1]", item=lambda x, ff: _int(x, ff))
     if len(py[1]) != 625:
-        raise DamagedCheckpoint(f"{field}.python[1]", f"should hold 625 numbers, but it holds {len(py[1])}")
+        raise DamagedCheckpoint(f"{field}.python[1]", _("should hold {want} numbers, but it holds {have}").format(want=625, have=len(py[1])))
     _num(py[2], f"{field}.python[2]", none=True)
     npy = v["numpy"]
     _list(npy, f"{field}.numpy")
     if len(npy) != 5:
-        raise DamagedCheckpoint(f"{field}.numpy", f"should hold 5 entries, but it holds {len(npy)}")
+        raise DamagedCheckpoint(f"{field}.numpy", _("should hold {want} entries, but it holds {have}").format(want=5, have=len(npy)))
     _str(npy[0], f"{field}.numpy[0]", choices=("MT19937",))
     _list(npy[1], f"{field}.numpy[1]", item=lambda x, ff: _int(x, ff))
     if len(npy[1]) != 624:
-        raise DamagedCheckpoint(f"{field}.numpy[1]", f"should hold 624 numbers, but it holds {len(npy[1])}")
+        raise DamagedCheckpoint(f"{field}.numpy[1]", _("should hold {want} numbers, but it holds {have}").format(want=624, have=len(npy[1])))
     _int(npy[2], f"{field}.numpy[2]")
     _int(npy[3], f"{field}.numpy[3]")
     _num(npy[4], f"{field}.numpy[4]")
@@ -216,7 +227,7 @@ def _position(v, field="position"):
     _dict(v, field)
     for key, low in (("epoch", 1), ("batch", 0)):
         if key not in v:
-            raise DamagedCheckpoint(f"{field}.{key}", "is missing")
+            raise DamagedCheckpoint(f"{field}.{key}", _("is missing"))
         _int(v[key], f"{field}.{key}", low=low)
 
 
@@ -230,8 +241,8 @@ def _epoch_state(v, field="epoch_state"):
         if key in v:
             _tensor(v[key], f"{field}.{key}", ndim=1, floating=key == "losses")
             if isinstance(v.get("nb"), int) and v[key].shape[0] != v["nb"]:
-                raise DamagedCheckpoint(f"{field}.{key}", f"should hold {v['nb']} values (one per step), but it "
-                                                          f"holds {v[key].shape[0]}")
+                raise DamagedCheckpoint(f"{field}.{key}", _("should hold {want} values (one per step), but it holds {have}").format(
+                    want=v["nb"], have=v[key].shape[0]))
     if "last_log" in v:
         _int(v["last_log"], f"{field}.last_log")
     if "seconds" in v:
@@ -248,10 +259,11 @@ def _history(v, field="history"):
         f = f"{field}[{i}]"
         _dict(h, f)
         if "epoch" not in h:
-            raise DamagedCheckpoint(f"{f}.epoch", "is missing")
+            raise DamagedCheckpoint(f"{f}.epoch", _("is missing"))
         _int(h["epoch"], f"{f}.epoch", low=1)
         if h["epoch"] <= last:
-            raise DamagedCheckpoint(f"{f}.epoch", f"is {h['epoch']}, after epoch {last}: the epochs are out of order")
+            raise DamagedCheckpoint(f"{f}.epoch", _("is {epoch}, after epoch {last}: the epochs are out of order").format(
+                epoch=h["epoch"], last=last))
         last = h["epoch"]
         _int(h.get("step", 0), f"{f}.step")
         for key in _HISTORY_NUMBERS:
@@ -283,16 +295,17 @@ def _inference(v, field="inference"):
         return
     for key in ("input_shape", "classes", "input_dtype", "mean", "std"):
         if key not in v:
-            raise DamagedCheckpoint(f"{field}.{key}", "is missing")
+            raise DamagedCheckpoint(f"{field}.{key}", _("is missing"))
     _list(v["input_shape"], f"{field}.input_shape", item=lambda x, ff: _int(x, ff, low=1))
     _list(v["classes"], f"{field}.classes", item=lambda x, ff: _str(x, ff))
     _str(v["input_dtype"], f"{field}.input_dtype", choices=("uint8", "float32"))
     for key in ("mean", "std"):
         _list(v[key], f"{field}.{key}", item=lambda x, ff: _num(x, ff, finite=True))
     if len(v["mean"]) != len(v["std"]):
-        raise DamagedCheckpoint(f"{field}.std", f"holds {len(v['std'])} values, but mean holds {len(v['mean'])}")
+        raise DamagedCheckpoint(f"{field}.std", _("holds {n} values, but mean holds {mean}").format(
+            n=len(v["std"]), mean=len(v["mean"])))
     if any(s == 0 for s in v["std"]):
-        raise DamagedCheckpoint(f"{field}.std", "holds a 0 (images would be divided by zero)")
+        raise DamagedCheckpoint(f"{field}.std", _("holds a 0 (images would be divided by zero)"))
     if "scale" in v:
         _num(v["scale"], f"{field}.scale", finite=True)
     for key in ("input_dtype", "normalization"):
@@ -361,22 +374,24 @@ def check_fields(ck: dict[str, Any]) -> None:
     if isinstance(best, dict) and isinstance(model, dict):
         for k, t in best.items():
             if k not in model:
-                raise DamagedCheckpoint(f"best_model.{k}", "is a weight the network does not have")
+                raise DamagedCheckpoint(f"best_model.{k}", _("is a weight the network does not have"))
             if t.shape != model[k].shape:
-                raise DamagedCheckpoint(f"best_model.{k}", f"has the shape {list(t.shape)}, but the weight has "
-                                                           f"{list(model[k].shape)}")
+                raise DamagedCheckpoint(f"best_model.{k}", _("has the shape {shape}, but the weight has {want}").format(
+                    shape=list(t.shape), want=list(model[k].shape)))
     hist, done = ck.get("history"), ck.get("epochs_completed")
     if isinstance(hist, list) and isinstance(done, int) and len(hist) != done:
-        raise DamagedCheckpoint("history", f"holds {len(hist)} epochs, but epochs_completed says {done}")
+        raise DamagedCheckpoint("history", _("holds {n} epochs, but epochs_completed says {done}").format(
+            n=len(hist), done=done))
     if isinstance(hist, list):
         epochs = [h["epoch"] for h in hist]
         if epochs != list(range(1, len(epochs) + 1)):
-            raise DamagedCheckpoint("history", f"holds the epochs {epochs[:6]}{'...' if len(epochs) > 6 else ''}, "
-                                               f"not 1 to {len(epochs)}")
+            raise DamagedCheckpoint("history", _("holds the epochs {epochs}, not 1 to {n}").format(
+                epochs=f"{epochs[:6]}{'...' if len(epochs) > 6 else ''}", n=len(epochs)))
         pos = ck.get("position")
         if isinstance(pos, dict) and pos.get("epoch") != len(epochs) + 1:
-            raise DamagedCheckpoint("position.epoch", f"is {pos.get('epoch')}, but the history ends at epoch "
-                                                      f"{len(epochs)} (the next epoch is {len(epochs) + 1})")
+            raise DamagedCheckpoint("position.epoch", _("is {epoch}, but the history ends at epoch {last} (the next "
+                                                        "epoch is {next})").format(
+                epoch=pos.get("epoch"), last=len(epochs), next=len(epochs) + 1))
 
 
 def check_checkpoint(ck: dict[str, Any], path) -> None:
@@ -391,13 +406,13 @@ def check_resumable(ck: dict[str, Any], path) -> None:
     """The fields a resume needs are there (a checkpoint for inference only may lack them)."""
     for key in RESUME_NEEDS:
         if key not in ck:
-            raise CheckpointError(damaged(path, key, "is missing (it is needed to resume the run)"))
+            raise CheckpointError(damaged(path, key, _("is missing (it is needed to resume the run)")))
     st = ck.get("epoch_state")
     if ck["position"]["batch"] > 0 and st is not None:  # resuming mid-epoch: the epoch's sums are all needed
         for key in ("losses", "correct", "last_log", "seconds", "nb"):
             if key not in st:
-                raise CheckpointError(damaged(path, f"epoch_state.{key}", "is missing (it is needed to resume "
-                                                                          "in the middle of the epoch)"))
+                raise CheckpointError(damaged(path, f"epoch_state.{key}", _("is missing (it is needed to resume in the middle of "
+                                                                "the epoch)")))
 
 
 #: Optimizer settings that may differ from a fresh optimizer's: the learning rate (a scheduler moves it) and the
@@ -436,41 +451,45 @@ def check_optimizer_fits(saved: dict[str, Any] | None, optimizer, path) -> None:
 
     groups = saved["param_groups"]
     if len(groups) != len(fresh["param_groups"]):
-        fail("optimizer.param_groups", f"holds {len(groups)} groups, but the run's optimizer has "
-                                       f"{len(fresh['param_groups'])}")
+        fail("optimizer.param_groups", _("holds {n} groups, but the run's optimizer has {want}").format(
+            n=len(groups), want=len(fresh["param_groups"])))
     for i, (g, f) in enumerate(zip(groups, fresh["param_groups"])):
         field = f"optimizer.param_groups[{i}]"
         if len(g["params"]) != len(f["params"]):
-            fail(f"{field}.params", f"names {len(g['params'])} parameters, but the network has {len(f['params'])}")
+            fail(f"{field}.params", _("names {n} parameters, but the network has {want}").format(
+                n=len(g["params"]), want=len(f["params"])))
         for key in f:
             if key == "params":
                 continue
             if key not in g:
-                fail(f"{field}.{key}", "is missing")
+                fail(f"{field}.{key}", _("is missing"))
             if key in _FREE_SETTINGS:
                 if not (_same_kind(g[key], f[key]) or g[key] is None or f[key] is None):
-                    fail(f"{field}.{key}", f"should be {_kind(f[key])}, but it is {_kind(g[key])}")
+                    fail(f"{field}.{key}", _("should be {want}, but it is {kind}").format(want=_kind(f[key]), kind=_kind(g[key])))
             elif _plain(g[key]) != _plain(f[key]):
-                fail(f"{field}.{key}", f"is {g[key]!r}, but the run's experiment sets {f[key]!r}")
+                fail(f"{field}.{key}", _("is {value}, but the run's experiment sets {want}").format(
+                    value=repr(g[key]), want=repr(f[key])))
         extra = [k for k in g if k not in f]
         if extra:
-            fail(f"{field}.{extra[0]}", "is not a setting of this optimizer")
+            fail(f"{field}.{extra[0]}", _("is not a setting of this optimizer"))
     indices = [i for g in groups for i in g["params"]]
     if sorted(indices) != list(range(len(params))):
-        fail("optimizer.param_groups", f"name the parameters {sorted(indices)[:5]}..., not 0…{len(params) - 1}")
+        fail("optimizer.param_groups", _("name the parameters {indices}..., not 0…{last}").format(
+            indices=sorted(indices)[:5], last=len(params) - 1))
     keys = None
     for i, st in saved["state"].items():
         if not 0 <= i < len(params):
-            fail(f"optimizer.state.{i}", f"belongs to no parameter (the network has {len(params)})")
+            fail(f"optimizer.state.{i}", _("belongs to no parameter (the network has {n})").format(n=len(params)))
         if keys is not None and set(st) != keys:
-            fail(f"optimizer.state.{i}", f"holds {sorted(st)}, but the other parameters' state holds {sorted(keys)}")
+            fail(f"optimizer.state.{i}", _("holds {keys}, but the other parameters' state holds {others}").format(
+                keys=sorted(st), others=sorted(keys)))
         keys = set(st)
         for name, t in st.items():
             if isinstance(t, torch.Tensor) and t.dim() > 0 and t.shape != params[i].shape:
-                fail(f"optimizer.state.{i}.{name}", f"has the shape {list(t.shape)}, but its parameter has "
-                                                    f"{list(params[i].shape)}")
+                fail(f"optimizer.state.{i}.{name}", _("has the shape {shape}, but its parameter has {want}").format(
+                    shape=list(t.shape), want=list(params[i].shape)))
             if isinstance(t, torch.Tensor) and t.dim() == 0 and not t.is_floating_point():
-                fail(f"optimizer.state.{i}.{name}", f"should be a floating-point tensor, but it is {t.dtype}")
+                fail(f"optimizer.state.{i}.{name}", _("should be a floating-point tensor, but it is {dtype}").format(dtype=t.dtype))
 
 
 def check_scheduler_fits(saved: dict[str, Any] | None, scheduler, path) -> None:
@@ -480,7 +499,7 @@ def check_scheduler_fits(saved: dict[str, Any] | None, scheduler, path) -> None:
     fresh = scheduler.state_dict()
     for key, f in fresh.items():
         if key not in saved:
-            raise CheckpointError(damaged(path, f"scheduler.{key}", "is missing"))
+            raise CheckpointError(damaged(path, f"scheduler.{key}", _("is missing")))
         if not (_same_kind(saved[key], f) or saved[key] is None or f is None):
-            raise CheckpointError(damaged(path, f"scheduler.{key}", f"should be {_kind(f)}, but it is "
-                                                                    f"{_kind(saved[key])}"))
+            raise CheckpointError(damaged(path, f"scheduler.{key}", _("should be {want}, but it is {kind}").format(
+                want=_kind(f), kind=_kind(saved[key]))))

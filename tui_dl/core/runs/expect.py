@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from tui_dl.core.i18n import _, ngettext
+
 __all__ = ["Expectation", "ExpectError", "parse", "lookup", "check", "ALIASES", "OPS", "SUMMARY_STATUSES"]
 
 OPS = (">=", "<=", "==", "!=", ">", "<")
@@ -58,7 +60,7 @@ class Expectation:
 def _value(text: str) -> Any:
     t = text.strip()
     if not t:
-        raise ExpectError("nothing after the operator: write a value, e.g. test_accuracy>=0.97")
+        raise ExpectError(_("nothing after the operator: write a value, e.g. test_accuracy>=0.97"))
     if len(t) >= 2 and t[0] == t[-1] and t[0] in "'\"":
         return t[1:-1]
     low = t.lower()
@@ -72,28 +74,32 @@ def _value(text: str) -> Any:
     if re.match(r"^[A-Za-z0-9_.:/+-]+$", t):
         return t
     if "," in t or re.search(r"\s(and|or|&&)\s|&&|\|\|", t):
-        raise ExpectError(f"the value {t!r} holds more than one expectation: give each its own --expect, "
-                          "e.g. -e 'test_accuracy>=0.97' -e 'epochs<=5' (all must hold)")
-    raise ExpectError(f"the value {t!r} is not a number, true/false, null or a word; quote text with spaces")
+        raise ExpectError(_("the value {value} holds more than one expectation: give each its own --expect, "
+                            "e.g. -e 'test_accuracy>=0.97' -e 'epochs<=5' (all must hold)").format(value=repr(t)))
+    raise ExpectError(_("the value {value} is not a number, true/false, null or a word; quote text with "
+                        "spaces").format(value=repr(t)))
 
 
 def parse(text: str) -> Expectation:
     """``'test_accuracy>=0.97'`` → an :class:`Expectation`; :class:`ExpectError` names what is wrong."""
     if not isinstance(text, str) or len(text) > 500:
-        raise ExpectError("an expectation is one short line such as test_accuracy>=0.97")
+        raise ExpectError(_("an expectation is one short line such as test_accuracy>=0.97"))
     m = _EXPR.match(text)
     if m is None:
-        raise ExpectError(f"{text!r} is not KEY OP VALUE (OP one of {' '.join(OPS)}), e.g. test_accuracy>=0.97")
+        raise ExpectError(_("{text} is not KEY OP VALUE (OP one of {ops}), e.g. test_accuracy>=0.97").format(
+            text=repr(text), ops=" ".join(OPS)))
     key, op, rest = m.group(1), m.group(2), m.group(3)
     if op == "=" and rest[:1] in ("<", ">"):
-        raise ExpectError(f"{text!r}: write {rest[0]}= (the = comes second), e.g. {key}{rest[0]}={rest[1:].strip()}")
+        raise ExpectError(_("{text}: write {op}= (the = comes second), e.g. {example}").format(
+            text=repr(text), op=rest[0], example=f"{key}{rest[0]}={rest[1:].strip()}"))
     if op == "=":
-        raise ExpectError(f"{text!r}: write == to compare (a single = is not an operator)")
+        raise ExpectError(_("{text}: write == to compare (a single = is not an operator)").format(text=repr(text)))
     if rest[:1] in ("=", "<", ">", "!"):
-        raise ExpectError(f"{text!r}: the operator is not one of {' '.join(OPS)}")
+        raise ExpectError(_("{text}: the operator is not one of {ops}").format(text=repr(text), ops=" ".join(OPS)))
     value = _value(rest)
     if isinstance(value, str) and op not in ("==", "!="):
-        raise ExpectError(f"{text!r}: text can only be compared with == or != (is {value!r} meant as a number?)")
+        raise ExpectError(_("{text}: text can only be compared with == or != (is {value} meant as a "
+                            "number?)").format(text=repr(text), value=repr(value)))
     return Expectation(text, key, ALIASES.get(key, key), op, value)
 
 
@@ -113,11 +119,16 @@ def lookup(summary: Any, path: str) -> Any:
 
                 hint = suggest(part, list(cur))
                 known = ", ".join(sorted(k for k in cur if not isinstance(cur[k], (list, dict)))[:30])
-                extra = f" Did you mean {'.'.join([*done, hint])!r}?" if hint else f" Its fields: {known}."
-                raise ExpectError(f"{where} has no field {part!r}.{extra}")
+                if hint:
+                    raise ExpectError(_("{where} has no field {field}. Did you mean {hint}?").format(
+                        where=where, field=repr(part), hint=repr(".".join([*done, hint]))))
+                raise ExpectError(_("{where} has no field {field}. Its fields: {known}.").format(
+                    where=where, field=repr(part), known=known))
             if isinstance(cur, list):
-                raise ExpectError(f"{where} is a list of {len(cur)}: {part!r} is not an index in it")
-            raise ExpectError(f"{where} is a value ({cur!r}), it has no field {part!r}")
+                raise ExpectError(_("{where} is a list of {n}: {part} is not an index in it").format(
+                    where=where, n=len(cur), part=repr(part)))
+            raise ExpectError(_("{where} is a value ({value}), it has no field {field}").format(
+                where=where, value=repr(cur), field=repr(part)))
         done.append(part)
     return cur
 
@@ -157,7 +168,7 @@ def _show(v: Any) -> str:
     if isinstance(v, bool):
         return str(v).lower()
     if isinstance(v, (list, dict)):
-        return f"a {'list' if isinstance(v, list) else 'mapping'}"
+        return _("a list") if isinstance(v, list) else _("a mapping")
     return repr(v) if isinstance(v, str) else str(v)
 
 
@@ -171,24 +182,32 @@ def _check_status_word(e: Expectation) -> None:
         return
     known = ", ".join(SUMMARY_STATUSES)
     runs_word = [k for k, v in SUMMARY_STATUSES.items() if v == e.value]
-    hint = (f" ('{e.value}' is what tui-dl runs shows for {' or '.join(runs_word)}: write status=={runs_word[0]})"
-            if runs_word else "")
-    raise ExpectError(f"{e.text!r}: summary.json's status is one of {known}{hint}")
+    if runs_word:
+        raise ExpectError(_("{text}: summary.json's status is one of {known} ('{word}' is what tui-dl runs shows "
+                            "for {statuses}: write status=={status})").format(
+            text=repr(e.text), known=known, word=e.value, statuses=" or ".join(runs_word), status=runs_word[0]))
+    raise ExpectError(_("{text}: summary.json's status is one of {known}").format(text=repr(e.text), known=known))
 
 
 def _why_missing(summary: dict[str, Any], run: str) -> str:
     """Why a run has no value for a field, for the FAILED line (a stopped or diverged run has no test result)."""
     status = summary.get("status")
     n = summary.get("epochs_run")
-    after = f" after {n} epoch{'s' if n != 1 else ''}" if isinstance(n, int) else ""
     if status == "stopped":
-        return (f" (the run was stopped{after}, before its test; continue it with: tui-dl --batch --resume "
-                f"{run or summary.get('run_dir') or 'RUN'})")
+        folder = run or summary.get("run_dir") or "RUN"
+        if isinstance(n, int):
+            return ngettext(" (the run was stopped after {n} epoch, before its test; continue it with: tui-dl "
+                            "--batch --resume {folder})",
+                            " (the run was stopped after {n} epochs, before its test; continue it with: tui-dl "
+                            "--batch --resume {folder})", n).format(n=n, folder=folder)
+        return _(" (the run was stopped, before its test; continue it with: tui-dl --batch --resume "
+                 "{folder})").format(folder=folder)
     if status == "diverged":
-        during = f" in epoch {n + 1}" if isinstance(n, int) else ""
-        return f" (the run diverged{during}: it has no test result)"
+        if isinstance(n, int):
+            return _(" (the run diverged in epoch {epoch}: it has no test result)").format(epoch=n + 1)
+        return _(" (the run diverged: it has no test result)")
     if status == "running":
-        return " (the run has not finished)"
+        return _(" (the run has not finished)")
     return ""
 
 
@@ -205,5 +224,7 @@ def check(summary: dict[str, Any], expectations: list[Expectation], run: str = "
             why = _why_missing(summary, run) if actual is None else ""
             if e.text.rstrip().endswith("%") and _as_number(actual) is not None and not isinstance(actual, bool):
                 why = f" ({100 * _as_number(actual):.2f}%)"  # as the expectation was written
-            failed.append(f"FAILED {e.text}: {named} is {_show(actual)}{why}")
+            # TRANSLATORS: keep the word FAILED (scripts look for it); {why} starts with a space when it is there
+            failed.append(_("FAILED {text}: {named} is {value}{why}").format(text=e.text, named=named,
+                                                                            value=_show(actual), why=why))
     return failed

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tui_dl.core.i18n import _
 from tui_dl.core.paths import expand_user
 from tui_dl.core.runs.atomic import atomic_write
 from tui_dl.core.runs.lock import RunLock
@@ -50,7 +51,7 @@ def new_run_dir(runs_dir: str | os.PathLike, name: str) -> Path:
             return p
         except FileExistsError:
             continue
-    raise OSError(f"could not create a new run folder in {base}")
+    raise OSError(_("could not create a new run folder in {folder}").format(folder=base))
 
 
 def _clean(v: Any) -> Any:

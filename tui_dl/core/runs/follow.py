@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from tui_dl.core.i18n import N_, _
 from tui_dl.core.runs.lock import holder
 from tui_dl.core.runs.scan import writer_alive
-from tui_dl.core.training.events import Notice, event_from_dict
+from tui_dl.core.training.events import Notice, english, event_from_dict
 
 __all__ = ["Follower", "Restarted", "RunEnded", "follow", "is_live"]
 
@@ -136,7 +137,8 @@ class Follower:
         lines, restarted = self._read_new()
         if restarted:
             self.last_event = None
-            out.append(Restarted(f"{self.path} was rewritten (the run was resumed): following it from the start"))
+            out.append(Restarted(_("{path} was rewritten (the run was resumed): following it from the "
+                                   "start").format(path=self.path)))
         now = self.clock()
         if lines or restarted:
             self._t_last = now
@@ -154,11 +156,13 @@ class Follower:
             if resumer is not None:  # a --resume holds the folder and has not rewritten metrics.jsonl yet
                 if not self._told_resuming:
                     self._told_resuming = True
-                    out.append(Notice("info", f"the run is being resumed by {resumer}: these were its events "
-                                              "before; following the resumed run as it writes"))
+                    out.append(Notice("info", english(N_("the run is being resumed by {resumer}: these were its "
+                                                         "events before; following the resumed run as it writes"),
+                                                      resumer=resumer)))
                 return out
             status = str(self.last_event.get("status", ""))
-            out.append(self._end("finished", f"the run ended: {status}", status))
+            # TRANSLATORS: {status} is a code word (completed, diverged...)
+            out.append(self._end("finished", _("the run ended: {status}").format(status=status), status))
             return out
         if not lines:
             verdict = self._verdict(now)
@@ -179,7 +183,7 @@ class Follower:
             return None
         if not isinstance(t, (int, float)) or since < t + 1:  # the lock is as old as the run that ended
             return None
-        return f"process {h.get('pid')} on {h.get('host', '?')}"
+        return _("process {pid} on {host}").format(pid=h.get("pid"), host=h.get("host", "?"))
 
     def _end(self, how: str, message: str, status: str = "") -> RunEnded:
         self.ended = RunEnded(how, message, status)
@@ -189,7 +193,7 @@ class Follower:
         quiet = now - self._t_last
         if not self.dir.is_dir():
             if now - self._t_start >= self.wait_start:
-                return self._end("missing", f"{self.dir}: no such run folder")
+                return self._end("missing", _("{folder}: no such run folder").format(folder=self.dir))
             return None
         alive = writer_alive(self.dir)
         if alive is True or quiet < self.grace:
@@ -197,16 +201,22 @@ class Follower:
         h = holder(self.dir) or {}
         if alive is None:
             if quiet >= self.stale_after:
-                return self._end("stalled", f"no event for {quiet:.0f} s; the writer runs on {h.get('host')} "
-                                            f"(pid {h.get('pid')}), which cannot be checked from here")
+                return self._end("stalled", _("no event for {seconds:.0f} s; the writer runs on {host} (pid {pid}), "
+                                              "which cannot be checked from here").format(
+                    seconds=quiet, host=h.get("host"), pid=h.get("pid")))
             return None
         if self._ino is None:  # no metrics.jsonl yet, nobody writing
             if now - self._t_start >= self.wait_start:
-                return self._end("missing", f"{self.dir} holds no metrics.jsonl and no process is training into it")
+                return self._end("missing", _("{folder} holds no metrics.jsonl and no process is training into "
+                                              "it").format(folder=self.dir))
             return None
-        who = f"process {h['pid']} on {h.get('host', '?')}" if h.get("pid") else "its writer"
-        return self._end("died", f"{who} is gone and the run has no final event: it was killed or crashed. "
-                                 f"Continue it with: tui-dl --batch --resume {self.dir}")
+        if h.get("pid"):
+            text = _("process {pid} on {host} is gone and the run has no final event: it was killed or crashed. "
+                     "Continue it with: tui-dl --batch --resume {folder}")
+        else:
+            text = _("its writer is gone and the run has no final event: it was killed or crashed. Continue it "
+                     "with: tui-dl --batch --resume {folder}")
+        return self._end("died", text.format(pid=h.get("pid"), host=h.get("host", "?"), folder=self.dir))
 
     def __iter__(self) -> Iterator[Any]:
         return follow(self)

@@ -17,6 +17,8 @@ import socket
 import time
 from pathlib import Path
 
+from tui_dl.core.i18n import _
+
 LOCK_NAME = ".tui-dl.lock"
 
 
@@ -80,7 +82,7 @@ class RunLock:
         if self._fd is not None:
             return self
         self.folder.mkdir(parents=True, exist_ok=True)
-        for _ in range(5):  # the file may be removed between our open and our lock by a releasing holder
+        for _attempt in range(5):  # the file may be removed between our open and our lock by a releasing holder
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             if not _try_lock(fd):
                 os.close(fd)
@@ -113,10 +115,12 @@ class RunLock:
 
     def _busy_message(self) -> str:
         h = holder(self.folder) or {}
-        who = f"process {h['pid']} on {h.get('host', '?')} since {h.get('since', '?')}" if "pid" in h else \
-            "another process"
-        return (f"the run folder {self.folder} is in use: {who} is training into it. Wait for that run to end, "
-                f"or write this one elsewhere (another --out)")
+        if "pid" in h:
+            return _("the run folder {folder} is in use: process {pid} on {host} since {since} is training into it. "
+                     "Wait for that run to end, or write this one elsewhere (another --out)").format(
+                folder=self.folder, pid=h["pid"], host=h.get("host", "?"), since=h.get("since", "?"))
+        return _("the run folder {folder} is in use: another process is training into it. Wait for that run to end, "
+                 "or write this one elsewhere (another --out)").format(folder=self.folder)
 
     def __enter__(self) -> "RunLock":
         return self.acquire()

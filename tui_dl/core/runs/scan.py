@@ -27,7 +27,9 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from tui_dl.core.i18n import N_, _
 from tui_dl.core.runs.lock import LOCK_NAME, holder
+from tui_dl.core.training.events import English, english, localized
 
 __all__ = ["RunInfo", "find_runs", "read_run", "scan", "writer_alive", "read_events", "STATUSES", "COLUMNS",
            "RUN_MARKERS"]
@@ -146,6 +148,25 @@ def _num(v: Any) -> float | None:
     return float(v) if math.isfinite(v) else None
 
 
+def _joined(problems: list) -> str:
+    """Several problems of one folder, as one reason ("" for none)."""
+    if len(problems) <= 1:
+        return problems[0] if problems else ""
+    return "; ".join(problems)
+
+
+def reason_text(reason: str) -> str:
+    """A row's ``reason`` (English, the same in ``--json`` in every language) in the language spoken now."""
+    if isinstance(reason, English):
+        advice = reason.args.get("advice")
+        if isinstance(advice, dict):  # a divergence's advice: its first sentence, in the language spoken
+            text = localized("", advice.get("msgid", ""), advice.get("args"))
+            first = re.split(r"(?<=。)|\.\s+(?=[A-Z])", text)[0].rstrip(".。") if text else ""
+            return localized(str(reason), reason.msgid, {**reason.args, "advice": first or str(reason)})
+        return localized(str(reason), reason.msgid, reason.args)
+    return "; ".join(_(part) for part in reason.split("; ")) if reason else reason
+
+
 def read_run(folder: str | os.PathLike) -> RunInfo:
     """The row of one run folder (never raises for what the folder holds)."""
     folder = Path(folder)
@@ -153,7 +174,7 @@ def read_run(folder: str | os.PathLike) -> RunInfo:
     try:
         return _read(folder, info)
     except OSError as e:
-        info.status, info.reason = "broken", f"cannot read it: {e.strerror or e}"
+        info.status, info.reason = "broken", english(N_("cannot read it: {error}"), error=str(e.strerror or e))
         return info
 
 
@@ -165,31 +186,32 @@ def _read(folder: Path, info: RunInfo) -> RunInfo:
         try:
             data = json.loads(sp.read_text(encoding="utf-8", errors="replace"))
         except ValueError as e:
-            problems.append(f"summary.json is not valid JSON ({e})")
+            problems.append(english(N_("summary.json is not valid JSON ({error})"), error=str(e)))
         else:
             if isinstance(data, dict) and isinstance(data.get("status"), str) and "history" in data:
                 summary = data
             else:
-                info.status, info.reason = "foreign", "summary.json was not written by tui-dl"
+                info.status, info.reason = "foreign", english(N_("summary.json was not written by tui-dl"))
                 return info
     events: list[dict[str, Any]] = []
     mp = folder / "metrics.jsonl"
     if mp.is_file():
         events, bad = read_events(mp)
         if events and not any(e.get("event") in _KNOWN_EVENTS for e in events):
-            info.status, info.reason = "foreign", "metrics.jsonl holds no tui-dl events"
+            info.status, info.reason = "foreign", english(N_("metrics.jsonl holds no tui-dl events"))
             return info
         if bad > 1 or (bad and not events):
-            problems.append(f"metrics.jsonl has {bad} unreadable line{'s' if bad != 1 else ''}")
+            problems.append(english(N_("metrics.jsonl has {n} unreadable lines") if bad != 1 else
+                                    N_("metrics.jsonl has {n} unreadable line"), n=bad))
     started = [e for e in events if e.get("event") == "started"]
     if events and not started:
-        problems.append("metrics.jsonl has no 'started' event")
+        problems.append(english(N_("metrics.jsonl has no 'started' event")))
     if summary is None and not started:
-        info.reason = "; ".join(problems) or ("no metrics.jsonl or summary.json: the run never started"
-                                              if not (folder / "last.pt").is_file() else
-                                              "only a checkpoint: no metrics.jsonl or summary.json")
+        info.reason = _joined(problems) or (english(N_("no metrics.jsonl or summary.json: the run never started"))
+                                             if not (folder / "last.pt").is_file() else
+                                             english(N_("only a checkpoint: no metrics.jsonl or summary.json")))
         if writer_alive(folder):
-            info.status, info.reason = "running", "starting (no event yet)"
+            info.status, info.reason = "running", english(N_("starting (no event yet)"))
         return info
     _fill(info, summary, events, started)
     last = events[-1] if events else None
@@ -202,20 +224,27 @@ def _read(folder: Path, info: RunInfo) -> RunInfo:
         info.status = "diverged"
     elif last is not None:
         info.status = "interrupted"
-        info.reason = ("no event for a while; its process runs on " + str((holder(folder) or {}).get("host"))
-                       if alive is None else "its process ended without a final event (killed or crashed); "
-                       f"continue with: tui-dl --batch --resume {folder}")
+        info.reason = (english(N_("no event for a while; its process runs on {host}"),
+                               host=str((holder(folder) or {}).get("host")))
+                       if alive is None else
+                       english(N_("its process ended without a final event (killed or crashed); continue with: "
+                                  "tui-dl --batch --resume {folder}"), folder=str(folder)))
     elif summary is not None:
         info.status = _FINAL_STATUS.get(summary["status"], "interrupted")
     if info.status == "diverged" and not info.reason:
         div = next((e for e in reversed(events) if e.get("event") == "diverged"), None)
         if div is not None and isinstance(div.get("advice"), str):
             first = re.split(r"\.\s+(?=[A-Z])", div["advice"])[0].rstrip(".")  # its first sentence
-            info.reason = f"at epoch {div.get('epoch', '?')}, step {div.get('step', '?')}: {first}"
+            # TRANSLATORS: {advice} is the first sentence of the stored advice (in English in older runs)
+            info.reason = english(N_("at epoch {epoch}, step {step}: {advice}"), epoch=div.get("epoch", "?"),
+                                  step=div.get("step", "?"), advice=first)
+            if isinstance(div.get("advice_msgid"), str) and div["advice_msgid"]:  # shown: its translated first sentence
+                info.reason = English.stored(str(info.reason), info.reason.msgid, {
+                    **info.reason.args, "advice": {"msgid": div["advice_msgid"], "args": div.get("advice_args") or {}}})
     if info.status == "interrupted" and not info.reason:
-        info.reason = f"stopped; continue with: tui-dl --batch --resume {folder}"
+        info.reason = english(N_("stopped; continue with: tui-dl --batch --resume {folder}"), folder=str(folder))
     if problems and not info.reason:
-        info.reason = "; ".join(problems)
+        info.reason = _joined(problems)
     return info
 
 

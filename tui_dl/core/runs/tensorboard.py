@@ -20,6 +20,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from tui_dl.core.i18n import _
+
 __all__ = ["TensorBoardSink", "TensorBoardMissing", "make_sink", "missing", "confusion_image", "hparams_of"]
 
 INSTALL = "pip install 'tui-dl[tensorboard]'  (or: pip install tensorboard)"
@@ -88,9 +90,9 @@ class TensorBoardSink:
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError as e:  # torch says "TensorBoard logging requires TensorBoard ..."
-            raise TensorBoardMissing(f"train.log_to: tensorboard needs the tensorboard package, which is not "
-                                     f"installed here ({e}). Install it with {INSTALL}, or remove "
-                                     f"tensorboard from train.log_to.") from None
+            raise TensorBoardMissing(_("train.log_to: tensorboard needs the tensorboard package, which is not "
+                                       "installed here ({error}). Install it with {install}, or remove tensorboard "
+                                       "from train.log_to.").format(error=e, install=INSTALL)) from None
         self.dir = Path(run_dir) / "tb"
         self.writer = SummaryWriter(log_dir=str(self.dir))
         self.exp = exp

@@ -23,7 +23,9 @@ from typing import Callable, Sequence
 
 import torch
 
+from tui_dl.core.i18n import N_, _
 from tui_dl.core.insight.attacks import fgsm, pgd
+from tui_dl.core.training.events import english
 
 __all__ = ["Perturber", "make_perturber", "describe"]
 
@@ -33,10 +35,29 @@ Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 def describe(adv) -> str:
     """One line for the run's log: what ``train.adversarial`` (a :class:`~tui_dl.core.config.schema.Adversarial`)
     does to each batch."""
-    how = "FGSM" if adv.method == "fgsm" else f"PGD ({adv.steps} steps of 2.5·ε/{adv.steps}, random start)"
-    share = "half" if adv.fraction == 0.5 else ("all" if adv.fraction == 1 else f"{100 * adv.fraction:g}%")
-    return (f"adversarial training: {share} of each batch replaced by its {how} version at ε = {adv.eps:g} "
-            f"(pixel units); the train loss and accuracy are those of the mixed batch, validation is clean")
+    share = "half" if adv.fraction == 0.5 else ("all" if adv.fraction == 1 else "share")
+    values = {"eps": f"{adv.eps:g}", "steps": adv.steps, "share": f"{100 * adv.fraction:g}%"}
+    if adv.method == "fgsm":
+        text = {"half": N_("adversarial training: half of each batch replaced by its FGSM version at ε = {eps} "
+                           "(pixel units); the train loss and accuracy are those of the mixed batch, validation is "
+                           "clean"),
+                "all": N_("adversarial training: all of each batch replaced by its FGSM version at ε = {eps} "
+                          "(pixel units); the train loss and accuracy are those of the mixed batch, validation is "
+                          "clean"),
+                "share": N_("adversarial training: {share} of each batch replaced by its FGSM version at ε = {eps} "
+                            "(pixel units); the train loss and accuracy are those of the mixed batch, validation is "
+                            "clean")}[share]
+    else:
+        text = {"half": N_("adversarial training: half of each batch replaced by its PGD ({steps} steps of "
+                           "2.5·ε/{steps}, random start) version at ε = {eps} (pixel units); the train loss and "
+                           "accuracy are those of the mixed batch, validation is clean"),
+                "all": N_("adversarial training: all of each batch replaced by its PGD ({steps} steps of "
+                          "2.5·ε/{steps}, random start) version at ε = {eps} (pixel units); the train loss and "
+                          "accuracy are those of the mixed batch, validation is clean"),
+                "share": N_("adversarial training: {share} of each batch replaced by its PGD ({steps} steps of "
+                            "2.5·ε/{steps}, random start) version at ε = {eps} (pixel units); the train loss and "
+                            "accuracy are those of the mixed batch, validation is clean")}[share]
+    return english(text, **values)
 
 
 class Perturber:
@@ -48,7 +69,7 @@ class Perturber:
                  eps: float, fraction: float, method: str = "fgsm", steps: int = 7, seed: int = 0,
                  eval_mode: bool = True):
         if method not in ("fgsm", "pgd"):
-            raise ValueError(f"unknown adversarial method {method!r}: use fgsm or pgd")
+            raise ValueError(_("unknown adversarial method {method!r}: use fgsm or pgd").format(method=method))
         self.model, self.loss = model, loss
         self.mean, self.std = tuple(float(v) for v in mean), tuple(float(v) for v in std)
         self.eps, self.fraction, self.method, self.steps = float(eps), float(fraction), method, int(steps)

@@ -17,6 +17,9 @@ import warnings
 
 import torch
 
+from tui_dl.core.i18n import N_
+from tui_dl.core.training.events import english
+
 __all__ = ["configure", "best_cuda_device", "tf32_default", "to_device", "CUBLAS_WORKSPACE"]
 
 #: The cuBLAS workspace setting deterministic runs need (CUDA ≥ 10.2); set before cuBLAS starts.
@@ -54,14 +57,16 @@ def configure(cfg, device: torch.device) -> list[tuple[str, str]]:
         warnings.filterwarnings("once", message=".*does not have a deterministic implementation.*")
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False
-        notes.append(("info", "deterministic algorithms on (an op without a deterministic version warns once)"))
+        notes.append(("info", english(N_("deterministic algorithms on (an op without a deterministic version warns "
+                                          "once)"))))
     elif torch.are_deterministic_algorithms_enabled():
         # only when it is on (an earlier run in this process): the call itself imports torch's compiler
         # stack, 150 MiB of RSS and 1.5 s on a CPU run that never compiles (measured on torch 2.14)
         torch.use_deterministic_algorithms(False)
     if device.type != "cuda":
         if cfg.tf32:
-            notes.append(("info", "train.tf32 applies to CUDA GPUs only: ignored on " + device.type))
+            notes.append(("info", english(N_("train.tf32 applies to CUDA GPUs only: ignored on {device}"),
+                                          device=device.type)))
         return notes
     torch.cuda.set_device(device)
     if not cfg.deterministic:
@@ -70,8 +75,10 @@ def configure(cfg, device: torch.device) -> list[tuple[str, str]]:
     tf32 = tf32_default(device) if cfg.tf32 is None else bool(cfg.tf32)
     torch.backends.cuda.matmul.allow_tf32 = tf32
     torch.backends.cudnn.allow_tf32 = tf32
-    notes.append(("info", f"CUDA: cudnn.benchmark {'off' if cfg.deterministic else 'on'}, TF32 "
-                          f"{'on' if tf32 else 'off'}" + (" (Ampere or newer)" if cfg.tf32 is None and tf32 else "")))
+    # TRANSLATORS: {benchmark} and {tf32} are the switches' values, "on" or "off" (kept in English)
+    notes.append(("info", english(N_("CUDA: cudnn.benchmark {benchmark}, TF32 {tf32} (Ampere or newer)")
+                                  if cfg.tf32 is None and tf32 else N_("CUDA: cudnn.benchmark {benchmark}, TF32 {tf32}"),
+                                  benchmark="off" if cfg.deterministic else "on", tf32="on" if tf32 else "off")))
     return notes
 
 

@@ -32,7 +32,9 @@ from typing import Any
 
 import torch
 
+from tui_dl.core.i18n import N_, _
 from tui_dl.core.training.errors import TrainError
+from tui_dl.core.training.events import english
 
 __all__ = ["DistInfo", "from_env", "init", "shutdown", "shard_bounds", "eval_shard", "reduce_sums",
            "GradReducer", "Heartbeat", "NullWriter", "RankLost", "broadcast_object", "barrier",
@@ -135,7 +137,7 @@ def barrier() -> None:
     try:
         dist.barrier()
     except Exception as e:  # noqa: BLE001
-        raise lost(e, "a barrier") from None
+        raise lost(e, N_("a barrier")) from None
 
 
 def broadcast_object(value: Any) -> Any:
@@ -146,7 +148,7 @@ def broadcast_object(value: Any) -> Any:
     try:
         dist.broadcast_object_list(box, src=0)
     except Exception as e:  # noqa: BLE001
-        raise lost(e, "sharing the run folder") from None
+        raise lost(e, N_("sharing the run folder")) from None
     return box[0]
 
 
@@ -170,11 +172,18 @@ def rank0_first(info: DistInfo, fn):
 def lost(e: BaseException, where: str) -> RankLost:
     """The error for a failed collective: the ranks the heartbeat misses, if it knows them."""
     gone = _HEARTBEAT.missing() if _HEARTBEAT is not None else []
-    who = (f"rank {', '.join(map(str, gone))} stopped" if gone else "another rank stopped")
     first = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
-    return RankLost(f"the distributed run lost a rank during {where}: {who} ({first}). This rank stops too; "
-                    f"the launcher's report names the rank that failed. Continue from the last checkpoint with "
-                    f"--resume RUN_DIR.")
+    # TRANSLATORS: {where} is what the ranks were doing together ("a barrier", "evaluation"...); {first} the
+    # system's reason (in English)
+    if gone:
+        text = _("the distributed run lost a rank during {where}: rank {ranks} stopped ({first}). This rank stops "
+                 "too; the launcher's report names the rank that failed. Continue from the last checkpoint with "
+                 "--resume RUN_DIR.")
+    else:
+        text = _("the distributed run lost a rank during {where}: another rank stopped ({first}). This rank stops "
+                 "too; the launcher's report names the rank that failed. Continue from the last checkpoint with "
+                 "--resume RUN_DIR.")
+    return RankLost(text.format(where=_(where), ranks=", ".join(map(str, gone)), first=first))
 
 
 # ----------------------------------------------------------------------------- the trainer's hooks
@@ -185,8 +194,8 @@ def describe(info: DistInfo, batch_size: int) -> str:
     w = info.world
     lo, hi = batch_size // w, -(-batch_size // w)
     per = str(lo) if lo == hi else f"{lo}-{hi}"
-    return (f"data parallel: {w} ranks ({info.backend}), global batch {batch_size} = {per} per rank; "
-            f"rank 0 writes the run folder")
+    return english(N_("data parallel: {world} ranks ({backend}), global batch {batch} = {per} per rank; rank 0 "
+                      "writes the run folder"), world=w, backend=info.backend, batch=batch_size, per=per)
 
 
 def shared_path(info: DistInfo, make) -> Path:
@@ -250,7 +259,7 @@ def reduce_sums(*tensors: torch.Tensor | None, n: int) -> int:
         count = torch.tensor([n], dtype=torch.int64, device=next(t for t in tensors if t is not None).device)
         dist.all_reduce(count)
     except Exception as e:  # noqa: BLE001
-        raise lost(e, "evaluation") from None
+        raise lost(e, N_("evaluation")) from None
     return int(count)
 
 
@@ -284,7 +293,7 @@ class GradReducer:
         try:
             dist.all_reduce(buf)
         except Exception as e:  # noqa: BLE001
-            raise lost(e, "the gradient all-reduce") from None
+            raise lost(e, N_("the gradient all-reduce")) from None
         off = 0
         for p, k in zip(self.params, self.numels):
             g = buf[off:off + k].view_as(p)
@@ -360,18 +369,18 @@ class Heartbeat(threading.Thread):
             except Exception:  # noqa: BLE001 - the launcher's store is gone: the launcher died
                 if self._halt.is_set():
                     return
-                self._die("the launcher (torchrun) is gone")
+                self._die(_("the launcher (torchrun) is gone"))
                 return
             if self._missing:
-                self._die(f"rank {', '.join(map(str, self._missing))} sent no heartbeat for "
-                          f"{HEARTBEAT_TIMEOUT:.0f} s (it died or hangs)")
+                self._die(_("rank {ranks} sent no heartbeat for {seconds:.0f} s (it died or hangs)").format(
+                    ranks=", ".join(map(str, self._missing)), seconds=HEARTBEAT_TIMEOUT))
                 return
             self._halt.wait(HEARTBEAT_EVERY)
 
     def _die(self, why: str) -> None:
         try:
-            print(f"tui-dl: rank {self.info.rank}: {why}; stopping this rank. Continue from the last checkpoint "
-                  f"with --resume RUN_DIR.", file=sys.stderr, flush=True)
+            print(_("tui-dl: rank {rank}: {why}; stopping this rank. Continue from the last checkpoint with "
+                    "--resume RUN_DIR.").format(rank=self.info.rank, why=why), file=sys.stderr, flush=True)
         finally:
             os._exit(1)
 

@@ -16,7 +16,8 @@ import math
 
 import torch
 
-from tui_dl.core.training.events import Diverged
+from tui_dl.core.i18n import N_
+from tui_dl.core.training.events import Diverged, english
 
 __all__ = ["EXPLODE_FACTOR", "EXPLODE_FLOOR", "ACCEL_CHECK_EVERY", "BELOW_MIN_TOLERANCE", "DivergenceGuard",
            "explode_threshold"]
@@ -84,18 +85,33 @@ class DivergenceGuard:
         """The Diverged event for a bad ``loss`` at global step ``step``, with the advice to give."""
         first = float(self.ref_loss if self.ref_loss is not None else loss)
         if math.isfinite(loss) and loss < self.floor:
-            hint = self.below_min_hint or (f"the network's output is not what {loss_name} expects: check its last "
-                                           f"layer against the loss")
-            advice = (f"{loss_name} fell to {loss:.4g} at step {step}, below {self.min_loss:g}, the lowest value it "
-                      f"can take: {hint}. Training was stopped; the last good checkpoint is kept.")
+            hint = self.below_min_hint or english(
+                N_("the network's output is not what {loss_name} expects: check its last layer against the loss"),
+                loss_name=loss_name)
+            advice = english(N_("{loss_name} fell to {loss} at step {step}, below {min_loss}, the lowest value it "
+                                "can take: {hint}. Training was stopped; the last good checkpoint is kept."),
+                             loss_name=loss_name, loss=f"{loss:.4g}", step=step, min_loss=f"{self.min_loss:g}",
+                             hint=hint)
             return Diverged(epoch=epoch, step=step, loss=loss, first_loss=first, reason="below_minimum",
                             advice=advice)
         reason = "nan" if math.isnan(loss) else ("inf" if math.isinf(loss) else "exploded")
+        values = {"lr": f"{lr / 10:g}", "step": step}
         if reason == "exploded":
-            what = f"the loss exploded to {loss:.3g} (it started at {self.ref_loss:.3g})"
+            values.update(loss=f"{loss:.3g}", first=f"{self.ref_loss:.3g}")
+            advice = english(N_("learning rate too high: try lr={lr}. The loss exploded to {loss} (it started at "
+                                "{first}) at step {step}; the last good checkpoint is kept.") if grad_clip else
+                             N_("learning rate too high: try lr={lr} (or set train.grad_clip, e.g. 1.0). The loss "
+                                "exploded to {loss} (it started at {first}) at step {step}; the last good checkpoint "
+                                "is kept."), **values)
+        elif reason == "nan":
+            advice = english(N_("learning rate too high: try lr={lr}. The loss became NaN (not a number) at step "
+                                "{step}; the last good checkpoint is kept.") if grad_clip else
+                             N_("learning rate too high: try lr={lr} (or set train.grad_clip, e.g. 1.0). The loss "
+                                "became NaN (not a number) at step {step}; the last good checkpoint is kept."),
+                             **values)
         else:
-            what = "the loss became NaN (not a number)" if reason == "nan" else "the loss became infinite"
-        advice = (f"learning rate too high: try lr={lr / 10:g}"
-                  + ("" if grad_clip else " (or set train.grad_clip, e.g. 1.0)")
-                  + f". {what[0].upper() + what[1:]} at step {step}; the last good checkpoint is kept.")
+            advice = english(N_("learning rate too high: try lr={lr}. The loss became infinite at step {step}; the "
+                                "last good checkpoint is kept.") if grad_clip else
+                             N_("learning rate too high: try lr={lr} (or set train.grad_clip, e.g. 1.0). The loss "
+                                "became infinite at step {step}; the last good checkpoint is kept."), **values)
         return Diverged(epoch=epoch, step=step, loss=loss, first_loss=first, reason=reason, advice=advice)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import numpy as np
 import torch
 
+from tui_dl.core.i18n import _
 from tui_dl.core.config.experiment import Experiment
 from tui_dl.core.data.augment import with_augment
 from tui_dl.core.device import set_threads
@@ -116,7 +117,7 @@ def prepare(exp: Experiment, data: LoadedData, *, device: torch.device | str = "
     try:
         model = build_model(exp.network, summary=summary)
     except SpecError as e:
-        raise SetupError(f"the network is not valid: {e}") from None
+        raise SetupError(_("the network is not valid: {problem}").format(problem=e)) from None
     init_sha256 = state_sha256(model.state_dict())  # depends on the seed and the network only
     if POOL_BEFORE_RELU:
         pool_before_relu(model)
@@ -149,7 +150,8 @@ def prepare(exp: Experiment, data: LoadedData, *, device: torch.device | str = "
         test = (to_device(data.test.x, dev), to_device(data.test.y, dev)) if len(data.test) else None
     except RuntimeError as e:
         if is_oom(e):
-            raise TrainError(f"the dataset does not fit in {dev.type} memory; use --device cpu") from None
+            raise TrainError(_("the dataset does not fit in {device} memory; use --device cpu").format(
+                device=dev.type)) from None
         raise
     try:  # data.augment: the training batches only (evaluation uses prep)
         train_prep = with_augment(prep, exp.data.augment, cfg.seed, dev, data.input_shape,

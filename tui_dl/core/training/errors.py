@@ -48,10 +48,13 @@ def write_error(what: str, e: OSError, *, resume: str | None, kept: bool = False
         fix = fix.format(folder=resume)
     else:
         fix = _("Free some disk space, then start the run again") if no_room else _("Fix that, then start the run again")
-    kept_txt = (" " + _("The previous checkpoint is kept.")) if kept else ""
-    # TRANSLATORS: {what} is "could not write PATH", {why} the system's reason, {kept} an optional sentence, {fix}
-    # the advice.
-    return WriteError(_("{what}: {why}.{kept} {fix}").format(what=what, why=why, kept=kept_txt, fix=fix))
+    # TRANSLATORS: {what} is "could not write PATH", {why} the system's reason (in English), {fix} the advice.
+    if kept:
+        text = _("{what}: {why}. The previous checkpoint is kept. {fix}")
+    else:
+        text = _("{what}: {why}. {fix}")
+    return WriteError(text.format(what=what, why=why, fix=fix))
+
 
 def is_oom(e: BaseException) -> bool:
     """Whether ``e`` is torch (or the C allocator) running out of memory."""

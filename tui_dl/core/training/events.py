@@ -2,11 +2,19 @@
 
 Batch mode prints them (or writes them as JSON lines); the app's worker posts them to the UI as
 messages. ``event_to_dict`` gives the JSON form, with ``"event"`` naming the kind.
+
+The records are written to a run folder (``events.jsonl``, ``metrics.jsonl``) and never depend on the language:
+a text meant for people (a :class:`Notice`'s message, a :class:`Diverged` event's advice) is stored in English,
+with the English source it was made from (``msgid``, marked with ``N_``) and the values of its placeholders
+(``args``). :func:`notice_text` and :func:`advice_text` translate it where it is shown, so a run trained in
+Chinese reads in English and the other way round; an old record with no ``msgid`` shows its stored text.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+
+from tui_dl.core.i18n import _
 
 
 @dataclass(frozen=True)
@@ -76,8 +84,16 @@ class CheckpointSaved:
 @dataclass(frozen=True)
 class Notice:
     level: str                  # "info", "warning", "error"
-    message: str
+    message: str                # the English text (what --jsonl and events.jsonl hold)
+    msgid: str = ""             # the English source ``message`` was formatted from; "" for a text made elsewhere
+    args: dict = field(default_factory=dict)  # the values of msgid's {placeholders} (numbers, names, paths)
     kind: str = field(default="notice", init=False)
+
+    def __post_init__(self):  # Notice(level, english(N_("..."), ...)): keep its source and values
+        if isinstance(self.message, English):
+            object.__setattr__(self, "msgid", self.message.msgid)
+            object.__setattr__(self, "args", dict(self.message.args))
+            object.__setattr__(self, "message", str(self.message))
 
 
 @dataclass(frozen=True)
@@ -97,8 +113,16 @@ class Diverged:
     loss: float
     first_loss: float
     reason: str                 # "nan", "inf", "exploded", "below_minimum" (a loss under its lowest possible value)
-    advice: str
+    advice: str                 # in English; advice_text(event) shows it in the language spoken
+    advice_msgid: str = ""      # the English source of ``advice`` ("" in older runs)
+    advice_args: dict = field(default_factory=dict)
     kind: str = field(default="diverged", init=False)
+
+    def __post_init__(self):
+        if isinstance(self.advice, English):
+            object.__setattr__(self, "advice_msgid", self.advice.msgid)
+            object.__setattr__(self, "advice_args", dict(self.advice.args))
+            object.__setattr__(self, "advice", str(self.advice))
 
 
 @dataclass(frozen=True)
@@ -133,6 +157,75 @@ EVENT_TYPES = {cls.__dataclass_fields__["kind"].default: cls
                for cls in (RunStarted, StepDone, EpochDone, CheckpointSaved, Notice, EarlyStopped, Diverged, Finished)}
 
 
+def _english(msgid: str, args: dict) -> str:
+    return msgid.format(**args) if args else msgid
+
+
+class English(str):
+    """An English text that remembers the source it was formatted from (``msgid``, marked with ``N_``) and its
+    placeholders' values (``args``). It is a plain ``str`` everywhere (tests, ``--jsonl``); a :class:`Notice` or a
+    :class:`Diverged` event made with one stores ``msgid`` and ``args`` too, for :func:`notice_text`."""
+
+    msgid: str
+    args: dict
+
+    def __new__(cls, msgid: str, **args):
+        self = super().__new__(cls, _english(msgid, args))
+        # an argument that is itself an English text (a hint inside an advice) is kept as its source and values
+        self.msgid, self.args = msgid, {k: ({"msgid": v.msgid, "args": dict(v.args)} if isinstance(v, English) else v)
+                                        for k, v in args.items()}
+        return self
+
+    def __reduce__(self):  # (copy.deepcopy and dataclasses.asdict too): the same text, source and values
+        return (_stored_english, (str(self), self.msgid, self.args))
+
+    @classmethod
+    def stored(cls, text: str, msgid: str, args: dict) -> "English":
+        """The English ``text`` as it was stored, with the source and values it was made from (``args`` as
+        ``Notice.args`` holds them)."""
+        self = super().__new__(cls, text)
+        self.msgid, self.args = msgid, dict(args)
+        return self
+
+
+def _stored_english(text: str, msgid: str, args: dict) -> English:
+    return English.stored(text, msgid, args)
+
+
+def english(msgid: str, **args) -> English:
+    """``English(msgid, **args)``: ``english(N_("ran {n} steps"), n=3)`` is "ran 3 steps", shown translated."""
+    return English(msgid, **args)
+
+
+def localized(text: str, msgid: str = "", args: dict | None = None) -> str:
+    """A stored text in the language spoken now: ``msgid`` translated and filled with ``args``; the stored
+    ``text`` translated as it is where there is no ``msgid`` (a record of an older run, or one made elsewhere),
+    and ``text`` itself where the translation or the arguments do not fit (an edited file)."""
+    if msgid:
+        try:
+            values = {k: localized("", v["msgid"], v.get("args")) if isinstance(v, dict) else v
+                      for k, v in (args or {}).items()}
+            return _(msgid).format(**values)
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+            return text or msgid
+    return _(text) if text else text
+
+
+def _get(rec, name: str, default=None):
+    return rec.get(name, default) if isinstance(rec, dict) else getattr(rec, name, default)
+
+
+def notice_text(rec) -> str:
+    """The message of a notice (a :class:`Notice`, or its dict from ``events.jsonl``) in the language spoken."""
+    return localized(_get(rec, "message", "") or "", _get(rec, "msgid", "") or "", _get(rec, "args") or {})
+
+
+def advice_text(rec) -> str:
+    """The advice of a :class:`Diverged` event (or its dict) in the language spoken."""
+    return localized(_get(rec, "advice", "") or "", _get(rec, "advice_msgid", "") or "",
+                     _get(rec, "advice_args") or {})
+
+
 def event_to_dict(event) -> dict:
     d = asdict(event)
     d["event"] = d.pop("kind")
@@ -142,6 +235,19 @@ def event_to_dict(event) -> dict:
 #: The largest count (epoch, step, size...) a replayed event may hold: more is a damaged or hostile file.
 MAX_COUNT = 10**9
 _NON_FINITE = {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}
+
+
+def _scalar(x) -> bool:
+    return x is None or isinstance(x, (str, int, float, bool))
+
+
+def _text_args(v, nested: bool) -> bool:
+    """Whether ``v`` is a stored text's ``args``: names to numbers or text (or, one level deep, to a text of
+    its own: ``{"msgid": ..., "args": {...}}``)."""
+    return isinstance(v, dict) and len(v) <= 64 and all(
+        isinstance(k, str) and (_scalar(x) or (nested and isinstance(x, dict) and isinstance(x.get("msgid"), str)
+                                               and _text_args(x.get("args", {}), nested=False)))
+        for k, x in v.items())
 
 
 def _value(v, kind: str, name: str):
@@ -162,9 +268,12 @@ def _value(v, kind: str, name: str):
     elif kind.startswith("list[") and kind.endswith("]"):
         if isinstance(v, list) and len(v) <= MAX_COUNT // 1000:
             return [_value(x, kind[5:-1], name) for x in v]
+    elif kind == "dict":  # the placeholders' values of a stored text: names and numbers, nothing deeper
+        if _text_args(v, nested=True):
+            return dict(v)
     else:
         return v
-    raise ValueError(f"{name}: {v!r:.40} is not {kind}")
+    raise ValueError(_("{name}: {value} is not {kind}").format(name=name, value=f"{v!r:.40}", kind=kind))
 
 
 def event_from_dict(d: dict):
@@ -172,7 +281,7 @@ def event_from_dict(d: dict):
     against its declared kind (a number for a float, a count for an int, ...; "nan"/"inf" become floats): a line
     of a damaged or edited file raises ValueError (or KeyError/TypeError), never an event that breaks a plot."""
     if not isinstance(d, dict):
-        raise ValueError(f"an event is a JSON object, not {type(d).__name__}")
+        raise ValueError(_("an event is a JSON object, not {kind}").format(kind=type(d).__name__))
     d = dict(d)
     cls = EVENT_TYPES[d.pop("event")]
     fields = cls.__dataclass_fields__

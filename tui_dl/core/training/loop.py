@@ -42,8 +42,9 @@ from tui_dl.core.training.best_epoch import best_fields, monitor_source
 from tui_dl.core.training.divergence import EXPLODE_FACTOR, EXPLODE_FLOOR, DivergenceGuard
 from tui_dl.core.training.errors import SetupError, TrainError, WriteError, is_oom, oom_error, write_error
 from tui_dl.core.training.grad_stats import read_logged
+from tui_dl.core.i18n import N_, _
 from tui_dl.core.training.events import (CheckpointSaved, EarlyStopped, EpochDone, Finished, Notice, RunStarted,
-                                         StepDone, TrainEvent)
+                                         StepDone, TrainEvent, english)
 from tui_dl.core.training.memory import check_fits
 from tui_dl.core.training.optim import current_lr, is_plateau, replan_scheduler
 from tui_dl.core.training.plan import check_network, data_request, merge_resumed, pick_device, resumed_data
@@ -81,7 +82,7 @@ class _Trainer:
             self.notices += notices
             run_dir = run_dir or self.resume_path.parent
         if exp is None:
-            raise SetupError("iter_training needs an experiment (or resume=RUN_DIR)")
+            raise SetupError(_("iter_training needs an experiment (or resume=RUN_DIR)"))
         self.exp, self.cfg = exp, exp.train
         self.run_dir_arg, self.runs_dir, self.data = run_dir, runs_dir, data
         self.engine: Engine | None = None
@@ -150,8 +151,9 @@ class _Trainer:
         """The one-line message for a failed write of ``path`` (disk full, quota, read-only...): with a checkpoint
         in the folder, it is kept and the run continues with --resume; before the first one, start again."""
         if (self.run_dir / "last.pt").is_file():
-            return write_error(f"could not write {path}", e, resume=str(self.run_dir), kept=True)
-        return write_error(f"cannot write the run folder {self.run_dir} ({path.name})", e, resume=None)
+            return write_error(_("could not write {path}").format(path=path), e, resume=str(self.run_dir), kept=True)
+        return write_error(_("cannot write the run folder {folder} ({file})").format(folder=self.run_dir,
+                                                                                      file=path.name), e, resume=None)
 
     def _interrupted(self, yield_events: bool):
         """Save where we are (mid-epoch state included) as last.pt."""
@@ -187,10 +189,18 @@ class _Trainer:
             for name in copied:  # (a checkpoint from before checkpoints carried "inference" gets it here)
                 self._save(name, {**ck, "inference": ck.get("inference") or self.facts["inference"]})
         first, last = s.history[0]["epoch"], s.history[-1]["epoch"]
-        epochs = f"epochs {first}-{last}" if last != first else f"epoch {first}"
-        self.notices.append(Notice("info", f"this run folder continues {self.resume_path}: its history ({epochs}) "
-                                           f"is written into metrics.csv and metrics.jsonl"
-                                           + (f", the checkpoint as {' and '.join(copied)}" if copied else "")))
+        values = {"source": str(self.resume_path), "first": first, "last": last, "files": " and ".join(copied)}
+        if last != first:
+            text = (N_("this run folder continues {source}: its history (epochs {first}-{last}) is written into "
+                       "metrics.csv and metrics.jsonl, the checkpoint as {files}") if copied else
+                    N_("this run folder continues {source}: its history (epochs {first}-{last}) is written into "
+                       "metrics.csv and metrics.jsonl"))
+        else:
+            text = (N_("this run folder continues {source}: its history (epoch {first}) is written into "
+                       "metrics.csv and metrics.jsonl, the checkpoint as {files}") if copied else
+                    N_("this run folder continues {source}: its history (epoch {first}) is written into "
+                       "metrics.csv and metrics.jsonl"))
+        self.notices.append(Notice("info", english(text, **values)))
 
     def _restore_missing_rows(self) -> None:
         """Resuming into the run's own folder: an epoch that the checkpoint's history holds but metrics.jsonl or
@@ -211,9 +221,10 @@ class _Trainer:
                 self.writer.log(ev, to_jsonl=ev.epoch not in in_jsonl, to_csv=ev.epoch not in in_csv)
                 restored.append(str(ev.epoch))
         if restored:
-            self.notices.append(Notice("info", f"the metrics lacked epoch{'s' if len(restored) > 1 else ''} "
-                                               f"{', '.join(restored)}, which the checkpoint holds: restored from "
-                                               f"its history"))
+            text = (N_("the metrics lacked epochs {epochs}, which the checkpoint holds: restored from its history")
+                    if len(restored) > 1 else
+                    N_("the metrics lacked epoch {epochs}, which the checkpoint holds: restored from its history"))
+            self.notices.append(Notice("info", english(text, epochs=", ".join(restored))))
 
     def _emit(self, event, durable: bool = False):
         try:
@@ -222,7 +233,8 @@ class _Trainer:
                 self.sink.log(event)
         except OSError as e:
             if (self.run_dir / "last.pt").is_file():
-                raise write_error(f"could not write to {self.writer.jsonl_path}", e, resume=str(self.run_dir),
+                raise write_error(_("could not write to {path}").format(path=self.writer.jsonl_path), e,
+                                  resume=str(self.run_dir),
                                   kept=True) from None
             raise self._write_failed(self.writer.jsonl_path, e) from None
         return event
@@ -286,7 +298,9 @@ class _Trainer:
             if getattr(self, "writer", None) is not None:
                 self.writer.close()  # (its lock too)
             where = getattr(self, "run_dir", None) or self.run_dir_arg
-            raise SetupError(str(write_error("cannot write the run folder" + (f" {where}" if where else ""), e,
+            what = (_("cannot write the run folder {folder}").format(folder=where) if where
+                    else _("cannot write the run folder"))
+            raise SetupError(str(write_error(what, e,
                                              resume=str(where) if resumed and where else None))) from None
         self.finished_status: str | None = None
         try:
@@ -295,7 +309,7 @@ class _Trainer:
             # the consumer left the loop (generator.close()): save where we are, silently
             if self.finished_status in (None, "stopped"):
                 try:
-                    for _ in self._interrupted(yield_events=False):
+                    for _event in self._interrupted(yield_events=False):
                         pass
                 except TrainError:
                     pass
@@ -324,23 +338,34 @@ class _Trainer:
         yield self._emit(self.started)
         for n in self.notices:
             yield self._emit(n)
-        yield self._emit(Notice("info", f"optimizer {cfg.optimizer.name} ({eng.opt_impl})"
-                                        + (", channels-last" if plan.channels_last else "")
-                                        + (f", each batch split across {plan.lanes} CPU threads" if plan.lanes > 1
-                                           else f", {plan.threads} CPU thread" + ("s" if plan.threads != 1 else ""))))
+        # TRANSLATORS: {optimizer} is its name (Adam), {impl} how torch runs it ("foreach"...); "channels-last" is
+        # a memory layout's name
+        if plan.lanes > 1:
+            text = (N_("optimizer {optimizer} ({impl}), channels-last, each batch split across {lanes} CPU threads")
+                    if plan.channels_last else
+                    N_("optimizer {optimizer} ({impl}), each batch split across {lanes} CPU threads"))
+        elif plan.threads != 1:
+            text = (N_("optimizer {optimizer} ({impl}), channels-last, {threads} CPU threads") if plan.channels_last
+                    else N_("optimizer {optimizer} ({impl}), {threads} CPU threads"))
+        else:
+            text = (N_("optimizer {optimizer} ({impl}), channels-last, {threads} CPU thread") if plan.channels_last
+                    else N_("optimizer {optimizer} ({impl}), {threads} CPU thread"))
+        yield self._emit(Notice("info", english(text, optimizer=cfg.optimizer.name, impl=eng.opt_impl,
+                                                lanes=plan.lanes, threads=plan.threads)))
         if cfg.adversarial is not None:
             yield self._emit(Notice("info", describe_adversarial(cfg.adversarial)))
         if self.exp.data.augment:
-            yield self._emit(Notice("info", f"data augmentation on every training batch: "
-                                            f"{', '.join(self.exp.data.augment)}"
-                                            " (validation and test batches are not augmented)"))
+            yield self._emit(Notice("info", english(N_("data augmentation on every training batch: {augment} "
+                                                       "(validation and test batches are not augmented)"),
+                                                    augment=", ".join(self.exp.data.augment))))
         if not resumed and cfg.checkpoints:
             # the initial weights: a good checkpoint exists even if the first epoch diverges
             self._save("last.pt", self._checkpoint("running"))
         if resumed and (s.resumed_status == "early_stopped"
                         or (s.resumed_status == "completed" and s.epoch > cfg.epochs)):
-            yield self._emit(Notice("info", f"this run had already finished ({s.resumed_status}): "
-                                            f"evaluating it again"))
+            # TRANSLATORS: {status} is a code word (completed, early_stopped)
+            yield self._emit(Notice("info", english(N_("this run had already finished ({status}): evaluating it "
+                                                       "again"), status=s.resumed_status)))
             self.finished_status = s.resumed_status
         while self.finished_status is None and s.epoch <= cfg.epochs:
             yield from self._train_epoch()
@@ -386,8 +411,9 @@ class _Trainer:
             prog.losses[b], prog.correct[b] = step(idx)
             if self.cfg.compile and (compiled := step.take_compile_seconds()):  # not counted as training time
                 t_epoch, t_log = t_epoch + compiled, t_log + compiled
-                yield self._emit(Notice("info", f"torch.compile: compiling for batches of {sizes[b]} took "
-                                                f"{compiled:.1f} s, reported apart from the training time"))
+                yield self._emit(Notice("info", english(N_("torch.compile: compiling for batches of {size} took "
+                                                           "{seconds} s, reported apart from the training time"),
+                                                        size=sizes[b], seconds=f"{compiled:.1f}")))
             s.batch, s.step = b + 1, s.step + 1
             images_since_log += sizes[b]
             s.images_done += sizes[b]
@@ -495,8 +521,10 @@ class _Trainer:
         if status in ("completed", "early_stopped"):
             if es is not None and es.restore_best and s.best_weights is not None:
                 eng.model.load_state_dict(s.best_weights)
-                yield self._emit(Notice("info", f"restored the weights of the best epoch ({s.best.epoch}, "
-                                                f"{s.best.monitor}={s.best.value:.4g}) before testing"))
+                yield self._emit(Notice("info", english(N_("restored the weights of the best epoch ({epoch}, "
+                                                           "{monitor}={value}) before testing"),
+                                                        epoch=s.best.epoch, monitor=s.best.monitor,
+                                                        value=f"{s.best.value:.4g}")))
             if eng.test is not None:
                 r = self._evaluate(eng.test, confusion=True)
                 if r is None:  # stopped during the test: the run itself is saved and complete

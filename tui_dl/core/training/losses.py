@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 
 from tui_dl.core.config import schema as C
+from tui_dl.core.i18n import N_, _
+from tui_dl.core.training.events import english
 
 
 class ObjectiveError(ValueError):
@@ -97,29 +99,35 @@ def make_objective(exp, outputs_shape: tuple[int, ...] | None, num_classes: int,
     notices: list[str] = []
     if not outputs_shape or len(outputs_shape) != 1:
         shown = "×".join(str(s) for s in outputs_shape or ())
-        raise ObjectiveError(f"the network's output is {shown or 'empty'} per sample, but a classifier must end "
-                             f"with one score per class: add Flatten and a Linear with out_features={num_classes}")
+        if shown:
+            raise ObjectiveError(_("the network's output is {shape} per sample, but a classifier must end with one "
+                                   "score per class: add Flatten and a Linear with out_features={classes}").format(
+                shape=shown, classes=num_classes))
+        raise ObjectiveError(_("the network's output is empty per sample, but a classifier must end with one score "
+                               "per class: add Flatten and a Linear with out_features={classes}").format(
+            classes=num_classes))
     k = int(outputs_shape[0])
     if k == 1 and num_classes != 2:
-        raise ObjectiveError(f"the network ends with 1 output but {dataset} has {num_classes} classes: set the last "
-                             f"Linear's out_features to {num_classes}")
+        raise ObjectiveError(_("the network ends with 1 output but {dataset} has {classes} classes: set the last "
+                               "Linear's out_features to {classes}").format(dataset=dataset, classes=num_classes))
     if k != 1 and k != num_classes:
-        raise ObjectiveError(f"the network ends with {k} outputs but {dataset} has {num_classes} classes: set the "
-                             f"last Linear's out_features to {num_classes}")
+        raise ObjectiveError(_("the network ends with {k} outputs but {dataset} has {classes} classes: set the "
+                               "last Linear's out_features to {classes}").format(k=k, dataset=dataset,
+                                                                                 classes=num_classes))
     if k == 1 and name in ("cross_entropy", "nll"):
-        raise ObjectiveError(f"{name} needs one output per class (2 for a yes/no problem), but the network ends "
-                             f"with 1 output: use loss: bce for a single output, or set the last Linear's "
-                             f"out_features to 2")
+        raise ObjectiveError(_("{name} needs one output per class (2 for a yes/no problem), but the network ends "
+                               "with 1 output: use loss: bce for a single output, or set the last Linear's "
+                               "out_features to 2").format(name=name))
     probs = last == "Sigmoid"
     if name == "cross_entropy":
         ls = float(params["label_smoothing"])
         if last == "Softmax":
-            notices.append("the network ends with Softmax, but cross_entropy applies log-softmax itself: it still "
-                           "trains, but more slowly (the gradients shrink). Remove the final Softmax, or use "
-                           "LogSoftmax with loss: nll.")
+            notices.append(english(N_("the network ends with Softmax, but cross_entropy applies log-softmax itself: "
+                                      "it still trains, but more slowly (the gradients shrink). Remove the final "
+                                      "Softmax, or use LogSoftmax with loss: nll.")))
         elif last in ("Sigmoid", "LogSoftmax"):
-            notices.append(f"the network ends with {last}, but cross_entropy expects raw scores (logits) and applies "
-                           f"log-softmax itself. Remove the final {last}.")
+            notices.append(english(N_("the network ends with {last}, but cross_entropy expects raw scores (logits) "
+                                      "and applies log-softmax itself. Remove the final {last}."), last=last))
 
         def loss(out, y, _ls=ls):
             return F.cross_entropy(out, y, label_smoothing=_ls)
@@ -127,11 +135,22 @@ def make_objective(exp, outputs_shape: tuple[int, ...] | None, num_classes: int,
     if name == "nll":
         hint = ""
         if last != "LogSoftmax":
-            notices.append(f"loss nll expects log-probabilities, so the network should end with LogSoftmax (it ends "
-                           f"with {last or 'nothing'}). Add a LogSoftmax layer, or use loss: cross_entropy.")
-            hint = (f"nll expects log-probabilities (which are never above 0), but the network ends with "
-                    f"{last or 'nothing'}, not LogSoftmax, so the loss can fall without limit. Add a LogSoftmax "
-                    f"layer at the end, or use loss: cross_entropy (it applies log-softmax itself)")
+            if last:
+                notices.append(english(N_("loss nll expects log-probabilities, so the network should end with "
+                                          "LogSoftmax (it ends with {last}). Add a LogSoftmax layer, or use loss: "
+                                          "cross_entropy."), last=last))
+                hint = english(N_("nll expects log-probabilities (which are never above 0), but the network ends "
+                                  "with {last}, not LogSoftmax, so the loss can fall without limit. Add a LogSoftmax "
+                                  "layer at the end, or use loss: cross_entropy (it applies log-softmax itself)"),
+                               last=last)
+            else:
+                notices.append(english(N_("loss nll expects log-probabilities, so the network should end with "
+                                          "LogSoftmax (it ends with nothing). Add a LogSoftmax layer, or use loss: "
+                                          "cross_entropy.")))
+                hint = english(N_("nll expects log-probabilities (which are never above 0), but the network ends "
+                                  "with nothing, not LogSoftmax, so the loss can fall without limit. Add a "
+                                  "LogSoftmax layer at the end, or use loss: cross_entropy (it applies log-softmax "
+                                  "itself)"))
         return Objective(name, k, num_classes, lambda out, y: F.nll_loss(out, y), None, notices, below_min_hint=hint)
     if name in ("mse", "mae"):
         fn = F.mse_loss if name == "mse" else F.l1_loss
@@ -145,8 +164,8 @@ def make_objective(exp, outputs_shape: tuple[int, ...] | None, num_classes: int,
         return Objective(name, k, num_classes, loss, None, notices)
     if name == "bce":
         if last == "Softmax":
-            notices.append("the network ends with Softmax before bce: the outputs are forced to sum to 1, which "
-                           "fights the per-output targets. Remove the Softmax.")
+            notices.append(english(N_("the network ends with Softmax before bce: the outputs are forced to sum to 1, "
+                                      "which fights the per-output targets. Remove the Softmax.")))
         if k == 1:
             if probs:
                 def loss(out, y):
@@ -174,8 +193,9 @@ def make_objective(exp, outputs_shape: tuple[int, ...] | None, num_classes: int,
                 return _inner(out.reshape(-1), y.to(out.dtype))
             return Objective(name, k, num_classes, loss, 0.5 if probs else 0.0, notices)
         if last == "Sigmoid":
-            notices.append("the network ends with Sigmoid, but multi-class focal loss applies softmax to raw "
-                           "scores. Remove the final Sigmoid.")
+            notices.append(english(N_("the network ends with Sigmoid, but multi-class focal loss applies softmax to "
+                                      "raw scores. Remove the final Sigmoid.")))
         from_probs = last == "Softmax"
         return Objective(name, k, num_classes, _focal_multiclass(gamma, alpha, from_probs), None, notices)
-    raise ObjectiveError(f"unknown loss {name!r}: use one of {', '.join(C.LOSSES)}")
+    raise ObjectiveError(_("unknown loss {name!r}: use one of {choices}").format(name=name,
+                                                                                  choices=", ".join(C.LOSSES)))

@@ -12,7 +12,8 @@ import math
 import torch
 
 from tui_dl.core.config import schema as C
-from tui_dl.core.i18n import _
+from tui_dl.core.i18n import N_, _
+from tui_dl.core.training.events import english
 
 #: optimizers with a fused kernel (torch >= 2.4 on CPU and CUDA); rmsprop has none
 _FUSED_OK = {"sgd", "momentum", "nesterov", "gd", "adagrad", "adam", "adamw"}
@@ -148,14 +149,16 @@ def replan_scheduler(scheduler, train_cfg, saved_epochs: int) -> str | None:
         return None
     name = train_cfg.scheduler.name
     p = train_cfg.scheduler.resolved(C.SCHEDULERS)
-    change = f"train.epochs {saved_epochs} → {train_cfg.epochs}"
+    change = {"old": saved_epochs, "new": train_cfg.epochs}
     if name == "onecycle":
-        return (f"{change}: the onecycle schedule keeps its planned {scheduler.total_steps:,} steps (after them "
-                f"the rate stays at its last value)")
-    if name != "cosine" or p["t_max"]:
-        why = f"it keeps train.scheduler.t_max={p['t_max']}" if name == "cosine" else \
-            "it does not depend on the number of epochs"
-        return f"{change}: the {name} schedule goes on as before ({why})"
+        return english(N_("train.epochs {old} → {new}: the onecycle schedule keeps its planned {steps} steps (after "
+                          "them the rate stays at its last value)"), **change, steps=f"{scheduler.total_steps:,}")
+    if name == "cosine" and p["t_max"]:
+        return english(N_("train.epochs {old} → {new}: the cosine schedule goes on as before (it keeps "
+                          "train.scheduler.t_max={t_max})"), **change, t_max=p["t_max"])
+    if name != "cosine":
+        return english(N_("train.epochs {old} → {new}: the {name} schedule goes on as before (it does not depend "
+                          "on the number of epochs)"), **change, name=name)
     t_max, t = int(train_cfg.epochs), int(scheduler.last_epoch)
     old = current_lr(scheduler.optimizer)
     lrs = [scheduler.eta_min + (base - scheduler.eta_min) * (1 + math.cos(math.pi * t / t_max)) / 2
@@ -164,8 +167,9 @@ def replan_scheduler(scheduler, train_cfg, saved_epochs: int) -> str | None:
     for group, lr in zip(scheduler.optimizer.param_groups, lrs):
         group["lr"] = lr
     scheduler._last_lr = list(lrs)
-    return (f"{change}: the cosine schedule is re-planned over {t_max} epochs, as if the run had started with "
-            f"epochs={t_max}: epoch {t + 1} trains at lr={lrs[0]:.4g} (the old plan: {old:.4g})")
+    return english(N_("train.epochs {old} → {new}: the cosine schedule is re-planned over {t_max} epochs, as if the "
+                      "run had started with epochs={t_max}: epoch {epoch} trains at lr={lr} (the old plan: {old_lr})"),
+                   **change, t_max=t_max, epoch=t + 1, lr=f"{lrs[0]:.4g}", old_lr=f"{old:.4g}")
 
 
 def is_plateau(scheduler) -> bool:

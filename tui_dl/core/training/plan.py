@@ -22,13 +22,14 @@ from typing import Any, Callable
 import torch
 
 from tui_dl.core.config.experiment import Experiment
+from tui_dl.core.i18n import N_, _
 from tui_dl.core.device import choose_threads, cpu_cores, load_average, resolve_device
 from tui_dl.core.model.build import build_model
 from tui_dl.core.model.shapes import Summary, summarize
 from tui_dl.core.runs.checkpoint import experiment_from_checkpoint
 from tui_dl.core.training.divergence import ACCEL_CHECK_EVERY
 from tui_dl.core.training.errors import SetupError
-from tui_dl.core.training.events import Notice
+from tui_dl.core.training.events import Notice, english
 from tui_dl.core.training.losses import Objective, ObjectiveError, make_objective
 from tui_dl.core.training.split import MAX_LANES, plan_lanes, splittable
 
@@ -84,13 +85,19 @@ def merge_resumed(exp: Experiment | None, ckpt: dict[str, Any], source: str) -> 
     if exp.network.to_dict() != saved.network.to_dict():
         own = Path(source).parent / "config.yaml"
         if exp.source and Path(exp.source).resolve() == own.resolve():  # the run folder's own config.yaml, edited
-            raise SetupError(f"cannot resume {source}: the network in {own} was changed after the run started and "
-                             f"no longer matches the checkpoint's. To continue the run as it was, delete {own} "
-                             f"(--resume writes the checkpoint's own experiment back); to train the changed "
-                             f"network, start a new run: tui-dl --batch {own} --out NEW_FOLDER.")
-        raise SetupError(f"cannot resume {source}: the network in {exp.source or 'the experiment file'} differs "
-                         f"from the one in the checkpoint. Resume without the file (tui-dl --batch --resume "
-                         f"{Path(source).parent}), or start a new run from it.")
+            raise SetupError(_("cannot resume {source}: the network in {own} was changed after the run started and "
+                               "no longer matches the checkpoint's. To continue the run as it was, delete {own} "
+                               "(--resume writes the checkpoint's own experiment back); to train the changed "
+                               "network, start a new run: tui-dl --batch {own} --out NEW_FOLDER.").format(
+                source=source, own=own))
+        if exp.source:
+            raise SetupError(_("cannot resume {source}: the network in {file} differs from the one in the "
+                               "checkpoint. Resume without the file (tui-dl --batch --resume {folder}), or start a "
+                               "new run from it.").format(source=source, file=exp.source,
+                                                          folder=Path(source).parent))
+        raise SetupError(_("cannot resume {source}: the network in the experiment file differs from the one in the "
+                           "checkpoint. Resume without the file (tui-dl --batch --resume {folder}), or start a new "
+                           "run from it.").format(source=source, folder=Path(source).parent))
     changes = {f: getattr(exp.train, f) for f in RESUME_MAY_CHANGE if getattr(exp.train, f) !=
                getattr(saved.train, f)}
     ignored = [k for k, v in exp.train.to_dict().items()
@@ -99,10 +106,12 @@ def merge_resumed(exp: Experiment | None, ckpt: dict[str, Any], source: str) -> 
         ignored.append("data")
     notices = []
     if ignored:
-        notices.append(Notice("warning", f"resuming keeps the run's own settings: ignored changes to "
-                                         f"{', '.join('train.' + k if k != 'data' else k for k in ignored)}"))
+        notices.append(Notice("warning", english(N_("resuming keeps the run's own settings: ignored changes to "
+                                                    "{keys}"),
+                                                 keys=", ".join("train." + k if k != "data" else k for k in ignored))))
     if changes:
-        notices.append(Notice("info", "resumed with " + ", ".join(f"train.{k}={v}" for k, v in changes.items())))
+        notices.append(Notice("info", english(N_("resumed with {settings}"),
+                                              settings=", ".join(f"train.{k}={v}" for k, v in changes.items()))))
     return dataclasses.replace(saved, train=dataclasses.replace(saved.train, **changes), source=saved.source), notices
 
 
@@ -110,7 +119,7 @@ def check_network(exp: Experiment) -> Summary:
     """The network's shape summary; :class:`SetupError` with its first problem when it is not valid."""
     summary = summarize(exp.network)
     if not summary.ok:
-        raise SetupError(f"the network is not valid: {summary.problem_text}")
+        raise SetupError(_("the network is not valid: {problem}").format(problem=summary.problem_text))
     return summary
 
 
@@ -144,8 +153,8 @@ def resumed_data(data, checkpoint: dict[str, Any] | None):
         data = dataclasses.replace(data, fallback_used=True, fallback_reason=saved["fallback_reason"])
     want = saved.get("train_size")
     if want is not None and int(want) != len(data.train):
-        raise SetupError(f"cannot resume: the dataset changed (the run trained on {want:,} samples, "
-                         f"now there are {len(data.train):,}).")
+        raise SetupError(_("cannot resume: the dataset changed (the run trained on {want:,} samples, now there are "
+                           "{have:,}).").format(want=want, have=len(data.train)))
     return data
 
 
@@ -188,7 +197,7 @@ def plan_run(exp: Experiment, data, *, device: torch.device | str = "auto", mode
     notices = [Notice("warning", text) for text in objective.notices]
     n = len(data.train)
     if n == 0:
-        raise SetupError(f"the training split of {data.name} is empty")
+        raise SetupError(_("the training split of {dataset} is empty").format(dataset=data.name))
     from tui_dl.core.data.augment import augment_problem
 
     if problem := augment_problem(getattr(exp.data, "augment", None), data.input_shape):
@@ -203,14 +212,14 @@ def plan_run(exp: Experiment, data, *, device: torch.device | str = "auto", mode
         want = int(checkpoint["threads"])  # same thread count as before: same float results
     can_split, split_reason = splittable(model)
     if not cpu or gd:
-        can_split, split_reason = False, "not on the CPU" if not cpu else "gd takes whole-set steps"
+        can_split, split_reason = False, N_("not on the CPU") if not cpu else N_("gd takes whole-set steps")
     if getattr(exp.data, "augment", None):  # one seeded draw per batch, not one per lane thread
-        can_split, split_reason = False, "data.augment draws each batch whole"
+        can_split, split_reason = False, N_("data.augment draws each batch whole")
     # -- issue 18: data parallel takes one lane per rank (and shares the cores); autocast and compile run in
     # ShardedStep (core/training/sharded_step.py), which does not split batches
     if ranks[0] > 1 or (cfg.precision or "fp32") != "fp32" or cfg.compile:
-        can_split, split_reason = False, ("one lane per rank under data parallel" if ranks[0] > 1
-                                          else "train.precision/train.compile run the batch whole")
+        can_split, split_reason = False, (N_("one lane per rank under data parallel") if ranks[0] > 1
+                                          else N_("train.precision/train.compile run the batch whole"))
         if cpu and not want and ranks[1] > 1:
             want = max(1, cpu_cores() // ranks[1])
     # -- end issue 18
@@ -221,15 +230,17 @@ def plan_run(exp: Experiment, data, *, device: torch.device | str = "auto", mode
     else:
         lanes = plan_lanes(threads, min(cfg.batch_size, n), cpu_cores(), cfg.split_batch) if can_split else 1
     if cfg.split_batch and lanes == 1 and cpu:
-        notices.append(Notice("info", f"split_batch is on, but this run does not split its batches: "
-                                      f"{split_reason or 'it uses fewer than 2 CPU threads'}"))
+        # TRANSLATORS: {reason} is why, e.g. "BatchNorm mixes the samples of a batch"
+        notices.append(Notice("info", english(N_("split_batch is on, but this run does not split its batches: "
+                                                 "{reason}"),
+                                              reason=english(split_reason or N_("it uses fewer than 2 CPU threads")))))
     load = cpu_load()
     # warn when fewer cores are free than we use threads (a 2-thread step can then stall 10x at barriers)
     if cpu and lanes == 1 and threads > 1 and load is not None and cpu_cores() - load < threads - 0.5:
-        notices.append(Notice("warning", f"the CPU is busy (load {load:.1f} on {cpu_cores()} cores): training "
-                                         f"with {threads} threads slows down badly when other programs "
-                                         f"compete for the cores. If steps are slow, use "
-                                         f"--set train.threads=1."))
+        notices.append(Notice("warning", english(N_("the CPU is busy (load {load} on {cores} cores): training with "
+                                                    "{threads} threads slows down badly when other programs compete "
+                                                    "for the cores. If steps are slow, use --set train.threads=1."),
+                                                 load=f"{load:.1f}", cores=cpu_cores(), threads=threads)))
 
     # batches: a final batch of 1 sample breaks BatchNorm, so that one sample is dropped per epoch
     bs = min(cfg.batch_size, n)
@@ -247,8 +258,9 @@ def plan_run(exp: Experiment, data, *, device: torch.device | str = "auto", mode
     has_val = data.val is not None and len(data.val) > 0
     monitor = es.monitor if es else ("val_loss" if has_val else "train_loss")
     if monitor.startswith("val_") and not has_val:
-        notices.append(Notice("warning", f"early stopping watches {monitor}, but there is no validation split "
-                                         f"(data.val_split is 0): watching train_loss instead"))
+        notices.append(Notice("warning", english(N_("early stopping watches {monitor}, but there is no validation "
+                                                    "split (data.val_split is 0): watching train_loss instead"),
+                                                 monitor=monitor)))
         monitor = "train_loss"
 
     return RunPlan(

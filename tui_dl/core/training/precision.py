@@ -19,7 +19,8 @@ from typing import Any, Callable, ContextManager
 
 import torch
 
-from tui_dl.core.i18n import _
+from tui_dl.core.i18n import N_, _
+from tui_dl.core.training.events import english
 
 __all__ = ["Precision", "make_precision", "check_precision", "cpu_bf16_native", "PrecisionError", "CPU_BF16_FLAGS"]
 
@@ -130,25 +131,26 @@ def make_precision(name: str, device: torch.device) -> Precision:
             raise PrecisionError(_("train.precision: fp16 needs a CUDA GPU (this run is on {device}); on the CPU "
                                    "use bf16 (fast where the CPU has native bf16) or fp32").format(device=dev.type))
         return Precision("fp16", "cuda", torch.float16, torch.amp.GradScaler("cuda"),
-                         (("info", "precision fp16: autocast with a gradient scaler (weights stay fp32)"),))
+                         (("info", english(N_("precision fp16: autocast with a gradient scaler (weights stay fp32)"))),))
     if name != "bf16":
         raise PrecisionError(_("train.precision: {name!r} is not one of fp32, bf16, fp16").format(name=name))
     if dev.type == "cuda":
-        notes: list[tuple[str, str]] = [("info", "precision bf16: autocast (weights stay fp32)")]
+        notes: list[tuple[str, str]] = [("info", english(N_("precision bf16: autocast (weights stay fp32)")))]
         if not torch.cuda.is_bf16_supported():
-            notes.append(("warning", "precision bf16: this GPU has no native bf16 (Ampere or newer has it): "
-                                     "it is emulated and slow; use fp16 or fp32"))
+            notes.append(("warning", english(N_("precision bf16: this GPU has no native bf16 (Ampere or newer has "
+                                                "it): it is emulated and slow; use fp16 or fp32"))))
         return Precision("bf16", "cuda", torch.bfloat16, None, tuple(notes))
     if dev.type == "cpu":
         native, how = cpu_bf16_native()
         if native:
-            note = ("info", f"precision bf16: autocast on a CPU with native bf16 ({how}; weights stay fp32)")
+            note = ("info", english(N_("precision bf16: autocast on a CPU with native bf16 ({how}; weights stay "
+                                       "fp32)"), how=how))
         else:
-            note = ("warning", f"precision bf16: this CPU has no native bf16 ({how}): it is emulated and usually "
-                               f"slower than fp32; use train.precision: fp32 here")
+            note = ("warning", english(N_("precision bf16: this CPU has no native bf16 ({how}): it is emulated and "
+                                          "usually slower than fp32; use train.precision: fp32 here"), how=how))
         return Precision("bf16", "cpu", torch.bfloat16, None, (note,))
     return Precision("bf16", dev.type, torch.bfloat16, None,
-                     (("info", f"precision bf16: autocast on {dev.type} (weights stay fp32)"),))
+                     (("info", english(N_("precision bf16: autocast on {device} (weights stay fp32)"), device=dev.type)),))
 
 
 def check_precision(name: str, device: torch.device) -> Precision:

@@ -21,6 +21,7 @@ from typing import Callable
 
 import torch
 
+from tui_dl.core.i18n import _
 from tui_dl.core.training.distributed import DistInfo, GradReducer, shard_bounds
 from tui_dl.core.training.grad_stats import GradRecorder, optimizer_step
 from tui_dl.core.training.losses import Objective
@@ -111,13 +112,14 @@ def make_sharded_step(plan, model: torch.nn.Module, optimizer: torch.optim.Optim
     from tui_dl.core.training.errors import SetupError
 
     if plan.step == "full_batch":
-        raise SetupError("train.optimizer gd (full-batch steps) cannot run with train.precision, train.compile or "
-                         "several ranks: use sgd with a batch_size, or precision fp32 on one process")
+        raise SetupError(_("train.optimizer gd (full-batch steps) cannot run with train.precision, train.compile "
+                           "or several ranks: use sgd with a batch_size, or precision fp32 on one process"))
     forward = None
     if cfg.compile:
         try:
             forward = torch.compile(model)
         except Exception as e:  # noqa: BLE001 - e.g. a Python or platform torch.compile does not support
-            raise SetupError(f"train.compile: torch.compile is not available here ({e}); set it to false") from None
+            raise SetupError(_("train.compile: torch.compile is not available here ({error}); set it to "
+                               "false").format(error=e)) from None
     return ShardedStep(model, optimizer, plan.objective, prep, x, y, cfg.grad_clip, precision=precision, dist=dist,
                        forward=forward, perturb=perturb)

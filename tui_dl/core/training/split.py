@@ -24,6 +24,8 @@ from typing import Callable
 
 import torch
 
+from tui_dl.core.i18n import N_, _
+
 __all__ = ["BatchSplitter", "splittable", "plan_lanes", "MAX_LANES", "MIN_PART", "part_bounds"]
 
 #: Never more lanes than this: beyond 4 the Python dispatch of the lanes (one GIL) becomes the bottleneck.
@@ -39,9 +41,9 @@ def splittable(model: torch.nn.Module) -> tuple[bool, str]:
 
     for m in model.modules():
         if isinstance(m, _BatchNorm):
-            return False, "BatchNorm mixes the samples of a batch"
+            return False, N_("BatchNorm mixes the samples of a batch")
         if isinstance(m, _DropoutNd) and m.p > 0:
-            return False, "Dropout draws random numbers"
+            return False, N_("Dropout draws random numbers")
     return True, ""
 
 
@@ -81,7 +83,7 @@ class BatchSplitter:
     def __init__(self, model: torch.nn.Module, lanes: int, batch: Callable[[torch.Tensor], tuple[torch.Tensor,
                  torch.Tensor]], loss: Callable, correct: Callable, flush_denormal: bool = False):
         if lanes < 2:
-            raise ValueError("a BatchSplitter needs at least 2 lanes")
+            raise ValueError(_("a BatchSplitter needs at least 2 lanes"))
         self.model, self.lanes = model, lanes
         self.params = [p for p in model.parameters() if p.requires_grad]
         self._batch, self._loss, self._correct = batch, loss, correct
@@ -122,7 +124,7 @@ class BatchSplitter:
 
     def step(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self._closed:
-            raise RuntimeError("this BatchSplitter is closed")
+            raise RuntimeError(_("this BatchSplitter is closed"))
         n = int(idx.shape[0])
         parts = part_bounds(n, self.lanes)
         for k, (s, e) in enumerate(parts[1:], start=1):
@@ -135,7 +137,7 @@ class BatchSplitter:
             first = self._part(idx[s:e], (e - s) / n)
         except BaseException as e:  # noqa: BLE001 - wait for the helpers before raising
             first = e
-        for _ in parts[1:]:
+        for _part in parts[1:]:
             self._done.acquire()
         results = [first] + [self._results[k] for k in range(1, len(parts))]
         for r in results:

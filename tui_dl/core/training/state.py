@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from tui_dl.core.i18n import _
 from tui_dl.core.runs.checkpoint import CheckpointError, make_checkpoint, rng_state, set_rng_state
 from tui_dl.core.training.divergence import DivergenceGuard
 from tui_dl.core.training.errors import SetupError
@@ -210,8 +211,9 @@ class TrainState:
         st = ck.get("epoch_state")
         if st is not None and s.batch > 0:
             if int(st["nb"]) != steps_per_epoch:
-                raise SetupError(f"cannot resume mid-epoch: the run had {st['nb']} steps per epoch, this one "
-                                 f"{steps_per_epoch} (did batch_size or limit_batches change?)")
+                raise SetupError(_("cannot resume mid-epoch: the run had {saved} steps per epoch, this one {now} "
+                                   "(did batch_size or limit_batches change?)").format(saved=st["nb"],
+                                                                                       now=steps_per_epoch))
             s.progress = EpochProgress(st["losses"].to(device), st["correct"].to(device), ck["shuffle_state"],
                                        int(st["last_log"]), float(st["seconds"]))
         s.resumed_status = ck.get("status", "running")

@@ -38,7 +38,8 @@ from typing import Any, Callable, Sequence
 import torch
 
 from tui_dl.core.device import choose_threads, cpu_cores, set_threads
-from tui_dl.core.training.events import Notice
+from tui_dl.core.i18n import N_
+from tui_dl.core.training.events import English, Notice, english
 from tui_dl.core.training.split import plan_lanes
 
 __all__ = ["Candidate", "StrategyChoice", "STRATEGIES", "MIN_TIMED_STEPS", "candidates", "choose_strategy",
@@ -102,13 +103,19 @@ class StrategyChoice:
                 "cache_key": self.key}
 
     def describe(self) -> str:
-        head = {"timed": "fastest step on this CPU", "cached": "fastest step on this CPU (cached)",
-                "forced": "step set by train.strategy", "default": "step"}[self.how]
-        text = f"{head}: {self.chosen.label}"
+        head = {"timed": N_("fastest step on this CPU"), "cached": N_("fastest step on this CPU (cached)"),
+                "forced": N_("step set by train.strategy"), "default": N_("step")}[self.how]
+        values: dict[str, Any] = {"head": english(head), "choice": self.chosen.label}
         if self.timings:
-            text += " (" + ", ".join(f"{k} {v:,.0f} img/s" for k, v in
-                                     sorted(self.timings, key=lambda kv: -kv[1])) + ")"
-        return text + (f"; {self.reason}" if self.reason else "")
+            values["timings"] = ", ".join(f"{k} {v:,.0f} img/s" for k, v in sorted(self.timings, key=lambda kv: -kv[1]))
+        if self.reason:
+            values["reason"] = self.reason if isinstance(self.reason, English) else english(self.reason)
+        # TRANSLATORS: {head} says how the step was chosen, {choice} is its label (a code word), {timings} the
+        # speeds measured, {reason} why
+        text = {(False, False): N_("{head}: {choice}"), (True, False): N_("{head}: {choice} ({timings})"),
+                (False, True): N_("{head}: {choice}; {reason}"),
+                (True, True): N_("{head}: {choice} ({timings}); {reason}")}[(bool(self.timings), bool(self.reason))]
+        return english(text, **values)
 
 
 # ----------------------------------------------------------------------------- the machine
@@ -282,24 +289,27 @@ def choose_strategy(plan, exp, model: torch.nn.Module, x: torch.Tensor, y: torch
     cfg = exp.train
     want = getattr(cfg, "strategy", "auto") or "auto"
     if plan.device.type != "cpu" or plan.step == "full_batch":
-        return plan, StrategyChoice(_from_plan(plan), "default", (), "not a CPU mini-batch run")
+        return plan, StrategyChoice(_from_plan(plan), "default", (), english(N_("not a CPU mini-batch run")))
     if resumed:
-        return plan, StrategyChoice(_from_plan(plan), "default", (), "a resumed run keeps its threads and lanes")
+        return plan, StrategyChoice(_from_plan(plan), "default", (),
+                                    english(N_("a resumed run keeps its threads and lanes")))
     has_conv = any(isinstance(m, _ConvNd) for m in model.modules())
     cands = candidates(plan, exp, macs_per_step, ui_thread=ui_thread, has_conv=has_conv)
     if want in ("split", "threads"):
         pick = [c for c in cands if c.kind == want and c.channels_last == plan.channels_last]
         if not pick:
-            cannot = plan.split_reason or "it has fewer than 2 CPU threads"
-            why = (f"train.strategy is split, but this run cannot split its batches: {cannot}" if want == "split"
-                   else f"train.strategy is {want}")
+            cannot = english(plan.split_reason or N_("it has fewer than 2 CPU threads"))
+            why = (english(N_("train.strategy is split, but this run cannot split its batches: {reason}"),
+                           reason=cannot) if want == "split"
+                   else english(N_("train.strategy is {strategy}"), strategy=want))
             ch = StrategyChoice(_from_plan(plan), "forced", (), why)
             return apply(plan, ch.chosen, ch.describe()), ch
         ch = StrategyChoice(pick[0], "forced", ())
         return apply(plan, ch.chosen, ch.describe()), ch
     total = plan.steps_per_epoch * max(1, cfg.epochs)
     if len(cands) < 2 or total < MIN_TIMED_STEPS:
-        reason = "one candidate" if len(cands) < 2 else f"a short run ({total:,} steps) is not worth timing"
+        reason = (english(N_("one candidate")) if len(cands) < 2 else
+                  english(N_("a short run ({steps} steps) is not worth timing"), steps=f"{total:,}"))
         return plan, StrategyChoice(_from_plan(plan), "default", (), reason)
     key = cache_key(exp, cands)
     path = cache_path or _cache_path()
