@@ -234,6 +234,15 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("app/views/learn/base.py", "down"): "a binding's key or action",
     ("app/views/learn/base.py", "pageup"): "a binding's key or action",
     ("app/views/learn/base.py", "pagedown"): "a binding's key or action",
+    ("core/data/__init__.py", "module {} has no attribute {}"): "Python's own AttributeError text (module __getattr__)",
+    ("core/model/layers/activation.py", "dim"): "a layer field's name (ShapeError.field)",
+    ("core/model/layers/conv.py", "padding"): "a layer field's name (ShapeError.field)",
+    ("core/model/layers/conv.py", "groups"): "a layer field's name (ShapeError.field)",
+    ("core/model/layers/pool.py", "padding"): "a layer field's name (ShapeError.field)",
+    ("core/model/layers/structure.py", "projection"): "a layer field's name (ShapeError.field)",
+    ("core/model/shapes.py", "type"): "a layer field's name (LayerProblem.field)",
+    ("core/model/shapes.py", "layers"): "a layer field's name (LayerProblem.field)",
+    ("core/config/fields.py", "unknown field kind {}"): "an internal AssertionError (a programming mistake)",
 }
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from tui_dl.core.config.fields import Field
-from tui_dl.core.i18n import N_, _, ngettext
+from tui_dl.core.i18n import N_, _, is_chinese, ngettext
 from tui_dl.core.paths import PathProblem, expand_user
 
 if TYPE_CHECKING:
@@ -243,6 +243,12 @@ def _canonical(name: object) -> str:
     hint = _(" Did you mean {name}?").format(name=repr(_ALIASES.get(close[0], close[0]))) if close else ""
     raise DataError(_("Unknown dataset {name}.{hint} Valid names: {names} (and 'toy-2d', which means spirals).")
                     .format(name=repr(name), hint=hint, names=', '.join(DATASET_NAMES)))
+
+
+def _sentences(*parts: str) -> str:
+    """Whole sentences, each translated on its own, joined the way the language joins them (a space in English;
+    nothing after a Chinese full stop)."""
+    return ("" if is_chinese() else " ").join(p.strip() for p in parts if p and p.strip())
 
 
 def _report(progress: Progress | None, message: str, fraction: float | None) -> None:

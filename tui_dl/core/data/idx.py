@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from tui_dl.core.data.base import (_FALLBACK_ADVICE, _IDX_ROLES, DataError, Progress, TensorSplit, _fmt_shape,
-                                   _report, _Spec, given_root)
+                                   _report, _sentences, _Spec, given_root)
 from tui_dl.core.data.download import _download_any, _DownloadFailed
 from tui_dl.core.i18n import N_, _, ngettext
 
@@ -290,10 +290,8 @@ def _load_idx_family(key: str, spec: _Spec, root, download: bool,
     msg = _("{title} is not on this computer and could not be downloaded ({reason}). Put the four files {names} "
             "(gzipped or not) into the folder {folder} — they are published at {url} — or run once with "
             "downloading enabled on a computer with internet access.").format(
-                title=spec.title, reason=reason, names=names, folder=target, url=family) + " "
-    if partial:
-        msg += " ".join(partial) + " "
-    msg += _(_FALLBACK_ADVICE)
+                title=spec.title, reason=reason, names=names, folder=target, url=family)
+    msg = _sentences(msg, *partial, _(_FALLBACK_ADVICE))
     raise DataError(msg, recoverable=True)
 
 
@@ -328,7 +326,7 @@ def _load_idx_folder(folder: pathlib.Path, progress: Progress | None) -> tuple[T
             return train, test, _("{folder} (IDX files)").format(folder=cand)
     files = _find_idx_files(folder)
     have = _describe_partial(folder, files) if files else _("{folder} holds no IDX files.").format(folder=folder)
-    raise DataError(have + " " + _("The idx dataset needs four files: train-images-idx3-ubyte, "
+    raise DataError(_sentences(have, _("The idx dataset needs four files: train-images-idx3-ubyte, "
                                    "train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte "
-                                   "(gzipped or not; names like train-images.idx3-ubyte also work)."),
+                                   "(gzipped or not; names like train-images.idx3-ubyte also work).")),
                     recoverable=True)

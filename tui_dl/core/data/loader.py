@@ -15,7 +15,7 @@ import torch
 from tui_dl.core.config.fields import FieldError
 from tui_dl.core.data.base import (DATA_FIELDS, _DATASETS, _FALLBACK_ADVICE, SYNTHETIC_TRAIN_DEFAULT, TOY_POINTS_DEFAULT,
                                    DataError, LoadedData, Progress, TensorSplit, _canonical, _fmt_list,
-                                   _fmt_shape, _report, given_root)
+                                   _fmt_shape, _report, _sentences, given_root)
 from tui_dl.core.data.cifar import _load_cifar
 from tui_dl.core.data.csv_table import feature_stats, load_csv_table
 from tui_dl.core.data.idx import _load_idx_family, _load_idx_folder
@@ -71,16 +71,16 @@ def load_dataset(
         reason = str(err).replace(_(_FALLBACK_ADVICE), "").replace(_FALLBACK_ADVICE, "").strip()
     fb_spec = _DATASETS[fb_key]
     if want is not None and fb_spec.shape is not None and fb_spec.shape != want:
-        raise DataError(reason + " " + _(
+        raise DataError(_sentences(reason, _(
             "The fallback dataset {name} cannot stand in either: its samples are {shape} but the network's input "
-            "is {input}.").format(name=fb_key, shape=_fmt_shape(fb_spec.shape), input=_fmt_list(want)),
+            "is {input}.").format(name=fb_key, shape=_fmt_shape(fb_spec.shape), input=_fmt_list(want))),
             recoverable=True)
     try:
         data = _subset(_load(fb_key, root=root, download=download, val_split=val_split, seed=seed, want=want,
                              num_samples=num_samples, progress=progress, table=table), subset)
     except DataError as err2:
-        raise DataError(reason + " " + _("The fallback dataset {name} failed too: {error}").format(
-            name=fb_key, error=err2), recoverable=err2.recoverable) from None
+        raise DataError(_sentences(reason, _("The fallback dataset {name} failed too: {error}").format(
+            name=fb_key, error=err2)), recoverable=err2.recoverable) from None
     return dataclasses.replace(data, fallback_used=True, fallback_reason=reason)
 
 
