@@ -171,3 +171,11 @@ def test_device_and_path_errors_in_chinese(chinese):
     with pytest.raises(PathProblem) as info:
         expand_user("~no_such_user_tui_dl/x")
     assert str(info.value).startswith("~no_such_user_tui_dl/x：这台机器上没有用户 'no_such_user_tui_dl'"), str(info.value)
+
+
+def test_device_probe_describes_the_datasets_in_chinese(chinese):
+    from tui_dl.core.device import probe
+
+    info = probe()
+    assert info["datasets"]["mnist"] == "MNIST：7 万个手写数字，1×28×28，10 个类别"
+    assert set(info) == {"device", "datasets"}  # the JSON's keys stay as they are

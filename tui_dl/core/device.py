@@ -192,5 +192,11 @@ def probe() -> dict:
     return {"device": device, "datasets": datasets}
 
 
-if __name__ == "__main__":  # python -m tui_dl.core.device: the app's device probe (one JSON line)
+if __name__ == "__main__":  # python -m tui_dl.core.device [LANG]: the app's device probe (one JSON line)
+    import sys
+
+    from tui_dl.core import i18n
+
+    # the dataset lines in the app's language (given, else the environment's); the JSON keys stay as they are
+    i18n.set_language(sys.argv[1] if len(sys.argv) > 1 else i18n.language_from_environment())
     print(json.dumps(probe()))
