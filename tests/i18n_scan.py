@@ -254,6 +254,15 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("core/runs/checkpoint_check.py", '{}.std'): "a checkpoint field's path (DamagedCheckpoint.field): a code word",
     ("core/runs/checkpoint_check.py", 'history'): "a checkpoint field's path (DamagedCheckpoint.field): a code word",
     ("core/runs/checkpoint_check.py", 'optimizer.state.{}.{}'): "a checkpoint field's path (DamagedCheckpoint.field): a code word",
+    ("core/data/__init__.py", "module {} has no attribute {}"): "Python's own AttributeError text (module __getattr__)",
+    ("core/model/layers/activation.py", "dim"): "a layer field's name (ShapeError.field)",
+    ("core/model/layers/conv.py", "padding"): "a layer field's name (ShapeError.field)",
+    ("core/model/layers/conv.py", "groups"): "a layer field's name (ShapeError.field)",
+    ("core/model/layers/pool.py", "padding"): "a layer field's name (ShapeError.field)",
+    ("core/model/layers/structure.py", "projection"): "a layer field's name (ShapeError.field)",
+    ("core/model/shapes.py", "type"): "a layer field's name (LayerProblem.field)",
+    ("core/model/shapes.py", "layers"): "a layer field's name (LayerProblem.field)",
+    ("core/config/fields.py", "unknown field kind {}"): "an internal AssertionError (a programming mistake)",
 }
 
 

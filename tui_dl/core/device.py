@@ -15,6 +15,8 @@ import os
 
 import torch
 
+from tui_dl.core.i18n import _, ngettext
+
 
 class DeviceError(ValueError):
     """The requested device does not exist on this machine; ``str(e)`` says what to use instead."""
@@ -76,24 +78,29 @@ def resolve_device(pref: str | None = "auto") -> torch.device:
     try:
         dev = torch.device(text)
     except RuntimeError:
-        raise DeviceError(f"{pref!r} is not a device: use auto, cpu, cuda, cuda:N or mps") from None
+        raise DeviceError(_("{value} is not a device: use auto, cpu, cuda, cuda:N or mps").format(
+            value=repr(pref))) from None
     if dev.type == "cpu":
         return dev
     ok, count = _available(dev.type)
     if dev.type not in ("cuda", "mps", "xpu"):
-        raise DeviceError(f"device {pref!r} is not supported here: use auto, cpu, cuda, cuda:N or mps")
+        raise DeviceError(_("device {value} is not supported here: use auto, cpu, cuda, cuda:N or mps").format(
+            value=repr(pref)))
     if not ok:
         what = {"cuda": "NVIDIA GPU (CUDA)", "mps": "Apple GPU (MPS)", "xpu": "Intel GPU (XPU)"}[dev.type]
         extra = ""
         if dev.type == "cuda":
             built = getattr(torch.version, "cuda", None)
-            extra = (f" This torch was built with CUDA {built}, but no usable GPU or driver was found."
-                     if built else " This torch build has no CUDA support (a CPU-only wheel).")
-        raise DeviceError(f"device {text!r} was requested, but this machine has no {what}.{extra} "
-                          f"Use --device cpu (or auto, which picks the best device available).")
+            extra = (_(" This torch was built with CUDA {version}, but no usable GPU or driver was found.").format(
+                version=built) if built else _(" This torch build has no CUDA support (a CPU-only wheel)."))
+        raise DeviceError(_("device {value} was requested, but this machine has no {what}.{extra} "
+                            "Use --device cpu (or auto, which picks the best device available).").format(
+                                value=repr(text), what=what, extra=extra))
     if dev.index is not None and dev.index >= count:
-        raise DeviceError(f"device {text!r} was requested, but this machine has {count} {dev.type} "
-                          f"device{'s' if count != 1 else ''} (cuda:0{f' … cuda:{count - 1}' if count > 1 else ''}).")
+        raise DeviceError(ngettext("device {value} was requested, but this machine has {n} {kind} device ({range}).",
+                                   "device {value} was requested, but this machine has {n} {kind} devices ({range}).",
+                                   count).format(value=repr(text), n=count, kind=dev.type,
+                                                 range="cuda:0" + (f" … cuda:{count - 1}" if count > 1 else "")))
     if dev.type == "cuda" and dev.index is None:
         dev = torch.device("cuda", torch.cuda.current_device())
     return dev
@@ -185,5 +192,11 @@ def probe() -> dict:
     return {"device": device, "datasets": datasets}
 
 
-if __name__ == "__main__":  # python -m tui_dl.core.device: the app's device probe (one JSON line)
+if __name__ == "__main__":  # python -m tui_dl.core.device [LANG]: the app's device probe (one JSON line)
+    import sys
+
+    from tui_dl.core import i18n
+
+    # the dataset lines in the app's language (given, else the environment's); the JSON keys stay as they are
+    i18n.set_language(sys.argv[1] if len(sys.argv) > 1 else i18n.language_from_environment())
     print(json.dumps(probe()))

@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tui_dl.core.i18n import _
+
 
 class PathProblem(OSError):
     """A path cannot be used as written; ``str(e)`` names it and says what to write instead."""
 
     def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "the path cannot be used"
+        return str(self.args[0]) if self.args else _("the path cannot be used")
 
 
 def expand_user(path: str | os.PathLike) -> Path:
@@ -26,9 +28,13 @@ def expand_user(path: str | os.PathLike) -> Path:
     except RuntimeError:
         text = str(path)
         user = text[1:].split("/", 1)[0].split(os.sep, 1)[0]
-        who = f"there is no user {user!r} on this machine" if user else "your home folder is not known here"
-        raise PathProblem(f"{text}: {who}, so {'~' + user} cannot be expanded. Write the full path "
-                          f"(or ~/… for your own home folder)") from None
+        if user:
+            message = _("{path}: there is no user {user} on this machine, so {tilde} cannot be expanded. Write the "
+                        "full path (or ~/… for your own home folder)")
+        else:
+            message = _("{path}: your home folder is not known here, so {tilde} cannot be expanded. Write the full "
+                        "path (or ~/… for your own home folder)")
+        raise PathProblem(message.format(path=text, user=repr(user), tilde="~" + user)) from None
 
 
 def cache_dir() -> Path:

@@ -49,6 +49,12 @@ class Field:
     #: What an omitted value means when the default is worked out rather than fixed (``stride``: "kernel_size").
     default_text: str = ""
 
+    @property
+    def help_text(self) -> str:
+        """``help`` in the language spoken now. ``help`` itself is the English source (marked with ``N_`` where
+        the field is declared, so YAML docs and machine-readable schemas stay English); show this one."""
+        return _(self.help) if self.help else ""
+
     # ------------------------------------------------------------------ coercion
     def coerce(self, value: Any) -> Any:
         """Return ``value`` converted to this field's type, or raise :class:`FieldError`."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui_dl.core.config.fields import Field
+from tui_dl.core.i18n import N_, _
 # The data section's fields are declared by the data layer beside its catalogue (plain Python, no torch), so the
 # loader checks direct callers with the same Fields and needs nothing from here; TOY_DATASETS is used by the app.
 from tui_dl.core.data.base import DATA_FIELDS, DATASET_NAMES, TOY_DATASETS  # noqa: F401
@@ -21,152 +22,152 @@ DATASETS = DATASET_NAMES
 
 #: Optimizers and their own fields. ``gd`` is full-batch gradient descent (the whole training set per step).
 OPTIMIZERS: dict[str, tuple[Field, ...]] = {
-    "gd": (Field("lr", "float", 0.1, "learning rate η", min=0, min_exclusive=True, max=1e6),),
+    "gd": (Field("lr", "float", 0.1, N_("learning rate η"), min=0, min_exclusive=True, max=1e6),),
     "sgd": (
-        Field("lr", "float", 0.01, "learning rate η", min=0, min_exclusive=True, max=1e6),
-        Field("momentum", "float", 0.0, "momentum β (0 = plain SGD)", min=0, max=1),
-        Field("dampening", "float", 0.0, "dampening for momentum", min=0, max=1),
-        Field("nesterov", "bool", False, "Nesterov momentum (needs momentum > 0)"),
+        Field("lr", "float", 0.01, N_("learning rate η"), min=0, min_exclusive=True, max=1e6),
+        Field("momentum", "float", 0.0, N_("momentum β (0 = plain SGD)"), min=0, max=1),
+        Field("dampening", "float", 0.0, N_("dampening for momentum"), min=0, max=1),
+        Field("nesterov", "bool", False, N_("Nesterov momentum (needs momentum > 0)")),
     ),
     "momentum": (
-        Field("lr", "float", 0.01, "learning rate η", min=0, min_exclusive=True, max=1e6),
-        Field("momentum", "float", 0.9, "momentum β: v ← βv + g", min=0, max=1),
+        Field("lr", "float", 0.01, N_("learning rate η"), min=0, min_exclusive=True, max=1e6),
+        Field("momentum", "float", 0.9, N_("momentum β: v ← βv + g"), min=0, max=1),
     ),
     "nesterov": (
-        Field("lr", "float", 0.01, "learning rate η", min=0, min_exclusive=True, max=1e6),
-        Field("momentum", "float", 0.9, "momentum β, with the look-ahead gradient", min=0, max=1,
+        Field("lr", "float", 0.01, N_("learning rate η"), min=0, min_exclusive=True, max=1e6),
+        Field("momentum", "float", 0.9, N_("momentum β, with the look-ahead gradient"), min=0, max=1,
               min_exclusive=True),
     ),
     "adagrad": (
-        Field("lr", "float", 0.01, "learning rate η", min=0, min_exclusive=True, max=1e6),
-        Field("lr_decay", "float", 0.0, "learning-rate decay", min=0),
-        Field("eps", "float", 1e-10, "ε added to √G", min=0, min_exclusive=True),
-        Field("initial_accumulator_value", "float", 0.0, "starting value of G", min=0),
+        Field("lr", "float", 0.01, N_("learning rate η"), min=0, min_exclusive=True, max=1e6),
+        Field("lr_decay", "float", 0.0, N_("learning-rate decay"), min=0),
+        Field("eps", "float", 1e-10, N_("ε added to √G"), min=0, min_exclusive=True),
+        Field("initial_accumulator_value", "float", 0.0, N_("starting value of G"), min=0),
     ),
     "rmsprop": (
-        Field("lr", "float", 0.01, "learning rate η", min=0, min_exclusive=True, max=1e6),
-        Field("alpha", "float", 0.99, "smoothing ρ of the squared-gradient average", min=0, max=1),
-        Field("eps", "float", 1e-8, "ε added to the root", min=0, min_exclusive=True),
-        Field("momentum", "float", 0.0, "momentum", min=0, max=1),
-        Field("centered", "bool", False, "normalise by the gradient's variance"),
+        Field("lr", "float", 0.01, N_("learning rate η"), min=0, min_exclusive=True, max=1e6),
+        Field("alpha", "float", 0.99, N_("smoothing ρ of the squared-gradient average"), min=0, max=1),
+        Field("eps", "float", 1e-8, N_("ε added to the root"), min=0, min_exclusive=True),
+        Field("momentum", "float", 0.0, N_("momentum"), min=0, max=1),
+        Field("centered", "bool", False, N_("normalise by the gradient's variance")),
     ),
     "adam": (
-        Field("lr", "float", 0.001, "learning rate η", min=0, min_exclusive=True, max=1e6),
-        Field("betas", "floats", [0.9, 0.999], "β₁ (momentum) and β₂ (squared-gradient average)", min=0, max=1,
+        Field("lr", "float", 0.001, N_("learning rate η"), min=0, min_exclusive=True, max=1e6),
+        Field("betas", "floats", [0.9, 0.999], N_("β₁ (momentum) and β₂ (squared-gradient average)"), min=0, max=1,
               length=2),
-        Field("eps", "float", 1e-8, "ε added to √v̂", min=0, min_exclusive=True),
-        Field("amsgrad", "bool", False, "use the AMSGrad variant"),
+        Field("eps", "float", 1e-8, N_("ε added to √v̂"), min=0, min_exclusive=True),
+        Field("amsgrad", "bool", False, N_("use the AMSGrad variant")),
     ),
     "adamw": (
-        Field("lr", "float", 0.001, "learning rate η", min=0, min_exclusive=True, max=1e6),
-        Field("betas", "floats", [0.9, 0.999], "β₁ and β₂", min=0, max=1, length=2),
-        Field("eps", "float", 1e-8, "ε added to √v̂", min=0, min_exclusive=True),
-        Field("amsgrad", "bool", False, "use the AMSGrad variant"),
+        Field("lr", "float", 0.001, N_("learning rate η"), min=0, min_exclusive=True, max=1e6),
+        Field("betas", "floats", [0.9, 0.999], N_("β₁ and β₂"), min=0, max=1, length=2),
+        Field("eps", "float", 1e-8, N_("ε added to √v̂"), min=0, min_exclusive=True),
+        Field("amsgrad", "bool", False, N_("use the AMSGrad variant")),
     ),
 }
 
 LOSSES: dict[str, tuple[Field, ...]] = {
-    "cross_entropy": (Field("label_smoothing", "float", 0.0, "spread this much target mass over all classes",
+    "cross_entropy": (Field("label_smoothing", "float", 0.0, N_("spread this much target mass over all classes"),
                             min=0, max=1),),
     "nll": (),
     "mse": (),
     "mae": (),
     "bce": (),
     "focal": (
-        Field("gamma", "float", 2.0, "focusing γ: down-weights easy examples by (1−p)^γ", min=0, max=20),
-        Field("alpha", "float", None, "weight of the positive class (binary) or all classes", min=0, max=1,
+        Field("gamma", "float", 2.0, N_("focusing γ: down-weights easy examples by (1−p)^γ"), min=0, max=20),
+        Field("alpha", "float", None, N_("weight of the positive class (binary) or all classes"), min=0, max=1,
               nullable=True),
     ),
 }
 
 SCHEDULERS: dict[str, tuple[Field, ...]] = {
-    "step": (Field("step_size", "int", 5, "epochs between decays", min=1),
-             Field("gamma", "float", 0.1, "factor applied every step_size epochs", min=0, min_exclusive=True,
+    "step": (Field("step_size", "int", 5, N_("epochs between decays"), min=1),
+             Field("gamma", "float", 0.1, N_("factor applied every step_size epochs"), min=0, min_exclusive=True,
                    max=1)),
-    "cosine": (Field("t_max", "int", None, "epochs of one cosine half-wave (default: epochs)", min=1,
+    "cosine": (Field("t_max", "int", None, N_("epochs of one cosine half-wave (default: epochs)"), min=1,
                      nullable=True),
-               Field("eta_min", "float", 0.0, "lowest learning rate", min=0)),
-    "exponential": (Field("gamma", "float", 0.95, "factor applied every epoch", min=0, min_exclusive=True,
+               Field("eta_min", "float", 0.0, N_("lowest learning rate"), min=0)),
+    "exponential": (Field("gamma", "float", 0.95, N_("factor applied every epoch"), min=0, min_exclusive=True,
                           max=1),),
-    "onecycle": (Field("max_lr", "float", None, "peak learning rate (default: the optimizer's lr)", min=0,
+    "onecycle": (Field("max_lr", "float", None, N_("peak learning rate (default: the optimizer's lr)"), min=0,
                        min_exclusive=True, max=1e6, nullable=True),
-                 Field("pct_start", "float", 0.25, "share of the run spent warming up to max_lr", min=0,
+                 Field("pct_start", "float", 0.25, N_("share of the run spent warming up to max_lr"), min=0,
                        min_exclusive=True, max=0.99),
-                 Field("div_factor", "float", 25.0, "the rate starts at max_lr / div_factor", min=1),
-                 Field("final_div_factor", "float", 1e4, "and ends at the start rate / final_div_factor", min=1)),
-    "plateau": (Field("factor", "float", 0.1, "factor applied when val loss stalls", min=0, min_exclusive=True,
+                 Field("div_factor", "float", 25.0, N_("the rate starts at max_lr / div_factor"), min=1),
+                 Field("final_div_factor", "float", 1e4, N_("and ends at the start rate / final_div_factor"), min=1)),
+    "plateau": (Field("factor", "float", 0.1, N_("factor applied when val loss stalls"), min=0, min_exclusive=True,
                       max=1),
-                Field("patience", "int", 2, "epochs without improvement before decaying", min=0),
-                Field("min_lr", "float", 0.0, "lowest learning rate", min=0)),
+                Field("patience", "int", 2, N_("epochs without improvement before decaying"), min=0),
+                Field("min_lr", "float", 0.0, N_("lowest learning rate"), min=0)),
 }
 
 EARLY_STOPPING_FIELDS: tuple[Field, ...] = (
-    Field("patience", "int", 3, "epochs without improvement before stopping", min=1, max=100_000),
-    Field("monitor", "choice", "val_loss", "metric watched", choices=("val_loss", "val_accuracy", "train_loss")),
-    Field("min_delta", "float", 0.0, "smallest change that counts as an improvement", min=0),
-    Field("restore_best", "bool", True, "finish with the best epoch's weights"),
+    Field("patience", "int", 3, N_("epochs without improvement before stopping"), min=1, max=100_000),
+    Field("monitor", "choice", "val_loss", N_("metric watched"), choices=("val_loss", "val_accuracy", "train_loss")),
+    Field("min_delta", "float", 0.0, N_("smallest change that counts as an improvement"), min=0),
+    Field("restore_best", "bool", True, N_("finish with the best epoch's weights")),
 )
 
 #: ``train.adversarial``: train on a mix of clean and adversarial examples (Goodfellow et al. 2014 with FGSM,
 #: Madry et al. 2018 with PGD). ε is in pixel units (images in [0, 1] before normalisation).
 ADVERSARIAL_METHODS = ("fgsm", "pgd")
 ADVERSARIAL_FIELDS: tuple[Field, ...] = (
-    Field("eps", "float", 0.1, "perturbation size ε in pixel units (images in [0, 1]; MNIST papers use 0.3)",
+    Field("eps", "float", 0.1, N_("perturbation size ε in pixel units (images in [0, 1]; MNIST papers use 0.3)"),
           min=0, max=1),
-    Field("fraction", "float", 0.5, "share of each batch replaced by its adversarial version", min=0,
+    Field("fraction", "float", 0.5, N_("share of each batch replaced by its adversarial version"), min=0,
           min_exclusive=True, max=1),
-    Field("method", "choice", "fgsm", "fgsm: one signed-gradient step; pgd: `steps` projected steps from a random "
-          "start (stronger, `steps`× slower)", choices=ADVERSARIAL_METHODS),
-    Field("steps", "int", 7, "PGD steps of 2.5·ε/steps each (method: pgd only)", min=1, max=1000),
+    Field("method", "choice", "fgsm", N_("fgsm: one signed-gradient step; pgd: `steps` projected steps from a random "
+          "start (stronger, `steps`× slower)"), choices=ADVERSARIAL_METHODS),
+    Field("steps", "int", 7, N_("PGD steps of 2.5·ε/steps each (method: pgd only)"), min=1, max=1000),
 )
 
 DEVICE_RE = re.compile(r"^(auto|cpu|mps|xpu|cuda(:\d+)?)$")
 
 TRAIN_FIELDS: tuple[Field, ...] = (
-    Field("epochs", "int", 10, "passes over the training set", min=1, max=100_000),
-    Field("batch_size", "int", 64, "samples per step (ignored by gd, which uses the whole set)", min=1,
+    Field("epochs", "int", 10, N_("passes over the training set"), min=1, max=100_000),
+    Field("batch_size", "int", 64, N_("samples per step (ignored by gd, which uses the whole set)"), min=1,
           max=1_000_000),
-    Field("weight_decay", "float", 0.0, "L2 penalty added by the optimizer", min=0, max=10),
-    Field("seed", "int", 0, "seed for torch, numpy and Python: same seed, same numbers (same machine)", min=0,
+    Field("weight_decay", "float", 0.0, N_("L2 penalty added by the optimizer"), min=0, max=10),
+    Field("seed", "int", 0, N_("seed for torch, numpy and Python: same seed, same numbers (same machine)"), min=0,
           max=2**32 - 1),
-    Field("device", "str", "auto", "auto (CUDA → MPS → CPU), cpu, cuda, cuda:N or mps"),
-    Field("threads", "int", 0, "CPU threads for torch (0 = chosen for this machine)", min=0, max=512),
-    Field("log_every", "int", 10, "steps between step events (plot points, progress lines)", min=1,
+    Field("device", "str", "auto", N_("auto (CUDA → MPS → CPU), cpu, cuda, cuda:N or mps")),
+    Field("threads", "int", 0, N_("CPU threads for torch (0 = chosen for this machine)"), min=0, max=512),
+    Field("log_every", "int", 10, N_("steps between step events (plot points, progress lines)"), min=1,
           max=1_000_000),
-    Field("channels_last", "bool", None, "channels-last memory format for conv nets (default: on for CPU "
-          "conv nets)", nullable=True),
-    Field("split_batch", "bool", None, "CPU: cut each batch into one part per core, run the parts at once and add "
-          "their gradients (default: on for 2–4 threads when the net has no BatchNorm or Dropout)", nullable=True),
-    Field("limit_batches", "int", None, "stop each epoch after this many steps (quick checks)", min=1,
+    Field("channels_last", "bool", None, N_("channels-last memory format for conv nets (default: on for CPU "
+          "conv nets)"), nullable=True),
+    Field("split_batch", "bool", None, N_("CPU: cut each batch into one part per core, run the parts at once and add "
+          "their gradients (default: on for 2–4 threads when the net has no BatchNorm or Dropout)"), nullable=True),
+    Field("limit_batches", "int", None, N_("stop each epoch after this many steps (quick checks)"), min=1,
           nullable=True),
-    Field("grad_clip", "float", None, "clip the gradient norm to this value", min=0, min_exclusive=True,
+    Field("grad_clip", "float", None, N_("clip the gradient norm to this value"), min=0, min_exclusive=True,
           nullable=True),
-    Field("checkpoints", "bool", True, "write last.pt and best.pt into the run folder"),
+    Field("checkpoints", "bool", True, N_("write last.pt and best.pt into the run folder")),
 )
 #: Where else the run's events go (issue 17): its own block, so other additions to TRAIN_FIELDS merge cleanly.
 LOG_TARGETS = ("tensorboard",)
 TRAIN_FIELDS += (
-    Field("log_to", "choices", None, "also write the events for these tools: [tensorboard] writes RUN/tb/ "
-          "(needs pip install 'tui-dl[tensorboard]')", choices=LOG_TARGETS, nullable=True),
+    Field("log_to", "choices", None, N_("also write the events for these tools: [tensorboard] writes RUN/tb/ "
+          "(needs pip install 'tui-dl[tensorboard]')"), choices=LOG_TARGETS, nullable=True),
 )
 #: Which CPU step trains (issue 19, core/training/strategy.py): its own block, so other additions merge cleanly.
 CPU_STRATEGIES = ("auto", "split", "threads")
 TRAIN_FIELDS += (
-    Field("strategy", "choice", None, "CPU step: auto (time split lanes and one model with N threads, "
+    Field("strategy", "choice", None, N_("CPU step: auto (time split lanes and one model with N threads, "
           "channels-last on and off, for a fraction of a second, or reuse the cached answer; the fastest "
           "trains), split (the batch cut into one lane per core) or threads (one model, N threads); "
-          "unset = auto", choices=CPU_STRATEGIES, nullable=True),
+          "unset = auto"), choices=CPU_STRATEGIES, nullable=True),
 )
 
 #: Precision and speed switches (issue 18): their own block, so other additions to TRAIN_FIELDS merge cleanly.
 PRECISIONS = ("fp32", "bf16", "fp16")
 TRAIN_FIELDS += (
-    Field("precision", "choice", "fp32", "fp32; bf16 (autocast: CUDA, or CPUs with native bf16); fp16 (autocast "
-          "with a gradient scaler, CUDA only)", choices=PRECISIONS),
-    Field("compile", "bool", False, "torch.compile the network (compile time is reported apart from training)"),
-    Field("deterministic", "bool", False, "deterministic algorithms (cuDNN, cuBLAS workspace); warns for ops "
-          "without one"),
-    Field("tf32", "bool", None, "CUDA: TF32 matmul and convolutions (default: on for Ampere and newer)",
+    Field("precision", "choice", "fp32", N_("fp32; bf16 (autocast: CUDA, or CPUs with native bf16); fp16 (autocast "
+          "with a gradient scaler, CUDA only)"), choices=PRECISIONS),
+    Field("compile", "bool", False, N_("torch.compile the network (compile time is reported apart from training)")),
+    Field("deterministic", "bool", False, N_("deterministic algorithms (cuDNN, cuBLAS workspace); warns for ops "
+          "without one")),
+    Field("tf32", "bool", None, N_("CUDA: TF32 matmul and convolutions (default: on for Ampere and newer)"),
           nullable=True),
 )
 

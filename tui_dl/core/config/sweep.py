@@ -162,7 +162,8 @@ class Combination:
                 for k in dropped:
                     sub.pop(k)
                 if dropped:
-                    notes.append(f"{section} {value} has no {', '.join(dropped)}: dropped from this run")
+                    notes.append(_("{section} {value} has no {fields}: dropped from this run").format(
+                        section=section, value=value, fields=', '.join(dropped)))
         return out, notes
 
 
@@ -236,6 +237,7 @@ def build_combinations(data: Any, axes: list[Axis], source: str
             exp = experiment_from_data(applied, source)
         except ConfigError as e:
             why = "; ".join(f"{p.path}: {p.message}".rstrip(".") if p.path else p.message for p in e.problems)
-            raise SweepError(f"--sweep {', '.join(f'{k}={v}' for k, v in combo.settings)}: {why}") from None
+            raise SweepError(_("--sweep {settings}: {why}").format(
+                settings=', '.join(f'{k}={v}' for k, v in combo.settings), why=why)) from None
         out.append((combo, exp, notes))
     return out

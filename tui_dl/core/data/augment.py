@@ -25,6 +25,8 @@ from typing import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
+from tui_dl.core.i18n import _
+
 __all__ = ["AUGMENTS", "Augmenter", "augment_batch", "augment_problem", "with_augment"]
 
 AUGMENTS = ("crop", "flip", "affine")
@@ -96,8 +98,8 @@ def augment_problem(ops, input_shape) -> str | None:
     """Why ``data.augment`` cannot work on samples of ``input_shape`` (they are not ``C×H×W`` images), or None.
     The run plan asks it too, so ``--dry-run`` says what the run would refuse."""
     if ops and len(tuple(input_shape)) != 3:
-        return (f"data.augment ({', '.join(ops)}) works on images (channels × height × width); this "
-                f"dataset's samples are {list(input_shape)}. Remove data.augment.")
+        return _("data.augment ({ops}) works on images (channels × height × width); this dataset's samples are "
+                 "{shape}. Remove data.augment.").format(ops=', '.join(ops), shape=list(input_shape))
     return None
 
 

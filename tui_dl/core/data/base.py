@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from tui_dl.core.config.fields import Field
+from tui_dl.core.i18n import N_, _, is_chinese, ngettext
 from tui_dl.core.paths import PathProblem, expand_user
 
 if TYPE_CHECKING:
@@ -101,14 +102,14 @@ _DIGITS = tuple(str(i) for i in range(10))
 # Mirrors, file names and md5 sums as in torchvision 0.29 (datasets/mnist.py, cifar.py).
 _DATASETS: dict[str, _Spec] = {
     "mnist": _Spec(
-        "MNIST", "idx-family", "70k handwritten digits", (1, 28, 28), _DIGITS,
+        "MNIST", "idx-family", N_("70k handwritten digits"), (1, 28, 28), _DIGITS,
         (0.1307,), (0.3081,), "MNIST",
         ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"),
         tuple(zip(_MNIST_FILES, ("f68b3c2dcbeaaa9fbdd348bbdeb94873", "d53e105ee54ea40749a09fcbcd1e9432",
                                  "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c"))),
     ),
     "fashion-mnist": _Spec(
-        "Fashion-MNIST", "idx-family", "70k Zalando clothing images", (1, 28, 28),
+        "Fashion-MNIST", "idx-family", N_("70k Zalando clothing images"), (1, 28, 28),
         ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
          "Ankle boot"),
         (0.2860,), (0.3530,), "FashionMNIST",
@@ -118,7 +119,7 @@ _DATASETS: dict[str, _Spec] = {
         ("/usr/share/datasets/fashion-mnist",),  # Debian/Ubuntu package dataset-fashion-mnist
     ),
     "kmnist": _Spec(
-        "KMNIST", "idx-family", "70k cursive Japanese (Kuzushiji) characters", (1, 28, 28),
+        "KMNIST", "idx-family", N_("70k cursive Japanese (Kuzushiji) characters"), (1, 28, 28),
         ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
         (0.1918,), (0.3483,), "KMNIST",
         ("http://codh.rois.ac.jp/kmnist/dataset/kmnist/",),
@@ -126,26 +127,27 @@ _DATASETS: dict[str, _Spec] = {
                                  "5c965bf0a639b31b8f53240b1b52f4d7", "7320c461ea6c1c855c0b718fb2a4b134"))),
     ),
     "cifar10": _Spec(
-        "CIFAR-10", "cifar", "60k small colour photos (airplane, car, bird, cat, ...)", (3, 32, 32),
+        "CIFAR-10", "cifar", N_("60k small colour photos (airplane, car, bird, cat, ...)"), (3, 32, 32),
         ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
         (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616), "cifar-10-batches-py",
         ("https://www.cs.toronto.edu/~kriz/",),
         (("cifar-10-python.tar.gz", "c58f30108f718f92721af3b95e74349a"),),
     ),
-    "image-folder": _Spec("Image folder", "folder",
-                          "your own images, one sub-folder per class, resized to the network input"),
-    "idx": _Spec("IDX folder", "idx", "a folder with the four MNIST-format IDX files of any dataset"),
+    "image-folder": _Spec(N_("Image folder"), "folder",
+                          N_("your own images, one sub-folder per class, resized to the network input")),
+    "idx": _Spec(N_("IDX folder"), "idx", N_("a folder with the four MNIST-format IDX files of any dataset")),
     "synthetic-digits": _Spec(
-        "Synthetic digits", "synthetic",
-        f"{(SYNTHETIC_TRAIN_DEFAULT * 6 // 5) // 1000}k generated handwriting-like digits, works offline",
+        N_("Synthetic digits"), "synthetic",
+        # TRANSLATORS: {n} is a number of thousands: "24k generated ..."
+        N_("{n}k generated handwriting-like digits, works offline"),
         (1, 28, 28), _DIGITS,
     ),
-    "spirals": _Spec("Spirals", "toy", "two interleaved noisy spirals", (2,), ("0", "1")),
-    "moons": _Spec("Moons", "toy", "two interleaving half circles", (2,), ("0", "1")),
-    "circles": _Spec("Circles", "toy", "a ring around a disc", (2,), ("0", "1")),
-    "xor": _Spec("XOR", "toy", "four quadrants, opposite corners share a class", (2,), ("0", "1")),
-    "gaussians": _Spec("Gaussians", "toy", "two overlapping Gaussian blobs", (2,), ("0", "1")),
-    "csv": _Spec("CSV table", "csv", "your own table: numeric feature columns and a label column (path:, label:)"),
+    "spirals": _Spec(N_("Spirals"), "toy", N_("two interleaved noisy spirals"), (2,), ("0", "1")),
+    "moons": _Spec(N_("Moons"), "toy", N_("two interleaving half circles"), (2,), ("0", "1")),
+    "circles": _Spec(N_("Circles"), "toy", N_("a ring around a disc"), (2,), ("0", "1")),
+    "xor": _Spec("XOR", "toy", N_("four quadrants, opposite corners share a class"), (2,), ("0", "1")),
+    "gaussians": _Spec(N_("Gaussians"), "toy", N_("two overlapping Gaussian blobs"), (2,), ("0", "1")),
+    "csv": _Spec(N_("CSV table"), "csv", N_("your own table: numeric feature columns and a label column (path:, label:)")),
 }
 
 #: The dataset names, in catalogue order: the one list the config schema, the app and the README use.
@@ -155,30 +157,30 @@ TOY_DATASETS: tuple[str, ...] = tuple(k for k, spec in _DATASETS.items() if spec
 #: The ``data:`` section of an experiment file (the config schema takes them from here; the loader checks direct
 #: callers with them, so each limit is declared once).
 DATA_FIELDS: tuple[Field, ...] = (
-    Field("name", "choice", "mnist", "which dataset to train on", choices=DATASET_NAMES),
-    Field("root", "str", None, "folder that holds (or will hold) the files; default ~/.cache/tui-dl/datasets",
+    Field("name", "choice", "mnist", N_("which dataset to train on"), choices=DATASET_NAMES),
+    Field("root", "str", None, N_("folder that holds (or will hold) the files; default ~/.cache/tui-dl/datasets"),
           nullable=True),
-    Field("download", "bool", True, "download torchvision datasets when they are not in root"),
-    Field("val_split", "float", 0.1, "share of the training set held out for validation (seeded)", min=0,
+    Field("download", "bool", True, N_("download torchvision datasets when they are not in root")),
+    Field("val_split", "float", 0.1, N_("share of the training set held out for validation (seeded)"), min=0,
           max=0.9),
-    Field("fallback", "choice", None, "dataset used, loudly, only when the named one cannot be had",
+    Field("fallback", "choice", None, N_("dataset used, loudly, only when the named one cannot be had"),
           choices=DATASET_NAMES, nullable=True),
-    Field("num_samples", "int", None, "size of generated datasets (synthetic-digits, toy sets); default per set",
+    Field("num_samples", "int", None, N_("size of generated datasets (synthetic-digits, toy sets); default per set"),
           min=10, max=2_000_000, nullable=True),
 )
 # Tabular data and a smaller training set (issue 17): their own block, so other additions merge cleanly.
 DATA_FIELDS += (
-    Field("path", "str", None, "csv: the CSV file (a header row, numeric feature columns, a label column)",
+    Field("path", "str", None, N_("csv: the CSV file (a header row, numeric feature columns, a label column)"),
           nullable=True),
-    Field("label", "str", "label", "csv: the name of the column that holds each row's class"),
-    Field("subset", "int", None, "train on the first N training examples only (quick runs, learning curves)",
+    Field("label", "str", "label", N_("csv: the name of the column that holds each row's class")),
+    Field("subset", "int", None, N_("train on the first N training examples only (quick runs, learning curves)"),
           min=1, max=100_000_000, nullable=True),
-    Field("augment", "choices", None, "per-batch augmentation on the device: crop (pad and crop), flip "
-          "(horizontal), affine (±10°, scale 0.9-1.1); off by default", choices=("crop", "flip", "affine"),
+    Field("augment", "choices", None, N_("per-batch augmentation on the device: crop (pad and crop), flip "
+          "(horizontal), affine (±10°, scale 0.9-1.1); off by default"), choices=("crop", "flip", "affine"),
           nullable=True),
 )
 
-_FALLBACK_ADVICE = "To train without it now, set `fallback: synthetic-digits` in the data section of the YAML."
+_FALLBACK_ADVICE = N_("To train without it now, set `fallback: synthetic-digits` in the data section of the YAML.")
 
 
 def default_root() -> pathlib.Path:
@@ -188,7 +190,7 @@ def default_root() -> pathlib.Path:
         try:
             return expand_user(env)
         except PathProblem as e:
-            raise DataError(f"TUI_DL_DATA: {e}.") from None
+            raise DataError(_("TUI_DL_DATA: {error}.").format(error=e)) from None
     return pathlib.Path.home() / ".cache" / "tui-dl" / "datasets"
 
 
@@ -200,10 +202,10 @@ def given_root(root) -> pathlib.Path:
     try:
         base = expand_user(root)
     except PathProblem as e:
-        raise DataError(f"data.root: {e}.") from None
+        raise DataError(_("data.root: {error}.").format(error=e)) from None
     if base.exists() and not base.is_dir():
-        raise DataError(f"data.root: {base} is a file, not a folder. Set root to the folder that holds (or will "
-                        f"hold) the dataset's files.")
+        raise DataError(_("data.root: {path} is a file, not a folder. Set root to the folder that holds (or will "
+                          "hold) the dataset's files.").format(path=base))
     return base
 
 
@@ -211,12 +213,17 @@ def describe(name: str) -> str:
     """One line for UI pickers, e.g. ``MNIST: 70k handwritten digits, 1×28×28, 10 classes``."""
     key = _canonical(name)
     spec = _DATASETS[key]
+    title = _(spec.title)
+    blurb = _(spec.blurb).format(n=(SYNTHETIC_TRAIN_DEFAULT * 6 // 5) // 1000)
     if spec.kind == "toy":
-        return (f"{spec.title}: {TOY_POINTS_DEFAULT:,} 2-D points, {spec.blurb}, "
-                f"2 features, {len(spec.classes)} classes")
+        return ngettext("{title}: {n} 2-D points, {blurb}, 2 features, {k} class",
+                        "{title}: {n} 2-D points, {blurb}, 2 features, {k} classes", len(spec.classes)).format(
+                            title=title, n=f"{TOY_POINTS_DEFAULT:,}", blurb=blurb, k=len(spec.classes))
     if spec.shape is None:
-        return f"{spec.title}: {spec.blurb}"
-    return f"{spec.title}: {spec.blurb}, {_fmt_shape(spec.shape)}, {len(spec.classes)} classes"
+        return _("{title}: {blurb}").format(title=title, blurb=blurb)
+    return ngettext("{title}: {blurb}, {shape}, {k} class", "{title}: {blurb}, {shape}, {k} classes",
+                    len(spec.classes)).format(title=title, blurb=blurb, shape=_fmt_shape(spec.shape),
+                                              k=len(spec.classes))
 
 
 def downloadable(name: str) -> bool:
@@ -226,16 +233,22 @@ def downloadable(name: str) -> bool:
 
 def _canonical(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
-        raise DataError(f"The dataset name must be a non-empty string (got {name!r}). "
-                        f"Valid names: {', '.join(DATASET_NAMES)}.")
+        raise DataError(_("The dataset name must be a non-empty string (got {value}). Valid names: {names}.")
+                        .format(value=repr(name), names=', '.join(DATASET_NAMES)))
     key = re.sub(r"[\s_]+", "-", name.strip().lower())
     key = _ALIASES.get(key, key)
     if key in _DATASETS:
         return key
     close = difflib.get_close_matches(key, list(DATASET_NAMES) + list(_ALIASES), n=1, cutoff=0.5)
-    hint = f" Did you mean {_ALIASES.get(close[0], close[0])!r}?" if close else ""
-    raise DataError(f"Unknown dataset {name!r}.{hint} Valid names: {', '.join(DATASET_NAMES)} "
-                    "(and 'toy-2d', which means spirals).")
+    hint = _(" Did you mean {name}?").format(name=repr(_ALIASES.get(close[0], close[0]))) if close else ""
+    raise DataError(_("Unknown dataset {name}.{hint} Valid names: {names} (and 'toy-2d', which means spirals).")
+                    .format(name=repr(name), hint=hint, names=', '.join(DATASET_NAMES)))
+
+
+def _sentences(*parts: str) -> str:
+    """Whole sentences, each translated on its own, joined the way the language joins them (a space in English;
+    nothing after a Chinese full stop)."""
+    return ("" if is_chinese() else " ").join(p.strip() for p in parts if p and p.strip())
 
 
 def _report(progress: Progress | None, message: str, fraction: float | None) -> None:

@@ -11,6 +11,7 @@ import urllib.request
 from typing import Sequence
 
 from tui_dl.core.data.base import Progress, _report
+from tui_dl.core.i18n import _
 
 _DOWNLOAD_TIMEOUT_S = 20.0
 
@@ -26,13 +27,35 @@ class _DownloadFailed(Exception):
     pass
 
 
-def download_line(label: str, done: int, total: int, seconds: float) -> str:
+class DownloadMessage(str):
+    """A progress message that reports a download: the text the user reads (translated), plus ``label``, the
+    file being downloaded. The progress callback's signature is unchanged (``progress(message, fraction)``);
+    a caller that shows only downloads tells them apart with :func:`is_download`, not by their words."""
+
+    label: str
+
+    def __new__(cls, text: str, label: str = "") -> "DownloadMessage":
+        obj = super().__new__(cls, text)
+        obj.label = label
+        return obj
+
+
+def is_download(message: str) -> bool:
+    """Whether a progress message reports a download, in any language: a :class:`DownloadMessage` (what the
+    loader sends), or a plain English ``Downloading …`` string (older callers, tests)."""
+    return isinstance(message, DownloadMessage) or str(message).startswith("Downloading")
+
+
+def download_line(label: str, done: int, total: int, seconds: float) -> DownloadMessage:
     """``Downloading train-images: 45% of 26.4 MB, 3.1 MB/s`` (``12.0 MB, 3.1 MB/s`` when the size is unknown)."""
     mb = 1e6
     speed = f"{done / mb / seconds:.1f} MB/s" if seconds > 0 else "… MB/s"
     if total:
-        return f"Downloading {label}: {min(100, int(100 * done / total))}% of {total / mb:.1f} MB, {speed}"
-    return f"Downloading {label}: {done / mb:.1f} MB, {speed}"
+        text = _("Downloading {label}: {percent}% of {size} MB, {speed}").format(
+            label=label, percent=min(100, int(100 * done / total)), size=f"{total / mb:.1f}", speed=speed)
+    else:
+        text = _("Downloading {label}: {size} MB, {speed}").format(label=label, size=f"{done / mb:.1f}", speed=speed)
+    return DownloadMessage(text, label)
 
 
 def _download_any(mirrors: Sequence[str], fname: str, dest: pathlib.Path, md5: str,
@@ -54,7 +77,7 @@ def _download(url: str, dest: pathlib.Path, md5: str, progress: Progress | None,
     part = dest.with_name(dest.name + ".part")
     digest = hashlib.md5()
     done = 0
-    _report(progress, f"Downloading {label}", None)
+    _report(progress, DownloadMessage(_("Downloading {label}").format(label=label), label), None)
     request = urllib.request.Request(url, headers={"User-Agent": "tui-dl"})
     try:
         with _urlopen(request, timeout=_DOWNLOAD_TIMEOUT_S) as response, open(part, "wb") as out:
@@ -73,7 +96,8 @@ def _download(url: str, dest: pathlib.Path, md5: str, progress: Progress | None,
                 digest.update(chunk)
                 done += len(chunk)
         if md5 and digest.hexdigest() != md5:
-            raise ValueError(f"checksum mismatch (got md5 {digest.hexdigest()}, expected {md5})")
+            raise ValueError(_("checksum mismatch (got md5 {got}, expected {expected})").format(
+                got=digest.hexdigest(), expected=md5))
         os.replace(part, dest)
     finally:
         if part.exists():

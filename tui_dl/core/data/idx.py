@@ -19,8 +19,9 @@ import numpy as np
 import torch
 
 from tui_dl.core.data.base import (_FALLBACK_ADVICE, _IDX_ROLES, DataError, Progress, TensorSplit, _fmt_shape,
-                                   _report, _Spec, given_root)
+                                   _report, _sentences, _Spec, given_root)
 from tui_dl.core.data.download import _download_any, _DownloadFailed
+from tui_dl.core.i18n import N_, _, ngettext
 
 _IDX_NAME = re.compile(r"^(?:.*[-.])?(train|t10k|test)-(images|labels)-idx([13])-ubyte$")
 
@@ -69,9 +70,15 @@ def _memory_bytes() -> int | None:
 
 def _damaged_gzip(path: pathlib.Path, e: BaseException) -> DataError:
     if isinstance(e, EOFError):
-        return DataError(f"{path} is a damaged gzip file: it ends too early (an interrupted download?). "
-                         "Delete it and download it again.", recoverable=True)
-    return DataError(f"{path} is a damaged gzip file ({e}). Delete it and download it again.", recoverable=True)
+        return DataError(_("{path} is a damaged gzip file: it ends too early (an interrupted download?). "
+                           "Delete it and download it again.").format(path=path), recoverable=True)
+    return DataError(_("{path} is a damaged gzip file ({error}). Delete it and download it again.").format(
+        path=path, error=e), recoverable=True)
+
+
+def _unreadable(path: pathlib.Path, e: OSError) -> DataError:
+    return DataError(_("Could not read {path}: {error}.").format(path=path, error=e.strerror or e),
+                     recoverable=True)
 
 
 def _read(stream, n: int, path: pathlib.Path) -> bytes:
@@ -81,7 +88,7 @@ def _read(stream, n: int, path: pathlib.Path) -> bytes:
     except OSError as e:
         if isinstance(stream, gzip.GzipFile) and not isinstance(e, (PermissionError, FileNotFoundError)):
             raise _damaged_gzip(path, e) from None
-        raise DataError(f"Could not read {path}: {e.strerror or e}.", recoverable=True) from None
+        raise _unreadable(path, e) from None
     except (EOFError, zlib.error, ValueError) as e:
         raise _damaged_gzip(path, e) from None
 
@@ -103,7 +110,7 @@ def _read_into(stream, buf: memoryview, path: pathlib.Path) -> int:
     except OSError as e:
         if isinstance(stream, gzip.GzipFile) and not isinstance(e, (PermissionError, FileNotFoundError)):
             raise _damaged_gzip(path, e) from None
-        raise DataError(f"Could not read {path}: {e.strerror or e}.", recoverable=True) from None
+        raise _unreadable(path, e) from None
     except (EOFError, zlib.error, ValueError) as e:
         raise _damaged_gzip(path, e) from None
     return have
@@ -118,7 +125,7 @@ def _read_idx(path: pathlib.Path, kind: str) -> np.ndarray:
     try:
         raw = open(path, "rb")
     except OSError as e:
-        raise DataError(f"Could not read {path}: {e.strerror or e}.", recoverable=True) from None
+        raise _unreadable(path, e) from None
     with raw:
         was_gz = raw.read(2) == b"\x1f\x8b"
         raw.seek(0)
@@ -132,50 +139,65 @@ def _parse_idx(stream, path: pathlib.Path, kind: str, was_gz: bool) -> np.ndarra
     header = 4 + 4 * ndim
     head = _read(stream, header, path)
     gz_name = path.name.lower().endswith(".gz") and not was_gz
+    # TRANSLATORS: {file} is "an IDX image file" or "an IDX label file", the kind of file expected
+    file = _("an IDX image file") if kind == "images" else _("an IDX label file")
     if len(head) < 4:
-        raise DataError(f"{path} is {'empty' if not head else 'too short'} ({len(head)} bytes); an IDX "
-                        f"{kind} file starts with the magic number {expect}. Download it again.",
-                        recoverable=True)
+        text = (_("{path} is empty (0 bytes); {file} starts with the magic number {magic}. Download it again.")
+                if not head else
+                _("{path} is too short ({n} bytes); {file} starts with the magic number {magic}. Download it again."))
+        raise DataError(text.format(path=path, n=len(head), file=file, magic=expect), recoverable=True)
     magic = int.from_bytes(head[:4], "big")
     if magic != expect:
-        other = {2051: "an image file", 2049: "a label file"}.get(magic)
-        if other:
-            hint = f" It is {other}: the image and label files seem to be swapped or misnamed."
+        if magic in (2051, 2049):
+            hint = (_(" It is an image file: the image and label files seem to be swapped or misnamed.")
+                    if magic == 2051 else
+                    _(" It is a label file: the image and label files seem to be swapped or misnamed."))
         elif head[:1] in (b"<", b"{") or head[:5].lower() == b"<!doc":
-            hint = " It looks like a web page or text: the download probably saved an error page."
+            hint = _(" It looks like a web page or text: the download probably saved an error page.")
         elif gz_name:
-            hint = " The name ends in .gz but the file is not gzip-compressed, and it is not an IDX file either."
+            hint = _(" The name ends in .gz but the file is not gzip-compressed, and it is not an IDX file either.")
         elif head[:2] == b"\x00\x00" and head[2] != 0x08:
-            hint = (f" Its values are stored with IDX type code 0x{head[2]:02x}; tui-dl reads only "
-                    "unsigned-byte IDX files (type 0x08).")
+            hint = _(" Its values are stored with IDX type code 0x{code}; tui-dl reads only "
+                     "unsigned-byte IDX files (type 0x08).").format(code=f"{head[2]:02x}")
         else:
             hint = ""
-        raise DataError(f"{path} is not an IDX {kind} file: it starts with 0x{head[:4].hex()} instead of "
-                        f"the magic number {expect} (0x{expect:08x}).{hint} Replace it with the right file.",
-                        recoverable=True)
+        raise DataError(_("{path} is not {file}: it starts with 0x{start} instead of the magic number {magic} "
+                          "(0x{magic_hex}).{hint} Replace it with the right file.").format(
+                              path=path, file=file, start=head[:4].hex(), magic=expect, magic_hex=f"{expect:08x}",
+                              hint=hint), recoverable=True)
     if len(head) < header:
-        raise DataError(f"{path} is truncated: it ends inside its header. Delete it and download it again.",
-                        recoverable=True)
+        raise DataError(_("{path} is truncated: it ends inside its header. Delete it and download it again.")
+                        .format(path=path), recoverable=True)
     dims = tuple(int.from_bytes(head[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     need = math.prod(dims)
-    what = f"{dims[0]:,} {kind}" + (f" of {dims[1]}×{dims[2]} pixels" if ndim == 3 else "")
+    what = (_("{n} images of {h}×{w} pixels").format(n=f"{dims[0]:,}", h=dims[1], w=dims[2]) if ndim == 3 else
+            _("{n} labels").format(n=f"{dims[0]:,}"))
     memory = _memory_bytes()
     if memory is not None and need > memory // 2:
-        raise DataError(f"{path}'s header declares {what} ({header + need:,} bytes), more than half of this "
-                        f"machine's memory ({memory:,} bytes): it is not a dataset tui-dl can hold. Check the file.",
+        raise DataError(_("{path}'s header declares {what} ({size} bytes), more than half of this machine's "
+                          "memory ({memory} bytes): it is not a dataset tui-dl can hold. Check the file.").format(
+                              path=path, what=what, size=f"{header + need:,}", memory=f"{memory:,}"),
                         recoverable=True)
     # read straight into the array that is returned: no bytes object, no copy of it (a 47 MB Fashion-MNIST
     # training set once, not three times over at the peak)
     arr = np.empty(need + 1, dtype=np.uint8)
     have = _read_into(stream, memoryview(arr), path)
     if have < need:
-        raise DataError(f"{path} is truncated: its header promises {what} ({header + need:,} bytes) but the "
-                        f"{'unpacked ' if was_gz else ''}file has only "
-                        f"{header + have:,} bytes. Delete it and download it again.", recoverable=True)
+        text = (_("{path} is truncated: its header promises {what} ({size} bytes) but the unpacked file has only "
+                  "{have} bytes. Delete it and download it again.") if was_gz else
+                _("{path} is truncated: its header promises {what} ({size} bytes) but the file has only "
+                  "{have} bytes. Delete it and download it again."))
+        raise DataError(text.format(path=path, what=what, size=f"{header + need:,}", have=f"{header + have:,}"),
+                        recoverable=True)
     if have > need:
-        by = "" if was_gz else f"{path.stat().st_size - header - need:,} bytes "  # gzip: not unpacked further
-        raise DataError(f"{path} is {by}longer than its header ({what}) allows; it is not a valid IDX file. "
-                        "Replace it with the original file.", recoverable=True)
+        if was_gz:  # gzip: not unpacked further
+            text = _("{path} is longer than its header ({what}) allows; it is not a valid IDX file. "
+                     "Replace it with the original file.")
+        else:
+            text = _("{path} is {extra} bytes longer than its header ({what}) allows; it is not a valid IDX file. "
+                     "Replace it with the original file.")
+        raise DataError(text.format(path=path, what=what, extra=f"{path.stat().st_size - header - need:,}"),
+                        recoverable=True)
     return arr[:need].reshape(dims)
 
 
@@ -184,13 +206,17 @@ def _read_idx_pair(images: pathlib.Path, labels: pathlib.Path, num_classes: int 
     x = _read_idx(images, "images")
     y = _read_idx(labels, "labels")
     if x.shape[0] != y.shape[0]:
-        raise DataError(f"{images} holds {x.shape[0]:,} images but {labels} holds {y.shape[0]:,} labels; "
-                        "they must match. Are both files from the same dataset and split?", recoverable=True)
+        raise DataError(_("{images} holds {n_images} images but {labels} holds {n_labels} labels; they must "
+                          "match. Are both files from the same dataset and split?").format(
+                              images=images, n_images=f"{x.shape[0]:,}", labels=labels,
+                              n_labels=f"{y.shape[0]:,}"), recoverable=True)
     if num_classes is not None and y.size and int(y.max()) >= num_classes:
         pos = int(np.argmax(y >= num_classes))
-        raise DataError(f"{labels} contains the label {int(y[pos])} (at position {pos:,}) but {title} has only "
-                        f"{num_classes} classes (0–{num_classes - 1}). The file probably belongs to another "
-                        "dataset; replace it with the right one.", recoverable=True)
+        raise DataError(_("{labels} contains the label {label} (at position {pos}) but {title} has only "
+                          "{n} classes (0–{last}). The file probably belongs to another dataset; replace it with "
+                          "the right one.").format(labels=labels, label=int(y[pos]), pos=f"{pos:,}",
+                                                   title=_(title), n=num_classes, last=num_classes - 1),
+                        recoverable=True)
     xt = torch.from_numpy(x).unsqueeze(1)  # (N, 1, H, W), contiguous
     return TensorSplit(xt, torch.from_numpy(y.astype(np.int64)))
 
@@ -200,20 +226,23 @@ def _read_idx_set(files: dict[str, pathlib.Path], num_classes: int | None, title
     splits = []
     for i, split in enumerate(("train", "t10k")):
         img, lab = files[f"{split}-images"], files[f"{split}-labels"]
-        _report(progress, f"Reading {img.name}", i / 2)
+        _report(progress, _("Reading {file}").format(file=img.name), i / 2)
         splits.append(_read_idx_pair(img, lab, num_classes, title))
     train, test = splits
     if train.x.shape[1:] != test.x.shape[1:]:
-        raise DataError(f"{files['train-images']} has {_fmt_shape(train.x.shape[2:])} images but "
-                        f"{files['t10k-images']} has {_fmt_shape(test.x.shape[2:])} images; both must have "
-                        "the same size.", recoverable=True)
+        raise DataError(_("{train} has {train_size} images but {test} has {test_size} images; both must have "
+                          "the same size.").format(train=files['train-images'],
+                                                   train_size=_fmt_shape(train.x.shape[2:]),
+                                                   test=files['t10k-images'],
+                                                   test_size=_fmt_shape(test.x.shape[2:])), recoverable=True)
     return train, test
 
 
 def _describe_partial(folder: pathlib.Path, files: dict[str, pathlib.Path]) -> str:
     missing = [r for r in _IDX_ROLES if r not in files]
-    return (f"{folder} has {', '.join(p.name for p in files.values())} but lacks the "
-            f"{', '.join(missing)} file{'s' if len(missing) > 1 else ''}.")
+    return ngettext("{folder} has {have} but lacks the {missing} file.",
+                    "{folder} has {have} but lacks the {missing} files.", len(missing)).format(
+                        folder=folder, have=", ".join(p.name for p in files.values()), missing=", ".join(missing))
 
 
 def _load_idx_family(key: str, spec: _Spec, root, download: bool,
@@ -230,12 +259,12 @@ def _load_idx_family(key: str, spec: _Spec, root, download: bool,
         files = _find_idx_files(folder)
         if len(files) == 4:
             train, test = _read_idx_set(files, len(spec.classes), spec.title, progress)
-            return train, test, f"{folder} (IDX files)"
+            return train, test, _("{folder} (IDX files)").format(folder=folder)
         if files:
             partial.append(_describe_partial(folder, files))
 
     if not download:
-        reason = "downloading is switched off"
+        reason = _("downloading is switched off")
     else:
         have = _find_idx_files(target)
         try:
@@ -247,22 +276,22 @@ def _load_idx_family(key: str, spec: _Spec, root, download: bool,
                 _download_any(spec.mirrors, fname, target / fname, md5, progress, f"{spec.title} {fname}")
             reason = ""
         except _DownloadFailed as e:
-            reason = f"download failed: {e}"
+            reason = _("download failed: {error}").format(error=e)
         except OSError as e:
-            reason = f"could not create {target}: {e.strerror or e}"
+            reason = _("could not create {folder}: {error}").format(folder=target, error=e.strerror or e)
         if not reason:
             files = _find_idx_files(target)
             train, test = _read_idx_set(files, len(spec.classes), spec.title, progress)
-            return train, test, f"{target} (downloaded from {spec.mirrors[0]})"
+            return train, test, _("{folder} (downloaded from {url})").format(folder=target, url=spec.mirrors[0])
 
-    names = ", ".join(f for f, _ in spec.files)
-    family = spec.mirrors[0] + (" (or its mirrors)" if len(spec.mirrors) > 1 else "")
-    msg = (f"{spec.title} is not on this computer and could not be downloaded ({reason}). "
-           f"Put the four files {names} (gzipped or not) into the folder {target} — they are published at "
-           f"{family} — or run once with downloading enabled on a computer with internet access. ")
-    if partial:
-        msg += " ".join(partial) + " "
-    msg += _FALLBACK_ADVICE
+    names = ", ".join(f for f, _md5 in spec.files)
+    family = (_("{url} (or its mirrors)").format(url=spec.mirrors[0]) if len(spec.mirrors) > 1
+              else spec.mirrors[0])
+    msg = _("{title} is not on this computer and could not be downloaded ({reason}). Put the four files {names} "
+            "(gzipped or not) into the folder {folder} — they are published at {url} — or run once with "
+            "downloading enabled on a computer with internet access.").format(
+                title=spec.title, reason=reason, names=names, folder=target, url=family)
+    msg = _sentences(msg, *partial, _(_FALLBACK_ADVICE))
     raise DataError(msg, recoverable=True)
 
 
@@ -281,21 +310,23 @@ def _check_label_numbering(files: dict[str, pathlib.Path], train: TensorSplit, t
     labels = (train if split == "train" else test).y
     pos = int((labels == top).nonzero()[0])
     shown = ", ".join(map(str, sorted(present)[:8])) + (", …" if len(present) > 8 else "")
-    raise DataError(f"{files[split + '-labels']} contains the label {top} (at position {pos:,}), but only "
-                    f"{len(present)} different labels appear ({shown}). IDX labels are class numbers 0…K−1, so "
-                    f"this would make {k} classes, {k - len(present)} of them empty. Fix or replace the label file "
-                    "(is it from another dataset?).", recoverable=True)
+    raise DataError(_("{file} contains the label {label} (at position {pos}), but only {n} different labels "
+                      "appear ({shown}). IDX labels are class numbers 0…K−1, so this would make {k} classes, "
+                      "{empty} of them empty. Fix or replace the label file (is it from another dataset?).").format(
+                          file=files[split + '-labels'], label=top, pos=f"{pos:,}", n=len(present), shown=shown,
+                          k=k, empty=k - len(present)), recoverable=True)
 
 
 def _load_idx_folder(folder: pathlib.Path, progress: Progress | None) -> tuple[TensorSplit, TensorSplit, str]:
     for cand in (folder, folder / "raw"):
         files = _find_idx_files(cand)
         if len(files) == 4:
-            train, test = _read_idx_set(files, None, "The dataset", progress)
+            train, test = _read_idx_set(files, None, N_("The dataset"), progress)
             _check_label_numbering(files, train, test)
-            return train, test, f"{cand} (IDX files)"
+            return train, test, _("{folder} (IDX files)").format(folder=cand)
     files = _find_idx_files(folder)
-    have = _describe_partial(folder, files) if files else f"{folder} holds no IDX files."
-    raise DataError(f"{have} The idx dataset needs four files: train-images-idx3-ubyte, "
-                    "train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte "
-                    "(gzipped or not; names like train-images.idx3-ubyte also work).", recoverable=True)
+    have = _describe_partial(folder, files) if files else _("{folder} holds no IDX files.").format(folder=folder)
+    raise DataError(_sentences(have, _("The idx dataset needs four files: train-images-idx3-ubyte, "
+                                   "train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte "
+                                   "(gzipped or not; names like train-images.idx3-ubyte also work).")),
+                    recoverable=True)

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from tui_dl.core.data.base import DataError, Progress, TensorSplit, _fmt_list, _report
+from tui_dl.core.i18n import _
 
 _IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 _GRAY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
@@ -21,7 +22,8 @@ def _class_dirs(folder: pathlib.Path) -> list[pathlib.Path]:
     try:
         subdirs = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))]
     except OSError as e:
-        raise DataError(f"Could not list the folder {folder}: {e.strerror or e}.", recoverable=True) from None
+        raise DataError(_("Could not list the folder {folder}: {error}.").format(folder=folder, error=e.strerror or e),
+                        recoverable=True) from None
     return sorted(subdirs, key=lambda p: p.name)
 
 
@@ -33,8 +35,9 @@ def _images_in(class_dir: pathlib.Path) -> list[pathlib.Path]:
             if f.lower().endswith(_IMAGE_EXTS) and not f.startswith("."):
                 files.append(pathlib.Path(dirpath) / f)
     if not files:
-        raise DataError(f"The class folder {class_dir} contains no images ({', '.join(_IMAGE_EXTS)}). Add "
-                        "images to it or delete the folder.", recoverable=True)
+        raise DataError(_("The class folder {folder} contains no images ({extensions}). Add images to it or delete "
+                          "the folder.").format(folder=class_dir, extensions=', '.join(_IMAGE_EXTS)),
+                        recoverable=True)
     return files
 
 
@@ -45,12 +48,14 @@ def _load_image_folder(folder: pathlib.Path, want: tuple[int, ...] | None, seed:
     train_root = folder / "train" if split_layout else folder
     class_dirs = _class_dirs(train_root)
     if not class_dirs:
-        raise DataError(f"No class folders found in {train_root}. An image folder needs one sub-folder per "
-                        f"class, e.g. {train_root / 'cat' / 'img001.png'} and {train_root / 'dog' / 'img002.png'}.",
-                        recoverable=True)
+        raise DataError(_("No class folders found in {folder}. An image folder needs one sub-folder per class, "
+                          "e.g. {example1} and {example2}.").format(
+                              folder=train_root, example1=train_root / 'cat' / 'img001.png',
+                              example2=train_root / 'dog' / 'img002.png'), recoverable=True)
     if len(class_dirs) == 1:
-        raise DataError(f"{train_root} has only one class folder ({class_dirs[0].name}); at least two classes are "
-                        "needed. Is `root:` pointing one level too deep?", recoverable=True)
+        raise DataError(_("{folder} has only one class folder ({name}); at least two classes are needed. Is `root:` "
+                          "pointing one level too deep?").format(folder=train_root, name=class_dirs[0].name),
+                        recoverable=True)
     classes = [p.name for p in class_dirs]
     train_items = [(p, c) for c, d in enumerate(class_dirs) for p in _images_in(d)]
     if split_layout:
@@ -58,11 +63,13 @@ def _load_image_folder(folder: pathlib.Path, want: tuple[int, ...] | None, seed:
         test_items = []
         for d in _class_dirs(test_dir):
             if d.name not in classes:
-                raise DataError(f"The test class folder {d} has no matching folder in {train_root} (classes there: "
-                                f"{', '.join(classes)}).", recoverable=True)
+                raise DataError(_("The test class folder {folder} has no matching folder in {train} (classes "
+                                  "there: {classes}).").format(folder=d, train=train_root,
+                                                               classes=', '.join(classes)), recoverable=True)
             test_items += [(p, classes.index(d.name)) for p in _images_in(d)]
         if not test_items:
-            raise DataError(f"{test_dir} has no class folders with images.", recoverable=True)
+            raise DataError(_("{folder} has no class folders with images.").format(folder=test_dir),
+                            recoverable=True)
     else:
         gen = torch.Generator().manual_seed(int(seed))
         by_class: dict[int, list] = collections.defaultdict(list)
@@ -78,19 +85,19 @@ def _load_image_folder(folder: pathlib.Path, want: tuple[int, ...] | None, seed:
             test_items += [items[i] for i in sorted(perm[:n_test])]
             train_items += [items[i] for i in sorted(perm[n_test:])]
         if not test_items:
-            raise DataError(f"{folder} has too few images to split off a test set; add more images per class.",
-                            recoverable=True)
+            raise DataError(_("{folder} has too few images to split off a test set; add more images per class.")
+                            .format(folder=folder), recoverable=True)
 
     from PIL import Image  # lazy: only image folders need PIL
 
     if want is not None:
         if len(want) != 3 or want[0] not in (1, 3):
-            raise DataError(f"image-folder makes images, so the network's input must look like [1, H, W] "
-                            f"(grey) or [3, H, W] (colour), but it is {_fmt_list(want)}.")
+            raise DataError(_("image-folder makes images, so the network's input must look like [1, H, W] "
+                              "(grey) or [3, H, W] (colour), but it is {input}.").format(input=_fmt_list(want)))
         channels, size = want[0], (want[2], want[1])
     else:
         modes, sizes = set(), collections.Counter()
-        for path, _ in train_items + test_items:
+        for path, _c in train_items + test_items:
             with _open_image(Image, path) as im:
                 modes.add(im.mode)
                 sizes[im.size] += 1
@@ -103,24 +110,30 @@ def _load_image_folder(folder: pathlib.Path, want: tuple[int, ...] | None, seed:
     done = 0
     for items in (train_items, test_items):
         arrays = []
-        for path, _ in items:
+        for path, _c in items:
             if done % 64 == 0:
-                _report(progress, f"Decoding images in {folder}", done / total)
+                _report(progress, _("Decoding images in {folder}").format(folder=folder), done / total)
             arrays.append(_decode_image(Image, path, mode, size))
             done += 1
         x = torch.from_numpy(np.stack(arrays))
         x = x.unsqueeze(1) if channels == 1 else x.permute(0, 3, 1, 2)
-        y = torch.tensor([c for _, c in items], dtype=torch.int64)
+        y = torch.tensor([c for _p, c in items], dtype=torch.int64)
         splits.append(TensorSplit(x.contiguous(), y))
-    layout = f"train/{test_dir.name} sub-folders" if split_layout else "test = seeded 20 % per class"
-    return splits[0], splits[1], classes, f"{folder} ({total:,} images, {layout})"
+    layout = (_("train/{test} sub-folders").format(test=test_dir.name) if split_layout
+              else _("test = seeded 20 % per class"))
+    return splits[0], splits[1], classes, _("{folder} ({n} images, {layout})").format(
+        folder=folder, n=f"{total:,}", layout=layout)
 
 
 def _too_large(Image, path: pathlib.Path, pixels: int | None) -> DataError:
-    size = f" ({pixels / 1e6:,.0f} megapixels)" if pixels else ""
-    return DataError(f"The image {path} is too large{size} to be a training image: PIL refuses to decode more than "
-                     f"{Image.MAX_IMAGE_PIXELS:,} pixels (a decompression-bomb guard). Shrink it or remove it from "
-                     f"the folder.", recoverable=True)
+    if pixels:
+        text = _("The image {path} is too large ({megapixels} megapixels) to be a training image: PIL refuses to "
+                 "decode more than {limit} pixels (a decompression-bomb guard). Shrink it or remove it from the folder.")
+    else:
+        text = _("The image {path} is too large to be a training image: PIL refuses to decode more than {limit} "
+                 "pixels (a decompression-bomb guard). Shrink it or remove it from the folder.")
+    return DataError(text.format(path=path, megapixels=f"{(pixels or 0) / 1e6:,.0f}",
+                                 limit=f"{Image.MAX_IMAGE_PIXELS:,}"), recoverable=True)
 
 
 def _open_image(Image, path: pathlib.Path):
@@ -133,8 +146,8 @@ def _open_image(Image, path: pathlib.Path):
     except Image.DecompressionBombError:
         raise _too_large(Image, path, None) from None
     except (OSError, ValueError, SyntaxError) as e:
-        raise DataError(f"Could not read the image {path} ({e}). Delete or replace the file.",
-                        recoverable=True) from None
+        raise DataError(_("Could not read the image {path} ({error}). Delete or replace the file.").format(
+            path=path, error=e), recoverable=True) from None
     w, h = im.size
     if Image.MAX_IMAGE_PIXELS and w * h > Image.MAX_IMAGE_PIXELS:
         im.close()
@@ -154,5 +167,5 @@ def _decode_image(Image, path: pathlib.Path, mode: str, size: tuple[int, int]) -
                 im = im.resize(size, Image.Resampling.BILINEAR, reducing_gap=3.0)
             return np.asarray(im, dtype=np.uint8)
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as e:
-        raise DataError(f"Could not read the image {path} ({e}). Delete or replace the file.",
-                        recoverable=True) from None
+        raise DataError(_("Could not read the image {path} ({error}). Delete or replace the file.").format(
+            path=path, error=e), recoverable=True) from None

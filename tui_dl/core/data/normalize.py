@@ -11,6 +11,8 @@ from typing import Sequence
 
 import torch
 
+from tui_dl.core.i18n import _
+
 
 def normalize_batch(xb: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
     """Turn a batch into float32 network input.
@@ -33,12 +35,13 @@ def normalize_batch(xb: torch.Tensor, mean: Sequence[float], std: Sequence[float
             out = out.clone()
         div = 1.0
     if len(mean) != len(std):
-        raise ValueError(f"mean has {len(mean)} values but std has {len(std)}")
+        raise ValueError(_("mean has {n} values but std has {m}").format(n=len(mean), m=len(std)))
     if len(mean) == 1:
         s = float(std[0])
         return out.mul_(1.0 / (div * s)).sub_(float(mean[0]) / s)
     if out.dim() < 2 or out.shape[1] != len(mean):
-        raise ValueError(f"batch of shape {tuple(out.shape)} does not have {len(mean)} channels in dim 1")
+        raise ValueError(_("batch of shape {shape} does not have {n} channels in dim 1").format(
+            shape=tuple(out.shape), n=len(mean)))
     scale, shift = _channel_affine(tuple(float(v) for v in mean), tuple(float(v) for v in std), div,
                                    out.device, out.dim())
     return out.mul_(scale).sub_(shift)

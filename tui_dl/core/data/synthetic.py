@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from tui_dl.core.data.base import Progress, _report
+from tui_dl.core.i18n import _
 
 # Each digit is a few strokes through control points in a unit box (x right, y down; the digit
 # body spans about y 0.1..0.9, x 0.25..0.75). Strokes are polylines ("line"), Catmull-Rom
@@ -126,7 +127,7 @@ def _digit_tables():
     mats = torch.zeros(n_styles, p_max, k_max)
     ctrls = torch.zeros(n_styles, k_max, 2)
     joined = torch.zeros(n_styles, p_max, dtype=torch.bool)
-    for i, (_, (c, m, j)) in enumerate(built):
+    for i, (_style, (c, m, j)) in enumerate(built):
         mats[i, : m.shape[0], : m.shape[1]] = torch.from_numpy(m)
         ctrls[i, : c.shape[0]] = torch.from_numpy(c)
         joined[i, : len(j)] = torch.from_numpy(j)
@@ -174,7 +175,7 @@ def synthesize_digits(n: int, seed: int = 0, *, chunk: int = 1024,
     out = torch.empty(n, size, size, dtype=torch.uint8)
     for s in range(0, n, chunk):
         if s and s % (8 * chunk) == 0:
-            _report(progress, f"Generating {n:,} synthetic digits", s / n)
+            _report(progress, _("Generating {n} synthetic digits").format(n=f"{n:,}"), s / n)
         e = min(n, s + chunk)
         b, st = e - s, style[s:e]
         pts = torch.bmm(mats[st], ctrls[st] + jitter[s:e])  # (b, P, 2) in the unit box

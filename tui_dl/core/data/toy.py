@@ -7,6 +7,7 @@ import math
 import torch
 
 from tui_dl.core.data.base import TOY_DATASETS, DataError
+from tui_dl.core.i18n import _
 
 
 def make_toy(kind: str, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -43,6 +44,7 @@ def make_toy(kind: str, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tens
         centre = torch.tensor([[-0.6, -0.4], [0.6, 0.4]])
         x = centre[y] + 0.4 * eps
     else:  # pragma: no cover - callers pass TOY_DATASETS names
-        raise DataError(f"Unknown toy dataset {kind!r}; valid: {', '.join(TOY_DATASETS)}.")
+        raise DataError(_("Unknown toy dataset {name}; valid: {names}.").format(name=repr(kind),
+                                                                                names=', '.join(TOY_DATASETS)))
     perm = torch.randperm(n, generator=g)
     return x[perm].to(torch.float32).contiguous(), y[perm].contiguous()

@@ -15,6 +15,8 @@ from typing import Sequence
 import torch
 from torch import nn
 
+from tui_dl.core.i18n import _
+
 __all__ = ["Preprocess", "WithPreprocessing"]
 
 
@@ -26,7 +28,7 @@ class Preprocess(nn.Module):
         super().__init__()
         mean, std = tuple(mean or ()), tuple(std or ())
         if len(mean) != len(std):
-            raise ValueError(f"mean has {len(mean)} values but std has {len(std)}")
+            raise ValueError(_("mean has {n} values but std has {m}").format(n=len(mean), m=len(std)))
         view = (1, len(mean)) + (1,) * max(0, sample_dims - 1)
         self.enabled = bool(mean)
         m = torch.tensor([float(v) for v in mean] or [0.0], dtype=torch.float32)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from tui_dl.core.config.fields import Field
-from tui_dl.core.i18n import _
+from tui_dl.core.i18n import N_, _, ngettext
 from tui_dl.core.model.spec import CONTAINER_TYPES, LayerSpec
 
 Shape = tuple[int, ...]
@@ -110,7 +110,9 @@ class LayerKind:
         return LayerSpec(self.name, dict(params), tuple(layers))
 
 
-GROUPS = ("convolution", "pooling", "linear", "activation", "normalization", "regularization", "structure")
+# the group names are ids (LayerKind.group) and marked, so a view can show them with _(group)
+GROUPS = (N_("convolution"), N_("pooling"), N_("linear"), N_("activation"), N_("normalization"),
+          N_("regularization"), N_("structure"))
 
 REGISTRY: dict[str, LayerKind] = {}
 
@@ -176,16 +178,15 @@ def _window_out(n: int, k: int, s: int, pl: int, pr: int, d: int, ceil_mode: boo
 
 def _leftover_warning(leftover_h: int, leftover_w: int, s_txt: str) -> list[str]:
     out = []
-    if leftover_h or leftover_w:
-        parts = []
-        if leftover_h:
-            parts.append(f"{leftover_h} row{'s' if leftover_h > 1 else ''}")
-        if leftover_w:
-            parts.append(f"{leftover_w} column{'s' if leftover_w > 1 else ''}")
-        out.append(
-            f"the window does not divide evenly (stride {s_txt}): the last {' and '.join(parts)} of the "
-            f"input are never covered, so ⌊…⌋ drops them"
-        )
+    rows = ngettext("{n} row", "{n} rows", leftover_h).format(n=leftover_h)
+    cols = ngettext("{n} column", "{n} columns", leftover_w).format(n=leftover_w)
+    if leftover_h and leftover_w:
+        out.append(_("the window does not divide evenly (stride {stride}): the last {rows} and {cols} of the "
+                     "input are never covered, so ⌊…⌋ drops them").format(stride=s_txt, rows=rows, cols=cols))
+    elif leftover_h or leftover_w:
+        out.append(_("the window does not divide evenly (stride {stride}): the last {what} of the "
+                     "input are never covered, so ⌊…⌋ drops them").format(stride=s_txt,
+                                                                          what=rows if leftover_h else cols))
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from tui_dl.core.config.fields import Field
-from tui_dl.core.i18n import _
+from tui_dl.core.i18n import N_, _
 from tui_dl.core.model.layers.base import (
     Calc, Fix, LayerKind, Shape, ShapeError, _check_given, fmt, register, shape_str,
 )
@@ -13,9 +13,9 @@ from tui_dl.core.model.spec import LayerSpec
 
 
 LINEAR_FIELDS = (
-    Field("in_features", "int", None, "input features (inferred when omitted)", min=1, inferred=True),
-    Field("out_features", "int", None, "number of outputs (neurons)", min=1, max=1_000_000, required=True),
-    Field("bias", "bool", True, "add a learned bias per output"),
+    Field("in_features", "int", None, N_("input features (inferred when omitted)"), min=1, inferred=True),
+    Field("out_features", "int", None, N_("number of outputs (neurons)"), min=1, max=1_000_000, required=True),
+    Field("bias", "bool", True, N_("add a learned bias per output")),
 )
 
 
@@ -33,7 +33,7 @@ def infer_linear(in_shape: Shape, a: dict) -> Calc:
     o = a["out_features"]
     params = o * f + (o if a["bias"] else 0)
     ptxt = f"{o}·{f}" + (f"+{o}" if a["bias"] else "") + f" = {fmt(params)}"
-    return Calc(out_shape=(o,), params=params, macs=o * f, shape_formula=[f"features: out_features = {o}"],
+    return Calc(out_shape=(o,), params=params, macs=o * f, shape_formula=[_("features: out_features = {o}").format(o=o)],
                 param_formula=ptxt, inferred={"in_features": f})
 
 
@@ -49,7 +49,7 @@ def label_linear(layer, inf: dict) -> str:
 
 
 register(LayerKind(
-    "Linear", "linear", "fully connected: every output is a weighted sum of all inputs plus a bias",
-    LINEAR_FIELDS, infer_linear, build_linear, math="y = W·x + b   (W: out×in, b: out)",
+    "Linear", "linear", N_("fully connected: every output is a weighted sum of all inputs plus a bias"),
+    LINEAR_FIELDS, infer_linear, build_linear, math=N_("y = W·x + b   (W: out×in, b: out)"),
     label=label_linear, starter=lambda in_shape: ({"out_features": 64}, ()),
 ))

@@ -6,15 +6,16 @@ import math
 from dataclasses import dataclass
 
 from tui_dl.core.config.fields import Field
+from tui_dl.core.i18n import N_, _, ngettext
 from tui_dl.core.model.layers.base import (
     Calc, Fix, Inner, LayerKind, Shape, ShapeError, fmt, register, shape_str,
 )
 from tui_dl.core.model.spec import LayerSpec
 
-FLATTEN_FIELDS = (Field("start_dim", "int", 1, "first dimension to flatten (1 = right after the batch)"),
-                  Field("end_dim", "int", -1, "last dimension to flatten"))
-RESIDUAL_FIELDS = (Field("projection", "choice", "auto", "skip path when shapes differ: auto (1×1 conv or linear), "
-                         "none, conv, linear", choices=("auto", "none", "conv", "linear")),)
+FLATTEN_FIELDS = (Field("start_dim", "int", 1, N_("first dimension to flatten (1 = right after the batch)")),
+                  Field("end_dim", "int", -1, N_("last dimension to flatten")))
+RESIDUAL_FIELDS = (Field("projection", "choice", "auto", N_("skip path when shapes differ: auto (1×1 conv or linear), "
+                         "none, conv, linear"), choices=("auto", "none", "conv", "linear")),)
 
 
 def infer_flatten(in_shape: Shape, a: dict) -> Calc:
@@ -23,19 +24,23 @@ def infer_flatten(in_shape: Shape, a: dict) -> Calc:
     s, e = a["start_dim"], a["end_dim"]
     s2, e2 = (s + nd if s < 0 else s), (e + nd if e < 0 else e)
     if not (0 <= s2 < nd and 0 <= e2 < nd):
-        raise ShapeError(f"start_dim={s}/end_dim={e} are outside the {nd}-dimensional batch tensor.",
-                         field="start_dim", fix=Fix("use the defaults (start_dim 1, end_dim -1)",
-                                                    set_params={"start_dim": 1, "end_dim": -1}))
+        raise ShapeError(_("start_dim={start}/end_dim={end} are outside the {nd}-dimensional batch tensor.").format(
+            start=s, end=e, nd=nd), field="start_dim", fix=Fix(_("use the defaults (start_dim 1, end_dim -1)"),
+                                                              set_params={"start_dim": 1, "end_dim": -1}))
     if s2 == 0:
-        raise ShapeError("start_dim=0 would flatten the batch dimension into the features. Use start_dim=1.",
-                         field="start_dim", fix=Fix("set start_dim to 1", set_params={"start_dim": 1}))
+        raise ShapeError(_("start_dim=0 would flatten the batch dimension into the features. Use start_dim=1."),
+                         field="start_dim",
+                         fix=Fix(_("set {name} to {value}").format(name="start_dim", value=1),
+                                 set_params={"start_dim": 1}))
     if s2 > e2:
-        raise ShapeError(f"start_dim ({s}) comes after end_dim ({e}).", field="end_dim")
+        raise ShapeError(_("start_dim ({start}) comes after end_dim ({end}).").format(start=s, end=e),
+                         field="end_dim")
     dims = in_shape[s2 - 1:e2]
     n = math.prod(dims)
     out = tuple(in_shape[: s2 - 1]) + (n,) + tuple(in_shape[e2:])
-    text = f"{'·'.join(map(str, dims))} = {fmt(n)}" if len(dims) > 1 else f"{n} (nothing to flatten)"
-    return Calc(out_shape=out, shape_formula=[f"features: {text}"], param_formula="0")
+    text = (_("features: {product} = {n}").format(product='·'.join(map(str, dims)), n=fmt(n)) if len(dims) > 1
+            else _("features: {n} (nothing to flatten)").format(n=n))
+    return Calc(out_shape=out, shape_formula=[text], param_formula="0")
 
 
 def build_flatten(in_shape, a):
@@ -63,10 +68,12 @@ def _projection_for(in_shape: Shape, out_shape: Shape, mode: str) -> Projection 
         return None
     if mode == "none":
         raise ShapeError(
-            f"the block turns {shape_str(in_shape)} into {shape_str(out_shape)}, so its output cannot be "
-            f"added to its input. Make the inner layers keep the shape, or set projection: auto to add a "
-            f"1×1 convolution on the skip path.",
-            field="projection", fix=Fix("set projection to auto", set_params={"projection": "auto"}),
+            _("the block turns {shape} into {out}, so its output cannot be added to its input. Make the inner "
+              "layers keep the shape, or set projection: auto to add a 1×1 convolution on the skip path.").format(
+                  shape=shape_str(in_shape), out=shape_str(out_shape)),
+            field="projection",
+            fix=Fix(_("set {name} to {value}").format(name="projection", value="auto"),
+                    set_params={"projection": "auto"}),
         )
     if len(in_shape) == 3 and len(out_shape) == 3 and mode in ("auto", "conv"):
         (ci, h, w), (co, oh, ow) = in_shape, out_shape
@@ -75,22 +82,24 @@ def _projection_for(in_shape: Shape, out_shape: Shape, mode: str) -> Projection 
             hit = next((s for s in range(1, n + 1) if (n - 1) // s + 1 == o), None)
             if hit is None:
                 raise ShapeError(
-                    f"the block turns {shape_str(in_shape)} into {shape_str(out_shape)}: no 1×1 strided "
-                    f"convolution maps {n} to {o} on the skip path. Make the block keep the size, or "
-                    f"shrink it by a whole factor (e.g. a stride-2 convolution).", field="projection")
+                    _("the block turns {shape} into {out}: no 1×1 strided convolution maps {n} to {o} on the "
+                      "skip path. Make the block keep the size, or shrink it by a whole factor (e.g. a stride-2 "
+                      "convolution).").format(shape=shape_str(in_shape), out=shape_str(out_shape), n=n, o=o),
+                    field="projection")
             strides.append(hit)
         params = co * ci + co
-        formula = f"skip: 1×1 Conv2d {ci}→{co}, stride {strides[0] if strides[0] == strides[1] else tuple(strides)}: " \
-                  f"{co}·({ci}·1·1)+{co} = {fmt(params)}"
+        formula = _("skip: 1×1 Conv2d {ci}→{co}, stride {stride}: {co}·({ci}·1·1)+{co} = {params}").format(
+            ci=ci, co=co, stride=strides[0] if strides[0] == strides[1] else tuple(strides), params=fmt(params))
         return Projection("conv", ci, co, tuple(strides), params, co * oh * ow * ci, formula)
     if len(in_shape) == 1 and len(out_shape) == 1 and mode in ("auto", "linear"):
         (fi,), (fo,) = in_shape, out_shape
         params = fo * fi + fo
         return Projection("linear", fi, fo, params=params, macs=fo * fi,
-                          formula=f"skip: Linear {fi}→{fo}: {fo}·{fi}+{fo} = {fmt(params)}")
+                          formula=_("skip: Linear {fi}→{fo}: {fo}·{fi}+{fo} = {params}").format(
+                              fi=fi, fo=fo, params=fmt(params)))
     raise ShapeError(
-        f"the block turns {shape_str(in_shape)} into {shape_str(out_shape)}; "
-        f"projection '{mode}' cannot bridge that. Keep the block's output the same kind of shape as its input.",
+        _("the block turns {shape} into {out}; projection '{mode}' cannot bridge that. Keep the block's output the "
+          "same kind of shape as its input.").format(shape=shape_str(in_shape), out=shape_str(out_shape), mode=mode),
         field="projection")
 
 
@@ -99,13 +108,13 @@ def infer_residual(in_shape: Shape, a: dict, inner: Inner) -> Calc:
     proj = _projection_for(tuple(in_shape), body_out, a["projection"])
     params, macs = inner.params, inner.macs
     formula = [f"out = F(x) + {'x' if proj is None else 'P(x)'}: {shape_str(body_out)}"]
-    ptxt = f"Σ inner layers = {fmt(inner.params)}"
+    ptxt = _("Σ inner layers = {n}").format(n=fmt(inner.params))
     if proj is not None:
         params += proj.params
         macs += proj.macs
         formula.append(proj.formula)
-        ptxt += f"; + {proj.formula.split(': ', 1)[1]}; total {fmt(params)}"
-    warnings = [] if inner.count else ["empty block: the output is x + x = 2x"]
+        ptxt += "; " + _("+ {projection}; total {n}").format(projection=proj.formula.split(': ', 1)[-1], n=fmt(params))
+    warnings = [] if inner.count else [_("empty block: the output is x + x = 2x")]
     return Calc(out_shape=body_out, params=params, buffers=inner.buffers, macs=macs, shape_formula=formula,
                 param_formula=ptxt, warnings=warnings, build_args={"projection": proj})
 
@@ -118,7 +127,7 @@ def build_residual(in_shape: Shape, a: dict, inner_modules=(), projection: Proje
 
 def label_residual(layer: LayerSpec, inf: dict) -> str:
     n = len(layer.layers)
-    return f"Residual ({n} layer{'s' if n != 1 else ''})"
+    return ngettext("Residual ({n} layer)", "Residual ({n} layers)", n).format(n=n)
 
 
 def starter_residual(in_shape: Shape | None):
@@ -133,11 +142,11 @@ def starter_residual(in_shape: Shape | None):
 
 
 register(LayerKind(
-    "Flatten", "structure", "reshapes [C, H, W] into one vector of C·H·W features", FLATTEN_FIELDS,
+    "Flatten", "structure", N_("reshapes [C, H, W] into one vector of C·H·W features"), FLATTEN_FIELDS,
     infer_flatten, build_flatten, math="[C, H, W] → [C·H·W]",
 ))
 register(LayerKind(
-    "Residual", "structure", "a block whose output is added to its input (skip connection)", RESIDUAL_FIELDS,
-    infer_residual, build_residual, math="y = F(x) + x   (or F(x) + P(x) with a projection P)", container=True,
+    "Residual", "structure", N_("a block whose output is added to its input (skip connection)"), RESIDUAL_FIELDS,
+    infer_residual, build_residual, math=N_("y = F(x) + x   (or F(x) + P(x) with a projection P)"), container=True,
     label=label_residual, starter=starter_residual,
 ))
