@@ -206,10 +206,10 @@ def resolve(name: str) -> str:
         if _key(n) == _key(name):
             if n in VECTOR:
                 raise LabError(_("{name} acts on a whole vector, not on one x: use the softmax lab "
-                                 "(tui-dl lab softmax --input \"1 2 3\")").format(name=n), "fn")
+                                 "(tui-dl lab softmax --input \"1 2 3\")").format(name=n), field="fn")
             return n
     raise LabError(_("unknown activation {name}; choose one of {names}").format(
-        name=repr(name), names=", ".join(n.lower() for n in activation_names())), "fn")
+        name=repr(name), names=", ".join(n.lower() for n in activation_names())), field="fn")
 
 
 def params_for(name: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -221,11 +221,11 @@ def params_for(name: str, overrides: dict[str, Any] | None = None) -> dict[str, 
         if field is None:
             have = ", ".join(f.name for f in kind.fields) or _("none")
             raise LabError(_("{name} has no argument {key} (its arguments: {have})").format(
-                name=name, key=repr(key), have=have), "param")
+                name=name, key=repr(key), have=have), field="param")
         try:
             params[key] = field.coerce(value)
         except FieldError as e:
-            raise LabError(_("{name} {key}: {error}").format(name=name, key=key, error=e), "param") from None
+            raise LabError(_("{name} {key}: {error}").format(name=name, key=key, error=e), field="param") from None
     return params
 
 
@@ -322,10 +322,10 @@ def softmax(values, temperature: float = 1.0) -> SoftmaxResult:
     """softmax(x/T) with every step written out."""
     if not temperature > 0 or not math.isfinite(temperature):
         raise LabError(_("the temperature must be a positive number (got {t}); try 1").format(t=num(temperature)),
-                       "temperature")
+                       field="temperature")
     xs = [float(v) for v in values]
     if not xs:
-        raise LabError(_("needs at least one number (e.g. \"1 2 3\")"), "input")
+        raise LabError(_("needs at least one number (e.g. \"1 2 3\")"), field="input")
     scaled = [x / temperature for x in xs]
     top = max(scaled)
     shift = top if abs(top) > 50 or min(scaled) < -700 else 0.0
