@@ -125,3 +125,18 @@ def test_losses_in_chinese(chinese):
     assert "不适用：预测必须是 [0, 1] 内的概率（sigmoid 的输出）；1.7 不是" in text
     # the machine-readable output keeps English
     assert losses.losses("1.7 0.2 0.1", 0).to_json()["losses"]["bce"]["error"].startswith("the prediction must be")
+
+
+def test_activation_formulas_in_chinese(chinese):
+    from tui_dl.core.labs.activations import evaluate
+
+    r = evaluate("relu", [1])
+    assert r.dformula == "ReLU′(x) = 1（x > 0 时），否则为 0"  # what the app shows, as it is
+    assert evaluate("gelu", [1]).formula.startswith("GELU(x) = x·Φ(x)  （Φ：")
+    assert "  ReLU′(x) = 1（x > 0 时），否则为 0" in r.lines()
+
+
+def test_activation_formulas_english_by_default():
+    from tui_dl.core.labs.activations import evaluate
+
+    assert evaluate("elu", [1]).formula == "ELU(x) = x if x > 0 else α(eˣ − 1)"
