@@ -170,7 +170,8 @@ class _Scanner(ast.NodeVisitor):
                     if k.arg not in ("id", "classes", "name", "key", "action", "variant", "group", "dest",
                                      "metavar", "choices", "default", "key_display", "keys", "where", "joins",
                                      "shown", "doc", "markup", "style", "type", "file", "end", "sep", "severity",
-                                     "overflow", "justify", "no_wrap", "cursor_type", "show"):
+                                     "overflow", "justify", "no_wrap", "cursor_type", "show",
+                                     "field"):  # field: the input a LabError/FieldError names
                         self._check(k.value)
         raising, self._raising = self._raising, 0
         self.generic_visit(node)

@@ -16,6 +16,8 @@ import math
 from dataclasses import dataclass
 from typing import Sequence, Union
 
+from tui_dl.core.i18n import _
+
 RGB = tuple[int, int, int]
 Pixel = Union[int, RGB]
 Image = Sequence[Sequence[Pixel]]
@@ -55,7 +57,7 @@ def _size(image: Image) -> tuple[int, int]:
     h = len(image)
     w = len(image[0]) if h else 0
     if any(len(row) != w for row in image):
-        raise ValueError("every row of an image must have the same number of pixels")
+        raise ValueError(_("every row of an image must have the same number of pixels"))
     return h, w
 
 
@@ -74,7 +76,7 @@ def resize(image: Image, width: int, height: int | None = None) -> list[list[RGB
     averages each box of source pixels (28 → 14 averages 2×2 blocks), growing repeats pixels."""
     h, w = _size(image)
     if width < 1 or (height is not None and height < 1):
-        raise ValueError("a picture needs at least one pixel across and down")
+        raise ValueError(_("a picture needs at least one pixel across and down"))
     if h == 0 or w == 0:
         return []
     if height is None:
@@ -167,7 +169,7 @@ def xterm256_rgb(index: int) -> RGB:
     if 16 <= index <= 231:
         i = index - 16
         return (CUBE_LEVELS[i // 36], CUBE_LEVELS[(i // 6) % 6], CUBE_LEVELS[i % 6])
-    raise ValueError(f"{index} is not one of the palette's colours 16-255")
+    raise ValueError(_("{index} is not one of the palette's colours 16-255").format(index=index))
 
 
 def luminance(p: Pixel) -> float:

@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 from tui_dl.core.export.trained import ExportError, Trained
+from tui_dl.core.i18n import _
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm")
 
@@ -39,8 +40,10 @@ class Prediction:
 def _image_geometry(trained: Trained) -> tuple[str, tuple[int, int]]:
     shape = trained.input_shape
     if not trained.is_image or len(shape) != 3 or shape[0] not in (1, 3):
-        raise PredictError(f"this network takes {list(shape)} {'features' if len(shape) == 1 else 'values'} per "
-                           f"sample, not images, so it cannot classify an image file")
+        text = (_("this network takes {shape} features per sample, not images, so it cannot classify an image file")
+                if len(shape) == 1 else
+                _("this network takes {shape} values per sample, not images, so it cannot classify an image file"))
+        raise PredictError(text.format(shape=list(shape)))
     return ("L" if shape[0] == 1 else "RGB"), (shape[2], shape[1])
 
 
@@ -54,7 +57,7 @@ def read_image(path: str | Path, trained: Trained, invert: bool = False) -> torc
 
     p = Path(path)
     if not p.is_file():
-        raise PredictError(f"{path}: no such image file")
+        raise PredictError(_("{path}: no such image file").format(path=path))
     mode, size = _image_geometry(trained)
     try:
         arr = _decode_image(Image, p, mode, size)
@@ -77,11 +80,12 @@ def read_idx_image(path: str | Path, index: int, trained: Trained, invert: bool 
         raise PredictError(str(e)) from None
     n = images.shape[0]
     if not 0 <= index < n:
-        raise PredictError(f"--index {index}: {path} holds {n:,} images (0 to {n - 1:,})")
+        raise PredictError(_("--index {index}: {path} holds {n:,} images (0 to {last:,})").format(
+            index=index, path=path, n=n, last=n - 1))
     c, h, w = trained.input_shape
     if c != 1 or images.shape[1:] != (h, w):
-        raise PredictError(f"{path} holds {images.shape[1]}×{images.shape[2]} grey images, but the network takes "
-                           f"{c}×{h}×{w}")
+        raise PredictError(_("{path} holds {h0}×{w0} grey images, but the network takes {c}×{h}×{w}").format(
+            path=path, h0=images.shape[1], w0=images.shape[2], c=c, h=h, w=w))
     x = torch.from_numpy(images[index].copy()).unsqueeze(0)
     return 255 - x if invert else x
 

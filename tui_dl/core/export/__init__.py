@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui_dl.core.export.trained import ExportError, Trained, load_trained
+from tui_dl.core.i18n import _
 
 __all__ = ["FORMATS", "ExportError", "ExportResult", "Trained", "default_output", "export_model", "load_trained"]
 
@@ -50,12 +51,12 @@ def export_model(trained: Trained, fmt: str, output: Path | None = None) -> Expo
     from tui_dl.core.export.card import card_text, input_facts
 
     if fmt not in FORMATS:
-        raise ExportError(f"--format {fmt}: choose one of {', '.join(FORMATS)}")
+        raise ExportError(_("--format {fmt}: choose one of {formats}").format(fmt=fmt, formats=", ".join(FORMATS)))
     path = Path(output) if output is not None else default_output(trained, fmt)
     if path.is_dir():
         path = path / default_output(trained, fmt).name
     if not path.parent.is_dir():
-        raise ExportError(f"-o {path}: the folder {path.parent} does not exist")
+        raise ExportError(_("-o {path}: the folder {folder} does not exist").format(path=path, folder=path.parent))
     opset = None
     if fmt == "onnx":
         from tui_dl.core.export.onnx_format import OPSET, export_onnx
@@ -67,7 +68,8 @@ def export_model(trained: Trained, fmt: str, output: Path | None = None) -> Expo
         from tui_dl.core.export.python_source import export_py
 
         if path.suffix != ".py":
-            raise ExportError(f"-o {path}: a --format py export is a .py file (its weights go beside it as .pt)")
+            raise ExportError(_("-o {path}: a --format py export is a .py file (its weights go beside it as "
+                                ".pt)").format(path=path))
         facts = input_facts(trained, fmt)
         files = export_py(trained, path)
     else:

@@ -14,12 +14,14 @@ from typing import Any
 import torch
 
 from tui_dl.core.export.trained import ExportError, Trained, example_input
+from tui_dl.core.i18n import N_, _
 from tui_dl.core.runs.atomic import atomic_write
 
 OPSET = 17
 TOLERANCE = 1e-4
-MISSING = ("--format onnx needs the onnx package, which is not installed. Install the extra: "
-           "pip install 'tui-dl[onnx]' (or pip install onnx onnxruntime)")
+#: An English source (marked with N_): raised as ``_(MISSING)``.
+MISSING = N_("--format onnx needs the onnx package, which is not installed. Install the extra: "
+             "pip install 'tui-dl[onnx]' (or pip install onnx onnxruntime)")
 
 
 def onnx_available() -> bool:
@@ -46,7 +48,7 @@ def _torch_export(module: torch.nn.Module, example: torch.Tensor, input_name: st
 
 def export_onnx(trained: Trained, path: Path, facts: dict[str, Any]) -> list[Path]:
     if not onnx_available():
-        raise ExportError(MISSING)
+        raise ExportError(_(MISSING))
     import onnx
 
     wrapped = trained.wrapped().eval()
@@ -55,7 +57,8 @@ def export_onnx(trained: Trained, path: Path, facts: dict[str, Any]) -> list[Pat
         raw = _torch_export(wrapped, example, trained.input_name)
     except Exception as e:  # noqa: BLE001 - the exporter fails in many ways; say which, in one line
         first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        raise ExportError(f"torch could not export the network to ONNX ({type(e).__name__}: {first})") from None
+        raise ExportError(_("torch could not export the network to ONNX ({kind}: {error})").format(
+            kind=type(e).__name__, error=first)) from None
     model = onnx.load_model_from_string(raw)
     model.doc_string = (f"{trained.name}, exported by {facts['exported_by']} from {trained.source_text()}. Input "
                         f"{facts['input']['name']} [N, {', '.join(map(str, trained.input_shape))}]: "
@@ -84,6 +87,6 @@ def check_with_onnxruntime(data: bytes, trained: Trained, wrapped: torch.nn.Modu
         want = wrapped(x).numpy()
     diff = float(abs(got - want).max())
     if not diff <= TOLERANCE:
-        raise ExportError(f"the ONNX model does not reproduce the network in onnxruntime (largest difference "
-                          f"{diff:.3g}); export --format torchscript or py instead")
+        raise ExportError(_("the ONNX model does not reproduce the network in onnxruntime (largest difference "
+                            "{diff:.3g}); export --format torchscript or py instead").format(diff=diff))
     return diff

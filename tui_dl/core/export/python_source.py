@@ -16,6 +16,7 @@ from torch import nn
 from tui_dl import __version__
 from tui_dl.core.export.torch_formats import TOLERANCE, export_state_dict
 from tui_dl.core.export.trained import ExportError, Trained, example_input
+from tui_dl.core.i18n import _
 from tui_dl.core.model.modules import Residual
 from tui_dl.core.runs.atomic import atomic_write
 
@@ -122,21 +123,23 @@ def module_source(m: nn.Module, indent: int) -> str:
         return f"{pad}Residual([\n{body},\n{pad}], proj={proj})"
     cls = type(m)
     if getattr(nn, cls.__name__, None) is not cls:
-        raise ExportError(f"the layer {cls.__name__} is not a torch.nn module, so --format py cannot write it out; "
-                          f"use --format torchscript or onnx")
+        raise ExportError(_("the layer {name} is not a torch.nn module, so --format py cannot write it out; use "
+                            "--format torchscript or onnx").format(name=cls.__name__))
     args = []
     for name, param in inspect.signature(cls.__init__).parameters.items():
         if name in _SKIP or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
         value = _value_of(m, name, param)
         if value is inspect.Parameter.empty:
-            raise ExportError(f"--format py cannot tell {cls.__name__}'s argument {name}; use --format torchscript")
+            raise ExportError(_("--format py cannot tell {layer}'s argument {name}; use --format torchscript").format(
+                layer=cls.__name__, name=name))
         if param.default is not inspect.Parameter.empty and _same(value, param.default):
             continue
         if isinstance(value, list):
             value = tuple(value)
         if not isinstance(value, (bool, int, float, str, tuple, type(None))):
-            raise ExportError(f"--format py cannot write {cls.__name__}'s {name}={value!r}; use --format torchscript")
+            raise ExportError(_("--format py cannot write {layer}'s {name}={value}; use --format torchscript").format(
+                layer=cls.__name__, name=name, value=repr(value)))
         args.append(f"{name}={value!r}")
     return f"{pad}nn.{cls.__name__}({', '.join(args)})"
 
@@ -177,21 +180,22 @@ def check_source(source: str, trained: Trained, weights: Path) -> float:
             spec.loader.exec_module(module)
             model = module.load_model(weights)
         except Exception as e:  # noqa: BLE001
-            raise ExportError(f"the generated Python file does not load the network ({type(e).__name__}: {e}); "
-                              f"use --format torchscript") from None
+            raise ExportError(_("the generated Python file does not load the network ({kind}: {error}); use "
+                                "--format torchscript").format(kind=type(e).__name__, error=e)) from None
     x = example_input(trained, 3, seed=1)
     with torch.no_grad():
         diff = (model(x) - trained.wrapped()(x)).abs().max().item()
     if not diff <= TOLERANCE:
-        raise ExportError(f"the generated Python file does not reproduce the network (largest difference "
-                          f"{diff:.3g}); use --format torchscript")
+        raise ExportError(_("the generated Python file does not reproduce the network (largest difference "
+                            "{diff:.3g}); use --format torchscript").format(diff=diff))
     return diff
 
 
 def export_py(trained: Trained, path: Path) -> list[Path]:
     weights = path.with_suffix(".pt")
     if weights == path:
-        raise ExportError(f"{path}: the Python file needs a name ending in .py (its weights go beside it, as .pt)")
+        raise ExportError(_("{path}: the Python file needs a name ending in .py (its weights go beside it, as "
+                            ".pt)").format(path=path))
     source = python_source(trained, weights.name, path.stem)
     export_state_dict(trained, weights)
     check_source(source, trained, weights)

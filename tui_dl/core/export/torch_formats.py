@@ -13,6 +13,7 @@ import torch
 
 from tui_dl import __version__
 from tui_dl.core.export.trained import ExportError, Trained, example_input
+from tui_dl.core.i18n import _
 from tui_dl.core.runs.atomic import atomic_write
 from tui_dl.core.runs.checkpoint import on_cpu
 
@@ -66,7 +67,7 @@ def export_torchscript(trained: Trained, path: Path, facts: dict[str, Any]) -> l
     with torch.no_grad():
         diff = (again(x) - wrapped(x)).abs().max().item()
     if not diff <= TOLERANCE:
-        raise ExportError(f"the TorchScript module does not reproduce the network (largest difference {diff:.3g}); "
-                          f"export --format py or state_dict instead")
+        raise ExportError(_("the TorchScript module does not reproduce the network (largest difference {diff:.3g}); "
+                            "export --format py or state_dict instead").format(diff=diff))
     atomic_write(path, lambda f: f.write(buf.getvalue()), binary=True)
     return [path]

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from tui_dl.core.i18n import _
 from tui_dl.core.model.preprocess import Preprocess, WithPreprocessing
 from tui_dl.core.runs.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint, resolve_checkpoint_path
 
@@ -83,9 +84,10 @@ def _inference_entry(ckpt: dict[str, Any], path: Path) -> dict[str, Any]:
         except (OSError, ValueError):
             facts = None
     if not facts or not facts.get("input_shape") or not facts.get("classes"):
-        raise ExportError(f"{path} does not say what input the network expects (no 'inference' entry; it was "
-                          f"written by an older tui-dl). Continue the run for one epoch with this version "
-                          f"(tui-dl --batch --resume {path.parent} --epochs N), then export the new checkpoint.")
+        raise ExportError(_("{path} does not say what input the network expects (no 'inference' entry; it was "
+                            "written by an older tui-dl). Continue the run for one epoch with this version "
+                            "(tui-dl --batch --resume {folder} --epochs N), then export the new checkpoint.").format(
+            path=path, folder=path.parent))
     return facts
 
 

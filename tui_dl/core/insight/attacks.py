@@ -22,6 +22,7 @@ from typing import Callable, Sequence
 
 import torch
 
+from tui_dl.core.i18n import _
 from tui_dl.core.insight.attack_settings import CONVENTION, DEFAULT_EPS, METHODS, eps_over_std, parse_eps
 from tui_dl.core.insight.model_io import BatchProgress, StopCheck, TrainedModel, stop_requested
 
@@ -89,7 +90,7 @@ def pgd(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float | t
     Madry et al.), each projected back into the ε-box around ``x`` and into [0, 1]; ``random_start`` begins at a
     uniform point of the box. With one step, no random start and step_size = ε it is FGSM."""
     if steps < 1:
-        raise ValueError("PGD needs at least one step")
+        raise ValueError(_("PGD needs at least one step"))
     e = _eps_like(eps, x)
     if not isinstance(e, torch.Tensor) and e == 0:
         return Perturbed(x.clone(), torch.zeros_like(x), torch.zeros_like(x, dtype=torch.bool))
@@ -100,7 +101,7 @@ def pgd(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float | t
         noise = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         xa = (x + (2 * noise - 1) * e).clamp(0.0, 1.0)
     cut = torch.zeros_like(x, dtype=torch.bool)
-    for _ in range(steps):
+    for _step in range(steps):
         g = input_gradient(model, xa, y, loss).sign()
         raw = torch.max(torch.min(xa + (-alpha if targeted else alpha) * g, hi), lo)
         xa = raw.clamp(0.0, 1.0)
@@ -120,7 +121,8 @@ def attack(trained: TrainedModel, x: torch.Tensor, y: torch.Tensor, eps: float |
     if method == "pgd":
         return pgd(trained.model, x, labels, eps, trained.objective.loss, steps=steps, step_size=step_size,
                    random_start=random_start, targeted=target is not None, generator=generator)
-    raise ValueError(f"unknown attack {method!r}: use one of {', '.join(METHODS)}")
+    raise ValueError(_("unknown attack {method}: use one of {names}").format(method=repr(method),
+                                                                                  names=", ".join(METHODS)))
 
 
 def _predict(trained: TrainedModel, x: torch.Tensor) -> torch.Tensor:
@@ -130,10 +132,11 @@ def _predict(trained: TrainedModel, x: torch.Tensor) -> torch.Tensor:
 
 def _check(trained: TrainedModel, method: str, target: int | None) -> None:
     if method not in METHODS:
-        raise ValueError(f"unknown attack {method!r}: use one of {', '.join(METHODS)}")
+        raise ValueError(_("unknown attack {method}: use one of {names}").format(method=repr(method),
+                                                                                  names=", ".join(METHODS)))
     if target is not None and not 0 <= int(target) < len(trained.classes):
-        raise ValueError(f"target {target} is not a class: the classes are 0 to {len(trained.classes) - 1} "
-                         f"({', '.join(trained.classes)})")
+        raise ValueError(_("target {target} is not a class: the classes are 0 to {last} ({names})").format(
+            target=target, last=len(trained.classes) - 1, names=", ".join(trained.classes)))
 
 
 # ----------------------------------------------------------------------------- accuracy against ε
@@ -322,7 +325,7 @@ def smallest_eps(trained: TrainedModel, indices: Sequence[int], *, method: str =
             lo[hit] = hi * (k - 1) / grid
         bracket = ~torch.isnan(found) & ~already
         upper = torch.where(bracket, found, torch.zeros_like(found))
-        for _ in range(refine if bool(bracket.any()) else 0):
+        for _round in range(refine if bool(bracket.any()) else 0):
             mid = (lo + upper) / 2
             hit = wrong_at(torch.where(bracket, mid, torch.zeros_like(mid)))
             upper = torch.where(bracket & hit, mid, upper)

@@ -13,6 +13,7 @@ from typing import Iterator
 import torch
 from torch import nn
 
+from tui_dl.core.i18n import _
 from tui_dl.core.insight.model_io import TrainedModel
 from tui_dl.core.model.layers import REGISTRY
 from tui_dl.core.model.shapes import summarize
@@ -37,7 +38,8 @@ class LayerMaps:
         return tuple(self.maps.shape)
 
     def title(self) -> str:
-        return f"layer {self.index_text} {self.label}: {'×'.join(str(s) for s in self.shape)}"
+        return _("layer {index} {label}: {shape}").format(index=self.index_text, label=self.label,
+                                                           shape="×".join(str(s) for s in self.shape))
 
 
 @dataclass
@@ -79,7 +81,7 @@ def layer_modules(trained: TrainedModel, kind: str = "conv") -> list[tuple[tuple
         return [t for t in found if t[1].type == "Conv2d"]
     if kind == "all":
         return list(found)
-    raise ValueError(f"kind must be 'conv' or 'all', not {kind!r}")
+    raise ValueError(_("kind must be 'conv' or 'all', not {kind}").format(kind=repr(kind)))
 
 
 def first_filters(trained: TrainedModel) -> tuple[torch.Tensor | None, str]:
@@ -106,7 +108,7 @@ def feature_maps(trained: TrainedModel, index: int, *, kind: str = "conv") -> Fe
                 caught[path] = output.detach()
         return hook
 
-    for path, _, module in chosen:
+    for path, _spec, module in chosen:
         handles.append(module.register_forward_hook(hook_for(path)))
     x = trained.images(index)
     try:
@@ -118,7 +120,7 @@ def feature_maps(trained: TrainedModel, index: int, *, kind: str = "conv") -> Fe
     probs = trained.probabilities(out)[0]
     pred = int(trained.objective.predict(out)[0])
     layers = []
-    for path, layer, _ in chosen:
+    for path, layer, _module in chosen:
         t = caught.get(path)
         if t is None or t.dim() != 4:
             continue  # not a stack of maps (a Linear, a Flatten)
@@ -140,5 +142,5 @@ def map_rows(values: torch.Tensor, lo: float | None = None, hi: float | None = N
     are given (give the whole layer's range to compare maps with each other)."""
     t = values.detach().float().cpu()
     if t.dim() != 2:
-        raise ValueError(f"a map must be 2-D, not {tuple(t.shape)}")
+        raise ValueError(_("a map must be 2-D, not {shape}").format(shape=tuple(t.shape)))
     return grey_levels(t.tolist(), lo, hi)

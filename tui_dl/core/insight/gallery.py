@@ -13,6 +13,7 @@ from typing import Sequence
 
 import torch
 
+from tui_dl.core.i18n import _
 from tui_dl.core.insight.model_io import BatchProgress, StopCheck, TrainedModel, stop_requested
 
 __all__ = ["Predictions", "GalleryItem", "GalleryFilter", "FILTER_KINDS", "predictions", "select", "items",
@@ -40,8 +41,9 @@ class GalleryItem:
     def caption(self) -> str:
         """``#12  true 7  said 7 (98.1%)``, or ``… said 1 (64.0%) ✗`` for a mistake."""
         mark = "" if self.correct else " ✗"
-        return (f"#{self.index}  true {self.true_name}  said {self.predicted_name} "
-                f"({100 * self.confidence:.1f}%){mark}")
+        # TRANSLATORS: a gallery image's caption: its test-set index, its true class, the model's answer
+        return _("#{index}  true {true}  said {said} ({confidence:.1f}%)").format(
+            index=self.index, true=self.true_name, said=self.predicted_name, confidence=100 * self.confidence) + mark
 
 
 @dataclass
@@ -93,11 +95,12 @@ class GalleryFilter:
 
     def __post_init__(self):
         if self.kind not in FILTER_KINDS:
-            raise ValueError(f"unknown gallery filter {self.kind!r}: use one of {', '.join(FILTER_KINDS)}")
+            raise ValueError(_("unknown gallery filter {kind}: use one of {kinds}").format(
+                kind=repr(self.kind), kinds=", ".join(FILTER_KINDS)))
         if self.kind in ("class", "cell") and self.true_class is None:
-            raise ValueError(f"the {self.kind!r} filter needs a true class")
+            raise ValueError(_("the {kind} filter needs a true class").format(kind=repr(self.kind)))
         if self.kind == "cell" and self.predicted_class is None:
-            raise ValueError("the 'cell' filter needs a predicted class")
+            raise ValueError(_("the 'cell' filter needs a predicted class"))
 
     @classmethod
     def of_class(cls, k: int) -> "GalleryFilter":
@@ -118,11 +121,13 @@ class GalleryFilter:
     def label(self, classes: Sequence[str]) -> str:
         """What the filter shows, in words (a title for the gallery)."""
         name = (lambda k: classes[k] if k is not None and 0 <= k < len(classes) else str(k))
-        return {"all": "all test images",
-                "class": f"true class {name(self.true_class)}",
-                "wrong": "misclassified",
-                "confident-wrong": "most confident mistakes",
-                "cell": f"true {name(self.true_class)}, predicted {name(self.predicted_class)}"}[self.kind]
+        if self.kind == "class":
+            return _("true class {name}").format(name=name(self.true_class))
+        if self.kind == "cell":
+            return _("true {true}, predicted {predicted}").format(true=name(self.true_class),
+                                                                  predicted=name(self.predicted_class))
+        return {"all": _("all test images"), "wrong": _("misclassified"),
+                "confident-wrong": _("most confident mistakes")}[self.kind]
 
 
 def predictions(trained: TrainedModel, *, batch_size: int = 1000, progress: BatchProgress | None = None,

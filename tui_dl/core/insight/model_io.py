@@ -23,6 +23,7 @@ from torch import nn
 
 from tui_dl.core.config.experiment import Experiment
 from tui_dl.core.data import DataError, LoadedData, TensorSplit, load_dataset
+from tui_dl.core.i18n import _
 from tui_dl.core.model.spec import NetworkSpec
 from tui_dl.core.model.preprocess import WithPreprocessing
 from tui_dl.core.runs.checkpoint import (CheckpointError, experiment_from_checkpoint, load_checkpoint,
@@ -112,9 +113,12 @@ class TrainedModel:
         """One line: which network, which weights, which test set."""
         ep = self.epoch
         total = self.experiment.train.epochs
-        when = f"after epoch {ep} of {total}" if ep else "untrained (initial weights)"
-        return (f"{self.experiment.name}, {when} ({self.path.name}); test set: {self.n_test:,} images of "
-                f"{self.data.name}")
+        if ep:
+            return _("{name}, after epoch {epoch} of {epochs} ({file}); test set: {n:,} images of {data}").format(
+                name=self.experiment.name, epoch=ep, epochs=total, file=self.path.name, n=self.n_test,
+                data=self.data.name)
+        return _("{name}, untrained (initial weights) ({file}); test set: {n:,} images of {data}").format(
+            name=self.experiment.name, file=self.path.name, n=self.n_test, data=self.data.name)
 
     def probabilities(self, out: torch.Tensor) -> torch.Tensor:
         """Class probabilities (N, K) from network outputs: softmax of scores, or the outputs themselves when
@@ -155,8 +159,8 @@ class TrainedModel:
     def check_index(self, i: int) -> int:
         """``i`` itself when it names a test image; else a ValueError naming the range."""
         if not 0 <= int(i) < self.n_test:
-            raise ValueError(f"image {i} does not exist: the test set has {self.n_test:,} images (0 to "
-                             f"{self.n_test - 1:,})")
+            raise ValueError(_("image {i} does not exist: the test set has {n:,} images (0 to {last:,})").format(
+                i=i, n=self.n_test, last=self.n_test - 1))
         return int(i)
 
 
@@ -170,8 +174,8 @@ def _load_data(exp: Experiment, ckpt: dict[str, Any], path: Path) -> LoadedData:
     try:
         return load_dataset(**req)
     except DataError as e:
-        raise DataError(f"the test set of {path} could not be loaded ({req['name']}): {e}",
-                        recoverable=e.recoverable) from None
+        raise DataError(_("the test set of {path} could not be loaded ({name}): {error}").format(
+            path=path, name=req["name"], error=e), recoverable=e.recoverable) from None
 
 
 def from_parts(network: nn.Sequential, experiment: Experiment, data: LoadedData, *, path: str | os.PathLike = "",
@@ -179,9 +183,10 @@ def from_parts(network: nn.Sequential, experiment: Experiment, data: LoadedData,
     """A :class:`TrainedModel` from a network already in memory (the app, right after a run; the tests)."""
     p = Path(path) if path else Path("<memory>")
     if data.test.x.dtype != torch.uint8 or data.test.x.dim() != 4:
-        raise DataError(f"{p}: the run trained on {data.name}, whose samples are {tuple(data.test.x.shape[1:])} "
-                        f"numbers, not images: looking inside the model (gallery, feature maps, adversarial "
-                        f"examples) needs an image dataset such as mnist, fashion-mnist or synthetic-digits.")
+        raise DataError(_("{path}: the run trained on {data}, whose samples are {shape} numbers, not images: "
+                          "looking inside the model (gallery, feature maps, adversarial examples) needs an image "
+                          "dataset such as mnist, fashion-mnist or synthetic-digits.").format(
+            path=p, data=data.name, shape=tuple(data.test.x.shape[1:])))
     dev = torch.device(device)
     network.eval()
     network.requires_grad_(False)

@@ -15,6 +15,8 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
+from tui_dl.core.i18n import N_, _
+
 __all__ = ["MASKING_GAP", "LOOKS_ROBUST", "split_at_training_eps", "beyond_training_line", "MaskingFinding", "gradient_masking", "masking_line", "MADRY_REFERENCE"]
 
 #: FGSM accuracy at least this much (a fraction: 20 points) above PGD accuracy at the same ε reads as masking...
@@ -22,8 +24,9 @@ MASKING_GAP = 0.20
 #: ...when the model also "looks robust to FGSM": it keeps at least this share of its clean accuracy under FGSM.
 #: (A plain model loses most of it to both attacks; PGD is stronger there too, but nothing is masked.)
 LOOKS_ROBUST = 0.5
-#: Madry et al.'s MNIST challenge leaderboard, their PGD-trained model at ε = 0.3 (white-box).
-MADRY_REFERENCE = "Madry et al.'s MNIST challenge, PGD-trained model at ε = 0.3: FGSM 96.36%, PGD 92.52%"
+#: Madry et al.'s MNIST challenge leaderboard, their PGD-trained model at ε = 0.3 (white-box): an English source
+#: (marked with N_; the JSON output keeps it): show it with ``_(MADRY_REFERENCE)``.
+MADRY_REFERENCE = N_("Madry et al.'s MNIST challenge, PGD-trained model at ε = 0.3: FGSM 96.36%, PGD 92.52%")
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ def gradient_masking(eps: Sequence[float], fgsm: Sequence[float], pgd: Sequence[
     the model keeps at least :data:`LOOKS_ROBUST` of its clean accuracy (the value at ε = 0, when listed) under
     FGSM."""
     if not len(eps) == len(fgsm) == len(pgd):
-        raise ValueError("eps, fgsm and pgd must have one value per ε")
+        raise ValueError(_("eps, fgsm and pgd must have one value per ε"))
     clean = next((f for e, f in zip(eps, fgsm) if e == 0), None)
     out = []
     for e, f, p in zip(eps, fgsm, pgd):
@@ -59,9 +62,9 @@ def masking_line(name: str, findings: Sequence[MaskingFinding]) -> str:
         return ""
     worst = max(findings, key=lambda m: m.gap)
     at = ", ".join(f"{m.eps:g}" for m in findings)
-    return (f"{name} looks robust to FGSM but PGD breaks it: gradient masking (at ε = {worst.eps:g} FGSM "
-            f"{100 * worst.fgsm:.2f}% vs PGD {100 * worst.pgd:.2f}%; FGSM ≥ {100 * MASKING_GAP:.0f} points above "
-            f"PGD at ε = {at}). Trust the PGD column.")
+    return _("{name} looks robust to FGSM but PGD breaks it: gradient masking (at ε = {eps:g} FGSM {fgsm:.2f}% vs "
+             "PGD {pgd:.2f}%; FGSM ≥ {gap:.0f} points above PGD at ε = {at}). Trust the PGD column.").format(
+        name=name, eps=worst.eps, fgsm=100 * worst.fgsm, pgd=100 * worst.pgd, gap=100 * MASKING_GAP, at=at)
 
 
 def split_at_training_eps(findings: Sequence[MaskingFinding], train_eps: float | None
@@ -78,5 +81,6 @@ def beyond_training_line(name: str, train_eps: float, beyond: Sequence[MaskingFi
     if not beyond:
         return ""
     at = ", ".join(f"{m.eps:g}" for m in beyond)
-    return (f"{name} was trained against ε = {train_eps:g}: FGSM is ≥ {100 * MASKING_GAP:.0f} points above PGD only "
-            f"beyond it (ε = {at}), outside the ε it learnt to resist; not counted as gradient masking.")
+    return _("{name} was trained against ε = {eps:g}: FGSM is ≥ {gap:.0f} points above PGD only beyond it (ε = "
+             "{at}), outside the ε it learnt to resist; not counted as gradient masking.").format(
+        name=name, eps=train_eps, gap=100 * MASKING_GAP, at=at)

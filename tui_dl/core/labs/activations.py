@@ -154,13 +154,13 @@ _SIGMOID_NOTE = N_("σ′(x) ≤ 0.25, largest at x = 0; |x| > 5 gives σ′ < 0
 
 ELEMENTWISE: dict[str, Elementwise] = {e.name: e for e in (
     Elementwise("ReLU", lambda x, p: max(0.0, x), lambda x, p: 1.0 if x > 0 else 0.0,
-                "ReLU(x) = max(0, x)", "ReLU′(x) = 1 if x > 0 else 0", _relu_show,
+                "ReLU(x) = max(0, x)", N_("ReLU′(x) = 1 if x > 0 else 0"), _relu_show,
                 N_("f′ = 1 for every x > 0: no saturation on the positive side, so gradients pass unchanged; for "
                    "x ≤ 0, f′ = 0: a unit whose inputs are always negative never learns again (a dead ReLU).")),
     Elementwise("LeakyReLU", _leaky, lambda x, p: 1.0 if x > 0 else p["negative_slope"],
-                "LeakyReLU(x) = x if x > 0 else a·x", "LeakyReLU′(x) = 1 if x > 0 else a", _leaky_show,
+                N_("LeakyReLU(x) = x if x > 0 else a·x"), N_("LeakyReLU′(x) = 1 if x > 0 else a"), _leaky_show,
                 N_("like ReLU, but f′ = a (not 0) for x ≤ 0, so no unit dies.")),
-    Elementwise("ELU", _elu, _elu_d, "ELU(x) = x if x > 0 else α(eˣ − 1)", "ELU′(x) = 1 if x > 0 else α·eˣ",
+    Elementwise("ELU", _elu, _elu_d, N_("ELU(x) = x if x > 0 else α(eˣ − 1)"), N_("ELU′(x) = 1 if x > 0 else α·eˣ"),
                 _elu_show, N_("f′ = 1 for x > 0; for x → −∞, f → −α and f′ → 0 (saturates on the negative side only).")),
     Elementwise("GELU", _gelu, _gelu_d, N_("GELU(x) = x·Φ(x)  (Φ: the standard normal CDF)"),
                 "GELU′(x) = Φ(x) + x·φ(x)", _gelu_show,
@@ -206,10 +206,10 @@ def resolve(name: str) -> str:
         if _key(n) == _key(name):
             if n in VECTOR:
                 raise LabError(_("{name} acts on a whole vector, not on one x: use the softmax lab "
-                                 "(tui-dl lab softmax --input \"1 2 3\")").format(name=n), "fn")
+                                 "(tui-dl lab softmax --input \"1 2 3\")").format(name=n), field="fn")
             return n
     raise LabError(_("unknown activation {name}; choose one of {names}").format(
-        name=repr(name), names=", ".join(n.lower() for n in activation_names())), "fn")
+        name=repr(name), names=", ".join(n.lower() for n in activation_names())), field="fn")
 
 
 def params_for(name: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -221,11 +221,11 @@ def params_for(name: str, overrides: dict[str, Any] | None = None) -> dict[str, 
         if field is None:
             have = ", ".join(f.name for f in kind.fields) or _("none")
             raise LabError(_("{name} has no argument {key} (its arguments: {have})").format(
-                name=name, key=repr(key), have=have), "param")
+                name=name, key=repr(key), have=have), field="param")
         try:
             params[key] = field.coerce(value)
         except FieldError as e:
-            raise LabError(_("{name} {key}: {error}").format(name=name, key=key, error=e), "param") from None
+            raise LabError(_("{name} {key}: {error}").format(name=name, key=key, error=e), field="param") from None
     return params
 
 
@@ -270,7 +270,8 @@ def evaluate(name: str, xs, params: dict | None = None) -> ActivationResult:
         x = float(x)
         f_text, df_text = act.show(x, p)
         points.append(Point(x, act.f(x, p), act.df(x, p), f_text, df_text))
-    return ActivationResult(key, p, act.formula, act.dformula, act.note, tuple(points))
+    # the formulas in the language spoken now (the app shows them as they are; lines() translates again: a no-op)
+    return ActivationResult(key, p, _(act.formula), _(act.dformula), act.note, tuple(points))
 
 
 def curve(name: str, lo: float = -6.0, hi: float = 6.0, n: int = 121, params: dict | None = None):
@@ -322,10 +323,10 @@ def softmax(values, temperature: float = 1.0) -> SoftmaxResult:
     """softmax(x/T) with every step written out."""
     if not temperature > 0 or not math.isfinite(temperature):
         raise LabError(_("the temperature must be a positive number (got {t}); try 1").format(t=num(temperature)),
-                       "temperature")
+                       field="temperature")
     xs = [float(v) for v in values]
     if not xs:
-        raise LabError(_("needs at least one number (e.g. \"1 2 3\")"), "input")
+        raise LabError(_("needs at least one number (e.g. \"1 2 3\")"), field="input")
     scaled = [x / temperature for x in xs]
     top = max(scaled)
     shift = top if abs(top) > 50 or min(scaled) < -700 else 0.0

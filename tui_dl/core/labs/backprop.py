@@ -32,15 +32,20 @@ STAGES = (N_("④ forward pass"), N_("① errors δ"), N_("③ derivatives"), N_
 @dataclass(frozen=True)
 class Line:
     """One worked line: ``stage`` (one of :data:`STAGES`), the quantity's ``name`` (``z1[1]``, ``∂L/∂W1[2,1]``),
-    the ``formula``, the formula with the numbers substituted, and the ``value``."""
+    the ``formula``, the formula with the numbers substituted, and the ``value``. A formula with words in it is an
+    English source (marked with N_): :attr:`formula` gives it in the language spoken when it is read."""
 
     stage: str
     name: str
-    formula: str
+    formula_source: str
     substituted: str
     value: float
     #: ``"="``, or ``"←"`` for an update.
     assign: str = "="
+
+    @property
+    def formula(self) -> str:
+        return _(self.formula_source)
 
     def text(self) -> str:
         parts = [self.formula, self.substituted, num(self.value)]
@@ -163,32 +168,32 @@ def backprop(x=None, target=None, *, W1=None, b1=None, W2=None, b2=None, seed: i
     ``[1, 0.5]`` and ``target`` to ``[1]``. Each parameter may be a nested list or text (``"0.1 0.2; ..."``)."""
     loss = {"ce": "bce"}.get(loss.lower(), loss.lower())
     if loss not in LOSSES:
-        raise LabError(_("unknown loss {loss}: use mse or bce").format(loss=repr(loss)), "loss")
+        raise LabError(_("unknown loss {loss}: use mse or bce").format(loss=repr(loss)), field="loss")
     try:
         act = resolve(activation)
         ap = params_for(act, act_params)
     except LabError as e:
-        raise LabError(e.message, "activation") from None
+        raise LabError(e.message, field="activation") from None
     if output not in (None, "same", "linear"):
         raise LabError(_("unknown output {output}: leave it out (the output unit uses the hidden activation) or "
-                         "use linear").format(output=repr(output)), "output")
+                         "use linear").format(output=repr(output)), field="output")
     if loss == "bce":
         if output == "linear":
             raise LabError(_("bce is binary cross-entropy on a sigmoid output (a probability): drop --output linear "
-                             "or use --loss mse"), "output")
+                             "or use --loss mse"), field="output")
         out_act = "Sigmoid"
     else:
         out_act = "linear" if output == "linear" else act
     if not (isinstance(lr, (int, float)) and math.isfinite(lr)):
-        raise LabError(_("the learning rate must be a number (got {lr})").format(lr=repr(lr)), "lr")
+        raise LabError(_("the learning rate must be a number (got {lr})").format(lr=repr(lr)), field="lr")
     xs = [float(v) for v in parse_vector([1.0, 0.5] if x is None else x, "x")]
     if len(xs) != 2:
         raise LabError(_("x has {n} values but the network has 2 inputs").format(n=len(xs)), "x")
     ts = [float(v) for v in parse_vector([1.0] if target is None else target, "target")]
     if len(ts) != 1:
-        raise LabError(_("the target has {n} values but the network has 1 output").format(n=len(ts)), "target")
+        raise LabError(_("the target has {n} values but the network has 1 output").format(n=len(ts)), field="target")
     if loss == "bce" and not 0 <= ts[0] <= 1:
-        raise LabError(_("a bce target is a probability in [0, 1] (got {t})").format(t=num(ts[0])), "target")
+        raise LabError(_("a bce target is a probability in [0, 1] (got {t})").format(t=num(ts[0])), field="target")
     base = random_network(seed)
     given = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
     net = Network(**{k: _check_param(k, v) if v is not None else base.get(k) for k, v in given.items()})
@@ -235,7 +240,7 @@ def _work(x, t, net: Network, act: str, ap: dict, out_act: str, loss: str, lr: f
         dy = y - tt
         d2 = dy * dg(z2)
         if out_act == "linear":
-            lines.append(Line(G, "δ2", _("∂L/∂z2 = (y − t)·1 (linear output)"), f"({num(y)} − {factor(tt)})·1", d2))
+            lines.append(Line(G, "δ2", N_("∂L/∂z2 = (y − t)·1 (linear output)"), f"({num(y)} − {factor(tt)})·1", d2))
         else:
             s = _sym(out_act)
             lines.append(Line(G, "δ2", f"∂L/∂z2 = (y − t)·{s}′(z2)",
@@ -245,7 +250,7 @@ def _work(x, t, net: Network, act: str, ap: dict, out_act: str, loss: str, lr: f
         lines.append(Line(F, "L", _LOSS_TEXT["bce"],
                           f"−({num(tt)}·log {num(y)} + (1 − {num(tt)})·log(1 − {num(y)}))", L))
         d2 = y - tt
-        lines.append(Line(G, "δ2", _("∂L/∂z2 = y − t (BCE on a sigmoid: ∂L/∂y·σ′(z2) = (y−t)/(y(1−y))·y(1−y))"),
+        lines.append(Line(G, "δ2", N_("∂L/∂z2 = y − t (BCE on a sigmoid: ∂L/∂y·σ′(z2) = (y−t)/(y(1−y))·y(1−y))"),
                           f"{num(y)} − {factor(tt)}", d2))
     d1 = []
     for j in range(3):

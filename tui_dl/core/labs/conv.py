@@ -136,11 +136,11 @@ def _padding(padding, kh: int, kw: int, dil: tuple[int, int], stride: tuple[int,
             return tot_h, tot_h, tot_w, tot_w
         if stride != (1, 1):
             raise LabError(_("padding 'same' needs stride 1 (PyTorch refuses it for strided convolutions): use "
-                             "--stride 1 or a number for the padding"), "padding")
+                             "--stride 1 or a number for the padding"), field="padding")
         return tot_h // 2, tot_h - tot_h // 2, tot_w // 2, tot_w - tot_w // 2
     if isinstance(padding, str):
         raise LabError(_("padding {value} is not a number or one of {names}").format(
-            value=repr(padding), names=", ".join(PAD_NAMES)), "padding")
+            value=repr(padding), names=", ".join(PAD_NAMES)), field="padding")
     ph, pw = _pair(padding, "padding", N_("the padding"), 0)
     return ph, ph, pw, pw
 
@@ -168,10 +168,10 @@ def _filters(kernel, c_in: int) -> list[list[Matrix]]:
                 "filter {o} has {n} channel but the input has {c}: give the kernel one matrix per input channel, "
                 "separated by '|'",
                 "filter {o} has {n} channels but the input has {c}: give the kernel one matrix per input channel, "
-                "separated by '|'", len(f)).format(o=o + 1, n=len(f), c=c_in), "kernel")
+                "separated by '|'", len(f)).format(o=o + 1, n=len(f), c=c_in), field="kernel")
         if (len(f[0]), len(f[0][0])) != shape:
             raise LabError(_("filter {o} is {h}×{w} but filter 1 is {h1}×{w1}: every filter needs the same "
-                             "size").format(o=o + 1, h=len(f[0]), w=len(f[0][0]), h1=shape[0], w1=shape[1]), "kernel")
+                             "size").format(o=o + 1, h=len(f[0]), w=len(f[0][0]), h1=shape[0], w1=shape[1]), field="kernel")
     return filters
 
 
@@ -303,7 +303,7 @@ def conv2d(input, kernel, *, stride=1, padding=0, dilation=1, bias=None) -> Slid
         if len(bias) != len(filters):
             raise LabError(ngettext("{n} bias value for {f} filter(s): give one bias per filter",
                                     "{n} bias values for {f} filter(s): give one bias per filter",
-                                    len(bias)).format(n=len(bias), f=len(filters)), "bias")
+                                    len(bias)).format(n=len(bias), f=len(filters)), field="bias")
     kh, kw = len(filters[0][0]), len(filters[0][0][0])
     rows, cols = _axes(len(chans[0]), len(chans[0][0]), kh, kw, stride, padding, dilation, "kernel")
     padded = _pad(chans, rows.pad_before, rows.pad_after, cols.pad_before, cols.pad_after, 0)
@@ -337,25 +337,25 @@ def pool2d(input, size=2, *, stride=None, padding=0, dilation=1, mode="max") -> 
     """Max or average pooling over each channel (PyTorch's defaults: stride = size; max pads with −∞, average
     with zeros and divides by the full window, ``count_include_pad=True``)."""
     if mode not in ("max", "avg"):
-        raise LabError(_("unknown pooling mode {mode}: use max or avg").format(mode=repr(mode)), "mode")
+        raise LabError(_("unknown pooling mode {mode}: use max or avg").format(mode=repr(mode)), field="mode")
     chans = parse_channels(input, "input")
     kh, kw = _pair(size, "size", N_("the pooling size"), 1)
     rows, cols = _axes(len(chans[0]), len(chans[0][0]), kh, kw, (kh, kw) if stride is None else stride, padding,
                        dilation, "size")
     if mode == "avg" and (rows.dilation, cols.dilation) != (1, 1):
-        raise LabError(_("average pooling has no dilation in PyTorch: use --mode max or --dilation 1"), "dilation")
+        raise LabError(_("average pooling has no dilation in PyTorch: use --mode max or --dilation 1"), field="dilation")
     for a in (rows, cols):
         limit = a.kernel // 2  # PyTorch: "pad should be smaller than or equal to half of kernel size" (undilated)
         if max(a.pad_before, a.pad_after) > limit:
             raise LabError(_("padding {p} is more than half the window ({limit} at most, as PyTorch requires): use "
                              "--padding {limit} or a larger --size").format(p=max(a.pad_before, a.pad_after),
-                                                                            limit=limit), "padding")
+                                                                            limit=limit), field="padding")
         blind = padding_only_window(a.size, a.kernel, a.stride, a.pad_before, a.dilation, a.out)
         if mode == "max" and blind is not None:
             raise LabError(_("with dilation {d} and padding {p}, window {blind} along the {axis} reads only padding: "
                              "its max would be −∞ (PyTorch gives −inf and its backward pass writes out of bounds). "
                              "Use --padding 0 or --dilation 1").format(d=a.dilation, p=a.pad_before, blind=blind,
-                                                                       axis=_unit(a.name)), "padding")
+                                                                       axis=_unit(a.name)), field="padding")
     fill = float("-inf") if mode == "max" else 0
     padded = _pad(chans, rows.pad_before, rows.pad_after, cols.pad_before, cols.pad_after, fill)
     steps, output = [], []
@@ -414,7 +414,7 @@ def pool_backward(result: SlideResult, grad_output=None) -> PoolBackward:
     """∂L/∂x of a pooling for the upstream gradient ``grad_output`` (channels like the output; default all ones).
     Overlapping windows add up, as in autograd."""
     if result.op not in ("max", "avg"):
-        raise LabError(_("pool_backward needs a pooling result"), "mode")
+        raise LabError(_("pool_backward needs a pooling result"), field="mode")
     shape = (len(result.output), len(result.output[0]), len(result.output[0][0]))
     if grad_output is None:
         g = [[[1] * shape[2] for _ in range(shape[1])] for _ in range(shape[0])]
@@ -423,7 +423,7 @@ def pool_backward(result: SlideResult, grad_output=None) -> PoolBackward:
         if (len(g), len(g[0]), len(g[0][0])) != shape:
             raise LabError(_("the output gradient is {c}×{h}×{w} but the output is {c1}×{h1}×{w1}: give one value per "
                              "output").format(c=len(g), h=len(g[0]), w=len(g[0][0]), c1=shape[0], h1=shape[1],
-                                              w1=shape[2]), "grad")
+                                              w1=shape[2]), field="grad")
     pt, pl = result.rows.pad_before, result.cols.pad_before
     h, w = len(result.input[0]), len(result.input[0][0])
     gi = [[[0] * w for _ in range(h)] for _ in range(len(result.input))]

@@ -198,11 +198,11 @@ def _targets(pred: list[float], target) -> list[float]:
         k = t[0]
         if k != int(k) or not 0 <= k < len(pred):
             raise LabError(_("a single target is a class index 0…{last} (got {k}); or give one target per "
-                             "prediction").format(last=len(pred) - 1, k=num(k)), "target")
+                             "prediction").format(last=len(pred) - 1, k=num(k)), field="target")
         return [1.0 if i == int(k) else 0.0 for i in range(len(pred))]
     if len(t) != len(pred):
         raise LabError(_("{n} targets for {m} predictions: give one target per prediction (or one class "
-                         "index)").format(n=len(t), m=len(pred)), "target")
+                         "index)").format(n=len(t), m=len(pred)), field="target")
     return t
 
 
@@ -211,7 +211,7 @@ def losses(pred, target, gamma: float = 2.0) -> LossesResult:
     single class index that stands for one-hot)."""
     if not (isinstance(gamma, (int, float)) and math.isfinite(gamma) and gamma >= 0):
         raise LabError(_("γ must be a number ≥ 0 (got {gamma}); the course uses 2").format(gamma=repr(gamma)),
-                       "gamma")
+                       field="gamma")
     y = [float(v) for v in parse_vector(pred, "pred")]
     t = _targets(y, target)
     out = {"mse": _mse(y, t), "mae": _mae(y, t), "ce": _ce(y, t), "bce": _bce(y, t), "focal": _focal(y, t, gamma)}
@@ -244,7 +244,7 @@ class LossCurves:
 def loss_curves(n: int = 100, gamma: float = 2.0, lo: float = 0.01) -> LossCurves:
     """The curves at ``n`` probabilities from ``lo`` to 1."""
     if n < 2:
-        raise LabError(_("a curve needs at least 2 points"), "curve")
+        raise LabError(_("a curve needs at least 2 points"), field="curve")
     ps = tuple(lo + (1 - lo) * i / (n - 1) for i in range(n))
     vals = {
         "mse": tuple((1 - p) ** 2 for p in ps),

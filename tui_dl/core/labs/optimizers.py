@@ -20,6 +20,7 @@ import math
 import random
 from dataclasses import dataclass
 
+from tui_dl.core.i18n import N_, _, ljust, ngettext, rjust, text_width
 from tui_dl.core.labs.surfaces import Point, Surface, resolve_surface
 from tui_dl.core.labs.values import LabError, num
 
@@ -30,11 +31,13 @@ TEXTBOOK_EPS = 1e-6
 TORCH_EPS = {"adagrad": 1e-10, "rmsprop": 1e-8, "adam": 1e-8}
 DIVERGED = 1e6  # |x| or |y| beyond this (or a non-finite loss) ends the path
 
+#: The update rules, as formulas; the two with words are English sources (marked with N_): :attr:`Path.rule`
+#: shows them with ``_()``.
 RULES = {
     ("gd", "torch"): "θ ← θ − η·g",
-    ("sgd", "torch"): "θ ← θ − η·(g + noise),  noise ~ N(0, σ²) per coordinate",
+    ("sgd", "torch"): N_("θ ← θ − η·(g + noise),  noise ~ N(0, σ²) per coordinate"),
     ("momentum", "torch"): "v ← β·v + g;  θ ← θ − η·v   (torch.optim.SGD(momentum=β))",
-    ("momentum", "textbook"): "v ← β·v + (1 − β)·g;  θ ← θ − η·v   (the course's form)",
+    ("momentum", "textbook"): N_("v ← β·v + (1 − β)·g;  θ ← θ − η·v   (the course's form)"),
     ("adagrad", "torch"): "s ← s + g²;  θ ← θ − η·g/(√s + ε), ε = 1e-10   (torch.optim.Adagrad)",
     ("adagrad", "textbook"): "s ← s + g²;  θ ← θ − η·g/√(s + ε), ε = 1e-6",
     ("rmsprop", "torch"): "s ← γ·s + (1 − γ)·g²;  θ ← θ − η·g/(√s + ε), ε = 1e-8   (torch.optim.RMSprop(alpha=γ))",
@@ -44,11 +47,12 @@ RULES = {
     ("adam", "textbook"): "m ← β₁·m + (1 − β₁)·g;  v ← β₂·v + (1 − β₂)·g²;  m̂ = m/(1 − β₁ᵗ);  v̂ = v/(1 − β₂ᵗ);  "
                           "θ ← θ − η·m̂/√(v̂ + ε), ε = 1e-6",
 }
+#: English sources (marked with N_): show them with ``_(text)``.
 DIFFERENCES = (
-    "momentum: torch keeps v ← β·v + g; the course averages, v ← β·v + (1 − β)·g, so with the same η its steps "
-    "are (1 − β) times as long (--variant textbook shows the course's form)",
-    "AdaGrad/RMSProp/Adam: torch adds ε outside the square root, g/(√s + ε); the textbook puts it inside, "
-    "g/√(s + ε) (ε = 1e-6, d2l.ai's value); it only matters while s is tiny",
+    N_("momentum: torch keeps v ← β·v + g; the course averages, v ← β·v + (1 − β)·g, so with the same η its steps "
+       "are (1 − β) times as long (--variant textbook shows the course's form)"),
+    N_("AdaGrad/RMSProp/Adam: torch adds ε outside the square root, g/(√s + ε); the textbook puts it inside, "
+       "g/√(s + ε) (ε = 1e-6, d2l.ai's value); it only matters while s is tiny"),
 )
 
 
@@ -87,15 +91,16 @@ class Path:
 
     @property
     def rule(self) -> str:
-        return RULES.get((self.optimizer, self.variant)) or RULES[(self.optimizer, "torch")]
+        return _(RULES.get((self.optimizer, self.variant)) or RULES[(self.optimizer, "torch")])
 
     def rule_lines(self, k: int | None = None) -> list[str]:
         """The update rule with its numbers at step ``k`` (default: the last step taken)."""
         if not self.steps:
-            return [f"{self.name}: no step taken"]
+            return [_("{name}: no step taken").format(name=self.name)]
         s = self.steps[(k if k is not None else len(self.steps)) - 1]
         prev = self.steps[s.k - 2].state if s.k > 1 else {}
-        return [f"{self.name} step {s.k}: {self.rule}"] + [f"  {ln}" for ln in _worked(self, s, prev)]
+        head = _("{name} step {k}: {rule}").format(name=self.name, k=s.k, rule=self.rule)
+        return [head] + [f"  {ln}" for ln in _worked(self, s, prev)]
 
 
 def _v(p) -> str:
@@ -104,7 +109,7 @@ def _v(p) -> str:
 
 def _worked(path: Path, s: Step, prev: dict) -> list[str]:
     h, eta, g = path.hyper, path.lr, s.grad
-    out = [f"g = ∇f{_v(s.before)} = {_v(g)}" + ("  (noise included)" if path.optimizer == "sgd" else "")]
+    out = [f"g = ∇f{_v(s.before)} = {_v(g)}" + (_("  (noise included)") if path.optimizer == "sgd" else "")]
     o, tb = path.optimizer, path.variant == "textbook"
     zero = (0.0, 0.0)
     if o == "momentum":
@@ -155,28 +160,36 @@ class Race:
 
     def lines(self, show_step: int | None = None) -> list[str]:
         s = self.surface
-        out = [f"{s.title}: {s.formula}; minim{'a' if len(s.minima) > 1 else 'um'} "
-               f"{', '.join(_v(m) for m in s.minima)} (f = 0)",
-               f"start {_v(self.start)}, {self.steps} steps, tolerance f ≤ {self.tol:g}, "
-               f"{'torch.optim' if self.variant == 'torch' else self.variant + ' rules'}"]
+        minima = ", ".join(_v(m) for m in s.minima)
+        out = [ngettext("{title}: {formula}; minimum {minima} (f = 0)", "{title}: {formula}; minima {minima} (f = 0)",
+                        len(s.minima)).format(title=s.title, formula=s.formula, minima=minima)]
+        rules = {"torch": "torch.optim", "textbook": _("textbook rules"),
+                 "both": _("torch.optim and the textbook rules")}[self.variant]
+        out.append(ngettext("start {start}, {steps} step, tolerance f ≤ {tol:g}, {rules}",
+                            "start {start}, {steps} steps, tolerance f ≤ {tol:g}, {rules}", self.steps).format(
+            start=_v(self.start), steps=self.steps, tol=self.tol, rules=rules))
         if s.note:
             out.append(f"  {s.note}")
-        w = max(len(n) for n in self.paths)
-        out.append(f"  {'optimizer'.ljust(w)}  {'η':>8}  {'end':>24}  {'loss':>10}  steps to f ≤ tol")
+        # TRANSLATORS: column headings of the optimizer race's table: the optimizer, where its path ends, its loss
+        head, end_h, loss_h = _("optimizer"), _("end"), _("loss")
+        w = max(max(len(n) for n in self.paths), text_width(head))
+        out.append(f"  {ljust(head, w)}  {'η':>8}  {rjust(end_h, 24)}  {rjust(loss_h, 10)}  "
+                   + _("steps to f ≤ tol"))
         for n, p in self.paths.items():
-            end = "diverged" if p.diverged else _v(p.end)
+            end = _("diverged") if p.diverged else _v(p.end)
             loss = "—" if p.loss is None else f"{p.loss:.4g}"
-            stt = "not reached" if p.steps_to_tol is None else str(p.steps_to_tol)
-            out.append(f"  {n.ljust(w)}  {p.lr:>8g}  {end:>24}  {loss:>10}  {stt}")
-        out.append("update rules, with the numbers at " + (f"step {show_step}:" if show_step else "the last step:"))
+            stt = _("not reached") if p.steps_to_tol is None else str(p.steps_to_tol)
+            out.append(f"  {n.ljust(w)}  {p.lr:>8g}  {rjust(end, 24)}  {loss:>10}  {stt}")
+        out.append(_("update rules, with the numbers at step {k}:").format(k=show_step) if show_step
+                   else _("update rules, with the numbers at the last step:"))
         for p in self.paths.values():
             k = min(show_step, len(p.steps)) if show_step else None
             out += [f"  {ln}" for ln in p.rule_lines(k)]
         if self.variant != "textbook":
-            out.append("torch vs the textbook:")
+            out.append(_("torch vs the textbook:"))
         else:
-            out.append("the textbook rules vs torch's:")
-        out += [f"  {d}" for d in DIFFERENCES]
+            out.append(_("the textbook rules vs torch's:"))
+        out += [f"  {_(d)}" for d in DIFFERENCES]
         return out
 
 
@@ -188,7 +201,8 @@ def _lr_for(name: str, lr, surface: Surface) -> float:
     else:
         value = lr
     if not (isinstance(value, (int, float)) and value > 0 and math.isfinite(value)):
-        raise LabError(f"the learning rate of {name} must be a positive number (got {value!r})", "lr")
+        raise LabError(_("the learning rate of {name} must be a positive number (got {value})").format(
+            name=name, value=repr(value)), field="lr")
     return float(value)
 
 
@@ -200,13 +214,15 @@ def _hyper(name: str, momentum: float, gamma: float, betas, noise: float) -> dic
 def _check_hyper(momentum, gamma, betas, noise, tol) -> None:
     for value, field, what in ((momentum, "momentum", "β"), (gamma, "gamma", "γ")):
         if not 0 <= value < 1:
-            raise LabError(f"{what} must be in [0, 1) (got {num(value)}); 0.9 is usual", field)
+            raise LabError(_("{what} must be in [0, 1) (got {value}); 0.9 is usual").format(
+                what=what, value=num(value)), field=field)
     if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
-        raise LabError(f"Adam's betas are two numbers in [0, 1), e.g. 0.9,0.999 (got {betas!r})", "betas")
+        raise LabError(_("Adam's betas are two numbers in [0, 1), e.g. 0.9,0.999 (got {value})").format(
+            value=repr(betas)), field="betas")
     if not noise >= 0:
-        raise LabError(f"the gradient noise σ must be ≥ 0 (got {num(noise)})", "noise")
+        raise LabError(_("the gradient noise σ must be ≥ 0 (got {value})").format(value=num(noise)), field="noise")
     if not tol > 0:
-        raise LabError(f"the tolerance must be > 0 (got {num(tol)})", "tol")
+        raise LabError(_("the tolerance must be > 0 (got {value})").format(value=num(tol)), field="tol")
 
 
 def _torch_stepper(name: str, lr: float, hyper: dict, start: Point):
@@ -281,9 +297,11 @@ def run(optimizer: str, surface: str | Surface = "rosenbrock", steps: int = 100,
     """One optimizer's path: ``steps`` updates from ``start`` (default: the surface's). ``lr`` is a number, a dict
     per optimizer, or None (the surface's default for that optimizer)."""
     if optimizer not in OPTIMIZERS:
-        raise LabError(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}", "only")
+        raise LabError(_("unknown optimizer {name}; choose from {names}").format(
+            name=repr(optimizer), names=", ".join(OPTIMIZERS)), field="only")
     if variant not in ("torch", "textbook"):
-        raise LabError(f"unknown variant {variant!r}: use torch or textbook", "variant")
+        raise LabError(_("unknown variant {variant}: use torch or textbook").format(variant=repr(variant)),
+                       field="variant")
     surf = resolve_surface(surface)
     _check_hyper(momentum, gamma, betas, noise, tol)
     x0 = tuple(float(v) for v in (start or surf.start))
@@ -318,14 +336,17 @@ def race(surface: str | Surface = "rosenbrock", steps: int = 100, *, optimizers=
     """Every optimizer (or those in ``optimizers``) from the same start; keyword arguments as :func:`run`.
     ``variant="both"`` adds the textbook form of momentum, AdaGrad, RMSProp and Adam as ``<name>_textbook``."""
     if variant not in VARIANTS:
-        raise LabError(f"unknown variant {variant!r}: use torch, textbook or both", "variant")
+        raise LabError(_("unknown variant {variant}: use torch, textbook or both").format(variant=repr(variant)),
+                       field="variant")
     if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= 100_000:
-        raise LabError(f"steps must be a whole number from 1 to 100000 (got {steps!r})", "steps")
+        raise LabError(_("steps must be a whole number from 1 to 100000 (got {value})").format(value=repr(steps)),
+                       field="steps")
     surf = resolve_surface(surface)
     names = list(optimizers or OPTIMIZERS)
     for n in names:
         if n not in OPTIMIZERS:
-            raise LabError(f"unknown optimizer {n!r}; choose from {', '.join(OPTIMIZERS)}", "only")
+            raise LabError(_("unknown optimizer {name}; choose from {names}").format(
+                name=repr(n), names=", ".join(OPTIMIZERS)), field="only")
     x0 = tuple(float(v) for v in (start or surf.start))
     paths: dict[str, Path] = {}
     for n in names:

@@ -7,7 +7,7 @@ draws a surface without loading torch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from tui_dl.core.i18n import N_, _
@@ -18,18 +18,33 @@ Point = tuple[float, float]
 
 @dataclass(frozen=True)
 class Surface:
+    """A surface. ``title_source`` and ``note_source`` are English sources (marked with N_), with ``title_args`` and
+    ``note_args`` to fill in: :attr:`title` and :attr:`note` give them in the language spoken when they are read,
+    so a language switch reaches a surface built at import (the bowl)."""
+
     name: str
-    title: str
+    title_source: str
     formula: str
     f: Callable[[float, float], float]
     grad: Callable[[float, float], Point]
     minima: tuple[Point, ...]
     start: Point
     box: tuple[float, float, float, float]   # x_min, x_max, y_min, y_max
-    # ``title`` and ``note`` are English sources (marked with N_): show them with ``_(surface.title)``.
     #: A learning rate per optimizer that makes a fair race from ``start`` (each optimizer's own scale).
     lrs: dict
-    note: str = ""
+    note_source: str = ""
+    title_args: dict = field(default_factory=dict)
+    note_args: dict = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        """The title in the language spoken now."""
+        return _(self.title_source).format(**self.title_args)
+
+    @property
+    def note(self) -> str:
+        """The note in the language spoken now ("" when there is none)."""
+        return _(self.note_source).format(**self.note_args) if self.note_source else ""
 
     def grid(self, nx: int = 41, ny: int = 21) -> tuple[list[float], list[float], list[list[float]]]:
         """``(xs, ys, values)`` over the view box, ``values[j][i] = f(xs[i], ys[j])`` (for a heat or contour map)."""
@@ -43,14 +58,15 @@ def quadratic(a: float, b: float, *, name: str | None = None, start: Point = (-5
               lrs: dict | None = None) -> Surface:
     """f = a·x² + b·y² (a, b > 0): a round bowl when a = b, an elongated one when they differ."""
     if not (a > 0 and b > 0):
-        raise LabError(_("a quadratic bowl needs a, b > 0 (got {a}, {b})").format(a=num(a), b=num(b)), "surface")
-    return Surface(name or f"quadratic:{num(a)},{num(b)}", _("the bowl {a}·x² + {b}·y²").format(a=num(a), b=num(b)),
+        raise LabError(_("a quadratic bowl needs a, b > 0 (got {a}, {b})").format(a=num(a), b=num(b)),
+                       field="surface")
+    return Surface(name or f"quadratic:{num(a)},{num(b)}", N_("the bowl {a}·x² + {b}·y²"),
                    f"f(x, y) = {num(a)}·x² + {num(b)}·y²", lambda x, y: a * x * x + b * y * y,
                    lambda x, y: (2 * a * x, 2 * b * y), ((0.0, 0.0),), start,
                    (-6.0, 6.0, -3.0, 3.0),
                    lrs or {"gd": 0.4, "sgd": 0.05, "momentum": 0.1, "adagrad": 1.0, "rmsprop": 0.1, "adam": 0.5},
-                   _("curvature {cx} along x and {cy} along y: a step size that is safe for y crawls along "
-                     "x").format(cx=num(2 * a), cy=num(2 * b)))
+                   N_("curvature {cx} along x and {cy} along y: a step size that is safe for y crawls along x"),
+                   {"a": num(a), "b": num(b)}, {"cx": num(2 * a), "cy": num(2 * b)})
 
 
 def _rosenbrock(x: float, y: float) -> float:
@@ -110,9 +126,9 @@ def resolve_surface(name: str | Surface) -> Surface:
     if key in SURFACES:
         return SURFACES[key]
     if key.startswith("quadratic:"):
-        ab = parse_vector(key.split(":", 1)[1], "surface")
+        ab = parse_vector(key.split(":", 1)[1], field="surface")
         if len(ab) != 2:
-            raise LabError(_("write a quadratic bowl as quadratic:A,B (f = A·x² + B·y²)"), "surface")
+            raise LabError(_("write a quadratic bowl as quadratic:A,B (f = A·x² + B·y²)"), field="surface")
         return quadratic(float(ab[0]), float(ab[1]))
     raise LabError(_("unknown surface {name}; choose one of {names} (or quadratic:A,B)").format(
-        name=repr(name), names=", ".join(SURFACES)), "surface")
+        name=repr(name), names=", ".join(SURFACES)), field="surface")
