@@ -103,7 +103,8 @@ def compile_catalogs() -> None:
         catalog = read(po_path(lang))
         known = _known(lang)  # fragments count too while they exist, so a view can be seen before `update`
         for m in catalog:
-            if m.id and not m.string and (m.id, m.context) in known:
+            empty = not m.string or (isinstance(m.string, tuple) and not all(m.string))  # a plural's ("",)
+            if m.id and empty and (m.id, m.context) in known:
                 m.string = known[(m.id, m.context)]
         for key, text in known.items():
             if key not in catalog:

@@ -81,7 +81,7 @@ def predict_main(argv: list[str]) -> int:
         print(json.dumps({"model": str(trained.checkpoint), "predictions": [p.to_json() for p in preds]},
                          indent=2, ensure_ascii=False))
         return EXIT_OK
-    print(f"{trained.name} ({source_text(trained)})", file=sys.stderr)
+    print(_("{name} ({source})").format(name=trained.name, source=source_text(trained)), file=sys.stderr)
     draw = sys.stdout.isatty()  # a picture only for a person at a terminal; pipes get the text alone
     for p, x in zip(preds, xs):
         if draw:
