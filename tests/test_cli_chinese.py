@@ -109,6 +109,18 @@ def test_summary_table_in_chinese_is_aligned_by_cells(chinese):
     assert "Total params" not in out
 
 
+def test_the_formula_column_wraps_chinese_by_cells():
+    from tui_dl.cli.report import _wrap
+
+    text = "✗ in_features 设为 720，但上一层输出 360 个特征。请把 in_features 设为 360（或不写它，tui-dl 会自动推断）。"
+    for width in (20, 28, 40):
+        lines = _wrap(text, width)
+        assert all(text_width(line) <= width for line in lines), lines
+        assert lines[0].startswith("✗ in_features 设为") and all(line.startswith("  ") for line in lines[1:])
+        assert "".join(line.strip() for line in lines).replace(" ", "") == text.replace(" ", "")
+    assert _wrap("stride defaults to kernel_size = 2", 30) == ["stride defaults to kernel_size", "  = 2"]
+
+
 def test_summary_english_unchanged():
     rc, out, _err = cli("summary", "lenet5")
     assert rc == 0

@@ -6,6 +6,7 @@ No Rich, no Textual: ANSI colour only when asked for.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from typing import Any
 
@@ -81,30 +82,39 @@ def summary_table(summary: Summary, title: str = "", color: bool = False, width:
 
 def _wrap(text: str, width: int) -> list[str]:
     """``text`` in lines of at most ``width`` cells where its words fit, broken at spaces, the lines after the
-    first indented by 2; a run of Chinese (no spaces) is broken between characters."""
+    first indented by 2. Chinese has no spaces: there a line may break after any character."""
     if text_width(text) <= width:
         return [text]
+    if not text.isascii():
+        return _wrap_cjk(text, width)
     words, out, cur = text.split(" "), [], ""
     for w in words:
-        was_cut = False
-        while not w.isascii() and text_width(w) > width - 2:  # Chinese longer than a line: cut it up
-            was_cut = True
-            room = width - text_width(cur) - 1 if cur else width
-            if room < 4:
-                out.append(cur)
-                cur, room = "", width - 2
-            piece = truncate(w, room, "")
-            out.append(f"{cur} {piece}" if cur else ("  " + piece if out else piece))
-            cur, w = "", w[len(piece):]
-        if was_cut and not w:
-            continue
-        if cur and text_width(cur) + 1 + text_width(w) > width:
+        if cur and len(cur) + 1 + len(w) > width:
             out.append(cur)
             cur = "  " + w
         else:
-            cur = f"{cur} {w}" if cur else ("  " + w if out and not text.isascii() else w)
+            cur = f"{cur} {w}" if cur else w
     if cur:
         out.append(cur)
+    return out
+
+
+_ATOMS = re.compile(r" +|[!-~]+|.")  # spaces, an ASCII word (kept whole), or one other character
+
+
+def _wrap_cjk(text: str, width: int) -> list[str]:
+    out, cur = [], ""
+    for atom in _ATOMS.findall(text):
+        if atom.startswith(" "):
+            if cur.strip():
+                cur += " "
+            continue
+        if cur.strip() and text_width(cur + atom) > width:
+            out.append(cur.rstrip())
+            cur = "  "
+        cur += atom
+    if cur.strip():
+        out.append(cur.rstrip())
     return out
 
 
