@@ -247,10 +247,28 @@ def test_batch_run_in_chinese(chinese, tmp_path):
     assert re.search(r"^第 2/2 轮  训练损失 [0-9.]+ 训练准确率 [0-9.]+%  验证损失 ", out, re.M)
     assert re.search(r"^测试准确率 [0-9.]+%  （测试损失 [0-9.]+；共 2 轮", out, re.M)
     assert f"运行文件夹：{tmp_path / 'run'}" in out
-    for english in ("parameters", "schedule", "train_loss", "test accuracy", "test loss", "run folder:"):
+    assert re.search(r"^  (最高验证准确率 |验证损失最佳时)", out, re.M) and "  best.pt 保存的是第 " in out
+    for english in ("parameters", "schedule", "train_loss", "test accuracy", "test loss", "run folder:",
+                    "best val acc", "best.pt holds", "val acc at best", "lowest"):
         assert english not in out, english
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["status"] == "completed"  # the files stay English
+    assert summary["best_checkpoint"]["why"].startswith("best.pt holds epoch ")
+
+
+def test_the_best_epoch_lines_in_chinese_and_english(chinese):
+    from tui_dl.core.training.best_epoch import best_checkpoint_line, best_epoch_line
+    from tui_dl.core.training.events import Finished
+
+    fin = Finished(status="completed", run_dir="r", epochs_run=4, steps=40, seconds=1.0, train_images_per_second=1.0,
+                   best_epoch=2, best_val_loss=0.3, best_val_accuracy=0.9, val_accuracy_at_best=0.9,
+                   monitor="val_loss", monitor_mode="min", monitor_source="early_stopping",
+                   highest_val_accuracy=0.92, highest_val_accuracy_epoch=3, best_checkpoint="r/best.pt")
+    assert best_epoch_line(fin) == "验证损失最佳时（第 2 轮）的验证准确率：90.00% · 最高验证准确率 92.00%（第 3 轮）"
+    assert best_checkpoint_line(fin) == "best.pt 保存的是第 2 轮：验证损失最低（早停监控的指标）"
+    assert best_checkpoint_line(fin, english=True) == ("best.pt holds epoch 2: the lowest val loss "
+                                                       "(the early-stopping monitor)")  # for summary.json
+    assert best_epoch_line(fin, english=True).startswith("val acc at best val loss (epoch 2): 90.00%")
 
 
 def test_schema_and_completion_in_chinese(chinese, tmp_path):
