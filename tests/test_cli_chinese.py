@@ -138,7 +138,8 @@ def test_presets_and_new_in_chinese(chinese, tmp_path):
     rc, _out, err = zh("new", tmp_path / "x.yaml", "--from", "nope")
     assert rc == 2 and "没有这个预设" in err
     rc, _out, err = cli("new", tmp_path / "mine.yaml")  # English unchanged
-    assert err == f"tui-dl new: {tmp_path / 'mine.yaml'} already exists; choose another name, or replace it with --force\n"
+    assert err == (f"tui-dl new: {tmp_path / 'mine.yaml'} already exists; choose another name, or replace it "
+                   "with --force\n")
 
 
 def test_dry_run_in_chinese(chinese, tmp_path):
