@@ -264,6 +264,13 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("core/model/shapes.py", "type"): "a layer field's name (LayerProblem.field)",
     ("core/model/shapes.py", "layers"): "a layer field's name (LayerProblem.field)",
     ("core/config/fields.py", "unknown field kind {}"): "an internal AssertionError (a programming mistake)",
+    ("cli/report.py", "<!-- keys:start -->\n"): "a README block marker (the README stays English)",
+    ("cli/report.py", "\n<!-- keys:end -->\n"): "a README block marker (the README stays English)",
+    ("cli/report.py", "<!-- layers:start -->\n"): "a README block marker (the README stays English)",
+    ("cli/report.py", "\n<!-- layers:end -->\n"): "a README block marker (the README stays English)",
+    ("cli/report.py", "<!-- config:start -->\n"): "a README block marker (the README stays English)",
+    ("cli/report.py", "\n<!-- config:end -->"): "a README block marker (the README stays English)",
+    ("cli/schema.py", "no JSON Schema for field kind {}"): "a programming error for tui-dl's developers",
 }
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from tui_dl.cli.exit_codes import EXIT_OK
 from tui_dl.cli.parsing import Parser
+from tui_dl.core.i18n import _
 
 SHELLS = ("bash", "zsh", "fish")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -293,10 +294,10 @@ SCRIPTS = {"bash": bash_script, "zsh": zsh_script, "fish": fish_script}
 
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="tui-dl completion",
-               description='Print the completion script for a shell. bash: eval "$(tui-dl completion bash)" in '
-                           '~/.bashrc; zsh: eval "$(tui-dl completion zsh)" in ~/.zshrc after compinit; fish: '
-                           "tui-dl completion fish > ~/.config/fish/completions/tui-dl.fish")
-    p.add_argument("shell", choices=SHELLS, help="bash, zsh or fish")
+               description=_('Print the completion script for a shell. bash: eval "$(tui-dl completion bash)" in '
+                             '~/.bashrc; zsh: eval "$(tui-dl completion zsh)" in ~/.zshrc after compinit; fish: '
+                             "tui-dl completion fish > ~/.config/fish/completions/tui-dl.fish"))
+    p.add_argument("shell", choices=SHELLS, help=_("bash, zsh or fish"))
     return p
 
 

@@ -9,6 +9,8 @@ import sys
 
 from tui_dl.cli.exit_codes import EXIT_OK
 from tui_dl.cli.parsing import Parser, fail
+from tui_dl.cli.predict import source_text
+from tui_dl.core.i18n import _
 
 FORMATS = ("state_dict", "torchscript", "onnx", "py")  # = tui_dl.core.export.FORMATS (that module loads torch)
 PROG = "tui-dl export"
@@ -16,14 +18,14 @@ PROG = "tui-dl export"
 
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog=PROG,
-               description="Export a trained model. torchscript, onnx and py take images in [0, 1] shaped "
-                           "[N, *input_shape], do the normalisation inside and return logits; state_dict holds "
-                           "the weights with mean/std, input shape and class names. A text file with the input, "
-                           "the output and the layer table is written beside the export.")
-    p.add_argument("source", metavar="RUN_OR_CKPT", help="a run folder (its best.pt, else last.pt) or a .pt file")
-    p.add_argument("--format", "-f", required=True, choices=FORMATS, help="state_dict, torchscript, onnx or py")
+               description=_("Export a trained model. torchscript, onnx and py take images in [0, 1] shaped "
+                             "[N, *input_shape], do the normalisation inside and return logits; state_dict holds "
+                             "the weights with mean/std, input shape and class names. A text file with the input, "
+                             "the output and the layer table is written beside the export."))
+    p.add_argument("source", metavar="RUN_OR_CKPT", help=_("a run folder (its best.pt, else last.pt) or a .pt file"))
+    p.add_argument("--format", "-f", required=True, choices=FORMATS, help=_("state_dict, torchscript, onnx or py"))
     p.add_argument("-o", "--output", metavar="FILE",
-                   help="the file (or folder) to write; default <name>.pt / .torchscript.pt / .onnx / .py here")
+                   help=_("the file (or folder) to write; default <name>.pt / .torchscript.pt / .onnx / .py here"))
     return p
 
 
@@ -33,7 +35,7 @@ def export_main(argv: list[str]) -> int:
         from tui_dl.core.export import ExportError, export_model, load_trained
         from tui_dl.core.paths import PathProblem, expand_user
     except (ImportError, OSError) as e:
-        return fail(PROG, f"PyTorch could not be loaded ({type(e).__name__}: {e})")
+        return fail(PROG, _("PyTorch could not be loaded ({error}: {why})").format(error=type(e).__name__, why=e))
     try:
         out = expand_user(args.output) if args.output else None
         trained = load_trained(args.source)
@@ -41,17 +43,23 @@ def export_main(argv: list[str]) -> int:
     except (ExportError, PathProblem) as e:
         return fail(PROG, str(e))
     except OSError as e:
-        return fail(PROG, f"could not write {getattr(e, 'filename', None) or args.output}: {e.strerror or e}")
-    opset = f" (ONNX opset {result.opset})" if result.opset else ""
-    print(f"exported {trained.name} from {trained.source_text()} as {args.format}{opset}:")
+        return fail(PROG, _("could not write {file}: {why}").format(
+            file=getattr(e, "filename", None) or args.output, why=e.strerror or e))
+    if result.opset:
+        print(_("exported {name} from {source} as {format} (ONNX opset {opset}):").format(
+            name=trained.name, source=source_text(trained), format=args.format, opset=result.opset))
+    else:
+        print(_("exported {name} from {source} as {format}:").format(
+            name=trained.name, source=source_text(trained), format=args.format))
     for f in result.files:
         print(f"  {f}")
-    print(f"  {result.card}  (the input it expects, the output, the layers)")
+    print("  " + _("{card}  (the input it expects, the output, the layers)").format(card=result.card))
     shape = ", ".join(str(v) for v in trained.input_shape)
-    scaled = "values in [0, 1]" if trained.is_image else "features as they are"
+    scaled = _("values in [0, 1]") if trained.is_image else _("features as they are")
     if args.format == "state_dict":
-        print(f"input: [N, {shape}] normalised with the saved mean/std ({scaled} first); output: logits", file=sys.stderr)
+        print(_("input: [N, {shape}] normalised with the saved mean/std ({scaled} first); output: logits").format(
+            shape=shape, scaled=scaled), file=sys.stderr)
     else:
-        print(f"input: float32 [N, {shape}], {scaled} (normalisation inside); output: logits over "
-              f"{len(trained.classes)} classes", file=sys.stderr)
+        print(_("input: float32 [N, {shape}], {scaled} (normalisation inside); output: logits over {n} "
+                "classes").format(shape=shape, scaled=scaled, n=len(trained.classes)), file=sys.stderr)
     return EXIT_OK

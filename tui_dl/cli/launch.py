@@ -17,6 +17,7 @@ import socket
 import sys
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from tui_dl.core.i18n import _, ngettext
 
 __all__ = ["launch", "strip_nproc", "free_port", "worker_argv"]
 
@@ -55,21 +56,24 @@ def worker_argv(nproc: int, port: int, argv: list[str]) -> list[str]:
             "-m", "tui_dl", *strip_nproc(argv)]
 
 
-def _how(f) -> str:
+def _how(f, rank: int, pid=None) -> str:
+    """"rank R (pid P) was killed by SIGKILL" (without the pid when ``pid`` is None), "rank R exited with code 1"."""
     code = getattr(f, "exitcode", None)
+    who = (_("rank {rank} (pid {pid})").format(rank=rank, pid=pid) if pid is not None
+           else _("rank {rank}").format(rank=rank))
     if code is not None and code < 0:
         try:
-            return f"was killed by {signal.Signals(-code).name}"
+            return _("{rank} was killed by {signal}").format(rank=who, signal=signal.Signals(-code).name)
         except ValueError:
-            return f"was killed by signal {-code}"
-    return f"exited with code {code}"
+            return _("{rank} was killed by signal {number}").format(rank=who, number=-code)
+    return _("{rank} exited with code {code}").format(rank=who, code=code)
 
 
 def _failures_text(err) -> str:
     """Which rank failed first (named, with how), then the ranks stopped after it, from ChildFailedError."""
     failures = getattr(err, "failures", {}) or {}
     if not failures:
-        return "tui-dl: a rank failed"
+        return _("tui-dl: a rank failed")
     def order(r):  # killed by a signal other than SIGTERM (torchrun stops the others with it), failed, stopped
         code = getattr(failures[r], "exitcode", None)
         kind = 2 if code == -signal.SIGTERM else (0 if code is not None and code < 0 else 1)
@@ -77,10 +81,11 @@ def _failures_text(err) -> str:
 
     first = min(failures, key=order)
     f = failures[first]
-    lines = [f"tui-dl: rank {first} (pid {getattr(f, 'pid', '?')}) {_how(f)}"]
+    lines = ["tui-dl: " + _how(f, first, getattr(f, "pid", "?"))]
     others = [r for r in sorted(failures) if r != first]
     if others:
-        lines.append("tui-dl: then " + ", ".join(f"rank {r} {_how(failures[r])}" for r in others))
+        # TRANSLATORS: {ranks} lists the ranks that stopped after the first failure, e.g. "rank 1 exited with code 1"
+        lines.append(_("tui-dl: then {ranks}").format(ranks=", ".join(_how(failures[r], r) for r in others)))
     return "\n".join(lines)
 
 
@@ -88,19 +93,21 @@ def launch(args) -> int:
     """Run ``args`` (``tui-dl --batch ... --nproc N``) on N ranks of this machine; returns the exit code."""
     n = int(args.nproc)
     if n < 1:
-        print("tui-dl: --nproc needs a number of processes ≥ 1", file=sys.stderr)
+        print(_("tui-dl: --nproc needs a number of processes ≥ 1"), file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
         from torch.distributed.elastic.multiprocessing.api import SignalException
         from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
         from torch.distributed.run import parse_args, run
     except ImportError as e:
-        print(f"tui-dl: --nproc needs torch.distributed ({e})", file=sys.stderr)
+        print(_("tui-dl: --nproc needs torch.distributed ({why})").format(why=e), file=sys.stderr)
         return EXIT_BAD_INPUT
     port = free_port()
-    print(f"tui-dl: launching {n} rank{'s' if n != 1 else ''} on this machine (torch.distributed.run, "
-          f"rendezvous 127.0.0.1:{port}); rank 0 prints, the others log into RUN/ranks/", file=sys.stderr,
-          flush=True)
+    print(ngettext("tui-dl: launching {n} rank on this machine (torch.distributed.run, rendezvous "
+                   "127.0.0.1:{port}); rank 0 prints, the others log into RUN/ranks/",
+                   "tui-dl: launching {n} ranks on this machine (torch.distributed.run, rendezvous "
+                   "127.0.0.1:{port}); rank 0 prints, the others log into RUN/ranks/", n).format(n=n, port=port),
+          file=sys.stderr, flush=True)
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # the ranks choose their threads (cores / ranks)
     import logging
 
@@ -110,8 +117,8 @@ def launch(args) -> int:
     try:
         run(parse_args(worker_argv(n, port, list(getattr(args, "argv", sys.argv[1:])))))
     except SignalException as e:
-        print(f"tui-dl: {signal.Signals(e.sigval).name}: every rank was asked to stop (rank 0 saves a checkpoint)",
-              file=sys.stderr, flush=True)
+        print(_("tui-dl: {signal}: every rank was asked to stop (rank 0 saves a checkpoint)").format(
+            signal=signal.Signals(e.sigval).name), file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
     except ChildFailedError as e:
         codes = {getattr(f, "exitcode", None) for f in e.failures.values()}
@@ -119,7 +126,7 @@ def launch(args) -> int:
             return EXIT_INTERRUPTED
         if codes <= {EXIT_BAD_INPUT}:
             return EXIT_BAD_INPUT
-        print(_failures_text(e) + "\ntui-dl: the distributed run failed; the other ranks were stopped",
+        print(_failures_text(e) + "\n" + _("tui-dl: the distributed run failed; the other ranks were stopped"),
               file=sys.stderr, flush=True)
         return EXIT_FAILED
     except KeyboardInterrupt:

@@ -47,5 +47,6 @@ class Parser(LangParser):
 
 def fail(prog: str, message: str) -> int:
     """Print ``prog: message`` on stderr and return the bad-input exit code."""
-    print(f"{prog}: {message}", file=sys.stderr)
+    # TRANSLATORS: a command's error line, e.g. "tui-dl new: my.yaml already exists; ..."
+    print(_("{prog}: {message}").format(prog=prog, message=message), file=sys.stderr)
     return EXIT_BAD_INPUT

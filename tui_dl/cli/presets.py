@@ -11,23 +11,25 @@ from pathlib import Path
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from tui_dl.cli.parsing import Parser, fail
+from tui_dl.core.i18n import _, ljust, text_width, truncate
 
 DEFAULT_PRESET = "lenet5"
+PROG = "tui-dl presets"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = Parser(prog="tui-dl presets",
-               description="List the presets installed with tui-dl, one line each. Use a preset by its name "
-                           "anywhere a file is asked for: tui-dl lenet5, tui-dl --batch lenet5, "
-                           "tui-dl summary lenet5.")
-    p.add_argument("--json", action="store_true", help="machine-readable: name, title, description, path")
+    p = Parser(prog=PROG,
+               description=_("List the presets installed with tui-dl, one line each. Use a preset by its name "
+                             "anywhere a file is asked for: tui-dl lenet5, tui-dl --batch lenet5, "
+                             "tui-dl summary lenet5."))
+    p.add_argument("--json", action="store_true", help=_("machine-readable: name, title, description, path"))
     return p
 
 
 def _one_line(text: str, width: int | None) -> str:
     text = " ".join(text.split())
-    if width is not None and len(text) > width:
-        return text[: max(1, width - 1)].rstrip() + "…"
+    if width is not None and text_width(text) > width:
+        return truncate(text, max(2, width))
     return text
 
 
@@ -41,17 +43,17 @@ def presets_main(argv: list[str]) -> int:
                           for p in items], indent=2, ensure_ascii=False))
         return EXIT_OK if items else EXIT_BAD_INPUT
     if not items:
-        return fail("tui-dl presets", "no presets were found: this installation of tui-dl is incomplete "
-                                      "(reinstall it)")
+        return fail(PROG, _("no presets were found: this installation of tui-dl is incomplete (reinstall it)"))
     key_w = max(len(p.key) for p in items)
     tty = sys.stdout.isatty()
     width = shutil.get_terminal_size((100, 24)).columns - key_w - 4 if tty else None
-    print(f"Presets installed with tui-dl ({shipped_dir()}):")
+    print(_("Presets installed with tui-dl ({folder}):").format(folder=shipped_dir()))
     for p in items:
-        what = f"{p.title}: {p.description}" if p.description else p.title
-        print(f"  {p.key.ljust(key_w)}  {_one_line(what, width)}")
-    print(f"Open one: tui-dl {DEFAULT_PRESET} · train it headless: tui-dl --batch {DEFAULT_PRESET} · "
-          f"copy it to edit: tui-dl new my_net.yaml --from {DEFAULT_PRESET}")
+        # a preset's description is the YAML's text; translated where the catalog has it (as the Open dialog does)
+        what = f"{p.title}: {_(p.description)}" if p.description else p.title
+        print(f"  {ljust(p.key, key_w)}  {_one_line(what, width)}")
+    print(_("Open one: tui-dl {preset} · train it headless: tui-dl --batch {preset} · "
+            "copy it to edit: tui-dl new my_net.yaml --from {preset}").format(preset=DEFAULT_PRESET))
     return EXIT_OK
 
 
@@ -60,12 +62,13 @@ def presets_main(argv: list[str]) -> int:
 
 def build_new_parser() -> argparse.ArgumentParser:
     p = Parser(prog="tui-dl new",
-               description="Write a new experiment file, a copy of a preset (comments included), to edit. "
-                           "An existing file is kept unless --force.")
-    p.add_argument("file", help="the file to write, e.g. my_net.yaml")
+               description=_("Write a new experiment file, a copy of a preset (comments included), to edit. "
+                             "An existing file is kept unless --force."))
+    p.add_argument("file", help=_("the file to write, e.g. my_net.yaml"))
     p.add_argument("--from", dest="preset", default=DEFAULT_PRESET, metavar="PRESET",
-                   help=f"the preset to copy (default {DEFAULT_PRESET}; tui-dl presets lists them)")
-    p.add_argument("--force", action="store_true", help="replace FILE if it exists")
+                   help=_("the preset to copy (default {preset}; tui-dl presets lists them)").format(
+                       preset=DEFAULT_PRESET))
+    p.add_argument("--force", action="store_true", help=_("replace FILE if it exists"))
     return p
 
 
@@ -78,26 +81,30 @@ def new_main(argv: list[str]) -> int:
     args = build_new_parser().parse_args(argv)
     source = find_preset(args.preset)
     if source is None:
-        return fail(prog, f"--from {args.preset}: no such preset; choose one of {', '.join(preset_keys())}")
+        return fail(prog, _("--from {preset}: no such preset; choose one of {choices}").format(
+            preset=args.preset, choices=", ".join(preset_keys())))
     try:
         target = expand_user(args.file)
     except PathProblem as e:
         return fail(prog, str(e))
     shipped = shipped_dir()
     if shipped is not None and target.resolve().parent == shipped.resolve():
-        return fail(prog, f"{args.file}: that is the folder of the installed presets, which are never changed; "
-                          f"write your copy somewhere else, e.g. tui-dl new my_net.yaml --from {args.preset}")
+        return fail(prog, _("{file}: that is the folder of the installed presets, which are never changed; "
+                            "write your copy somewhere else, e.g. tui-dl new my_net.yaml --from {preset}").format(
+            file=args.file, preset=args.preset))
     if target.is_dir():
-        return fail(prog, f"{args.file} is a folder; give a file name such as {Path(args.file) / 'my_net.yaml'}")
+        return fail(prog, _("{file} is a folder; give a file name such as {example}").format(
+            file=args.file, example=Path(args.file) / "my_net.yaml"))
     if target.exists() and not args.force:
-        return fail(prog, f"{args.file} already exists; choose another name, or replace it with --force")
+        return fail(prog, _("{file} already exists; choose another name, or replace it with --force").format(
+            file=args.file))
     if not target.parent.is_dir():
-        return fail(prog, f"{args.file}: the folder {target.parent} does not exist")
+        return fail(prog, _("{file}: the folder {folder} does not exist").format(file=args.file, folder=target.parent))
     text = source.read_text(encoding="utf-8")
     try:
         atomic_write(target, lambda f: f.write(text))
     except OSError as e:
-        return fail(prog, f"could not write {args.file}: {e.strerror or e}")
-    print(f"wrote {args.file} (a copy of the preset {source.stem}). Edit it, then: tui-dl summary {args.file} · "
-          f"tui-dl {args.file} (the app) · tui-dl --batch {args.file}")
+        return fail(prog, _("could not write {file}: {why}").format(file=args.file, why=e.strerror or e))
+    print(_("wrote {file} (a copy of the preset {preset}). Edit it, then: tui-dl summary {file} · "
+            "tui-dl {file} (the app) · tui-dl --batch {file}").format(file=args.file, preset=source.stem))
     return EXIT_OK

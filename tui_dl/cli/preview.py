@@ -16,6 +16,7 @@ from typing import Any
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from tui_dl.cli.style import color_for
+from tui_dl.core.i18n import _, ljust, ngettext
 
 
 def _layers(rows_by_path: dict, layers, prefix=()) -> list[dict[str, Any]]:
@@ -52,11 +53,13 @@ def _load(args):
 
     what = "--print-config" if args.print_config else "--dry-run"
     if args.resume:
-        print(f"tui-dl: {what} looks at a new run from an experiment file; it does not take --resume (the run "
-              f"folder's config.yaml is its experiment: tui-dl RUN_DIR/config.yaml {what})", file=sys.stderr)
+        print(_("tui-dl: {option} looks at a new run from an experiment file; it does not take --resume (the run "
+                "folder's config.yaml is its experiment: tui-dl RUN_DIR/config.yaml {option})").format(option=what),
+              file=sys.stderr)
         return None
     if not args.file:
-        print(f"tui-dl: {what} needs an experiment file or a preset, e.g. tui-dl lenet5 {what}", file=sys.stderr)
+        print(_("tui-dl: {option} needs an experiment file or a preset, e.g. tui-dl lenet5 {option}").format(
+            option=what), file=sys.stderr)
         return None
     try:
         exp = load_experiment(args.file, args.overrides)
@@ -64,7 +67,7 @@ def _load(args):
         print(f"tui-dl: {e}", file=sys.stderr)
         return None
     for w in exp.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        print(_("warning: {message}").format(message=w), file=sys.stderr)
     return exp, summarize(exp.network)
 
 
@@ -75,8 +78,8 @@ def preview_main(args) -> int:
     exp, summary = loaded
     if args.print_config:
         if not summary.ok:
-            print(f"tui-dl: the network in {args.file} is not valid: {summary.problem_text} "
-                  f"(tui-dl summary {args.file} shows where)", file=sys.stderr)
+            print(_("tui-dl: the network in {file} is not valid: {problem} (tui-dl summary {file} shows where)").format(
+                file=args.file, problem=summary.problem_text), file=sys.stderr)
             return EXIT_BAD_INPUT
         from tui_dl.core.config.yamlio import dump_yaml
 
@@ -86,7 +89,7 @@ def preview_main(args) -> int:
 
 
 def _say(label: str, text: str) -> None:
-    print(f"  {label:<11} {text}")
+    print(f"  {ljust(label, 11)} {text}")
 
 
 def dry_run(exp, summary, args) -> int:
@@ -94,24 +97,25 @@ def dry_run(exp, summary, args) -> int:
 
     print(summary_table(summary, title=f"{exp.name}  ({args.file})", color=color_for(sys.stdout)))
     if not summary.ok:
-        print(f"tui-dl: the network is not valid: {summary.problem_text}", file=sys.stderr)
+        print(_("tui-dl: the network is not valid: {problem}").format(problem=summary.problem_text), file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
         from tui_dl.core.data import DataError, describe, load_dataset
         from tui_dl.core.device import DeviceError, describe_device, resolve_device
         from tui_dl.core.training.plan import SetupError, data_request, plan_run
     except (ImportError, OSError) as e:
-        print(f"tui-dl: PyTorch could not be loaded ({type(e).__name__}: {e}); training needs it", file=sys.stderr)
+        print(_("tui-dl: PyTorch could not be loaded ({error}: {why}); training needs it").format(
+            error=type(e).__name__, why=e), file=sys.stderr)
         return EXIT_BAD_INPUT
-    print("dry run: what `tui-dl --batch` would do")
+    print(_("dry run: what `tui-dl --batch` would do"))
     try:
         dev = resolve_device(exp.train.device)
     except DeviceError as e:
-        print(f"tui-dl: train.device: {e}", file=sys.stderr)
+        print(_("tui-dl: train.device: {problem}").format(problem=e), file=sys.stderr)
         return EXIT_BAD_INPUT
-    _say("device", f"{describe_device(dev)}  [{dev}]")
+    _say(_("device"), f"{describe_device(dev)}  [{dev}]")
     request = data_request(exp)
-    _say("dataset", describe(request["name"]))
+    _say(_("dataset"), describe(request["name"]))
     try:  # from this computer only: a dry run downloads nothing
         data = load_dataset(**{**request, "download": False, "fallback": None})
     except DataError as e:
@@ -122,15 +126,20 @@ def dry_run(exp, summary, args) -> int:
             print(f"tui-dl: {e}", file=sys.stderr)
             return EXIT_BAD_INPUT
         if can_download:
-            _say("", "not on this computer: the run would download it first (data.download is true)")
+            _say("", _("not on this computer: the run would download it first (data.download is true)"))
         if request["fallback"]:
-            _say("", f"if it cannot be had, the run falls back, loudly, to {request['fallback']}")
-        _say("plan", f"{exp.train.epochs} epochs of batches of {exp.train.batch_size} (steps per epoch known once "
-                     f"the data is here)")
-        print("dry run: nothing was trained, downloaded or written.")
+            _say("", _("if it cannot be had, the run falls back, loudly, to {fallback}").format(
+                fallback=request["fallback"]))
+        _say(_("plan"), ngettext("{epochs} epoch of batches of {batch_size} (steps per epoch known once the data is "
+                                 "here)",
+                                 "{epochs} epochs of batches of {batch_size} (steps per epoch known once the data is "
+                                 "here)", exp.train.epochs).format(epochs=exp.train.epochs,
+                                                                   batch_size=exp.train.batch_size))
+        print(_("dry run: nothing was trained, downloaded or written."))
         return EXIT_OK
     val = len(data.val) if data.val is not None else 0
-    _say("", f"{data.source}: {len(data.train):,} train / {val:,} val / {len(data.test):,} test")
+    _say("", _("{source}: {train:,} train / {val:,} val / {test:,} test").format(
+        source=data.source, train=len(data.train), val=val, test=len(data.test)))
     try:
         plan = plan_run(exp, data, device=dev, summary=summary)
     except SetupError as e:
@@ -142,18 +151,26 @@ def dry_run(exp, summary, args) -> int:
         print(f"tui-dl: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     t = exp.train
-    step = {"plain": "one step per batch", "split": f"each batch split into {plan.lanes} parallel parts",
-            "full_batch": "full-batch gradient descent (the whole set per step)"}[plan.step]
-    _say("plan", f"{t.epochs} epoch{'s' if t.epochs != 1 else ''} × {plan.steps_per_epoch:,} steps of "
-                 f"{plan.batch_size:,} ({plan.epoch_images:,} samples an epoch); {step}")
-    cpu = f"{plan.threads} CPU thread{'s' if plan.threads != 1 else ''}" if dev.type == "cpu" else str(dev)
-    _say("", f"{cpu}; channels-last {'on' if plan.channels_last else 'off'}; loss {t.loss.name}, optimizer "
-             f"{t.optimizer.name}; best.pt by {plan.monitor} ({plan.monitor_mode})")
+    step = {"plain": _("one step per batch"),
+            "split": _("each batch split into {lanes} parallel parts").format(lanes=plan.lanes),
+            "full_batch": _("full-batch gradient descent (the whole set per step)")}[plan.step]
+    _say(_("plan"), ngettext("{epochs} epoch × {steps:,} steps of {batch_size:,} ({images:,} samples an epoch); "
+                             "{step}",
+                             "{epochs} epochs × {steps:,} steps of {batch_size:,} ({images:,} samples an epoch); "
+                             "{step}", t.epochs).format(epochs=t.epochs, steps=plan.steps_per_epoch,
+                                                        batch_size=plan.batch_size, images=plan.epoch_images,
+                                                        step=step))
+    cpu = (ngettext("{n} CPU thread", "{n} CPU threads", plan.threads).format(n=plan.threads) if dev.type == "cpu"
+           else str(dev))
+    layout = (_("channels-last on") if plan.channels_last else _("channels-last off"))
+    _say("", _("{cpu}; {layout}; loss {loss}, optimizer {optimizer}; best.pt by {monitor} ({mode})").format(
+        cpu=cpu, layout=layout, loss=t.loss.name, optimizer=t.optimizer.name, monitor=plan.monitor,
+        mode=plan.monitor_mode))
     where = args.out or f"{args.runs_dir or 'runs'}/<name>-<timestamp>/"
-    _say("run folder", f"{where} (not created)")
+    _say(_("run folder"), _("{where} (not created)").format(where=where))
     from tui_dl.core.training.events import notice_text
 
     for n in plan.notices:
         print(f"{n.level}: {notice_text(n)}", file=sys.stderr)
-    print("dry run: nothing was trained or written.")
+    print(_("dry run: nothing was trained or written."))
     return EXIT_OK

@@ -6,9 +6,11 @@ No Rich, no Textual: ANSI colour only when asked for.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from typing import Any
 
+from tui_dl.core.i18n import _, ljust, rjust, text_width, truncate
 from tui_dl.core.model.layers import shape_str
 from tui_dl.core.model.shapes import Summary, human_bytes
 
@@ -22,64 +24,69 @@ def _c(text: str, code: str, color: bool) -> str:
 def summary_table(summary: Summary, title: str = "", color: bool = False, width: int | None = None) -> str:
     """The torchinfo-style table with the working shown, then totals (and errors)."""
     width = width or shutil.get_terminal_size((120, 24)).columns
-    head = ("#", "Layer", "Output shape", "Params", "Mult-adds")
-    body: list[tuple[tuple[str, ...], Any]] = [(("", "Input", shape_str(summary.input_shape), "", ""), None)]
+    # TRANSLATORS: the column headings of the layer table (tui-dl summary); "Mult-adds" = multiply-accumulates
+    head = ("#", _("Layer"), _("Output shape"), _("Params"), _("Mult-adds"))
+    body: list[tuple[tuple[str, ...], Any]] = [(("", _("Input"), shape_str(summary.input_shape), "", ""), None)]
     for r in summary.rows:
         indent = "  " * r.depth
         out = shape_str(r.out_shape) if r.out_shape else ("—" if r.skipped else "✗")
         body.append(((r.index_text, indent + r.label, out, f"{r.params:,}" if not (r.error or r.skipped) else "",
                       f"{r.macs:,}" if not (r.error or r.skipped) else ""), r))
-    widths = [max(len(h), *(len(cells[i]) for cells, _ in body)) for i, h in enumerate(head)]
+    widths = [max(text_width(h), *(text_width(cells[i]) for cells, _row in body)) for i, h in enumerate(head)]
     used = sum(widths) + 2 * (len(head))
     formula_w = max(30, width - used - 2)
     lines = []
     if title:
         lines.append(_c(title, _BOLD, color))
-    header = "  ".join(h.ljust(widths[i]) if i < 2 or i == 2 else h.rjust(widths[i]) for i, h in enumerate(head))
-    lines.append(_c(header + "  Formula", _BOLD, color))
-    lines.append("─" * min(width, len(header) + 2 + formula_w))
+    header = "  ".join(ljust(h, widths[i]) if i < 3 else rjust(h, widths[i]) for i, h in enumerate(head))
+    lines.append(_c(header + "  " + _("Formula"), _BOLD, color))
+    lines.append("─" * min(width, text_width(header) + 2 + formula_w))
     for cells, row in body:
-        text = "  ".join(c.ljust(widths[i]) if i < 3 else c.rjust(widths[i]) for i, c in enumerate(cells))
+        text = "  ".join(ljust(c, widths[i]) if i < 3 else rjust(c, widths[i]) for i, c in enumerate(cells))
         notes: list[tuple[str, str]] = []
         if row is not None:
             if row.error:
                 notes.append((f"✗ {row.error}", _RED))
                 if row.fix:
-                    notes.append((f"  fix: {row.fix.description}", _RED))
+                    notes.append(("  " + _("fix: {fix}").format(fix=_(row.fix.description)), _RED))
             elif row.skipped:
-                notes.append(("not computed: an earlier layer has an error", _DIM))
+                notes.append((_("not computed: an earlier layer has an error"), _DIM))
             else:
                 for f in row.shape_formula:
                     notes.append((f, ""))
                 if row.params or row.buffers:
-                    notes.append((f"params: {row.param_formula}", ""))
+                    notes.append((_("params: {formula}").format(formula=row.param_formula), ""))
                 for w in row.warnings:
                     notes.append((f"⚠ {w}", _YELLOW))
-        pad = " " * (len(text) + 2)
         first = True
         for note, code in notes or [("", "")]:
             chunks = _wrap(note, formula_w)
             for chunk in chunks:
-                line = (text if first else pad.rstrip().ljust(len(text))) + "  " + (_c(chunk, code, color)
-                                                                                   if code else chunk)
+                line = (text if first else " " * text_width(text)) + "  " + (_c(chunk, code, color)
+                                                                            if code else chunk)
                 lines.append(line.rstrip())
                 first = False
-    lines.append("─" * min(width, len(header) + 2 + formula_w))
+    lines.append("─" * min(width, text_width(header) + 2 + formula_w))
     t = summary.totals
     if summary.ok:
-        lines.append(f"Total params: {t.params:,}   (trainable {t.trainable:,}; buffers {t.buffers:,})")
-        lines.append(f"Mult-adds per sample: {t.macs:,}")
-        lines.append(f"Memory: weights {human_bytes(t.param_bytes)}, activations per sample "
-                     f"{human_bytes(t.activation_bytes)} (forward, float32)")
-        lines.append(f"Output: {shape_str(t.out_shape)}")
+        lines.append(_("Total params: {params:,}   (trainable {trainable:,}; buffers {buffers:,})").format(
+            params=t.params, trainable=t.trainable, buffers=t.buffers))
+        lines.append(_("Mult-adds per sample: {macs:,}").format(macs=t.macs))
+        lines.append(_("Memory: weights {weights}, activations per sample {activations} (forward, float32)").format(
+            weights=human_bytes(t.param_bytes), activations=human_bytes(t.activation_bytes)))
+        lines.append(_("Output: {shape}").format(shape=shape_str(t.out_shape)))
     if summary.problem_text is not None:  # a network-level problem, or the first layer's error
         lines.append(_c(f"✗ {summary.problem_text}", _RED, color))
     return "\n".join(lines)
 
 
 def _wrap(text: str, width: int) -> list[str]:
-    if len(text) <= width:
+    """``text`` in lines of at most ``width`` cells where its words fit, broken at spaces, the lines after the
+    first indented by 2. Chinese has no spaces: there a line may break after any character."""
+    if text_width(text) <= width:
         return [text]
+    if not text.isascii():
+        return _wrap_cjk(text, width)
     words, out, cur = text.split(" "), [], ""
     for w in words:
         if cur and len(cur) + 1 + len(w) > width:
@@ -89,6 +96,25 @@ def _wrap(text: str, width: int) -> list[str]:
             cur = f"{cur} {w}" if cur else w
     if cur:
         out.append(cur)
+    return out
+
+
+_ATOMS = re.compile(r" +|[!-~]+|.")  # spaces, an ASCII word (kept whole), or one other character
+
+
+def _wrap_cjk(text: str, width: int) -> list[str]:
+    out, cur = [], ""
+    for atom in _ATOMS.findall(text):
+        if atom.startswith(" "):
+            if cur.strip():
+                cur += " "
+            continue
+        if cur.strip() and text_width(cur + atom) > width:
+            out.append(cur.rstrip())
+            cur = "  "
+        cur += atom
+    if cur.strip():
+        out.append(cur.rstrip())
     return out
 
 

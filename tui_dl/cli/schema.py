@@ -17,6 +17,7 @@ from typing import Any
 from tui_dl import __version__
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from tui_dl.cli.parsing import Parser
+from tui_dl.core.i18n import _
 
 SCHEMA_URI = "http://json-schema.org/draft-07/schema#"
 
@@ -138,9 +139,9 @@ def experiment_schema() -> dict[str, Any]:
 
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="tui-dl schema",
-               description="Print the JSON Schema of the experiment file (draft-07), for completion and checks "
-                           "in editors; see the README (Editor support).")
-    p.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead of printing it")
+               description=_("Print the JSON Schema of the experiment file (draft-07), for completion and checks "
+                             "in editors; see the README (Editor support)."))
+    p.add_argument("-o", "--output", metavar="FILE", help=_("write it to FILE instead of printing it"))
     return p
 
 
@@ -156,7 +157,8 @@ def schema_main(argv: list[str]) -> int:
     try:
         atomic_write(expand_user(args.output), lambda f: f.write(text))
     except (OSError, PathProblem) as e:
-        print(f"tui-dl schema: could not write {args.output}: {getattr(e, 'strerror', None) or e}", file=sys.stderr)
+        print(_("tui-dl schema: could not write {file}: {why}").format(
+            file=args.output, why=getattr(e, "strerror", None) or e), file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(f"wrote {args.output}", file=sys.stderr)
+    print(_("wrote {file}").format(file=args.output), file=sys.stderr)
     return EXIT_OK

@@ -8,16 +8,17 @@ import sys
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from tui_dl.cli.parsing import Parser
 from tui_dl.cli.style import color_for
+from tui_dl.core.i18n import _
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="tui-dl summary",
-               description="Print each layer's output shape, parameters, mult-adds and the arithmetic behind "
-                           "them. Exit 0 when the network is valid, 2 when not.")
-    p.add_argument("file", help="experiment YAML or a preset's name (e.g. lenet5 or presets/lenet5.yaml)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+               description=_("Print each layer's output shape, parameters, mult-adds and the arithmetic behind "
+                             "them. Exit 0 when the network is valid, 2 when not."))
+    p.add_argument("file", help=_("experiment YAML or a preset's name (e.g. lenet5 or presets/lenet5.yaml)"))
+    p.add_argument("--json", action="store_true", help=_("machine-readable output"))
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a field, e.g. --set layers[0].kernel_size=7 (repeatable)")
+                   help=_("override a field, e.g. --set layers[0].kernel_size=7 (repeatable)"))
     return p
 
 
@@ -35,11 +36,11 @@ def summary_main(argv: list[str]) -> int:
         print(f"tui-dl: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     for w in exp.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        print(_("warning: {message}").format(message=w), file=sys.stderr)
     summary = summarize(exp.network)
     if args.json:
         print(summary_json(summary, exp.name))
     else:
-        shown = args.file if file == args.file else f"preset {args.file}"
+        shown = args.file if file == args.file else _("preset {name}").format(name=args.file)
         print(summary_table(summary, title=f"{exp.name}  ({shown})", color=color_for(sys.stdout)))
     return EXIT_OK if summary.ok else EXIT_BAD_INPUT

@@ -15,25 +15,26 @@ import sys
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from tui_dl.cli.parsing import Parser
+from tui_dl.core.i18n import _
 
 PROG = "tui-dl watch"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = Parser(prog=PROG, description="Follow a run being trained by another process until it ends.",
-               epilog="Exit codes: the run's own when it ends (0 finished, 1 diverged, 130 stopped); 1 when its "
-                      "writer died without a final event; 2 when there is no such run; 130 on Ctrl+C (the run goes "
-                      "on).")
-    p.add_argument("run", metavar="RUN", help="the run folder (it may not exist yet: it is waited for)")
-    p.add_argument("--jsonl", action="store_true", help="print each event as one JSON line")
-    p.add_argument("--quiet", action="store_true", help="print only the final result")
-    p.add_argument("--interval", type=float, default=0.25, metavar="S", help="seconds between looks (0.25)")
+    p = Parser(prog=PROG, description=_("Follow a run being trained by another process until it ends."),
+               epilog=_("Exit codes: the run's own when it ends (0 finished, 1 diverged, 130 stopped); 1 when its "
+                        "writer died without a final event; 2 when there is no such run; 130 on Ctrl+C (the run "
+                        "goes on)."))
+    p.add_argument("run", metavar="RUN", help=_("the run folder (it may not exist yet: it is waited for)"))
+    p.add_argument("--jsonl", action="store_true", help=_("print each event as one JSON line"))
+    p.add_argument("--quiet", action="store_true", help=_("print only the final result"))
+    p.add_argument("--interval", type=float, default=0.25, metavar="S", help=_("seconds between looks (0.25)"))
     p.add_argument("--grace", type=float, default=2.0, metavar="S",
-                   help="seconds without a new line before a gone writer means the run died (2)")
+                   help=_("seconds without a new line before a gone writer means the run died (2)"))
     p.add_argument("--stale-after", type=float, default=600.0, metavar="S",
-                   help="a writer on another host is given up after this many seconds without an event (600)")
+                   help=_("a writer on another host is given up after this many seconds without an event (600)"))
     p.add_argument("--wait", type=float, default=15.0, metavar="S",
-                   help="how long to wait for the run folder to appear (15)")
+                   help=_("how long to wait for the run folder to appear (15)"))
     return p
 
 
@@ -42,7 +43,8 @@ def watch_main(argv: list[str]) -> int:
     for name in ("interval", "grace", "stale_after", "wait"):
         v = getattr(args, name)
         if not v >= 0 or v > 86400:
-            print(f"{PROG}: --{name.replace('_', '-')} must be between 0 and 86400 seconds", file=sys.stderr)
+            print(_("{prog}: --{option} must be between 0 and 86400 seconds").format(
+                prog=PROG, option=name.replace("_", "-")), file=sys.stderr)
             return EXIT_BAD_INPUT
     from tui_dl.cli.batch import _json_safe, _Printer
     from tui_dl.core.runs.follow import Follower, Restarted, RunEnded, follow
@@ -71,7 +73,7 @@ def watch_main(argv: list[str]) -> int:
                     handler(item)
     except KeyboardInterrupt:
         printer._clear_live()
-        print(f"\n{PROG}: stopped watching; the run goes on", file=sys.stderr)
+        print("\n" + _("{prog}: stopped watching; the run goes on").format(prog=PROG), file=sys.stderr)
         return EXIT_INTERRUPTED
     if ended is None:  # pragma: no cover - follow() only returns after a RunEnded here
         return EXIT_FAILED

@@ -14,15 +14,22 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Iterable
 
+from tui_dl.core.i18n import N_, gettext
 from tui_dl.core.training.events import Finished
 
 __all__ = ["highest", "metric_name", "monitor_source", "best_fields", "best_epoch_line", "best_checkpoint_line"]
 
-_NAMES = {"val_loss": "val loss", "val_accuracy": "val acc", "train_loss": "train loss",
-          "train_accuracy": "train acc"}
-_SOURCES = {"early_stopping": "the early-stopping monitor",
-            "default": "watched by default: early stopping is off",
-            "fallback": "watched instead of the validation split, which this run does not have"}
+_NAMES = {"val_loss": N_("val loss"), "val_accuracy": N_("val acc"), "train_loss": N_("train loss"),
+          "train_accuracy": N_("train acc")}
+#: Why the monitor was watched (translated where shown; summary.json keeps the English).
+_SOURCES = {"early_stopping": N_("the early-stopping monitor"),
+            "default": N_("watched by default: early stopping is off"),
+            "fallback": N_("watched instead of the validation split, which this run does not have")}
+#: (monitor, mode) → the best value's words, as one phrase (Chinese puts the words in another order).
+_BEST = {("val_loss", "min"): N_("lowest val loss"), ("val_loss", "max"): N_("highest val loss"),
+         ("val_accuracy", "min"): N_("lowest val acc"), ("val_accuracy", "max"): N_("highest val acc"),
+         ("train_loss", "min"): N_("lowest train loss"), ("train_loss", "max"): N_("highest train loss"),
+         ("train_accuracy", "min"): N_("lowest train acc"), ("train_accuracy", "max"): N_("highest train acc")}
 
 
 def metric_name(key: str) -> str:
@@ -65,36 +72,54 @@ def _pct(v: float | None) -> str:
     return "–" if v is None else f"{100 * v:.2f}%"
 
 
-def best_epoch_line(fin: Finished, pct: Callable[[float | None], str] = _pct) -> str:
+def _english(message: str) -> str:
+    return message
+
+
+def _best(fin: Finished, t) -> str:
+    """"lowest val loss": the monitor's best value, in words."""
+    mode = "min" if fin.monitor_mode == "min" else "max"
+    if (fin.monitor, mode) in _BEST:
+        return t(_BEST[(fin.monitor, mode)])
+    return f"{'lowest' if mode == 'min' else 'highest'} {metric_name(fin.monitor)}"  # a monitor named in no table
+
+
+def best_epoch_line(fin: Finished, pct: Callable[[float | None], str] = _pct, *, english: bool = False) -> str:
     """One line with the best epoch's validation accuracy and the highest validation accuracy, each with its
-    epoch. A ``Finished`` from an older run folder (no monitor recorded) gets the old line."""
+    epoch, in the language spoken now (``english``: in English). A ``Finished`` from an older run folder (no
+    monitor recorded) gets the old line."""
+    t = _english if english else gettext
     if fin.best_epoch is None:
         return ""
     if not fin.monitor:  # written before the monitor was recorded
-        return f"best epoch {fin.best_epoch}, val {pct(fin.best_val_accuracy)}"
-    top = (f"best val acc {pct(fin.highest_val_accuracy)} (epoch {fin.highest_val_accuracy_epoch})"
+        return t(N_("best epoch {epoch}, val {acc}")).format(epoch=fin.best_epoch, acc=pct(fin.best_val_accuracy))
+    top = (t(N_("best val acc {acc} (epoch {epoch})")).format(acc=pct(fin.highest_val_accuracy),
+                                                          epoch=fin.highest_val_accuracy_epoch)
            if fin.highest_val_accuracy is not None else "")
     if fin.best_val_accuracy is None:  # no validation split: the best epoch by the training loss
-        what = "lowest" if fin.monitor_mode == "min" else "highest"
-        lead = f"best epoch {fin.best_epoch} ({what} {metric_name(fin.monitor)})"
+        lead = t(N_("best epoch {epoch} ({best})")).format(epoch=fin.best_epoch, best=_best(fin, t))
     elif fin.monitor == "val_accuracy" and fin.highest_val_accuracy_epoch == fin.best_epoch:
         lead = ""  # the same epoch: one number
     elif fin.highest_val_accuracy_epoch == fin.best_epoch and fin.highest_val_accuracy is not None:
-        what = "lowest" if fin.monitor_mode == "min" else "highest"  # the same epoch: one number, said once
-        return (f"best val acc {pct(fin.highest_val_accuracy)} (epoch {fin.best_epoch}, also the {what} "
-                f"{metric_name(fin.monitor)})")
+        # the same epoch: one number, said once
+        return t(N_("best val acc {acc} (epoch {epoch}, also the {best})")).format(
+            acc=pct(fin.highest_val_accuracy), epoch=fin.best_epoch, best=_best(fin, t))
     else:
-        lead = f"val acc at best {metric_name(fin.monitor)} (epoch {fin.best_epoch}): {pct(fin.best_val_accuracy)}"
+        metric = t(_NAMES[fin.monitor]) if fin.monitor in _NAMES else metric_name(fin.monitor)
+        lead = t(N_("val acc at best {metric} (epoch {epoch}): {acc}")).format(
+            metric=metric, epoch=fin.best_epoch, acc=pct(fin.best_val_accuracy))
     return " · ".join(p for p in (lead, top) if p)
 
 
-def best_checkpoint_line(fin: Finished) -> str:
+def best_checkpoint_line(fin: Finished, *, english: bool = False) -> str:
     """Which epoch ``best.pt`` holds and why, e.g. "best.pt holds epoch 3: the lowest val loss (the
-    early-stopping monitor)"; "" for an older run folder or a run without a best epoch."""
+    early-stopping monitor)"; "" for an older run folder or a run without a best epoch. In the language spoken
+    now; ``english`` for summary.json, which stays English."""
+    t = _english if english else gettext
     if fin.best_epoch is None or not fin.monitor:
         return ""
-    what = "lowest" if fin.monitor_mode == "min" else "highest"
-    why = f"the {what} {metric_name(fin.monitor)} ({_SOURCES.get(fin.monitor_source, fin.monitor_source)})"
+    source = t(_SOURCES[fin.monitor_source]) if fin.monitor_source in _SOURCES else fin.monitor_source
+    why = t(N_("the {best} ({source})")).format(best=_best(fin, t), source=source)
     if fin.best_checkpoint:
-        return f"best.pt holds epoch {fin.best_epoch}: {why}"
-    return f"best epoch {fin.best_epoch}: {why}; no best.pt in this run folder"
+        return t(N_("best.pt holds epoch {epoch}: {why}")).format(epoch=fin.best_epoch, why=why)
+    return t(N_("best epoch {epoch}: {why}; no best.pt in this run folder")).format(epoch=fin.best_epoch, why=why)

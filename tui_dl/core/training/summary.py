@@ -78,5 +78,5 @@ def run_summary(fin: Finished, started: RunStarted, *, history: list[dict[str, A
         "highest_val_accuracy": {"epoch": fin.highest_val_accuracy_epoch, "value": fin.highest_val_accuracy},
         "best_checkpoint": {"path": fin.best_checkpoint or None, "epoch": fin.best_epoch, "monitor": fin.monitor,
                             "mode": fin.monitor_mode, "source": fin.monitor_source,
-                            "why": best_checkpoint_line(fin)},
+                            "why": best_checkpoint_line(fin, english=True)},  # files stay English
     }
