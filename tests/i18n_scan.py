@@ -19,7 +19,6 @@ Marked means inside ``_()``, ``ngettext()``, ``pgettext()`` or ``N_()``. What ma
 from __future__ import annotations
 
 import ast
-import json
 import re
 import sys
 from dataclasses import dataclass
@@ -294,21 +293,7 @@ def scan(paths: list[Path] | None = None) -> list[Finding]:
     return out
 
 
-def write_pending(found: list[Finding]) -> None:
-    """Set tests/i18n_pending.json's per-file counts to what ``found`` (a whole-package scan) holds now."""
-    path = ROOT / "tests" / "i18n_pending.json"
-    data = json.loads(path.read_text(encoding="utf-8"))
-    counts: dict[str, int] = {}
-    for f in found:
-        counts[f.path] = counts.get(f.path, 0) + 1
-    data["unmarked"] = dict(sorted(counts.items()))
-    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--pending"]:  # after marking: lower the counts the ratchet test holds
-        write_pending(scan())
-        sys.argv[1:] = []
     found = scan([Path(a).resolve() for a in sys.argv[1:]] or None)
     for f in found:
         print(f)

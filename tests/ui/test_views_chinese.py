@@ -181,14 +181,18 @@ def test_a_diagnosis_on_the_banner_is_its_short_form_in_chinese(runs_dir, chines
     run(body())
 
 
+@pytest.mark.usefixtures("chinese")
 def test_download_progress_is_found_in_either_language():
+    """The core's download lines are told apart by their type, not their (translated) words."""
     from tui_dl.app.train_controller import is_download_line
+    from tui_dl.core.data.download import download_line
 
-    assert is_download_line("Downloading train-images: 40% of 26.4 MB, 3.1 MB/s")
-    assert is_download_line("Downloading train-images")
-    assert is_download_line("正在下载 train-images：40%，共 26.4 MB，3.1 MB/s")
-    assert not is_download_line("Reading train-images-idx3-ubyte")
+    line = download_line("train-images", 400, 1000, 1.0)
+    assert not line.startswith("Downloading")  # it is Chinese now
+    assert is_download_line(line)
+    assert is_download_line("Downloading train-images: 40% of 26.4 MB, 3.1 MB/s")  # a plain English line
     assert not is_download_line("正在读取 train-images-idx3-ubyte")
+    assert not is_download_line("Reading train-images-idx3-ubyte")
 
 
 def test_fallback_short_cuts_a_chinese_reason_at_its_first_clause():

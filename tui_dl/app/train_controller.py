@@ -43,23 +43,12 @@ def real_trainer():
     return iter_training
 
 
-def _download_prefixes() -> tuple[str, ...]:
-    """How a download's first progress line starts, in English and in the language spoken now (the core's
-    ``Downloading {label}`` line, translated or not)."""
-    english = "Downloading"
-    heads = {english}
-    for source in ("Downloading {label}", "Downloading {file}", "Downloading {name}"):
-        text = _(source)
-        if text != source:
-            heads.add(text.split("{", 1)[0].strip())
-    return tuple(h for h in heads if h)
-
-
 def is_download_line(message: str) -> bool:
-    """Whether a dataset progress line is a download's (its start or its percent / MB / speed): a line with a
-    download speed (``… 3.1 MB/s``, the unit is the same in every language) or one that begins like the core's
-    download line, in English or translated. Reading, unpacking and generating lines are not shown."""
-    return message.rstrip().endswith("MB/s") or message.startswith(_download_prefixes())
+    """Whether a dataset progress line is a download's (the core marks them: not told by their words, which
+    are translated). Reading, unpacking and generating lines are not shown."""
+    from tui_dl.core.data.download import is_download
+
+    return is_download(message)
 
 
 def _data_progress(app, message: str, fraction) -> None:

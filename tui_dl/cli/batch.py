@@ -305,7 +305,9 @@ class DataProgress:
         self._last: tuple[str, int] | None = None
 
     def __call__(self, message: str, fraction: float | None) -> None:
-        if self.printer.quiet or not message.startswith("Downloading"):
+        from tui_dl.core.data.download import is_download
+
+        if self.printer.quiet or not is_download(message):
             return
         if self.tty:
             cols = shutil.get_terminal_size((100, 24)).columns
