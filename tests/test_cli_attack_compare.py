@@ -114,21 +114,17 @@ def test_compare_mistakes_are_one_line(capsys, run, args, words):
 def test_the_table_in_chinese():
     from tests.cli_text_zh import column_ends, english_words
     from tui_dl.cli.attack_compare import comparison_table
-    from tui_dl.core.insight.attack_settings import CONVENTION
-    from tui_dl.core.insight.robustness import MADRY_REFERENCE
-
     results = [_fake("plain", [0.99, 0.30, 0.01], [0.99, 0.10, 0.0]),
                _fake("pgd-trained", [0.95, 0.90, 0.60], [0.95, 0.85, 0.30], train_eps=0.1)]
     lines = comparison_table(results, [0.0, 0.1, 0.3])
     text = "\n".join(lines)
     assert lines[0] == "A = plain  （net plain）" and "PGD：10 步，步长 2.5·ε/步数，随机起点；ε 以像素为单位" in text
     assert "取舍：A 无攻击 99.00% → 在 ε = 0.3 的 PGD 攻击下 0.00%；B 无攻击 95.00% → 在 ε = 0.3 的 PGD 攻击下 30.00%" in text
-    assert "在每个运行训练时所用的 ε 以内，没有梯度掩蔽" in text and f"参考：{MADRY_REFERENCE}" in text
+    assert "在每个运行训练时所用的 ε 以内，没有梯度掩蔽" in text and "参考：Madry 等人的 MNIST 挑战赛" in text
     head = next(i for i, line in enumerate(lines) if line.strip().startswith("ε"))
     assert len({tuple(column_ends(line)) for line in lines[head:head + 4]}) == 1
-    # what is left in English is core/insight's (the convention, the reference, the finding about run B)
-    own = [line for line in lines if line not in (CONVENTION,) and not line.startswith(("B was trained", "参考："))]
-    assert english_words("\n".join(own), {"net", "plain", "pgd-trained"}) == [], own
+    # every line is translated, core/insight's too (the convention, the reference, the finding about run B)
+    assert english_words(text, {"net", "plain", "pgd-trained", "Madry"}) == [], lines
     nomask = comparison_table([_fake("plain", [0.99, 0.30, 0.01], [0.99, 0.10, 0.0])], [0.0, 0.1, 0.3])
     assert "没有梯度掩蔽：在每个 ε 下，FGSM 的准确率比 PGD 的高出不到 20 个百分点" in "\n".join(nomask)
 

@@ -73,14 +73,27 @@ def image_run(tmp_path_factory):
 def test_every_commands_help_is_chinese(name, chinese):
     rc, out, err = zh(name, "--help")
     assert rc == 0, err
-    assert out.startswith("用法：") and "options" not in out and "show this help message" not in out
+    assert out.startswith("用法: ") and "options" not in out and "show this help message" not in out
     described = out.split("\n\n")[1]  # the description, under the usage
     assert CJK.search(described), described
+    assert_fits_and_usage_lines_up(out)
+
+
+def assert_fits_and_usage_lines_up(out: str, columns: int = 80) -> None:
+    """Every line of ``out`` fits ``columns`` cells (argparse wraps to the terminal's width less 2), and the
+    usage's continuation lines start under its first option: a Chinese prefix is wider than it is long."""
+    too_wide = [line for line in out.splitlines() if text_width(line) > columns]
+    assert not too_wide, too_wide
+    usage = out.split("\n\n")[0].splitlines()
+    if len(usage) > 1:
+        first = usage[0].split(" [", 1)[0] + " "  # "用法: tui-dl watch "
+        assert all(text_width(line) - text_width(line.lstrip()) == text_width(first) for line in usage[1:]), usage
 
 
 def test_the_main_help_is_chinese_and_its_command_table_aligned(chinese):
     rc, out, _err = zh("--help")
-    assert rc == 0 and out.startswith("用法：")
+    assert rc == 0 and out.startswith("用法: ")
+    assert_fits_and_usage_lines_up(out)
     table = [line for line in out.splitlines() if line.startswith("  ") and line.split()[0] in COMMANDS]
     assert len(table) == len(COMMANDS) and all(CJK.search(line) for line in table)
     assert len({column_starts(line, [line.split()[1]])[0] for line in table}) == 1  # one column of help texts

@@ -38,9 +38,9 @@ from tui_dl.core.labs.surfaces import SURFACES, resolve_surface  # noqa: E402
 def test_the_bowl_title_follows_a_live_switch(chinese):
     """The bowl is built at import (in English): its title and note are read in the language spoken now."""
     bowl = SURFACES["bowl"]
-    assert bowl.title == "碗形曲面 0.1·x² + 2·y²"
+    assert bowl.title == "碗形函数 0.1·x² + 2·y²"
     assert bowl.note.startswith("x 方向的曲率为 0.2")
-    assert resolve_surface("quadratic:1,3").title == "碗形曲面 1·x² + 3·y²"
+    assert resolve_surface("quadratic:1,3").title == "碗形函数 1·x² + 3·y²"
     i18n.set_language("en")
     assert bowl.title == "the bowl 0.1·x² + 2·y²"
     assert bowl.note.startswith("curvature 0.2 along x and 4 along y")
@@ -50,7 +50,7 @@ def test_the_bowl_title_follows_a_live_switch(chinese):
 
 def test_the_optimizer_race_in_chinese(chinese):
     text = "\n".join(optimizers.race("bowl", 3, optimizers=["gd", "sgd"], variant="both").lines(show_step=2))
-    assert "碗形曲面 0.1·x² + 2·y²：f(x, y) = 0.1·x² + 2·y²；最小值点 (0, 0)（f = 0）" in text
+    assert "碗形函数 0.1·x² + 2·y²：f(x, y) = 0.1·x² + 2·y²；最小值点 (0, 0)（f = 0）" in text
     assert "起点 (-5, -2)，3 步，容差 f ≤ 0.001，torch.optim 和教科书的规则" in text
     assert "优化器" in text and "到 f ≤ tol 的步数" in text and "未达到" in text
     assert "更新规则，代入第 2 步的数值：" in text and "gd 第 2 步：θ ← θ − η·g" in text
@@ -111,18 +111,18 @@ def test_conv_and_pool_in_chinese(chinese):
     text = "\n".join(conv.conv2d("1 2 3 4 5; 6 7 8 9 10; 1 2 3 4 5; 1 1 1 1 1; 2 2 2 2 2", "1 0; 0 1",
                                  stride=2).lines())
     assert "卷积（互相关，与 PyTorch 的计算方式相同）：输入 1×5×5，窗口 2×2，步长 2，填充 0，膨胀 1" in text
-    assert "PyTorch 会悄悄丢掉输入的行 4（从 0 开始编号）" in text
+    assert "PyTorch 悄悄丢掉了输入的第 4 行（从 0 开始编号）" in text
     with pytest.raises(LabError) as e:
         conv.conv2d("1 2; 3 4", "1 2 3; 4 5 6; 7 8 9")
     assert e.value.message == "卷积核（3 行）比填充后的输入（2 + 0 = 2 行）还大：请用更小的卷积核、更多的填充或更小的膨胀"
     back = "\n".join(conv.pool_backward(conv.pool2d("1 2; 3 4", 2)).lines())
-    assert "∂L/∂y[0,0] = 1 → x[1,1]（窗口的最大值 4）；窗口里其余 3 个输入得到 0" in back
+    assert "∂L/∂y[0,0] = 1 → x[1,1]（窗口中的最大值 4）；窗口中其余 3 个输入得到 0" in back
 
 
 def test_losses_in_chinese(chinese):
     text = "\n".join(losses.losses("1.7 0.2 0.1", 0).lines())
-    assert text.startswith("预测 ŷ = [1.7, 0.2, 0.1]，目标 t = [1, 0, 0]，focal γ = 2")
-    assert "不适用：预测必须是 [0, 1] 内的概率（sigmoid 的输出）；1.7 不是" in text
+    assert text.startswith("预测 ŷ = [1.7, 0.2, 0.1]，目标 t = [1, 0, 0]，焦点损失 γ = 2")
+    assert "不适用：预测值必须是 [0, 1] 中的概率（sigmoid 的输出）；1.7 不是" in text
     # the machine-readable output keeps English
     assert losses.losses("1.7 0.2 0.1", 0).to_json()["losses"]["bce"]["error"].startswith("the prediction must be")
 

@@ -24,7 +24,7 @@ def test_a_live_switch_reaches_the_bowl_title_and_the_race(runs_dir, chinese):
             await wait_until(pilot, lambda: pane.race is not None and "gd 第 1 步" in pane.text(), timeout=90)
             await pilot.pause()
             text = pane.text()
-            assert "碗形曲面 0.1·x² + 2·y²" in text and "the bowl" not in text
+            assert "碗形函数 0.1·x² + 2·y²" in text and "the bowl" not in text
             assert "gd 第 1 步：θ ← θ − η·g" in text
-            assert "碗形曲面" in screen_text(app)
+            assert "碗形函数" in screen_text(app)
     run(body())

@@ -15,6 +15,7 @@ import json
 import sys
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from tui_dl.cli.columns import aligned
 from tui_dl.cli.help_format import CellHelpFormatter
 from tui_dl.cli.parsing import LangParser
 from tui_dl.cli.style import color_for
@@ -211,7 +212,7 @@ def curve_table(trained, curve) -> list[str]:
         scope = _("{attack} on the first {n:,} test images; ε in pixel units (images in [0, 1]), σ = {sigma}")
     lines = [trained.describe(), scope.format(attack=what, n=curve.n, sigma=sigma), ""]
     lines += aligned(_table_rows(trained, curve))
-    lines += ["", CONVENTION]
+    lines += ["", _(CONVENTION)]
     if curve.target is not None:
         lines.append(_("'said {name}': the share of the images of other classes that the model calls {name}.").format(
             name=trained.class_name(curve.target)))
@@ -224,15 +225,6 @@ def pgd_text(curve) -> str:
     if curve.random_start:
         return _("PGD, {steps} steps of {size}, random start").format(steps=curve.steps, size=size)
     return _("PGD, {steps} steps of {size}, no random start").format(steps=curve.steps, size=size)
-
-
-def aligned(rows: list[list[str]]) -> list[str]:
-    """Rows of cells right-aligned in columns two spaces apart, measured in terminal cells (a Chinese header is
-    two cells a character)."""
-    from tui_dl.core.i18n import rjust, text_width
-
-    widths = [max(text_width(r[c]) for r in rows) for c in range(len(rows[0]))]
-    return ["  ".join(rjust(cell, widths[c]) for c, cell in enumerate(r)) for r in rows]
 
 
 def _curve(trained, args, eps, target, pgd) -> int:
@@ -324,6 +316,6 @@ def _show(trained, args, e: float, target, pgd) -> int:
         value = (_("already wrong at ε = 0") if flip == 0 else f"{flip:.4f}" if flip is not None
                  else _("none up to 1"))
         lines.append(_("smallest ε that flips it ({method}): {value}").format(method=ex.method.upper(), value=value))
-    lines.append(CONVENTION)
+    lines.append(_(CONVENTION))
     print("\n".join(lines))
     return EXIT_OK

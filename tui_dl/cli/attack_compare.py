@@ -12,6 +12,7 @@ import json
 import string
 import sys
 
+from tui_dl.cli.columns import aligned
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 from tui_dl.core.i18n import _, pgettext
 
@@ -135,7 +136,6 @@ def comparison_table(results, eps: list[float]) -> list[str]:
     rows = [head]
     for i, e in enumerate(some.eps):
         rows.append([f"{e:.3f}"] + [f"{100 * c.accuracy[i]:.2f}%" for _t, cs in results for c in cs.values()])
-    from tui_dl.cli.attack import aligned
 
     lines += aligned(rows)
     lines.append("")
@@ -159,7 +159,7 @@ def comparison_table(results, eps: list[float]) -> list[str]:
         lines.append(_("no gradient masking: at every ε, FGSM accuracy is less than {gap:.0f} points above PGD "
                        "accuracy (PGD is the stronger attack; its column is the one to trust)").format(
             gap=100 * MASKING_GAP))
-    lines += [_("reference: {reference}").format(reference=MADRY_REFERENCE), CONVENTION]
+    lines += [_("reference: {reference}").format(reference=_(MADRY_REFERENCE)), _(CONVENTION)]
     return lines
 
 

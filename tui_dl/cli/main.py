@@ -20,6 +20,7 @@ from tui_dl import __version__
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 from tui_dl.cli.argparse_texts import install as _install_argparse_texts
+from tui_dl.cli.help_format import CellRawDescriptionHelpFormatter
 from tui_dl.cli.parsing import Parser, early_language
 from tui_dl.core import i18n
 from tui_dl.core.i18n import N_, _
@@ -71,14 +72,26 @@ def load_command(name: str):
 
 
 def _commands_text() -> str:
+    """The command table of the main --help, each help wrapped by terminal cells as argparse wraps (the
+    terminal's width less 2)."""
+    import shutil
+
+    from tui_dl.cli.help_format import wrap_cells
+
     width = max(len(n) for n in COMMANDS)
-    return "\n".join(f"  {name.ljust(width)}  {_(c.help)}" for name, c in COMMANDS.items())
+    room = max(shutil.get_terminal_size().columns - 2 - (width + 4), 20)
+    rows = []
+    for name, c in COMMANDS.items():
+        lines = wrap_cells(_(c.help), room) if not _(c.help).isascii() else [_(c.help)]
+        rows.append(f"  {name.ljust(width)}  {lines[0]}")
+        rows += [" " * (width + 4) + line for line in lines[1:]]
+    return "\n".join(rows)
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(
         prog="tui-dl",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=CellRawDescriptionHelpFormatter,
         description=_("A deep-learning trainer that lives in the terminal. Without --batch, opens the app."),
         epilog=_("commands (tui-dl COMMAND --help for each):\n{commands}\n\n"
                  "Exit codes: 0 ok, 1 training failed (diverged), 2 bad config, data or command line, "

@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT
+from tui_dl.cli.help_format import CellHelpFormatter
 from tui_dl.core.i18n import _
 
 
@@ -35,8 +36,22 @@ class LangParser(argparse.ArgumentParser):
     """An ArgumentParser that takes ``--lang``."""
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", CellHelpFormatter)  # Chinese help wrapped by terminal cells
         super().__init__(*args, **kwargs)
         add_lang_option(self)
+
+    def parse_known_intermixed_args(self, args=None, namespace=None):
+        # argparse keeps the usage for its error messages as format_usage()[7:], cutting len("usage: ")
+        # characters whatever the language: in Chinese ("用法: ") that ate "tui" from the program's name.
+        if self.usage is not None:
+            return super().parse_known_intermixed_args(args, namespace)
+        prefix = argparse._("usage: ")
+        text = self.format_usage()
+        self.usage = (text[len(prefix):] if text.startswith(prefix) else text).rstrip("\n").replace("%", "%%")
+        try:
+            return super().parse_known_intermixed_args(args, namespace)
+        finally:
+            self.usage = None
 
 
 class Parser(LangParser):
