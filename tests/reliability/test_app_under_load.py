@@ -230,7 +230,7 @@ def test_exit_while_events_flood_in_is_clean_and_stops_the_worker(tmp_path):
         while not call["closed"] and time.monotonic() < deadline:
             time.sleep(0.02)
         # stopped (should_stop) or closed (generator.close(): the real trainer then saves its checkpoint)
-        assert call["closed"] and call["steps"] < 1000 * 1000
+        assert call["closed"] and call["steps"] < 1000 * 1000, (exit_at, call["steps"])
 
     # the worker's last messages can arrive after the widgets are gone: handling them must not raise
     from tui_dl.app.messages import TrainingEvents, TrainingProgress

@@ -23,6 +23,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -289,7 +290,8 @@ class TuiDL(App):
     @property
     def closing_down(self) -> bool:
         """True once the app is quitting: its widgets may already be gone, so late messages are dropped."""
-        return bool(getattr(self, "_exit", False) or getattr(self, "_closing", False))
+        return bool(getattr(self, "_quitting", False) or getattr(self, "_exit", False)
+                    or getattr(self, "_closing", False))
 
     # ------------------------------------------------------------------ the document
     def apply_edit(self, new: Experiment, *, key=None, selection=...) -> bool:
@@ -572,7 +574,16 @@ class TuiDL(App):
         await super()._shutdown()
 
     def exit(self, *args, **kwargs) -> None:
-        if self._views_mounting() and self._exit_waits < EXIT_WAIT_TRIES:
+        self._quitting = True
+        control = self.training.control
+        if control is not None:
+            # stop the trainer now (it saves its checkpoint): the UI thread may be busy with a flood of
+            # events, and the worker is otherwise cancelled only once the message loop has ended
+            control.request_stop()
+        on_ui_thread = self._thread_id == threading.get_ident()
+        # off the UI thread (a worker, a signal handler's thread) queries and timers are not safe: Textual's own
+        # exit() only posts a message, which is; the teardown still waits for mounting views (_shutdown)
+        if on_ui_thread and self._views_mounting() and self._exit_waits < EXIT_WAIT_TRIES:
             self._exit_waits += 1
             self.set_timer(0.05, lambda: self.exit(*args, **kwargs))
             return
