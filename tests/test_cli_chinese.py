@@ -144,6 +144,10 @@ def test_summary_english_unchanged():
 def test_presets_and_new_in_chinese(chinese, tmp_path):
     rc, out, _err = zh("presets")
     assert rc == 0 and out.startswith("随 tui-dl 安装的预设") and "打开：tui-dl lenet5" in out
+    # the presets' titles and descriptions (English in the YAML files) are in the catalog, read from the files
+    line = next(x for x in out.splitlines() if x.split()[:1] == ["resnet_small"])
+    assert "小型 ResNet——小型残差 CNN：两个带批归一化的跳跃连接块" in line, line
+    assert all(any("\u4e00" <= c <= "\u9fff" for c in x.split(None, 1)[1]) for x in out.splitlines()[1:-1]), out
     rc, out, err = zh("new", tmp_path / "mine.yaml")
     assert rc == 0 and out.startswith(f"已写入 {tmp_path / 'mine.yaml'}（预设 lenet5 的副本）"), err
     rc, out, err = zh("new", tmp_path / "mine.yaml")

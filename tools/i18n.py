@@ -48,12 +48,28 @@ def extract(paths: list[Path] | None = None) -> Catalog:
     files: list[Path] = []
     for p in paths or [PACKAGE]:
         files += sorted(p.rglob("*.py")) if p.is_dir() else [p]
+    if paths is None:
+        _add_presets(catalog)
     for f in files:
         for lineno, message, comments, context in extract_from_file(
                 "python", str(f), keywords=KEYWORDS, comment_tags=("TRANSLATORS:",), strip_comment_tags=True):
             catalog.add(message, None, [(f.relative_to(ROOT).as_posix(), lineno)],
                         auto_comments=comments, context=context)
     return catalog
+
+
+def _add_presets(catalog: Catalog) -> None:
+    """The shipped presets' ``name:`` and ``description:`` (shown, translated, by ``tui-dl presets``, the Open
+    dialog and the Setup view; the YAML files themselves stay English)."""
+    import yaml
+
+    for f in sorted((ROOT / "presets").glob("*.yaml")):
+        data = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+        for key in ("name", "description"):
+            text = data.get(key)
+            if isinstance(text, str) and text.strip():
+                catalog.add(text, None, [(f.relative_to(ROOT).as_posix(), 0)],
+                            auto_comments=[f"the {key} of the preset {f.stem} (a YAML file)"])
 
 
 def read(path: Path) -> Catalog:

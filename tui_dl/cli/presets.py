@@ -50,7 +50,8 @@ def presets_main(argv: list[str]) -> int:
     print(_("Presets installed with tui-dl ({folder}):").format(folder=shipped_dir()))
     for p in items:
         # a preset's description is the YAML's text; translated where the catalog has it (as the Open dialog does)
-        what = f"{p.title}: {_(p.description)}" if p.description else p.title
+        what = (_("{title}: {description}").format(title=_(p.title), description=_(p.description))
+                if p.description else _(p.title))
         print(f"  {ljust(p.key, key_w)}  {_one_line(what, width)}")
     print(_("Open one: tui-dl {preset} · train it headless: tui-dl --batch {preset} · "
             "copy it to edit: tui-dl new my_net.yaml --from {preset}").format(preset=DEFAULT_PRESET))

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import os
+import re
 import threading
 import unicodedata
 from functools import lru_cache
@@ -209,6 +210,55 @@ def truncate(text: str, width: int, ellipsis: str = "…") -> str:
         out.append(c)
         used += w
     return "".join(out) + ellipsis
+
+
+#: punctuation a line may not start with (it closes what came before)
+_CLOSING = set("，。；：、！？）》」』】”’…·,.;:!?)]}%")
+#: punctuation a line may not end with (it opens what comes after)
+_OPENING = set("（《「『【“‘([{")
+_TOKEN = re.compile(r"\s+|[^\s]")
+
+
+def _wide(ch: str) -> bool:
+    return char_width(ch) == 2
+
+
+def _units(text: str) -> list[str]:
+    """``text`` cut where a line may break: words of narrow characters, single wide characters and spaces, with
+    closing punctuation glued to what precedes it and opening punctuation to what follows."""
+    units: list[str] = []
+    for m in _TOKEN.finditer(text):
+        c = m.group()
+        if c.isspace():
+            units.append(" ")
+            continue
+        prev = units[-1] if units and units[-1] != " " else ""
+        if prev and (c in _CLOSING or prev[-1] in _OPENING or not (_wide(c) or _wide(prev[-1]))):
+            units[-1] += c
+        else:
+            units.append(c)
+    return units
+
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """``text`` (its whitespace collapsed) in lines of at most ``width`` terminal cells (a longer word stays
+    whole on its own line)."""
+    width = max(width, 2)
+    lines: list[str] = []
+    line, used = "", 0
+    for unit in _units(" ".join(text.split())):
+        if unit == " ":
+            if line:
+                line, used = line + " ", used + 1
+            continue
+        w = text_width(unit)
+        if line and used + w > width:
+            lines.append(line.rstrip())
+            line, used = "", 0
+        line, used = line + unit, used + w
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
 
 
 def plot_text(message: str) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,7 +11,7 @@ from textual.widgets.option_list import Option
 
 from tui_dl.app.i18n_ui import TStatic
 from tui_dl.app.screens.modal import Modal
-from tui_dl.core.i18n import _, N_
+from tui_dl.core.i18n import _, N_, wrap_cells
 
 from tui_dl.app.presets import list_presets, list_run_folders
 
@@ -47,8 +45,8 @@ class OpenModal(Modal[str | None]):
             options: list[Option] = [Option(Text(_("PRESETS"), style="bold dim"), disabled=True)]
             width = max(40, int(min(self.app.size.width * 0.9, 110)) - 10)
             for p in list_presets():
-                desc = "\n".join("    " + line for line in textwrap.wrap(_(p.description), width - 4)) or "    "
-                options.append(Option(Text.assemble(("  " + p.name, "bold"), (f"  {p.path}\n", "dim"),
+                desc = "\n".join("    " + line for line in wrap_cells(_(p.description), width - 4)) or "    "
+                options.append(Option(Text.assemble(("  " + _(p.name), "bold"), (f"  {p.path}\n", "dim"),
                                                     (desc, "")), id=f"file:{p.path}"))
             runs = list_run_folders(self.runs_dir)
             if runs:
