@@ -132,3 +132,22 @@ def test_a_10_class_result_is_readable_in_the_train_view(runs_dir, size, names):
             await pilot.pause(0.3)
             assert app.screen.maximized is None
     run(body())
+
+
+def test_a_chinese_placeholder_never_starts_a_line_with_closing_punctuation(chinese):
+    """Textual folds Chinese (no spaces) at any cell: at 80×24 the Train view's result box showed a lone "。"
+    on the second line. The panel wraps it by cells itself, keeping "。" with the character before it."""
+    from tui_dl.core import i18n
+
+    i18n.set_language("zh_CN")
+
+    async def body():
+        app = _Harness()
+        async with app.run_test(size=(42, 8)) as pilot:
+            panel = app.query_one(ResultPanel)
+            panel.show(None)
+            await pilot.pause()
+            return [strip.text for strip in panel.render_lines(panel.region.reset_offset)]
+    lines = [line.rstrip() for line in run(body()) if line.strip()]
+    assert len(lines) == 2 and "".join(lines) == "训练结束后，这里会显示测试准确率和混淆矩阵。", lines
+    assert not lines[1].lstrip().startswith(("。", "，")), lines

@@ -89,3 +89,51 @@ def test_the_help_screen_and_palette_commands_in_chinese(runs_dir, chinese):
 def test_english_stays_the_default(runs_dir):
     assert K.help_table("Build").startswith("| key | action |")
     assert ("Language: 中文", "Speak Chinese (kept for the next start) (F8)", "set_language('zh_CN')") in K.commands()
+
+
+def _footer_rows(app) -> tuple[list, object]:
+    from textual.widgets._footer import FooterKey
+
+    keys = list(app.query_one(TFooter).query(FooterKey))
+    palette = next(k for k in keys if k.has_class("-command-palette"))
+    return [k for k in keys if k is not palette], palette
+
+
+def test_the_footer_shows_only_keys_that_fit_in_chinese_at_80_columns(runs_dir, chinese):
+    """At 80×24 the Chinese labels (two cells a character) ran past the edge, under the ctrl+p label, and the
+    characters cut there blanked it ("^p 命令  板"): the footer keeps only the keys that fit, compact."""
+    i18n.set_language("zh_CN")
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: app.train_view and app.runs_view and app.settings_view)
+            for view in ("1", "3", "4", "5"):
+                await pilot.press(view)
+                await pilot.pause(0.2)
+                keys, palette = _footer_rows(app)
+                assert app.query_one(TFooter).compact and keys, view
+                assert all(k.region.right <= palette.region.x for k in keys), (view, [k.region for k in keys])
+                assert "^p 命令面板" in palette.render().plain and palette.region.right <= 80, view
+            await pilot.press("1")
+            await pilot.pause(0.2)
+            narrow = [k.description for k in _footer_rows(app)[0]]
+            await pilot.resize_terminal(140, 30)
+            await wait_until(pilot, lambda: len(_footer_rows(app)[0]) > len(narrow))
+            assert not app.query_one(TFooter).compact and "帮助" in [k.description for k in _footer_rows(app)[0]]
+            assert "帮助" not in narrow  # the last key was the one left out
+    run(body())
+
+
+def test_an_english_footer_that_fits_is_left_whole(runs_dir):
+    i18n.set_language("en")
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(160, 30)) as pilot:
+            await wait_until(pilot, lambda: app.train_view and app.runs_view and app.settings_view)
+            keys, _palette = _footer_rows(app)
+            shown = {k.key for k in keys}
+            assert not app.query_one(TFooter).compact
+            assert {"a", "d", "ctrl+q", "ctrl+r", "ctrl+s", "ctrl+o", "ctrl+z"} <= shown, shown
+    run(body())

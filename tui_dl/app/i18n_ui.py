@@ -20,7 +20,7 @@ from textual.app import App
 from textual.widgets import Footer, Label, Static
 from textual.widgets._footer import FooterKey
 
-from tui_dl.core.i18n import gettext
+from tui_dl.core.i18n import gettext, is_chinese, text_width
 
 
 def _text(source: str, fmt: dict[str, Any] | None) -> str:
@@ -57,12 +57,43 @@ class TLabel(_Translated, Label):
 class TFooter(Footer):
     """Textual's footer, with each key's label translated from the key table's English."""
 
+    #: below this width a Chinese footer drops the gaps between keys: its labels take two cells a character
+    COMPACT_BELOW = 110
+
+    def _wants_compact(self) -> bool:
+        return is_chinese() and 0 < self.app.size.width < self.COMPACT_BELOW
+
+    def on_resize(self, event) -> None:
+        if self._wants_compact() != self.compact:
+            self.compact = self._wants_compact()
+        if event.size.width != getattr(self, "_laid_out_for", None):
+            self.call_later(self.recompose)  # which keys fit has changed
+
+    @staticmethod
+    def key_cells(key: FooterKey, compact: bool) -> int:
+        """The cells a key takes in the footer, its margin included (Textual's FooterKey and Footer CSS)."""
+        label = text_width(key.key_display) + (1 + text_width(key.description) if key.description else 0)
+        return label + (1 if compact else 3 if key.description else 2)
+
     def compose(self):
-        for widget in super().compose():
+        if self._wants_compact() != self.compact:
+            self.compact = self._wants_compact()  # after a switch of language (relabel_app recomposes)
+        widgets = list(super().compose())
+        for widget in widgets:
             if isinstance(widget, FooterKey):
                 widget.description = gettext(widget.description)
                 if isinstance(widget.tooltip, str):
                     widget.tooltip = gettext(widget.tooltip)
+        # The keys that do not fit are left out (help and the command palette still list them): past the edge
+        # they ran under the docked ctrl+p label, and a Chinese character cut there blanked its cells.
+        width = self._laid_out_for = self.size.width or self.app.size.width
+        room = width - sum(self.key_cells(w, self.compact) + 1 for w in widgets
+                           if isinstance(w, FooterKey) and w.has_class("-command-palette"))
+        for widget in widgets:
+            if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):
+                room -= self.key_cells(widget, self.compact)
+                if room < 0:
+                    continue
             yield widget
 
 

@@ -19,7 +19,7 @@ from textual.widgets import Static
 
 from tui_dl.app.logfmt import pct
 from tui_dl.app.widgets.colors import palette
-from tui_dl.core.i18n import _, N_
+from tui_dl.core.i18n import _, N_, wrap_cells
 from tui_dl.core.training.best_epoch import best_epoch_line
 from tui_dl.core.training.events import Finished
 
@@ -104,7 +104,11 @@ class ResultPanel(Static):
         pal = palette(self.app)
         f = self.finished
         if f is None:
-            return Text(_(self.placeholder), style=pal.muted)
+            message = _(self.placeholder)
+            if not message.isascii() and self.size.width > 2:
+                # Textual folds Chinese (no spaces) at any cell, so a line could start with "。"
+                message = "\n".join(wrap_cells(message, self.size.width))
+            return Text(message, style=pal.muted)
         parts: list = []
         head = Text.assemble((_("Test accuracy") + " ", "bold"),
                              (pct(f.test_accuracy), f"bold {pal.success}" if f.test_accuracy is not None else ""))
