@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import textwrap
 
+from tui_dl.core.device_names import device_text
 from tui_dl.core.i18n import N_, _, ngettext, text_width, truncate
 from tui_dl.core.training import events as E
 
@@ -109,7 +110,7 @@ def format_event(ev, images_per_second: float | None = None) -> list[str]:
                  "  " + _("{epochs} epochs × {steps:,} steps, {params:,} params").format(
                      epochs=ev.epochs, steps=ev.steps_per_epoch, params=ev.params),
                  # the CPU badge names its threads already: "CPU (2 cores, 2 threads)"; a GPU's adds its index
-                 "  " + _("device {device}").format(device=ev.device_name or ev.device)
+                 "  " + _("device {device}").format(device=device_text(ev.device_name) or ev.device)
                  + (f" [{ev.device}]" if ev.device != "cpu" else ""),
                  "  " + _("run folder {path}").format(path=ev.run_dir)]
         if ev.resumed_from:

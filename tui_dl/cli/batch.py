@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from tui_dl.core.device_names import device_text
 from tui_dl.core.i18n import N_, _, ljust, ngettext, rjust, text_width, truncate
 from tui_dl.core.paths import PathProblem, expand_user
 from tui_dl.core.runs.lock import LOCK_NAME, RunFolderBusy, RunLock
@@ -155,7 +156,7 @@ class _Printer:
         else:
             self.line(self.c(ev.name, _BOLD))
         self.line(_field(_("dataset"), f"{ev.dataset} ({sizes})"))
-        self.line(_field(_("device"), ev.device_name + (f"  [{ev.device}]" if ev.device != "cpu" else "")))
+        self.line(_field(_("device"), device_text(ev.device_name) + (f"  [{ev.device}]" if ev.device != "cpu" else "")))
         self.line(_field(_("network"), ngettext("{n:,} parameter", "{n:,} parameters", ev.params).format(n=ev.params)))
         self.line(_field(_("schedule"), ngettext("{epochs} epoch × {steps:,} steps", "{epochs} epochs × {steps:,} steps",
                                                  ev.epochs).format(epochs=ev.epochs, steps=ev.steps_per_epoch)))

@@ -16,6 +16,7 @@ from typing import Any
 
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from tui_dl.cli.style import color_for
+from tui_dl.core.device_names import device_text
 from tui_dl.core.i18n import _, ljust, ngettext
 
 
@@ -113,7 +114,7 @@ def dry_run(exp, summary, args) -> int:
     except DeviceError as e:
         print(_("tui-dl: train.device: {problem}").format(problem=e), file=sys.stderr)
         return EXIT_BAD_INPUT
-    _say(_("device"), f"{describe_device(dev)}  [{dev}]")
+    _say(_("device"), f"{device_text(describe_device(dev))}  [{dev}]")
     request = data_request(exp)
     _say(_("dataset"), describe(request["name"]))
     try:  # from this computer only: a dry run downloads nothing

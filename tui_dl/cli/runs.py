@@ -61,6 +61,10 @@ def cell(key: str, v) -> str:
                                            else f"{s // 60}:{s % 60:02d}")
     if key == "images_per_second":
         return f"{v:,.0f}"
+    if key == "device":  # stored in English, like the reason
+        from tui_dl.core.device_names import device_text
+
+        return device_text(v)
     if key == "reason":  # stored in English (--json keeps it so), shown in the language spoken
         from tui_dl.core.runs.scan import reason_text
 

@@ -17,6 +17,7 @@ from tui_dl.app.messages import ViewMounted
 from tui_dl.app.session import RunRecord, describe_config
 from tui_dl.core.training.best_epoch import best_epoch_line
 from tui_dl.app.widgets.colors import overlay_color, palette, rgb_hex
+from tui_dl.core.device_names import device_text
 from tui_dl.core.i18n import N_, _, ngettext
 
 #: The runs table's columns: (heading, key); two-line headings keep the accuracy columns as narrow as their
@@ -159,7 +160,7 @@ class RunsView(Vertical):
             st = r.started
             parts.append(Text(_("{dataset}: {train:,} train / {val:,} val / {test:,} test · {params:,} params · "
                                 "{device}").format(dataset=st.dataset, train=st.train_size, val=st.val_size,
-                                                   test=st.test_size, params=st.params, device=st.device_name),
+                                                   test=st.test_size, params=st.params, device=device_text(st.device_name)),
                               style=pal.muted))
         best = best_epoch_line(r.finished, pct) if r.finished else ""
         if best:

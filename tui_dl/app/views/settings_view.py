@@ -14,6 +14,7 @@ from tui_dl.app.widgets.field_form import FieldForm
 from tui_dl.core.config import schema as C
 from tui_dl.core.config.experiment import Experiment
 from tui_dl.core.config.fields import Field
+from tui_dl.core.device_names import device_text
 from tui_dl.core.i18n import N_, _
 
 TRAIN_MAIN = ("epochs", "batch_size", "seed", "device", "limit_batches", "log_every", "grad_clip", "threads",
@@ -158,7 +159,7 @@ class SettingsView(VerticalScroll):
         if exp.data.name in C.TOY_DATASETS and not desc:
             desc = _("a small generated 2-D toy set (no download)")
         self.query_one("#dataset-info", Static).update(_(desc) if desc else "")
-        self.query_one("#device-info", Static).update(_("detected: {device}").format(device=_(self.device_text)))
+        self.query_one("#device-info", Static).update(_("detected: {device}").format(device=device_text(_(self.device_text))))
         opt = exp.train.optimizer
         lr = opt.resolved(C.OPTIMIZERS).get("lr")
         self.query_one("#optimizer-info", Static).update(

@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from tui_dl.app.logfmt import duration
 from tui_dl.app.widgets.colors import palette
+from tui_dl.core.device_names import device_text
 from tui_dl.core.i18n import N_, _
 from tui_dl.core.training.events import StepDone
 
@@ -80,7 +81,7 @@ class StatusBar(Static):
     def render(self):
         pal = palette(self.app)
         room = max(20, (self.size.width or 100)) - 2
-        dev = Text(_(self.device), style=pal.muted)
+        dev = Text(device_text(_(self.device)), style=pal.muted)
         # the whole line; then without the device; then the file's name alone and the numbers closer together;
         # last, the state cut short: the file is never dropped
         for short, with_device in ((False, True), (False, False), (True, True), (True, False)):
