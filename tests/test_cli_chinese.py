@@ -297,3 +297,14 @@ def test_schema_and_completion_in_chinese(chinese, tmp_path):
     assert rc == 2 and err.startswith("tui-dl schema：无法写入 ")
     rc, _out, err = zh("completion", "tcsh")
     assert rc == 2 and "tcsh" in err and CJK.search(err)
+
+
+def test_summary_json_is_the_same_in_every_language(chinese):
+    """--json is for scripts: like runs, lab and presets --json, summary --json keeps its English texts (formula
+    lines, messages) whatever the language; the table stays translated."""
+    rc_zh, out_zh, _err = zh("summary", "lenet5", "--json")
+    rc_en, out_en, _err = cli("summary", "lenet5", "--json")
+    assert rc_zh == rc_en == 0 and out_zh == out_en
+    assert "shape unchanged (applied to every value)" in out_zh
+    rc, table, _err = zh("summary", "lenet5")
+    assert rc == 0 and "形状不变" in table  # the language is back for what follows

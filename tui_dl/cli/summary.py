@@ -8,6 +8,7 @@ import sys
 from tui_dl.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from tui_dl.cli.parsing import Parser
 from tui_dl.cli.style import color_for
+from tui_dl.core import i18n
 from tui_dl.core.i18n import _
 
 
@@ -39,7 +40,14 @@ def summary_main(argv: list[str]) -> int:
         print(_("warning: {message}").format(message=w), file=sys.stderr)
     summary = summarize(exp.network)
     if args.json:
-        print(summary_json(summary, exp.name))
+        # machine-readable output is the same in every language, as --json is elsewhere (runs, lab, presets):
+        # the formula texts and messages are made again in English; messages on stderr keep the user's language
+        spoken = i18n.language()
+        i18n.set_language("en")
+        try:
+            print(summary_json(summarize(exp.network), exp.name))
+        finally:
+            i18n.set_language(spoken)
     else:
         shown = args.file if file == args.file else _("preset {name}").format(name=args.file)
         print(summary_table(summary, title=f"{exp.name}  ({shown})", color=color_for(sys.stdout)))
