@@ -19,6 +19,7 @@ from tests.ui.conftest import wait_until
 from tests.ui.learn_pilot import open_learn
 from tui_dl.app import make_app
 from tui_dl.core.config.experiment import load_experiment
+from tui_dl.core.i18n import char_width
 
 OUT = Path("docs/screenshots")
 SIZE = (100, 30)
@@ -31,13 +32,16 @@ def one_text_per_cell(svg: str) -> str:
         length, x = re.search(r'textLength="([\d.]+)"', attrs), re.search(r'x="([\d.]+)"', attrs)
         if not length or not x or not chars or all(c.isascii() and c != "&#160;" for c in chars):
             return m.group(0)
-        width, x0 = float(length.group(1)) / len(chars), float(x.group(1))
+        # a Chinese character takes two cells: place each character at its cell, not at its index
+        cells = [1 if c.startswith("&") else char_width(c) for c in chars]
+        width, x0 = float(length.group(1)) / max(1, sum(cells)), float(x.group(1))
         base = re.sub(r'\s*textLength="[\d.]+"', "", attrs)
-        out = []
-        for i, c in enumerate(chars):
+        out, at_cell = [], 0
+        for c, w in zip(chars, cells):
             if c not in ("&#160;", " "):
-                at = re.sub(r'x="[\d.]+"', f'x="{x0 + i * width:.1f}"', base, count=1)
+                at = re.sub(r'x="[\d.]+"', f'x="{x0 + at_cell * width:.1f}"', base, count=1)
                 out.append(f"<text{at}>{c}</text>")
+            at_cell += w
         return "".join(out)
     return re.sub(r"<text([^>]*)>(.*?)</text>", split, svg)
 

@@ -151,3 +151,29 @@ def test_a_chinese_placeholder_never_starts_a_line_with_closing_punctuation(chin
     lines = [line.rstrip() for line in run(body()) if line.strip()]
     assert len(lines) == 2 and "".join(lines) == "训练结束后，这里会显示测试准确率和混淆矩阵。", lines
     assert not lines[1].lstrip().startswith(("。", "，")), lines
+
+
+def test_the_chinese_best_epoch_line_fills_its_lines(chinese):
+    """"最高验证准确率 98.20%（第 2 轮，也是验证损失最低的一轮）" ended its first line after "（第 2" at 100×30: Textual
+    moved the whole spaceless rest to the next line. Wrapped by cells, each line but the last is full."""
+    from tui_dl.core import i18n
+    from tui_dl.core.i18n import text_width
+
+    i18n.set_language("zh_CN")
+    f = Finished(status="completed", run_dir="r", epochs_run=2, steps=1, seconds=1.0, train_images_per_second=1.0,
+                 test_accuracy=0.9767, test_loss=0.0629, best_epoch=2, best_val_accuracy=0.982, best_val_loss=0.0663,
+                 highest_val_accuracy=0.982, highest_val_accuracy_epoch=2, monitor="val_loss", monitor_mode="min", confusion=[],
+                 classes=[])
+
+    async def body():
+        app = _Harness()
+        async with app.run_test(size=(52, 10)) as pilot:
+            panel = app.query_one(ResultPanel)
+            panel.show(f)
+            await pilot.pause()
+            return [strip.text.rstrip() for strip in panel.render_lines(panel.region.reset_offset)]
+    lines = [line for line in run(body()) if line.strip()]
+    assert lines[0].startswith("测试准确率 97.67%") and "0.0629" in lines[0], lines
+    best = lines[1:]
+    assert len(best) == 2 and text_width(best[0]) >= 48 and "也是验证损失最低的一轮" in "".join(best), best
+    assert not any(line.startswith(("，", "）")) for line in best), best

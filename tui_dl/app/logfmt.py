@@ -7,7 +7,7 @@ import re
 import textwrap
 
 from tui_dl.core.device_names import device_text
-from tui_dl.core.i18n import N_, _, ngettext, text_width, truncate
+from tui_dl.core.i18n import N_, _, ngettext, text_width, truncate, wrap_cells
 from tui_dl.core.training import events as E
 
 #: A finished run's status (a code word in its files) as the log and the toasts say it.
@@ -64,22 +64,24 @@ def wrap_log_line(line: str, width: int) -> list[str]:
         return [line]
     lead = len(line) - len(line.lstrip(" "))
     indent = " " * (lead + (0 if lead else 2))  # "⚑ flat loss: …" continues under "flat"
-    lines = textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False) or [line]
-    if all(text_width(piece) <= width for piece in lines):
-        return lines
-    # Chinese text: a character takes two cells and there are no spaces to break at; cut by cells
+    if line.isascii():
+        return textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False) or [line]
+    # Chinese text: a character takes two cells and there are no spaces to break at. Break between characters,
+    # keep numbers and words whole ("7,169 img/s"), never start a line with "，" or "。" (core.i18n.wrap_cells);
+    # only a word wider than the pane (a path) is cut by cells
+    room = max(4, width - len(indent))
     out: list[str] = []
-    for piece in lines:
-        while text_width(piece) > width:
+    for piece in wrap_cells(line, room):
+        while text_width(piece) > room:
             cells, cut = 0, 0
             for cut, ch in enumerate(piece):
                 cells += text_width(ch)
-                if cells > width:
+                if cells > room:
                     break
             out.append(piece[:cut])
-            piece = indent + piece[cut:].lstrip(" ")
+            piece = piece[cut:]
         out.append(piece)
-    return out
+    return [(" " * lead if i == 0 else indent) + piece for i, piece in enumerate(out)]
 
 
 def format_event(ev, images_per_second: float | None = None) -> list[str]:

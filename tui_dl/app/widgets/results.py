@@ -104,11 +104,7 @@ class ResultPanel(Static):
         pal = palette(self.app)
         f = self.finished
         if f is None:
-            message = _(self.placeholder)
-            if not message.isascii() and self.size.width > 2:
-                # Textual folds Chinese (no spaces) at any cell, so a line could start with "。"
-                message = "\n".join(wrap_cells(message, self.size.width))
-            return Text(message, style=pal.muted)
+            return Text(self._wrapped(_(self.placeholder)), style=pal.muted)
         parts: list = []
         head = Text.assemble((_("Test accuracy") + " ", "bold"),
                              (pct(f.test_accuracy), f"bold {pal.success}" if f.test_accuracy is not None else ""))
@@ -123,7 +119,7 @@ class ResultPanel(Static):
         if grid:
             sub.append(_("rows true, columns predicted"))
         if sub:
-            parts.append(Text(" · ".join(sub), style=pal.muted))
+            parts.append(Text(self._wrapped(" · ".join(sub)), style=pal.muted))
         self._grid_at = None
         if cm and grid:
             width = self.size.width or 80
@@ -136,6 +132,13 @@ class ResultPanel(Static):
         elif f.test_accuracy is None:
             parts.append(Text(_("no test set evaluated for this run"), style=pal.muted))
         return Group(*parts)
+
+    def _wrapped(self, message: str) -> str:
+        """``message`` broken into lines here when it is Chinese: Textual wraps at spaces and folds a long run
+        of Chinese (no spaces) at any cell, so a line could start with "。", or "（第 2" end a half-empty line."""
+        if message.isascii() or self.size.width <= 2:
+            return message
+        return "\n".join(wrap_cells(message, self.size.width))
 
     # ------------------------------------------------------------------ what fits
     def _space(self) -> tuple[int, int]:
