@@ -137,3 +137,45 @@ def test_an_english_footer_that_fits_is_left_whole(runs_dir):
             assert not app.query_one(TFooter).compact
             assert {"a", "d", "ctrl+q", "ctrl+r", "ctrl+s", "ctrl+o", "ctrl+z"} <= shown, shown
     run(body())
+
+
+def test_the_command_palette_prompt_is_translated(runs_dir, chinese):
+    from textual.command import CommandInput
+
+    i18n.set_language("zh_CN")
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: app.train_view and app.runs_view and app.settings_view)
+            await pilot.press("ctrl+p")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
+            assert app.screen.query_one(CommandInput).placeholder == "搜索命令…"
+            await pilot.press("escape")
+            app.set_language("en", save=False)
+            await pilot.pause()
+            await pilot.press("ctrl+p")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
+            assert app.screen.query_one(CommandInput).placeholder == "Search for commands…"
+    run(body())
+
+
+def test_the_help_views_table_keeps_its_columns_at_80_columns_in_chinese(runs_dir, chinese):
+    """Textual sized the views table's columns by their longest unbreakable run: the Chinese descriptions have
+    no spaces, so the view and key columns shrank to "…" at 80×24. The last column now takes what is left."""
+    from textual.widgets._markdown import MarkdownTableContent
+
+    i18n.set_language("zh_CN")
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: app.train_view and app.runs_view and app.settings_view)
+            await pilot.press("f1")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+            await pilot.pause(0.5)
+            table = next(t for t in app.screen.query(MarkdownTableContent) if len(t.headers) == 3)
+            view, key, what = list(table.children)[3:6]  # the first row: 构建 · F2 / 1 · what it is for
+            assert view.region.width >= 6 and key.region.width >= 8, (view.region, key.region)
+            assert what.region.width >= 30 and what.region.height >= 2, what.region
+    run(body())

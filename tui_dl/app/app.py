@@ -419,6 +419,13 @@ class TuiDL(App):
         self.action_show_view("build")
         self.call_after_refresh(self.build_view.run_action, action)
 
+    def action_command_palette(self) -> None:
+        """Textual's palette, with its search prompt in the language spoken."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=_("Search for commands…")))
+
     def action_toggle_dark(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 

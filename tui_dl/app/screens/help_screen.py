@@ -67,6 +67,13 @@ class HelpScreen(Modal[None]):
     DEFAULT_CSS = """
     HelpScreen #help-scroll { height: 1fr; scrollbar-gutter: stable; }
     HelpScreen #help-scroll:focus { background-tint: transparent; }
+    /* the views table (view, key, what it is for): its last column takes the width left, the others are as wide
+       as their content. Textual's own sizing gives each column a share of its longest unbreakable run, and a
+       Chinese sentence has no spaces: at 80 columns the view and key columns shrank to "…". (The two-column key
+       tables repeat "auto auto": as before.) */
+    HelpScreen MarkdownTableContent { grid-columns: auto auto 1fr; }
+    /* and a Chinese sentence wider than its cell is folded onto the next line, not cut with "…" */
+    HelpScreen MarkdownTableContent > .cell { text-overflow: fold; }
     """
 
     def compose(self) -> ComposeResult:
