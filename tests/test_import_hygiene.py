@@ -70,7 +70,7 @@ TORCH_FREE_CORE = (
     "tui_dl.core.model.layers", "tui_dl.core.model.shapes", "tui_dl.core.model.spec",
     "tui_dl.core.training.best_epoch", "tui_dl.core.training.diagnosis", "tui_dl.core.training.events",
     "tui_dl.core.pictures", "tui_dl.core.insight.attack_settings", "tui_dl.core.config.sweep", "tui_dl.core.i18n",
-    "tui_dl.core.settings",
+    "tui_dl.core.settings", "tui_dl.core.device_names",
     "tui_dl.core.runs.provenance", "tui_dl.core.insight.robustness",
     "tui_dl.core.runs.sweep_record",
     # the Learn labs the app draws (the optimizer race loads torch: the app's lab controller runs it on a worker)

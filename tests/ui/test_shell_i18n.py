@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from textual.widgets import Markdown, TabbedContent
 
 from tests.ui.conftest import new_app, run, wait_until
@@ -178,4 +180,30 @@ def test_the_help_views_table_keeps_its_columns_at_80_columns_in_chinese(runs_di
             view, key, what = list(table.children)[3:6]  # the first row: 构建 · F2 / 1 · what it is for
             assert view.region.width >= 6 and key.region.width >= 8, (view.region, key.region)
             assert what.region.width >= 30 and what.region.height >= 2, what.region
+    run(body())
+
+
+@pytest.mark.parametrize("lang, size", [("en", (80, 24)), ("en", (120, 24)), ("zh_CN", (80, 24)), ("zh_CN", (120, 24))])
+def test_the_footer_width_estimate_is_what_textual_lays_out(runs_dir, chinese, lang, size):
+    """key_cells() is the arithmetic the footer uses to leave out what does not fit: it must be the width Textual
+    gives each key (margin included), and the keys left out are exactly those that would not have fitted."""
+    i18n.set_language(lang)
+
+    async def body():
+        app = new_app(runs_dir=runs_dir)
+        async with app.run_test(size=size) as pilot:
+            await wait_until(pilot, lambda: app.train_view and app.runs_view and app.settings_view)
+            await pilot.pause(0.2)
+            footer = app.query_one(TFooter)
+            keys, palette = _footer_rows(app)
+            for k in keys:
+                assert TFooter.key_cells(k, footer.compact) == k.outer_size.width + k.styles.margin.right, k.key
+            used = sum(k.outer_size.width + k.styles.margin.right for k in keys)
+            gap = palette.region.x - used
+            shown = {k.key for k in keys}
+            left_out = [k for k in K.KEYS if k.show and k.where in ("everywhere", "Build")
+                        and k.keys.split(",")[0] not in shown and k.label]
+            assert gap >= 0
+            if left_out:  # the next key would not have fitted
+                assert gap < 2 + len(left_out[0].label), (gap, left_out[0].keys)
     run(body())

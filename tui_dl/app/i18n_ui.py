@@ -72,8 +72,11 @@ class TFooter(Footer):
     @staticmethod
     def key_cells(key: FooterKey, compact: bool) -> int:
         """The cells a key takes in the footer, its margin included (Textual's FooterKey and Footer CSS)."""
-        label = text_width(key.key_display) + (1 + text_width(key.description) if key.description else 0)
-        return label + (1 if compact else 3 if key.description else 2)
+        # key padding 0 1 and description padding 0 1 0 0; compact: key padding 0, description 0 0 0 1, margin 1
+        key_w, desc_w = text_width(key.key_display), text_width(key.description)
+        if compact:
+            return key_w + (1 + desc_w if key.description else 0) + 1
+        return key_w + 2 + (desc_w + 1 if key.description else 0)
 
     def compose(self):
         if self._wants_compact() != self.compact:
@@ -87,7 +90,9 @@ class TFooter(Footer):
         # The keys that do not fit are left out (help and the command palette still list them): past the edge
         # they ran under the docked ctrl+p label, and a Chinese character cut there blanked its cells.
         width = self._laid_out_for = self.size.width or self.app.size.width
-        room = width - sum(self.key_cells(w, self.compact) + 1 for w in widgets
+        # the palette key (docked right): its left border stands in for the gap a key has; compact, its margin
+        # shifts it one cell more (measured on Textual 8.2)
+        room = width - sum(self.key_cells(w, self.compact) + (1 if self.compact else 0) for w in widgets
                            if isinstance(w, FooterKey) and w.has_class("-command-palette"))
         for widget in widgets:
             if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):

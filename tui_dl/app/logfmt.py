@@ -64,7 +64,7 @@ def wrap_log_line(line: str, width: int) -> list[str]:
         return [line]
     lead = len(line) - len(line.lstrip(" "))
     indent = " " * (lead + (0 if lead else 2))  # "⚑ flat loss: …" continues under "flat"
-    if line.isascii():
+    if text_width(line) == len(line):  # no wide (Chinese) characters: marks such as ■ ⚠ take one cell
         return textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False) or [line]
     # Chinese text: a character takes two cells and there are no spaces to break at. Break between characters,
     # keep numbers and words whole ("7,169 img/s"), never start a line with "，" or "。" (core.i18n.wrap_cells);
