@@ -76,3 +76,13 @@ def test_padding_and_truncation_by_cells():
 
 def test_plot_text_keeps_ascii_only(chinese):
     assert i18n.plot_text("--lang {value}: tui-dl speaks {choices}") == "--lang {value}: tui-dl speaks {choices}"
+
+
+def test_wrap_parts_breaks_between_notes_and_wraps_a_long_one_by_cells():
+    parts = ["最佳轮次：第 1 轮，验证准确率 95.00%", "行为真实类别，列为预测类别"]
+    lines = i18n.wrap_parts(parts, 40)
+    assert lines == parts  # together they are 66 cells: the second note moves whole to the next line
+    assert i18n.wrap_parts(parts, 80) == [" · ".join(parts)]
+    long = i18n.wrap_parts(["短", "行为真实类别，列为预测类别"], 10)
+    assert long[0] == "短" and all(i18n.text_width(line) <= 10 for line in long) and len(long) == 4, long
+    assert "".join(long[1:]) == "行为真实类别，列为预测类别"

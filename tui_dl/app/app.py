@@ -291,7 +291,9 @@ class TuiDL(App):
     def closing_down(self) -> bool:
         """True once the app is quitting: its widgets may already be gone, so late messages are dropped."""
         return bool(getattr(self, "_quitting", False) or getattr(self, "_exit", False)
-                    or getattr(self, "_closing", False))
+                    or getattr(self, "_closing", False)
+                    # Textual's shutdown (also the end of run_test) clears _running before it unmounts the DOM
+                    or (getattr(self, "_is_mounted", False) and not getattr(self, "_running", True)))
 
     # ------------------------------------------------------------------ the document
     def apply_edit(self, new: Experiment, *, key=None, selection=...) -> bool:

@@ -261,6 +261,20 @@ def wrap_cells(text: str, width: int) -> list[str]:
     return lines
 
 
+def wrap_parts(parts: list[str], width: int, sep: str = " · ") -> list[str]:
+    """``parts`` joined by ``sep`` in lines of at most ``width`` cells, breaking between parts where it can:
+    a part that fits on a line is never split across two; a longer one is wrapped by :func:`wrap_cells`."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and text_width(lines[-1] + sep + part) <= width:
+            lines[-1] += sep + part
+        elif text_width(part) <= width:
+            lines.append(part)
+        else:
+            lines.extend(wrap_cells(part, width))
+    return lines
+
+
 def plot_text(message: str) -> str:
     """A plot's title or axis label: translated where the translation is plain ASCII, else the English source.
     plotext draws one character per cell, so a double-width character would push the rest of its row off by

@@ -3,7 +3,6 @@ block indented), errors in red with their message, warnings marked."""
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -13,7 +12,7 @@ from textual.widgets.option_list import Option
 
 from tui_dl.app.editing import path_from_text, path_text
 from tui_dl.app.widgets.colors import palette
-from tui_dl.core.i18n import _, pgettext, text_width
+from tui_dl.core.i18n import _, pgettext, wrap_cells
 from tui_dl.core.model.layers import shape_str
 from tui_dl.core.model.shapes import Summary
 
@@ -24,22 +23,6 @@ def _is_input_error(message: str) -> bool:
     source = "the input shape {shape} is not valid: use [features] or [channels, height, width]."
     return any(message.startswith(text.split("{", 1)[0]) for text in {source, _(source)})
 
-
-def wrap_cells(message: str, width: int) -> list[str]:
-    """``message`` in lines of at most ``width`` cells: at spaces, and inside Chinese text (no spaces, two cells
-    a character) wherever a line is full."""
-    out: list[str] = []
-    for piece in textwrap.wrap(message, width=width, break_on_hyphens=False) or [""]:
-        while text_width(piece) > width:
-            cells = cut = 0
-            for cut, ch in enumerate(piece):
-                cells += text_width(ch)
-                if cells > width:
-                    break
-            out.append(piece[:cut])
-            piece = piece[cut:]
-        out.append(piece)
-    return out
 
 class LayerStack(OptionList):
     """Posts :class:`LayerStack.Selected` when the highlighted row changes."""
@@ -68,7 +51,7 @@ class LayerStack(OptionList):
         width = max(16, (self.content_size.width or 36) - 2)
 
         def wrapped(message: str, indent: str, style: str) -> Text:
-            lines = wrap_cells(message, max(10, width - len(indent)))
+            lines = wrap_cells(message, max(10, width - len(indent))) or [""]
             return Text("".join(f"\n{indent}{line}" for line in lines), style=style)
 
         ids = ["input"] + [path_text(r.path) for r in summary.rows]

@@ -19,7 +19,7 @@ from textual.widgets import Static
 
 from tui_dl.app.logfmt import pct
 from tui_dl.app.widgets.colors import palette
-from tui_dl.core.i18n import _, N_, wrap_cells
+from tui_dl.core.i18n import _, N_, wrap_parts
 from tui_dl.core.training.best_epoch import best_epoch_line
 from tui_dl.core.training.events import Finished
 
@@ -119,7 +119,7 @@ class ResultPanel(Static):
         if grid:
             sub.append(_("rows true, columns predicted"))
         if sub:
-            parts.append(Text(self._wrapped(" · ".join(sub)), style=pal.muted))
+            parts.append(Text(self._wrapped(*sub), style=pal.muted))
         self._grid_at = None
         if cm and grid:
             width = self.size.width or 80
@@ -133,12 +133,14 @@ class ResultPanel(Static):
             parts.append(Text(_("no test set evaluated for this run"), style=pal.muted))
         return Group(*parts)
 
-    def _wrapped(self, message: str) -> str:
-        """``message`` broken into lines here when it is Chinese: Textual wraps at spaces and folds a long run
-        of Chinese (no spaces) at any cell, so a line could start with "。", or "（第 2" end a half-empty line."""
+    def _wrapped(self, *messages: str) -> str:
+        """``messages`` joined by " · ", broken into lines here when they are Chinese: Textual wraps at spaces
+        and folds a long run of Chinese (no spaces) at any cell, so a line could start with "。", "（第 2" end a
+        half-empty line, or one note be cut in two where it would fit whole on the next line."""
+        message = " · ".join(messages)
         if message.isascii() or self.size.width <= 2:
             return message
-        return "\n".join(wrap_cells(message, self.size.width))
+        return "\n".join(wrap_parts(list(messages), self.size.width))
 
     # ------------------------------------------------------------------ what fits
     def _space(self) -> tuple[int, int]:
