@@ -32,6 +32,18 @@ def _rendered(finished: Finished) -> str:
     return run(body())
 
 
+def _panel_lines(finished: Finished | None, size: tuple[int, int]) -> list[str]:
+    """The panel's own rendered lines (right-stripped) in an app of ``size``: Textual's wrapping, not Rich's."""
+    async def body():
+        app = _Harness()
+        async with app.run_test(size=size) as pilot:
+            panel = app.query_one(ResultPanel)
+            panel.show(finished)
+            await pilot.pause()
+            return [strip.text.rstrip() for strip in panel.render_lines(panel.region.reset_offset)]
+    return run(body())
+
+
 def test_per_class_accuracy_comes_from_the_event():
     # 0.5 for class a although its row says 9/10: the panel shows what the trainer measured, it does not recount
     text = _rendered(Finished(status="completed", run_dir="r", epochs_run=1, steps=1, seconds=1.0,
@@ -141,14 +153,7 @@ def test_a_chinese_placeholder_never_starts_a_line_with_closing_punctuation(chin
 
     i18n.set_language("zh_CN")
 
-    async def body():
-        app = _Harness()
-        async with app.run_test(size=(42, 8)) as pilot:
-            panel = app.query_one(ResultPanel)
-            panel.show(None)
-            await pilot.pause()
-            return [strip.text for strip in panel.render_lines(panel.region.reset_offset)]
-    lines = [line.rstrip() for line in run(body()) if line.strip()]
+    lines = [line for line in _panel_lines(None, (42, 8)) if line.strip()]
     assert len(lines) == 2 and "".join(lines) == "训练结束后，这里会显示测试准确率和混淆矩阵。", lines
     assert not lines[1].lstrip().startswith(("。", "，")), lines
 
@@ -165,14 +170,7 @@ def test_the_chinese_best_epoch_line_fills_its_lines(chinese):
                  highest_val_accuracy=0.982, highest_val_accuracy_epoch=2, monitor="val_loss", monitor_mode="min", confusion=[],
                  classes=[])
 
-    async def body():
-        app = _Harness()
-        async with app.run_test(size=(52, 10)) as pilot:
-            panel = app.query_one(ResultPanel)
-            panel.show(f)
-            await pilot.pause()
-            return [strip.text.rstrip() for strip in panel.render_lines(panel.region.reset_offset)]
-    lines = [line for line in run(body()) if line.strip()]
+    lines = [line for line in _panel_lines(f, (52, 10)) if line.strip()]
     assert lines[0].startswith("测试准确率 97.67%") and "0.0629" in lines[0], lines
     best = lines[1:]
     assert len(best) == 2 and text_width(best[0]) >= 48 and "也是验证损失最低的一轮" in "".join(best), best

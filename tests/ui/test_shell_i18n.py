@@ -27,6 +27,18 @@ def _footer_labels(app) -> list[str]:
     return [k.description for k in app.query_one(TFooter).query(FooterKey)]
 
 
+
+async def _views_ready(pilot) -> None:
+    """Until the views mounted after the first frame are there."""
+    app = pilot.app
+    await wait_until(pilot, lambda: app.train_view and app.runs_view and app.settings_view)
+
+
+async def _open(pilot, key: str, screen: str) -> None:
+    """Press ``key`` and wait until the screen named ``screen`` is on top."""
+    await pilot.press(key)
+    await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == screen)
+
 def test_switching_live_relabels_tabs_footer_status_bar_and_is_saved(runs_dir, chinese, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     i18n.set_language("en")  # the app starts in English; the fixture has compiled the catalog
@@ -34,7 +46,7 @@ def test_switching_live_relabels_tabs_footer_status_bar_and_is_saved(runs_dir, c
     async def body():
         app = new_app(runs_dir=runs_dir)
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_until(pilot, lambda: app.train_view and app.runs_view and app.settings_view)
+            await _views_ready(pilot)
             assert _tab_labels(app) == ["Build F2", "Setup F3", "Train F4", "Runs F5", "Learn F6"]
             assert "Add layer" in _footer_labels(app)
             await pilot.press("f8")
@@ -64,9 +76,8 @@ def test_the_help_screen_and_palette_commands_in_chinese(runs_dir, chinese):
     async def body():
         app = new_app(runs_dir=runs_dir)
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_until(pilot, lambda: app.train_view and app.runs_view and app.settings_view)
-            await pilot.press("f1")
-            await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+            await _views_ready(pilot)
+            await _open(pilot, "f1", "HelpScreen")
             await pilot.pause(0.3)
             source = app.screen.query_one("#help-text", Markdown).source
             assert "全局按键" in source and "本帮助" in source and "| 按键 | 作用 |" in source
@@ -109,7 +120,7 @@ def test_the_footer_shows_only_keys_that_fit_in_chinese_at_80_columns(runs_dir, 
     async def body():
         app = new_app(runs_dir=runs_dir)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_until(pilot, lambda: app.train_view and app.runs_view and app.settings_view)
+            await _views_ready(pilot)
             for view in ("1", "3", "4", "5"):
                 await pilot.press(view)
                 await pilot.pause(0.2)
@@ -133,7 +144,7 @@ def test_an_english_footer_that_fits_is_left_whole(runs_dir):
     async def body():
         app = new_app(runs_dir=runs_dir)
         async with app.run_test(size=(160, 30)) as pilot:
-            await wait_until(pilot, lambda: app.train_view and app.runs_view and app.settings_view)
+            await _views_ready(pilot)
             keys, _palette = _footer_rows(app)
             shown = {k.key for k in keys}
             assert not app.query_one(TFooter).compact
@@ -149,15 +160,13 @@ def test_the_command_palette_prompt_is_translated(runs_dir, chinese):
     async def body():
         app = new_app(runs_dir=runs_dir)
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_until(pilot, lambda: app.train_view and app.runs_view and app.settings_view)
-            await pilot.press("ctrl+p")
-            await wait_until(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
+            await _views_ready(pilot)
+            await _open(pilot, "ctrl+p", "CommandPalette")
             assert app.screen.query_one(CommandInput).placeholder == "搜索命令…"
             await pilot.press("escape")
             app.set_language("en", save=False)
             await pilot.pause()
-            await pilot.press("ctrl+p")
-            await wait_until(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
+            await _open(pilot, "ctrl+p", "CommandPalette")
             assert app.screen.query_one(CommandInput).placeholder == "Search for commands…"
     run(body())
 
@@ -172,9 +181,8 @@ def test_the_help_views_table_keeps_its_columns_at_80_columns_in_chinese(runs_di
     async def body():
         app = new_app(runs_dir=runs_dir)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_until(pilot, lambda: app.train_view and app.runs_view and app.settings_view)
-            await pilot.press("f1")
-            await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+            await _views_ready(pilot)
+            await _open(pilot, "f1", "HelpScreen")
             await pilot.pause(0.5)
             table = next(t for t in app.screen.query(MarkdownTableContent) if len(t.headers) == 3)
             view, key, what = list(table.children)[3:6]  # the first row: 构建 · F2 / 1 · what it is for
@@ -192,7 +200,7 @@ def test_the_footer_width_estimate_is_what_textual_lays_out(runs_dir, chinese, l
     async def body():
         app = new_app(runs_dir=runs_dir)
         async with app.run_test(size=size) as pilot:
-            await wait_until(pilot, lambda: app.train_view and app.runs_view and app.settings_view)
+            await _views_ready(pilot)
             await pilot.pause(0.2)
             footer = app.query_one(TFooter)
             keys, palette = _footer_rows(app)
